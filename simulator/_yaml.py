@@ -1,0 +1,169 @@
+"""Safe YAML reading that keeps where every value came from.
+
+PyYAML's composer gives a node tree with line/column marks and never builds Python objects
+from tags, so nothing in the file can execute code. We turn that tree into plain data
+ourselves: mappings become dicts, sequences lists, and every scalar stays the text the user
+wrote (quoted or not) so that ids such as ``0012``, ``NO`` or ``12:30`` are never reinterpreted
+the YAML 1.1 way; the typed schema converts numbers and dates where it expects them.
+Plain ``null``/``~``/empty scalars become ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem, ScenarioError
+
+__all__ = ["Located", "load_yaml"]
+
+MAX_BYTES = 5_000_000
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_NULLS = {"", "~", "null", "Null", "NULL"}
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class Located:
+    """Plain data read from a YAML file, with the position of every value and key.
+
+    Attributes:
+        data: dicts, lists, strings and ``None``.
+        file: the file name used in messages.
+        values: field path -> (line, col) of the value at that path.
+        keys: field path -> (line, col) of the mapping key that introduced it.
+    """
+
+    data: Any
+    file: str
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+        """Best known position for ``path``: the path itself or its nearest ancestor."""
+        table = self.keys if key else self.values
+        p = tuple(path)
+        while p:
+            if p in table:
+                return table[p]
+            if not key and p in self.keys:
+                return self.keys[p]
+            p = p[:-1]
+        return self.values.get((), (1, 1))
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.out = Located(None, file)
+        self.problems: list[Problem] = []
+        self.count = 0
+
+    def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
+        mark = node.start_mark
+        self.problems.append(
+            Problem(self.out.file, mark.line + 1, mark.column + 1, _dotted(path), message)
+        )
+
+    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise ScenarioError([Problem(self.out.file, 0, 0, "", f"more than {MAX_NODES} "
+                                         "values (are anchors/aliases expanding?)")])
+        if depth > MAX_DEPTH:
+            raise ScenarioError([Problem(self.out.file, node.start_mark.line + 1,
+                                         node.start_mark.column + 1, _dotted(path),
+                                         f"nesting deeper than {MAX_DEPTH} levels")])
+        self.out.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if node.tag not in _STANDARD_TAGS:
+            self.problem(node, path, f"tag {node.tag!r} is not allowed; plain YAML values only")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        value = str(node.value)
+        plain = node.style is None
+        return None if plain and value in _NULLS else value
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                self.problem(key_node, path, "keys must be plain names (no lists, maps or '<<')")
+                continue
+            key = str(key_node.value)
+            sub = (*path, key)
+            if key in result:
+                first = self.out.keys[sub]
+                self.problem(key_node, sub, f"duplicate key '{key}' (first given at line "
+                                            f"{first[0]}); give each key once")
+                continue
+            self.out.keys[sub] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.build(value_node, sub, depth + 1)
+        return result
+
+
+def _dotted(path: Path_) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def load_yaml(path: Path, *, display: str | None = None) -> Located:
+    """Read ``path`` as one YAML document into :class:`Located` plain data.
+
+    Raises:
+        ScenarioError: unreadable file, bad encoding, YAML syntax, tags, duplicate keys,
+            size or nesting beyond the limits.
+    """
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ScenarioError([Problem(name, 0, 0, "", f"cannot read file: {e.strerror}")]) from e
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError([Problem(name, 0, 0, "", f"file is {len(raw):,} bytes; the limit "
+                                     f"is {MAX_BYTES:,}")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ScenarioError([Problem(name, line, 0, "", "file is not UTF-8 text (byte "
+                                     f"0x{raw[e.start]:02x} at offset {e.start}); save it as "
+                                     "UTF-8")]) from e
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        what = " ".join(x for x in (e.context, e.problem) if x)
+        if "\\t" in what or "'\\t'" in what:
+            what += " (tabs cannot indent YAML; use spaces)"
+        raise ScenarioError([Problem(name, line, col, "", f"YAML syntax error: {what}")]) from e
+    except yaml.YAMLError as e:
+        raise ScenarioError([Problem(name, 0, 0, "", f"YAML error: {e}")]) from e
+    except RecursionError as e:
+        raise ScenarioError([Problem(name, 0, 0, "", "nesting too deep")]) from e
+    builder = _Builder(name)
+    if node is None:
+        raise ScenarioError([Problem(name, 0, 0, "", "file is empty")])
+    builder.out.data = builder.build(node, (), 0)
+    if builder.problems:
+        raise ScenarioError(builder.problems)
+    return builder.out
