@@ -196,11 +196,11 @@ def _empirical(value: Any) -> Any:
 
 
 def _is_scalar(value: Any) -> str:
-    return "number" if not isinstance(value, dict | list) else "dist"
+    return "<number>" if not isinstance(value, dict | list) else "<distribution>"
 
 
 Dist = Annotated[
-    Annotated[float, Field(ge=0), Tag("number")] | Annotated[DistSpec, Tag("dist")],
+    Annotated[float, Field(ge=0), Tag("<number>")] | Annotated[DistSpec, Tag("<distribution>")],
     Discriminator(_is_scalar),
 ]
 

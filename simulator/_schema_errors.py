@@ -1,0 +1,143 @@
+"""Turn pydantic validation errors into located, readable :class:`Problem` lines."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ._yaml import Located
+from .errors import Problem
+
+__all__ = ["display_path", "problems_from"]
+
+_TAGS = {"<number>", "<distribution>"}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return repr(value)
+        return value
+    return repr(value)
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Annotated and Optional/Union down to a model, list or dict type when present."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [_unwrap(a) for a in typing.get_args(tp) if a is not type(None)]
+            structured = [a for a in args if _is_model(a) or typing.get_origin(a) in (list, dict)]
+            tp = structured[0] if structured else args[0]
+        else:
+            return tp
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    tp: Any = root
+    for part in loc:
+        tp = _unwrap(tp)
+        if _is_model(tp):
+            if part not in tp.model_fields:
+                return []
+            tp = tp.model_fields[part].annotation
+        elif typing.get_origin(tp) in (list, dict):
+            tp = typing.get_args(tp)[-1]
+        else:
+            return []
+    tp = _unwrap(tp)
+    return list(tp.model_fields) if _is_model(tp) else []
+
+
+def display_path(data: Any, loc: tuple[Any, ...]) -> str:
+    """``projects[crm].tasks[build].duration``: list items shown by their id when they have one."""
+    text, node = "", data
+    for part in loc:
+        child = None
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            child = node[part]
+            ident = child.get("id") if isinstance(child, dict) else None
+            text += f"[{ident}]" if isinstance(ident, str) and ident else f"[{part}]"
+        else:
+            child = node.get(part) if isinstance(node, dict) else None
+            text += f".{part}" if text else str(part)
+        node = child
+    return text
+
+
+_SIMPLE = {
+    "float_parsing": "expected a number, got {input}",
+    "float_type": "expected a number, got {input}",
+    "int_parsing": "expected a whole number, got {input}",
+    "int_type": "expected a whole number, got {input}",
+    "int_from_float": "expected a whole number, got {input}",
+    "string_type": "expected text, got {input}",
+    "list_type": "expected a list, got {input}",
+    "dict_type": "expected a mapping (key: value lines), got {input}",
+    "model_type": "expected a mapping (key: value lines), got {input}",
+    "model_attributes_type": "expected a mapping (key: value lines), got {input}",
+    "bool_parsing": "expected true or false, got {input}",
+    "date_from_datetime_parsing": "expected a date YYYY-MM-DD, got {input}",
+    "date_parsing": "expected a date YYYY-MM-DD, got {input}",
+    "date_type": "expected a date YYYY-MM-DD, got {input}",
+    "finite_number": "must be a finite number, got {input}",
+    "none_required": "expected nothing here, got {input}",
+}
+
+
+def _message(err: Any, root: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    shown = _kind(err.get("input"))
+    if kind in _SIMPLE:
+        return _SIMPLE[kind].format(input=shown)
+    if kind == "missing":
+        return f"required key '{loc[-1]}' is missing"
+    if kind == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(root, loc[:-1]))
+        return f"unknown key '{loc[-1]}'; allowed keys: {allowed}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=",
+              "less_than": "<"}[kind]
+        bound = next(iter(ctx.values()))
+        return f"must be {op} {bound}, got {shown}"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}, got {shown}"
+    if kind in ("too_short", "too_long"):
+        return f"{'needs at least' if kind == 'too_short' else 'allows at most'} " \
+               f"{ctx.get('min_length', ctx.get('max_length'))} item(s)"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def problems_from(error: ValidationError, located: Located,
+                  root: type[BaseModel]) -> list[Problem]:
+    """One :class:`Problem` per pydantic error, placed at the offending key or value."""
+    problems = []
+    for err in error.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if p not in _TAGS and p != "[key]")
+        kind = err["type"]
+        if kind == "missing":
+            line, col = located.where(loc[:-1])
+            path = display_path(located.data, loc[:-1])
+        else:
+            line, col = located.where(loc, key=kind == "extra_forbidden")
+            path = display_path(located.data, loc)
+        problems.append(Problem(located.file, line, col, path, _message(err, root, loc)))
+    return problems

@@ -1,0 +1,188 @@
+"""Monte Carlo runs: blocks of iterations, sampled, simulated and reduced, combined in order.
+
+Block ``k`` holds iterations ``k*BLOCK_SIZE ...``; blocks run in any order on any number of
+workers (joblib) and are concatenated in block order, so results are byte-identical
+whatever ``jobs`` is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import joblib
+import numpy as np
+from numpy.typing import NDArray
+
+from .engine import simulate
+from .errors import SimulationError
+from .model import Portfolio
+from .sampling import BLOCK_SIZE, CapacityEvents, sample_block
+
+__all__ = ["Outcome", "run_block", "simulate_portfolio"]
+
+Array = NDArray[np.float64]
+_CHUNK = 64  # iterations per vectorised period-overlap pass (bounds memory)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Per-iteration results of a whole run, in iteration order.
+
+    Attributes:
+        finish, first_start, cost: ``(iterations, projects)``.
+        occurred: ``(iterations, risks)``.
+        periods: labels of the reporting periods; ``edges`` their boundaries (working days).
+        busy, waiting, capacity: ``(iterations, pools, periods)`` mean units over each period:
+            in use, demanded by ready tasks that have not started, and available.
+        trace: ``(iteration, task, start, finish)`` rows for the traced iterations.
+    """
+
+    finish: Array
+    first_start: Array
+    cost: Array
+    occurred: NDArray[np.bool_]
+    periods: list[str]
+    edges: Array
+    busy: Array
+    waiting: Array
+    capacity: Array
+    trace: Array
+
+
+@dataclass(frozen=True)
+class _Block:
+    finish: Array
+    first_start: Array
+    cost: Array
+    occurred: NDArray[np.bool_]
+    busy: Array
+    waiting: Array
+    capacity: Array
+    final_capacity: Array
+    trace: Array
+    horizon: float
+
+
+def _per_period(lo: Array, hi: Array, demand: Array, edges: Array) -> Array:
+    """Mean units per period held over intervals ``[lo, hi)``: ``(iters, pools, periods)``."""
+    width = np.diff(edges)
+    out = np.empty((lo.shape[0], demand.shape[1], len(width)))
+    for a in range(0, lo.shape[0], _CHUNK):
+        s, f = lo[a:a + _CHUNK, :, None], hi[a:a + _CHUNK, :, None]
+        overlap = np.clip(np.minimum(f, edges[None, None, 1:]) -
+                          np.maximum(s, edges[None, None, :-1]), 0.0, None)
+        out[a:a + _CHUNK] = np.einsum("itm,tp->ipm", overlap, demand)
+    return np.divide(out, width, out=np.zeros_like(out), where=width > 0)
+
+
+def _capacity_per_period(cap0: Array, events: CapacityEvents, edges: Array) -> Array:
+    """Mean capacity of each pool over each period, for one capacity schedule."""
+    width = np.diff(edges)
+    out = np.zeros((len(cap0), len(width)))
+    for p in range(len(cap0)):
+        times = [0.0] + [t for t, q, _ in events if q == p]
+        values = [cap0[p]] + [v for _, q, v in events if q == p]
+        # integral of the step function up to x, at every edge
+        t = np.array(times + [np.inf])
+        v = np.array(values)
+        held = np.clip(np.minimum(edges[:, None], t[None, 1:]) - t[None, :-1], 0.0, None)
+        integral = held @ v
+        out[p] = np.diff(integral)
+    return np.divide(out, width, out=np.zeros_like(out), where=width > 0)
+
+
+def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0) -> _Block:
+    """Sample, simulate and reduce ``n`` iterations of block ``block``."""
+    net = pf.network
+    sample = sample_block(pf, root, block, n)
+    labels = [t.key for t in pf.tasks] + [p.id for p in pf.pools]
+    n_tasks = len(pf.tasks)
+    start, finish, ready = (np.empty((n, n_tasks)) for _ in range(3))
+    for it in range(n):
+        try:
+            sched = simulate(net, sample.duration[it], sample.capacity[it], labels=labels)
+        except SimulationError as e:
+            raise SimulationError(f"iteration {block * BLOCK_SIZE + it}: {e}") from None
+        start[it], finish[it], ready[it] = sched.start, sched.finish, sched.ready
+    members = [list(p.tasks) for p in pf.projects]
+    p_finish = np.stack([finish[:, m].max(axis=1) for m in members], axis=1)
+    p_start = np.stack([start[:, m].min(axis=1) for m in members], axis=1)
+    rate = net.demand @ np.array([p.cost_per_day for p in pf.pools])
+    task_cost = sample.duration * rate + np.array([t.cost for t in pf.tasks])
+    cost = np.stack([task_cost[:, m].sum(axis=1) for m in members], axis=1)
+    cost += np.array([p.cost for p in pf.projects])
+    cost += np.array([p.overhead_per_day for p in pf.projects]) * (p_finish - p_start)
+    cost += sample.risk_cost
+    deadlines = [p.deadline for p in pf.projects if p.deadline is not None]
+    cap_times = [t for t, _, _ in pf.base_capacity_events()]
+    horizon = max([float(finish.max(initial=0.0)), *deadlines, *cap_times, 1.0])
+    _, edges = pf.calendar.periods(horizon)
+    cache: dict[int, Array] = {}
+    capacity = np.empty((n, len(pf.pools), len(edges) - 1))
+    final = np.empty((n, len(pf.pools)))
+    for it, events in enumerate(sample.capacity):
+        if id(events) not in cache:
+            cache[id(events)] = _capacity_per_period(net.capacity, events, edges)
+        capacity[it] = cache[id(events)]
+        last = dict(enumerate(net.capacity))
+        last.update({p: v for _, p, v in events})
+        final[it] = [last[p] for p in range(len(pf.pools))]
+    k = min(trace, n)
+    rows = np.empty((k * n_tasks, 4))
+    if k:
+        rows[:, 0] = np.repeat(block * BLOCK_SIZE + np.arange(k), n_tasks)
+        rows[:, 1] = np.tile(np.arange(n_tasks), k)
+        rows[:, 2] = start[:k].ravel()
+        rows[:, 3] = finish[:k].ravel()
+    return _Block(p_finish, p_start, cost, sample.occurred,
+                  _per_period(start, finish, net.demand, edges),
+                  _per_period(ready, start, net.demand, edges), capacity, final, rows, horizon)
+
+
+def _pad(blocks: list[_Block], name: str, width: int, fill: list[Array] | None = None) -> Array:
+    parts = []
+    for b, blk in enumerate(blocks):
+        arr = getattr(blk, name)
+        missing = width - arr.shape[2]
+        if missing:
+            extra = (np.zeros((*arr.shape[:2], missing)) if fill is None else
+                     np.repeat(fill[b][:, :, None], missing, axis=2))
+            arr = np.concatenate([arr, extra], axis=2)
+        parts.append(arr)
+    return np.concatenate(parts)
+
+
+def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int = 1,
+                       trace: int = 0,
+                       progress: Callable[[int], None] | None = None) -> Outcome:
+    """Run ``iterations`` iterations with root seed ``seed`` on ``jobs`` workers.
+
+    ``trace`` keeps the schedules of the first ``trace`` iterations. ``progress`` is called
+    with the number of iterations finished after each block.
+    """
+    sizes = [min(BLOCK_SIZE, iterations - k * BLOCK_SIZE)
+             for k in range(-(-iterations // BLOCK_SIZE))]
+    traces = [max(0, min(trace - k * BLOCK_SIZE, n)) for k, n in enumerate(sizes)]
+    calls = (joblib.delayed(run_block)(pf, seed, k, n, traces[k]) for k, n in enumerate(sizes))
+    workers = 1 if len(sizes) == 1 else jobs
+    blocks: list[_Block] = []
+    with joblib.Parallel(n_jobs=workers, return_as="generator") as parallel:
+        for blk in parallel(calls):
+            blocks.append(blk)
+            if progress is not None:
+                progress(sum(len(b.finish) for b in blocks))
+    width = max(b.busy.shape[2] for b in blocks)
+    labels, edges = pf.calendar.periods(max(b.horizon for b in blocks))
+    return Outcome(
+        finish=np.concatenate([b.finish for b in blocks]),
+        first_start=np.concatenate([b.first_start for b in blocks]),
+        cost=np.concatenate([b.cost for b in blocks]),
+        occurred=np.concatenate([b.occurred for b in blocks]),
+        periods=labels,
+        edges=edges,
+        busy=_pad(blocks, "busy", width),
+        waiting=_pad(blocks, "waiting", width),
+        capacity=_pad(blocks, "capacity", width, [b.final_capacity for b in blocks]),
+        trace=np.concatenate([b.trace for b in blocks]),
+    )

@@ -1,0 +1,300 @@
+"""Load a scenario file: read safely, validate everything, build the :class:`Portfolio`.
+
+:func:`load_scenario` reports every problem of a file in one :class:`ScenarioError`: first
+the schema (types, unknown and missing keys, distribution parameters), then, once the file
+is well-formed, the references between its parts (tasks, projects, pools), dependency
+cycles, capacity that can never fit, and dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import schema as S
+from ._graph import find_cycles
+from ._schema_errors import display_path, problems_from
+from ._yaml import Located, load_yaml
+from .calendars import WorkCalendar, parse_workweek
+from .distributions import Distribution, Fixed
+from .errors import Problem, ScenarioError
+from .model import CorrelationGroup, Pool, Portfolio, Project, Risk, Task
+
+__all__ = ["load_scenario"]
+
+_GLOB = set("*?[]")
+
+
+def load_scenario(path: Path | str, *, display: str | None = None) -> Portfolio:
+    """Read and validate a scenario file.
+
+    Raises:
+        ScenarioError: with every problem found, each located as ``file:line:col``.
+    """
+    path = Path(path)
+    located = load_yaml(path, display=display)
+    if not isinstance(located.data, dict):
+        raise ScenarioError([Problem(located.file, 1, 1, "", "expected a mapping of keys "
+                                     "(scenario, resources, projects, ...) at the top")])
+    try:
+        spec = S.ScenarioFile.model_validate(located.data)
+    except ValidationError as e:
+        raise ScenarioError(problems_from(e, located, S.ScenarioFile)) from None
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return _Builder(located, spec).build(digest)
+
+
+def _dist(spec: Any) -> Distribution:
+    if isinstance(spec, S.DistSpec):
+        return spec.build()
+    return Fixed(float(spec))
+
+
+@dataclass
+class _Builder:
+    located: Located
+    spec: S.ScenarioFile
+    problems: list[Problem] = field(default_factory=list)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+
+    def error(self, loc: tuple[Any, ...], message: str, *, key: bool = False) -> None:
+        line, col = self.located.where(loc, key=key)
+        self.problems.append(Problem(self.located.file, line, col,
+                                     display_path(self.located.data, loc), message))
+
+    # --- time -------------------------------------------------------------------------------
+
+    def offset(self, when: dt.date | float, loc: tuple[Any, ...], *, end: bool = False) -> float:
+        if not isinstance(when, dt.date):
+            return float(when)
+        start = self.calendar.start
+        if start is None:
+            self.error(loc, f"the date {when} needs a scenario start date: add 'start: "
+                            "YYYY-MM-DD' at the top or give a number of working days")
+            return 0.0
+        if when < start:
+            self.error(loc, f"{when} is before the scenario start {start}")
+            return 0.0
+        return self.calendar.end_of(when) if end else self.calendar.offset(when)
+
+    def make_calendar(self) -> None:
+        cal = self.spec.calendar
+        try:
+            mask = parse_workweek(cal.workweek)
+        except ValueError as e:
+            self.error(("calendar", "workweek"), str(e))
+            mask = "1111100"
+        self.calendar = WorkCalendar(self.spec.start, mask, tuple(sorted(set(cal.holidays))))
+
+    # --- parts ------------------------------------------------------------------------------
+
+    def pools(self) -> tuple[Pool, ...]:
+        out = []
+        for pid, p in self.spec.resources.items():
+            changes = sorted((self.offset(c.at, ("resources", pid, "changes", k, "at")),
+                              c.capacity) for k, c in enumerate(p.changes))
+            out.append(Pool(pid, p.capacity, p.cost_per_day, tuple(changes)))
+        return tuple(out)
+
+    def check_ids(self, ids: list[str], loc: tuple[Any, ...], what: str, *,
+                  dots: bool = True) -> None:
+        seen: dict[str, int] = {}
+        for k, ident in enumerate(ids):
+            where = (*loc, k, "id")
+            if ident in seen:
+                self.error(where, f"duplicate {what} id '{ident}' (also {what} #{seen[ident] + 1})")
+            seen.setdefault(ident, k)
+            bad = _GLOB | ({"."} if not dots else set())
+            if bad & set(ident):
+                self.error(where, f"{what} id '{ident}' may not contain "
+                                  f"{' '.join(sorted(bad & set(ident)))}")
+
+    def build(self, digest: str) -> Portfolio:
+        spec = self.spec
+        self.make_calendar()
+        pools = self.pools()
+        pool_index = {p.id: k for k, p in enumerate(pools)}
+        self.check_ids([p.id for p in spec.projects], ("projects",), "project", dots=False)
+        tasks, projects = self.tasks_and_projects(pools, pool_index)
+        risks = tuple(self.risk(k, r, tasks, projects, pool_index)
+                      for k, r in enumerate(spec.risks))
+        self.check_ids([r.id for r in spec.risks], ("risks",), "risk")
+        groups = self.groups(tasks, projects)
+        self.cycles(tasks)
+        if self.problems:
+            raise ScenarioError(self.problems)
+        return Portfolio(name=spec.scenario, calendar=self.calendar, pools=pools,
+                         projects=projects, tasks=tasks, risks=risks, groups=groups,
+                         priority_rule=spec.priority_rule, iterations=spec.iterations,
+                         seed=spec.seed, currency=spec.currency, source_hash=digest)
+
+    def tasks_and_projects(self, pools: tuple[Pool, ...], pool_index: dict[str, int]
+                           ) -> tuple[tuple[Task, ...], tuple[Project, ...]]:
+        spec = self.spec
+        first: list[int] = []
+        keys: dict[str, int] = {}
+        for pk, p in enumerate(spec.projects):
+            first.append(len(keys))
+            self.check_ids([t.id for t in p.tasks], ("projects", pk, "tasks"), "task")
+            for t in p.tasks:
+                keys.setdefault(f"{p.id}.{t.id}", len(keys))
+        n_tasks = sum(len(p.tasks) for p in spec.projects)
+        if len(keys) != n_tasks:
+            raise ScenarioError(self.problems)  # duplicate ids: references would be ambiguous
+        preds: list[list[tuple[int, float]]] = [[] for _ in range(n_tasks)]
+        tasks: list[Task] = []
+        projects: list[Project] = []
+        for pk, p in enumerate(spec.projects):
+            ploc = ("projects", pk)
+            local = {t.id: first[pk] + k for k, t in enumerate(p.tasks)}
+            for k, t in enumerate(p.tasks):
+                i = first[pk] + k
+                tloc = (*ploc, "tasks", k)
+                for m, link in enumerate(t.after):
+                    j = self.resolve(link.id, p.id, local, keys, (*tloc, "after", m))
+                    if j is not None:
+                        preds[i].append((j, link.lag if link.lag else t.lag))
+                demand = self.demand(t, tloc, pools, pool_index)
+                size = _dist(t.duration if t.duration is not None else t.effort)
+                tasks.append(Task(key=f"{p.id}.{t.id}", project=pk, id=t.id,
+                                  name=t.name or t.id, size=size,
+                                  per_unit=t.effort is not None, demand=demand, cost=t.cost))
+            release = self.offset(p.start, (*ploc, "start")) if p.start is not None else 0.0
+            deadline = (self.offset(p.deadline, (*ploc, "deadline"), end=True)
+                        if p.deadline is not None else None)
+            if deadline is not None and p.start is not None and deadline <= release:
+                self.error((*ploc, "deadline"), f"deadline {p.deadline} is not after the "
+                                                f"project start {p.start}")
+            projects.append(Project(p.id, p.name or p.id, p.priority, release, deadline,
+                                    p.budget, p.cost, p.overhead_per_day,
+                                    tuple(range(first[pk], first[pk] + len(p.tasks)))))
+        self.project_links(projects, preds)
+        tasks = [Task(t.key, t.project, t.id, t.name, t.size, t.per_unit, t.demand,
+                      tuple(dict.fromkeys(preds[i])), t.cost) for i, t in enumerate(tasks)]
+        return tuple(tasks), tuple(projects)
+
+    def resolve(self, ref: str, project: str, local: dict[str, int], keys: dict[str, int],
+                loc: tuple[Any, ...]) -> int | None:
+        if ref in local:
+            return local[ref]
+        if ref in keys:
+            return keys[ref]
+        known = ", ".join(list(local)[:12]) + (", ..." if len(local) > 12 else "")
+        self.error(loc, f"unknown task '{ref}': name a task of project '{project}' ({known}) "
+                        "or another project's task as project.task")
+        return None
+
+    def demand(self, t: S.TaskSpec, loc: tuple[Any, ...], pools: tuple[Pool, ...],
+               pool_index: dict[str, int]) -> tuple[tuple[int, float], ...]:
+        out = []
+        for pid, units in t.resources.items():
+            if pid not in pool_index:
+                known = ", ".join(pool_index) or "none defined"
+                self.error((*loc, "resources", pid), f"unknown pool '{pid}'; pools: {known}",
+                           key=True)
+                continue
+            pool = pools[pool_index[pid]]
+            if units > pool.max_capacity:
+                self.error((*loc, "resources", pid),
+                           f"needs {units:g} units of '{pid}' but the pool never has more than "
+                           f"{pool.max_capacity:g}: this task could never start")
+            out.append((pool_index[pid], float(units)))
+        return tuple(out)
+
+    def project_links(self, projects: list[Project], preds: list[list[tuple[int, float]]]
+                      ) -> None:
+        index = {p.id: k for k, p in enumerate(projects)}
+        for pk, p in enumerate(self.spec.projects):
+            mine = projects[pk].tasks
+            entries = [i for i in mine if not any(j in mine for j, _ in preds[i])]
+            for m, link in enumerate(p.after):
+                loc = ("projects", pk, "after", m)
+                if link.id not in index or link.id == p.id:
+                    why = "a project cannot follow itself" if link.id == p.id else \
+                        f"unknown project; projects: {', '.join(index)}"
+                    self.error(loc, f"'{link.id}': {why}")
+                    continue
+                other = projects[index[link.id]].tasks
+                has_succ = {j for i in other for j, _ in preds[i] if j in other}
+                exits = [i for i in other if i not in has_succ]
+                for i in entries:
+                    preds[i].extend((j, link.lag) for j in exits)
+
+    def match(self, pattern: str, tasks: tuple[Task, ...], projects: tuple[Project, ...]
+              ) -> list[int]:
+        if "." not in pattern:
+            return [i for pk, p in enumerate(projects) if fnmatch.fnmatchcase(p.id, pattern)
+                    for i in p.tasks]
+        return [i for i, t in enumerate(tasks) if fnmatch.fnmatchcase(t.key, pattern)]
+
+    def targets(self, patterns: list[str], loc: tuple[Any, ...], tasks: tuple[Task, ...],
+                projects: tuple[Project, ...]) -> tuple[int, ...]:
+        found: list[int] = []
+        for m, pattern in enumerate(patterns):
+            hits = self.match(pattern, tasks, projects)
+            if not hits:
+                self.error((*loc, m), f"'{pattern}' matches no task; use project.task, a "
+                                      "project id, and * or ? as wildcards (crm.*, *.test)")
+            found.extend(hits)
+        return tuple(dict.fromkeys(found))
+
+    def risk(self, k: int, r: S.RiskSpec, tasks: tuple[Task, ...],
+             projects: tuple[Project, ...], pool_index: dict[str, int]) -> Risk:
+        loc = ("risks", k)
+        targets = self.targets(r.affects, (*loc, "affects"), tasks, projects)
+        loss = None
+        if r.capacity_loss is not None:
+            cl = r.capacity_loss
+            if cl.pool not in pool_index:
+                self.error((*loc, "capacity_loss", "pool"),
+                           f"unknown pool '{cl.pool}'; pools: {', '.join(pool_index)}")
+            else:
+                at = self.offset(cl.at, (*loc, "capacity_loss", "at"))
+                loss = (pool_index[cl.pool], float(cl.units), at, _dist(cl.days))
+        delay = r.delay if r.delay is not None else r.delay_percent
+        cost_projects = tuple(dict.fromkeys(tasks[i].project for i in targets))
+        return Risk(r.id, r.probability, targets, None if delay is None else _dist(delay),
+                    r.delay_percent is not None, None if r.cost is None else _dist(r.cost),
+                    cost_projects, loss)
+
+    def groups(self, tasks: tuple[Task, ...], projects: tuple[Project, ...]
+               ) -> tuple[CorrelationGroup, ...]:
+        out: list[CorrelationGroup] = []
+        owner: dict[int, str] = {}
+        specs = [(("projects", pk, "correlation"), f"project:{p.id}", p.correlation,
+                  list(projects[pk].tasks)) for pk, p in enumerate(self.spec.projects)
+                 if p.correlation is not None]
+        specs += [(("correlations", k), g.id, g.rho,
+                   list(self.targets(g.tasks, ("correlations", k, "tasks"), tasks, projects)))
+                  for k, g in enumerate(self.spec.correlations)]
+        for loc, gid, rho, members in specs:
+            for i in members:
+                if i in owner:
+                    self.error(loc, f"task '{tasks[i].key}' is already in correlation group "
+                                    f"'{owner[i]}'; a task may belong to one group only")
+                    break
+                owner[i] = gid
+            out.append(CorrelationGroup(gid, float(rho), tuple(members)))
+        return tuple(out)
+
+    def cycles(self, tasks: tuple[Task, ...]) -> None:
+        succ: list[list[int]] = [[] for _ in tasks]
+        for i, t in enumerate(tasks):
+            for j, _ in t.preds:
+                succ[j].append(i)
+        for cycle in find_cycles(succ):
+            text = " -> ".join(tasks[i].key for i in cycle)
+            first = tasks[cycle[1]]
+            pk = first.project
+            k = self.spec.projects[pk].tasks.index(
+                next(t for t in self.spec.projects[pk].tasks if t.id == first.id))
+            loc = ("projects", pk, "tasks", k, "after") if self.spec.projects[pk].tasks[k].after \
+                else ("projects", pk, "after")
+            self.error(loc, f"dependency cycle: {text} (each must finish before the next "
+                            "starts); remove one of these links")
