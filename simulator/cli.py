@@ -1,0 +1,101 @@
+"""The ``pmosim`` command line: read a file, call the library, write the results."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+from .errors import PmosimError, ScenarioError
+from .model import Portfolio
+from .montecarlo import simulate_portfolio
+from .output import publish, write_run
+from .results import summarise
+from .scenario import load_scenario
+from .tables import summary_text
+
+__all__ = ["main"]
+
+ScenarioPath = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _load(path: Path) -> Portfolio:
+    try:
+        return load_scenario(path, display=str(path))
+    except ScenarioError as e:
+        for problem in e.problems:
+            click.echo(str(problem), err=True)
+        n = len(e.problems)
+        raise click.ClickException(f"{path}: {n} problem{'s' if n != 1 else ''}; nothing "
+                                   "was run or written") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pmosim")
+def cli() -> None:
+    """Monte Carlo forecasts for a portfolio of projects sharing resource pools."""
+
+
+@cli.command()
+@click.argument("file", type=ScenarioPath)
+def validate(file: Path) -> None:
+    """Check a scenario FILE and report every problem, one line each."""
+    pf = _load(file)
+    click.echo(f"{file}: OK - {len(pf.projects)} projects, {len(pf.tasks)} tasks, "
+               f"{len(pf.pools)} pools, {len(pf.risks)} risks")
+
+
+@cli.command()
+@click.argument("file", type=ScenarioPath)
+@click.option("-n", "--iterations", type=click.IntRange(1, 10_000_000), default=None,
+              help="Iterations (default: the scenario's 'iterations').")
+@click.option("--seed", type=click.IntRange(0), default=None,
+              help="Root seed (default: the scenario's 'seed', else a fresh one, printed).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Results folder (default: results/<scenario file name>).")
+@click.option("--jobs", type=click.IntRange(-1), default=1, show_default=True,
+              help="Worker processes; -1 uses every core. Results do not depend on it.")
+@click.option("--trace", type=click.IntRange(0), default=0, show_default=True,
+              help="Write trace.csv with the schedules of the first K iterations.")
+@click.option("--force", is_flag=True, help="Replace an existing results folder.")
+def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, jobs: int,
+        trace: int, force: bool) -> None:
+    """Simulate the scenario FILE and write summary.json, projects.csv, capacity.csv."""
+    pf = _load(file)
+    out = out or Path("results") / file.stem
+    if out.exists() and not force:
+        raise click.ClickException(f"{out} already exists; choose another --out or add "
+                                   "--force to replace it")
+    n = iterations or pf.iterations
+    if seed is None:
+        seed = pf.seed
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        click.echo(f"seed: {seed} (drawn fresh; pass --seed {seed} to repeat this run)",
+                   err=True)
+    outcome = simulate_portfolio(pf, n, seed, jobs=jobs, trace=trace)
+    summary = summarise(pf, outcome, seed=seed)
+    publish(out, force, lambda folder: write_run(folder, pf, summary,
+                                                 outcome.trace if trace else None))
+    click.echo(summary_text(summary))
+    click.echo(f"\nResults written to {out}/")
+
+
+def main() -> None:
+    """Console entry point: user errors become one-line messages and exit status 2."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2)
+    except PmosimError as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)

@@ -1,0 +1,87 @@
+"""Writing a results folder: built in a temporary sibling folder, renamed into place whole."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import PmosimError
+from .model import Portfolio
+from .results import RunSummary
+
+__all__ = ["publish", "write_run"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _guard(value: object) -> object:
+    """Keep spreadsheets from executing user text as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    safe = frame.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object:
+            safe[col] = safe[col].map(_guard)
+    safe.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+
+
+def publish(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
+    """Create ``out`` by letting ``fill`` write into a fresh temporary folder, then renaming it
+    into place. An existing ``out`` is replaced only with ``force``; on any error nothing is
+    left behind."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise PmosimError(f"{out} already exists; choose another --out or add --force to "
+                          "replace it")
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    except OSError as e:
+        raise PmosimError(f"cannot write results to {out}: {e.strerror}") from e
+    try:
+        fill(tmp)
+        if out.exists():
+            old = parent / f".{out.name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise PmosimError(f"cannot write results to {out}: {e.strerror or e}") from e
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_run(folder: Path, pf: Portfolio, summary: RunSummary, trace: np.ndarray | None
+              ) -> None:
+    """``summary.json``, ``projects.csv``, ``capacity.csv`` and, if given, ``trace.csv``."""
+    text = json.dumps(summary.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
+    (folder / "summary.json").write_text(text + "\n", encoding="utf-8")
+    write_csv(summary.projects_frame(), folder / "projects.csv")
+    write_csv(summary.capacity_frame(), folder / "capacity.csv")
+    if trace is not None:
+        tasks = pf.tasks
+        frame = pd.DataFrame({
+            "iteration": trace[:, 0].astype(np.int64),
+            "project": [pf.projects[tasks[int(i)].project].id for i in trace[:, 1]],
+            "task": [tasks[int(i)].id for i in trace[:, 1]],
+            "start": trace[:, 2],
+            "finish": trace[:, 3],
+        })
+        write_csv(frame, folder / "trace.csv")
