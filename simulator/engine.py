@@ -118,7 +118,7 @@ class _Run:
 
 def simulate(net: Network, duration: NDArray[np.float64],
              capacity_events: Sequence[tuple[float, int, float]] = (), *,
-             labels: Sequence[str] | None = None) -> Schedule:
+             names: tuple[Sequence[str], Sequence[str]] | None = None) -> Schedule:
     """Schedule one iteration.
 
     Args:
@@ -126,7 +126,7 @@ def simulate(net: Network, duration: NDArray[np.float64],
         duration: each task's duration in working days (after risk delays).
         capacity_events: ``(time, pool, capacity)`` sorted by time; capacity before the
             first event of a pool is ``net.capacity``.
-        labels: task and pool names for error messages (tasks first, then pools).
+        names: task names and pool names, for error messages.
 
     Raises:
         SimulationError: tasks that can never start (capacity removed for good).
@@ -143,16 +143,17 @@ def simulate(net: Network, duration: NDArray[np.float64],
     run.env.run()
     if np.isnan(run.finish).any():
         stuck = int(np.flatnonzero(np.isnan(run.finish))[0])
-        raise SimulationError(_stuck_message(run, stuck, labels))
+        raise SimulationError(_stuck_message(run, stuck, names))
     return Schedule(run.start, run.finish, run.ready)
 
 
-def _stuck_message(run: _Run, i: int, labels: Sequence[str] | None) -> str:
-    n = run.net.n_tasks
-    name = (lambda k: labels[k]) if labels else (lambda k: f"#{k}")
+def _stuck_message(run: _Run, i: int, names: tuple[Sequence[str], Sequence[str]] | None
+                   ) -> str:
+    tasks, pools = names or ([f"#{k}" for k in range(run.net.n_tasks)],
+                             [f"#{k}" for k in range(len(run.capacity))])
     if np.isnan(run.ready[i]):
-        return f"task {name(i)} never became ready (a predecessor could not start)"
-    need = ", ".join(f"{run.net.demand[i, p]:g} units of {name(n + p)} (capacity now "
+        return f"task {tasks[i]} never became ready (a predecessor could not start)"
+    need = ", ".join(f"{run.net.demand[i, p]:g} units of {pools[p]} (capacity now "
                      f"{run.capacity[p]:g} for good)" for p in run.pools[i])
-    return (f"task {name(i)}, ready at working day {run.ready[i]:g}, can never start: it "
+    return (f"task {tasks[i]}, ready at working day {run.ready[i]:g}, can never start: it "
             f"needs {need}")

@@ -96,12 +96,12 @@ def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0) -> _
     """Sample, simulate and reduce ``n`` iterations of block ``block``."""
     net = pf.network
     sample = sample_block(pf, root, block, n)
-    labels = [t.key for t in pf.tasks] + [p.id for p in pf.pools]
+    names = ([t.key for t in pf.tasks], [p.id for p in pf.pools])
     n_tasks = len(pf.tasks)
     start, finish, ready = (np.empty((n, n_tasks)) for _ in range(3))
     for it in range(n):
         try:
-            sched = simulate(net, sample.duration[it], sample.capacity[it], labels=labels)
+            sched = simulate(net, sample.duration[it], sample.capacity[it], names=names)
         except SimulationError as e:
             raise SimulationError(f"iteration {block * BLOCK_SIZE + it}: {e}") from None
         start[it], finish[it], ready[it] = sched.start, sched.finish, sched.ready

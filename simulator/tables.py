@@ -18,7 +18,7 @@ def money(x: float | None) -> str:
 
 
 def _prob(p: Prob | None) -> str:
-    return "-" if p is None else f"{p.estimate:.2f}±{p.se:.2f}"
+    return "-" if p is None else f"{p.estimate:.3f}±{p.se:.3f}"
 
 
 def _when(s: RunSummary, wd: float) -> str:
@@ -31,15 +31,15 @@ def summary_text(s: RunSummary, *, top_shortfalls: int = 6) -> str:
         f"{s.scenario}: {s.iterations:,} iterations, seed {s.seed}",
         "±: Monte Carlo standard error.  Finish dates are the last working day.",
         "",
-        f"{'project':<14} {'deadline':<10} {'P(on time)':>10} {'P50 finish':>10} "
-        f"{'P80 finish':>10} {'cost P50':>9} {'P(budget)':>10}",
+        f"{'project':<14} {'deadline':<10} {'P(on time)':>11} {'P50 finish':>10} "
+        f"{'P80 finish':>10} {'cost P50':>8} {'P(budget)':>11}",
     ]
     for p in s.projects:
         deadline = "-" if p.deadline is None else _when(s, p.deadline)
         p50, p80 = p.finish[1], p.finish[2]
-        lines.append(f"{p.id[:14]:<14} {deadline:<10} {_prob(p.p_on_time):>10} "
+        lines.append(f"{p.id[:14]:<14} {deadline:<10} {_prob(p.p_on_time):>11} "
                      f"{_when(s, p50.value):>10} {_when(s, p80.value):>10} "
-                     f"{money(p.cost[1].value):>9} {_prob(p.p_within_budget):>10}")
+                     f"{money(p.cost[1].value):>8} {_prob(p.p_within_budget):>11}")
     lines.append("")
     if s.p_all_on_time is not None and s.expected_on_time is not None:
         lines.append(f"Portfolio: P(all {s.with_deadline} on time) {_prob(s.p_all_on_time)}, "
