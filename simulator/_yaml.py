@@ -97,13 +97,14 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         value = str(node.value)
-        plain = node.style is None
+        plain = getattr(node, "style", None) is None
         return None if plain and value in _NULLS else value
 
     def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            merge = key_node.tag == "tag:yaml.org,2002:merge"
+            if not isinstance(key_node, yaml.ScalarNode) or merge:
                 self.problem(key_node, path, "keys must be plain names (no lists, maps or '<<')")
                 continue
             key = str(key_node.value)

@@ -8,6 +8,7 @@ offset of the end of ``D``, so a project finishing at ``f`` is on time when ``f 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -92,10 +93,10 @@ class WorkCalendar:
         horizon = max(horizon, 1.0)
         if self.start is None:
             n = math.ceil(horizon / PERIOD_DAYS)
-            edges = np.arange(n + 1, dtype=float) * PERIOD_DAYS
-            labels = [f"wd {int(a)}-{int(b)}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
-            return labels, edges
-        labels, edges = [], [0.0]
+            grid = np.arange(n + 1, dtype=float) * PERIOD_DAYS
+            return [f"wd {int(a)}-{int(b)}" for a, b in itertools.pairwise(grid)], grid
+        labels: list[str] = []
+        edges = [0.0]
         year, month = self.start.year, self.start.month
         while True:
             labels.append(f"{year:04d}-{month:02d}")

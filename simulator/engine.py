@@ -153,7 +153,7 @@ def _stuck_message(run: _Run, i: int, names: tuple[Sequence[str], Sequence[str]]
                              [f"#{k}" for k in range(len(run.capacity))])
     if np.isnan(run.ready[i]):
         return f"task {tasks[i]} never became ready (a predecessor could not start)"
-    need = ", ".join(f"{run.net.demand[i, p]:g} units of {pools[p]} (capacity now "
+    need = ", ".join(f"{run.net.demand[i, p]:g} units of {pools[int(p)]} (capacity now "
                      f"{run.capacity[p]:g} for good)" for p in run.pools[i])
     return (f"task {tasks[i]}, ready at working day {run.ready[i]:g}, can never start: it "
             f"needs {need}")

@@ -84,7 +84,7 @@ def _capacity_per_period(cap0: Array, events: CapacityEvents, edges: Array) -> A
         times = [0.0] + [t for t, q, _ in events if q == p]
         values = [cap0[p]] + [v for _, q, v in events if q == p]
         # integral of the step function up to x, at every edge
-        t = np.array(times + [np.inf])
+        t = np.array([*times, np.inf])
         v = np.array(values)
         held = np.clip(np.minimum(edges[:, None], t[None, 1:]) - t[None, :-1], 0.0, None)
         integral = held @ v

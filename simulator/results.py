@@ -39,7 +39,8 @@ class Prob:
     high: float
 
     @classmethod
-    def of(cls, hits: NDArray[np.bool_]) -> Prob:
+    def of(cls, hits: NDArray[np.bool_] | np.bool_) -> Prob:
+        hits = np.atleast_1d(hits)
         n = len(hits)
         p = float(np.mean(hits))
         centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)

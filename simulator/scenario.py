@@ -267,6 +267,7 @@ class _Builder:
                ) -> tuple[CorrelationGroup, ...]:
         out: list[CorrelationGroup] = []
         owner: dict[int, str] = {}
+        specs: list[tuple[tuple[Any, ...], str, float, list[int]]]
         specs = [(("projects", pk, "correlation"), f"project:{p.id}", p.correlation,
                   list(projects[pk].tasks)) for pk, p in enumerate(self.spec.projects)
                  if p.correlation is not None]

@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
-    BeforeValidator,
     PlainValidator,
     Tag,
     field_validator,
@@ -187,7 +187,8 @@ class DistSpec(Strict):
         for name in type(self).model_fields:
             params = getattr(self, name)
             if params is not None:
-                return params.build()  # type: ignore[no-any-return]
+                built: Distribution = params.build()
+                return built
         raise AssertionError("unreachable: validated to hold one family")
 
 

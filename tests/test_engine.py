@@ -94,8 +94,10 @@ def test_lft_rule_serves_the_task_with_the_earliest_latest_finish(tmp_path: Path
     """
     lft = run(load(tmp_path, text.format(rule="lft")))
     order = run(load(tmp_path, text.format(rule="order")))
-    assert lft["p.urgent"][0] == 0.0 and lft["p.slack"][0] == 2.0
-    assert order["p.slack"][0] == 0.0 and order["p.urgent"][0] == 2.0
+    assert lft["p.urgent"][0] == 0.0
+    assert lft["p.slack"][0] == 2.0
+    assert order["p.slack"][0] == 0.0
+    assert order["p.urgent"][0] == 2.0
 
 
 def test_capacity_changes_apply_at_their_time_and_never_preempt(tmp_path: Path) -> None:
@@ -113,7 +115,8 @@ def test_capacity_changes_apply_at_their_time_and_never_preempt(tmp_path: Path) 
               - {id: d, duration: 2, resources: {R: 2}}
     """.replace("            priority_rule: order\n", ""))
     got = run(pf)
-    assert got["p.a"][0] == 0.0 and got["p.b"][0] == 0.0  # both running when capacity drops
+    assert got["p.a"][0] == 0.0
+    assert got["p.b"][0] == 0.0  # both running when capacity drops
     # at 5 both finish but capacity is 1: one of c/d (d needs 2) waits for 2027-01-13 = day 7
     assert got["p.c"][0] == 5.0
     assert got["p.d"][0] == 7.0
@@ -132,7 +135,8 @@ def test_zero_durations_and_lags(tmp_path: Path) -> None:
     got = run(pf)
     assert got["p.m"][:2] == (4.0, 4.0)
     assert got["p.b"][0] == 4.0
-    assert got["p.c"][2] == 6.5 and got["p.c"][0] == 6.5
+    assert got["p.c"][2] == 6.5
+    assert got["p.c"][0] == 6.5
 
 
 def test_project_dependencies_and_cross_project_links(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from psplib import PSPLIB, optima, read_sm
+
 from simulator.engine import simulate
 
 pytestmark = pytest.mark.skipif(not (PSPLIB / "j30opt.sm").exists(),

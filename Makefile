@@ -1,0 +1,26 @@
+# Two commands do all the set-up on a machine with Python 3.11+:
+#   make run    simulate the example portfolio into results/portfolio-2027/
+#   make test   lint, type-check and run the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/pmosim run scenarios/portfolio-2027.yaml --out results/portfolio-2027 --force
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .ruff_cache .mypy_cache .hypothesis
