@@ -13,7 +13,7 @@ from .errors import Problem
 
 __all__ = ["display_path", "problems_from"]
 
-_TAGS = {"<number>", "<distribution>"}
+from .schema import DIST_TAGS as _TAGS
 
 
 def _kind(value: Any) -> str:

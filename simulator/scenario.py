@@ -8,6 +8,7 @@ cycles, capacity that can never fit, and dates.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import fnmatch
 import hashlib
@@ -42,12 +43,51 @@ def load_scenario(path: Path | str, *, display: str | None = None) -> Portfolio:
     if not isinstance(located.data, dict):
         raise ScenarioError([Problem(located.file, 1, 1, "", "expected a mapping of keys "
                                      "(scenario, resources, projects, ...) at the top")])
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
         spec = S.ScenarioFile.model_validate(located.data)
     except ValidationError as e:
-        raise ScenarioError(problems_from(e, located, S.ScenarioFile)) from None
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        problems = problems_from(e, located, S.ScenarioFile)
+        raise ScenarioError(problems + _cross_check(located, e, digest)) from None
     return _Builder(located, spec).build(digest)
+
+
+def _cross_check(located: Located, error: ValidationError, digest: str) -> list[Problem]:
+    """Reference, cycle and capacity problems of a file that failed the schema, so that one
+    pass reports them too. Possible when every schema error is local: an unknown key
+    (ignored here) or a bad distribution (read as 0 here). Otherwise, nothing."""
+    data = copy.deepcopy(located.data)
+    for err in error.errors(include_url=False):
+        loc = err["loc"]
+        tags = [k for k, part in enumerate(loc) if part in S.DIST_TAGS]
+        if err["type"] == "extra_forbidden":
+            parent, key = _at(data, loc[:-1]), loc[-1]
+        elif tags:
+            parent, key = _at(data, loc[: tags[0] - 1]), loc[tags[0] - 1]
+        else:
+            return []
+        if isinstance(parent, dict) and key in parent:
+            if err["type"] == "extra_forbidden":
+                del parent[key]
+            else:
+                parent[key] = "0"
+    try:
+        spec = S.ScenarioFile.model_validate(data)
+        _Builder(located, spec).build(digest)
+    except (ValidationError, ScenarioError) as e:
+        return e.problems if isinstance(e, ScenarioError) else []
+    return []
+
+
+def _at(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if in_dict or in_list:
+            data = data[part]
+        elif part not in S.DIST_TAGS:
+            return None
+    return data
 
 
 def _dist(spec: Any) -> Distribution:

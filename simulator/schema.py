@@ -196,6 +196,9 @@ def _empirical(value: Any) -> Any:
     return {"values": value} if isinstance(value, list) else value
 
 
+DIST_TAGS = ("<number>", "<distribution>")
+
+
 def _is_scalar(value: Any) -> str:
     return "<number>" if not isinstance(value, dict | list) else "<distribution>"
 
