@@ -6,6 +6,7 @@ start; tasks are numbered globally in file order (project by project).
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -240,10 +241,10 @@ def topological_order(pf: Portfolio) -> list[int]:
     for i, t in enumerate(pf.tasks):
         for j, _ in t.preds:
             succs[j].append(i)
-    ready = [i for i in range(n) if indeg[i] == 0]
+    ready = deque(i for i in range(n) if indeg[i] == 0)
     order: list[int] = []
     while ready:
-        i = ready.pop(0)
+        i = ready.popleft()
         order.append(i)
         for k in succs[i]:
             indeg[k] -= 1
