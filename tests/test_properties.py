@@ -197,26 +197,26 @@ def test_without_resource_limits_a_longer_task_delays_nothing_earlier(
 
 def test_with_resource_limits_a_longer_task_can_finish_the_portfolio_earlier() -> None:
     """Graham's anomaly: the parallel scheme is not monotone under resource limits, which is
-    why the monotonicity property above is stated only for unlimited pools. Here ``a`` taking
-    longer lets ``c`` (higher priority than ``d``) grab the pool first, and every task ends
-    no later than before."""
-    pf = anomaly_portfolio()
+    why the monotonicity property above is stated only for unlimited pools.
+
+    One pool of 1 unit; ``a`` (1 day, 1 unit), ``b`` (2 days, no units) then ``c`` (1 day,
+    1 unit) then ``e`` (3 days, no units), and ``x`` (3 days, 1 unit), rule ``order``.
+    As given, ``x`` takes the pool when ``a`` ends at 1, so ``c`` (ready at 2) waits until 4
+    and ``e`` ends at 8. With ``a`` taking 2 days, ``c`` and ``x`` are both waiting when the
+    pool frees at 2, ``c`` goes first, and ``e`` ends at 6.
+    """
+    spec = [("a", 1.0, 1.0, ()), ("b", 2.0, 0.0, ()), ("c", 1.0, 1.0, (1,)),
+            ("e", 3.0, 0.0, (2,)), ("x", 3.0, 1.0, ())]
+    tasks = tuple(Task(key=f"p.{name}", project=0, id=name, name=name, size=Fixed(dur),
+                       demand=((0, units),) if units else (),
+                       preds=tuple((j, 0.0) for j in preds))
+                  for name, dur, units, preds in spec)
+    pf = Portfolio(name="anomaly", calendar=WorkCalendar(), pools=(Pool("r", 1.0),),
+                   projects=(Project("p", "p", tasks=tuple(range(len(tasks)))),),
+                   tasks=tasks, priority_rule="order")
     d = durations(pf)
     longer = d.copy()
-    longer[0] += 1
+    longer[0] = 2.0
     before, after = run(pf, d), run(pf, longer)
-    assert after.finish.max() < before.finish.max()
-
-
-def anomaly_portfolio() -> Portfolio:
-    # pool capacity 2; a(1, 1u) -> c(2, 2u); b(1, 1u); d(3, 2u) ready at 0 behind a, b.
-    # d = 1: a, b run on [0, 1); at 1 both c and d are ready, c first -> c [1,3), d [3,6).
-    # d = 2: a [0, 2), b [0, 1); at 1 only d is ready and 1 unit free ... see assertion.
-    spec = [("a", 1.0, 1.0, ()), ("b", 1.0, 1.0, ()), ("c", 2.0, 2.0, (0,)),
-            ("d", 3.0, 2.0, (1,))]
-    tasks = tuple(Task(key=f"p.{name}", project=0, id=name, name=name, size=Fixed(dur),
-                       demand=((0, units),), preds=tuple((j, 0.0) for j in preds))
-                  for name, dur, units, preds in spec)
-    return Portfolio(name="anomaly", calendar=WorkCalendar(), pools=(Pool("r", 2.0),),
-                     projects=(Project("p", "p", tasks=(0, 1, 2, 3)),), tasks=tasks,
-                     priority_rule="order")
+    np.testing.assert_array_equal(before.finish, [1, 2, 5, 8, 4])
+    np.testing.assert_array_equal(after.finish, [2, 2, 3, 6, 6])
