@@ -23,7 +23,7 @@ def test_workweek_forms(spec: str | list[str], mask: str) -> None:
 
 @pytest.mark.parametrize("spec", ["Mon-Funday", "0000000", "weekdays", ["Mon", "Xyz"]])
 def test_bad_workweeks_are_rejected(spec: str | list[str]) -> None:
-    with pytest.raises(ValueError, match="workweek|day"):
+    with pytest.raises(ValueError, match=r"workweek|day"):
         parse_workweek(spec)
 
 
