@@ -8,12 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ._yaml import Located
+from ._yaml import Located, display_path
 from .errors import Problem
-
-__all__ = ["display_path", "problems_from"]
-
 from .schema import DIST_TAGS as _TAGS
+
+__all__ = ["problems_from"]
 
 
 def _kind(value: Any) -> str:
@@ -66,21 +65,7 @@ def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return list(tp.model_fields) if _is_model(tp) else []
 
 
-def display_path(data: Any, loc: tuple[Any, ...]) -> str:
-    """``projects[crm].tasks[build].duration``: list items shown by their id when they have one."""
-    text, node = "", data
-    for part in loc:
-        child = None
-        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
-            child = node[part]
-            ident = child.get("id") if isinstance(child, dict) else None
-            text += f"[{ident}]" if isinstance(ident, str) and ident else f"[{part}]"
-        else:
-            child = node.get(part) if isinstance(node, dict) else None
-            text += f".{part}" if text else str(part)
-        node = child
-    return text
-
+_YAML_SPECIAL = {".nan", ".inf"}
 
 _SIMPLE = {
     "float_parsing": "expected a number, got {input}",
@@ -105,6 +90,8 @@ _SIMPLE = {
 def _message(err: Any, root: type[BaseModel], loc: tuple[Any, ...]) -> str:
     kind, ctx = err["type"], err.get("ctx") or {}
     shown = _kind(err.get("input"))
+    if kind == "float_parsing" and str(err.get("input")).lower().lstrip("+-") in _YAML_SPECIAL:
+        return f"must be a finite number, got {err.get('input')}"
     if kind in _SIMPLE:
         return _SIMPLE[kind].format(input=shown)
     if kind == "missing":

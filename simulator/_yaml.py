@@ -18,7 +18,7 @@ import yaml
 
 from .errors import Problem, ScenarioError
 
-__all__ = ["Located", "load_yaml"]
+__all__ = ["Located", "display_path", "load_yaml"]
 
 MAX_BYTES = 5_000_000
 MAX_NODES = 200_000
@@ -70,14 +70,18 @@ class Located:
 class _Builder:
     def __init__(self, file: str) -> None:
         self.out = Located(None, file)
-        self.problems: list[Problem] = []
+        self.found: list[tuple[yaml.Node, Path_, str]] = []
         self.count = 0
 
     def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
-        mark = node.start_mark
-        self.problems.append(
-            Problem(self.out.file, mark.line + 1, mark.column + 1, _dotted(path), message)
-        )
+        self.found.append((node, path, message))
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Found problems, paths shown with ids (known once the whole file is read)."""
+        return [Problem(self.out.file, node.start_mark.line + 1, node.start_mark.column + 1,
+                        display_path(self.out.data, path), message)
+                for node, path, message in self.found]
 
     def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
         self.count += 1
@@ -86,7 +90,7 @@ class _Builder:
                                          "values (are anchors/aliases expanding?)")])
         if depth > MAX_DEPTH:
             raise ScenarioError([Problem(self.out.file, node.start_mark.line + 1,
-                                         node.start_mark.column + 1, _dotted(path),
+                                         node.start_mark.column + 1, display_path(None, path),
                                          f"nesting deeper than {MAX_DEPTH} levels")])
         self.out.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if node.tag not in _STANDARD_TAGS:
@@ -119,10 +123,19 @@ class _Builder:
         return result
 
 
-def _dotted(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+def display_path(data: Any, loc: tuple[Any, ...]) -> str:
+    """``projects[crm].tasks[build].duration``: list items shown by their id when they have one."""
+    text, node = "", data
+    for part in loc:
+        child = None
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            child = node[part]
+            ident = child.get("id") if isinstance(child, dict) else None
+            text += f"[{ident}]" if isinstance(ident, str) and ident else f"[{part}]"
+        else:
+            child = node.get(part) if isinstance(node, dict) else None
+            text += f".{part}" if text else str(part)
+        node = child
     return text
 
 
@@ -145,7 +158,8 @@ def load_yaml(path: Path, *, display: str | None = None) -> Located:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise ScenarioError([Problem(name, line, 0, "", "file is not UTF-8 text (byte "
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ScenarioError([Problem(name, line, col, "", "file is not UTF-8 text (byte "
                                      f"0x{raw[e.start]:02x} at offset {e.start}); save it as "
                                      "UTF-8")]) from e
     try:
@@ -165,6 +179,6 @@ def load_yaml(path: Path, *, display: str | None = None) -> Located:
     if node is None:
         raise ScenarioError([Problem(name, 0, 0, "", "file is empty")])
     builder.out.data = builder.build(node, (), 0)
-    if builder.problems:
+    if builder.found:
         raise ScenarioError(builder.problems)
     return builder.out

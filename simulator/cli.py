@@ -43,8 +43,9 @@ def cli() -> None:
 def validate(file: Path) -> None:
     """Check a scenario FILE and report every problem, one line each."""
     pf = _load(file)
-    click.echo(f"{file}: OK - {len(pf.projects)} projects, {len(pf.tasks)} tasks, "
-               f"{len(pf.pools)} pools, {len(pf.risks)} risks")
+    counts = [(len(pf.projects), "project"), (len(pf.tasks), "task"), (len(pf.pools), "pool"),
+              (len(pf.risks), "risk")]
+    click.echo(f"{file}: OK - " + ", ".join(f"{n} {w}{'s' if n != 1 else ''}" for n, w in counts))
 
 
 @cli.command()

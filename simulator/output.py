@@ -31,7 +31,7 @@ def _guard(value: object) -> object:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     safe = frame.copy()
     for col in safe.columns:
-        if safe[col].dtype == object:
+        if pd.api.types.is_object_dtype(safe[col]) or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(_guard)
     safe.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
 

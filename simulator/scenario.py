@@ -20,8 +20,8 @@ from pydantic import ValidationError
 
 from . import schema as S
 from ._graph import find_cycles
-from ._schema_errors import display_path, problems_from
-from ._yaml import Located, load_yaml
+from ._schema_errors import problems_from
+from ._yaml import Located, display_path, load_yaml
 from .calendars import WorkCalendar, parse_workweek
 from .distributions import Distribution, Fixed
 from .errors import Problem, ScenarioError
@@ -178,21 +178,21 @@ class _Builder:
                            ) -> tuple[tuple[Task, ...], tuple[Project, ...]]:
         spec = self.spec
         first: list[int] = []
-        keys: dict[str, int] = {}
+        keys: dict[str, int] = {}  # a duplicated id (reported) refers to its first task
         for pk, p in enumerate(spec.projects):
-            first.append(len(keys))
+            first.append(sum(len(q.tasks) for q in spec.projects[:pk]))
             self.check_ids([t.id for t in p.tasks], ("projects", pk, "tasks"), "task")
-            for t in p.tasks:
-                keys.setdefault(f"{p.id}.{t.id}", len(keys))
+            for k, t in enumerate(p.tasks):
+                keys.setdefault(f"{p.id}.{t.id}", first[pk] + k)
         n_tasks = sum(len(p.tasks) for p in spec.projects)
-        if len(keys) != n_tasks:
-            raise ScenarioError(self.problems)  # duplicate ids: references would be ambiguous
         preds: list[list[tuple[int, float]]] = [[] for _ in range(n_tasks)]
         tasks: list[Task] = []
         projects: list[Project] = []
         for pk, p in enumerate(spec.projects):
             ploc = ("projects", pk)
-            local = {t.id: first[pk] + k for k, t in enumerate(p.tasks)}
+            local: dict[str, int] = {}
+            for k, t in enumerate(p.tasks):
+                local.setdefault(t.id, first[pk] + k)
             for k, t in enumerate(p.tasks):
                 i = first[pk] + k
                 tloc = (*ploc, "tasks", k)
