@@ -199,7 +199,7 @@ class _Builder:
                 for m, link in enumerate(t.after):
                     j = self.resolve(link.id, p.id, local, keys, (*tloc, "after", m))
                     if j is not None:
-                        preds[i].append((j, link.lag if link.lag else t.lag))
+                        preds[i].append((j, t.lag if link.lag is None else link.lag))
                 demand = self.demand(t, tloc, pools, pool_index)
                 size = _dist(t.duration if t.duration is not None else t.effort)
                 tasks.append(Task(key=f"{p.id}.{t.id}", project=pk, id=t.id,
@@ -264,7 +264,7 @@ class _Builder:
                 has_succ = {j for i in other for j, _ in preds[i] if j in other}
                 exits = [i for i in other if i not in has_succ]
                 for i in entries:
-                    preds[i].extend((j, link.lag) for j in exits)
+                    preds[i].extend((j, link.lag or 0.0) for j in exits)
 
     def match(self, pattern: str, tasks: tuple[Task, ...], projects: tuple[Project, ...]
               ) -> list[int]:

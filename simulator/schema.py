@@ -235,7 +235,7 @@ class PoolSpec(Strict):
 
 class Link(Strict):
     id: Id
-    lag: NonNeg = 0.0
+    lag: NonNeg | None = None
 
 
 def _link(value: Any) -> Any:

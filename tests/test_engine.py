@@ -175,3 +175,18 @@ def test_capacity_loss_merges_with_the_base_schedule(tmp_path: Path) -> None:
     events = capacity_events(pf, [(0, 2.0, 5.0, 12.0), (0, 2.0, 11.0, 13.0)])
     assert events == [(0.0, 0, 3.0), (4.0, 1, 2.0), (5.0, 0, 1.0), (10.0, 0, 3.0),
                       (11.0, 0, 1.0), (12.0, 0, 3.0), (13.0, 0, 5.0)]
+
+
+def test_task_lag_is_the_default_for_links_without_their_own(tmp_path: Path) -> None:
+    pf = load(tmp_path, """
+        projects:
+          - id: p
+            tasks:
+              - {id: a, duration: 4}
+              - {id: b, duration: 2}
+              - {id: c, duration: 1, lag: 3, after: [{id: a, lag: 0}, b]}
+              - {id: d, duration: 1, lag: 3, after: [a]}
+    """)
+    got = run(pf)
+    assert got["p.c"][0] == 5.0  # a + 0 = 4, b + 3 = 5
+    assert got["p.d"][0] == 7.0
