@@ -264,15 +264,15 @@ class LogNormal(Distribution):
 
 @dataclass(frozen=True)
 class Exponential(Distribution):
-    """Exponential with the given mean, optionally shifted by ``low``."""
+    """``low`` plus an exponential with mean ``scale`` (so the mean is ``low + scale``)."""
 
     scale: float
     low: float = 0.0
     kind: ClassVar[str] = "exponential"
 
     def __post_init__(self) -> None:
-        _finite(mean=self.scale, low=self.low)
-        _check(self.scale > 0, f"mean={self.scale} must be > 0")
+        _finite(scale=self.scale, low=self.low)
+        _check(self.scale > 0, f"scale={self.scale} must be > 0")
         _check(self.low >= 0, f"low={self.low} must be >= 0")
 
     def ppf(self, u: FloatArray) -> FloatArray:

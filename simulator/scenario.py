@@ -314,7 +314,12 @@ class _Builder:
         specs += [(("correlations", k), g.id, g.rho,
                    list(self.targets(g.tasks, ("correlations", k, "tasks"), tasks, projects)))
                   for k, g in enumerate(self.spec.correlations)]
+        seen: set[str] = set()
         for loc, gid, rho, members in specs:
+            if gid in seen:
+                self.error(loc, f"correlation group id '{gid}' is used twice (project-level "
+                                "groups are named project:<id>); give each group its own id")
+            seen.add(gid)
             for i in members:
                 if i in owner:
                     self.error(loc, f"task '{tasks[i].key}' is already in correlation group "

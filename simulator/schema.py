@@ -143,11 +143,15 @@ class LogNormalP(_Params):
 
 
 class ExponentialP(_Params):
+    """``mean`` is the distribution's mean; ``low`` shifts its start (mean > low)."""
+
     mean: float
     low: float = 0.0
 
     def build(self) -> Distribution:
-        return Exponential(self.mean, self.low)
+        if not self.mean > self.low:
+            raise ValueError(f"mean={self.mean} must exceed low={self.low}")
+        return Exponential(self.mean - self.low, self.low)
 
 
 class EmpiricalP(_Params):

@@ -63,11 +63,13 @@ def simulate(folder: Path, text: str, *, seed: int, n: int = N) -> Run:
 
 # --- checks, each with its tolerance ---------------------------------------------------------
 
+
 def assert_mean(x: Array, mean: float, sd: float) -> None:
     """|sample mean - mean| < Z standard errors, with the theoretical sd."""
     se = sd / math.sqrt(len(x))
     assert abs(float(np.mean(x)) - mean) < Z * se, (
-        f"mean {np.mean(x):.5g} vs theory {mean:.5g} (se {se:.3g})")
+        f"mean {np.mean(x):.5g} vs theory {mean:.5g} (se {se:.3g})"
+    )
 
 
 def assert_variance(x: Array, var: float) -> None:
@@ -82,7 +84,8 @@ def assert_prob(hits: NDArray[np.bool_], p: float) -> None:
     """|share - p| < Z * sqrt(p(1-p)/n), the binomial standard error."""
     se = math.sqrt(p * (1 - p) / len(hits))
     assert abs(float(np.mean(hits)) - p) < Z * se, (
-        f"share {np.mean(hits):.5g} vs theory {p:.5g} (se {se:.3g})")
+        f"share {np.mean(hits):.5g} vs theory {p:.5g} (se {se:.3g})"
+    )
 
 
 def assert_ks(x: Array, cdf: object) -> None:
@@ -92,6 +95,7 @@ def assert_ks(x: Array, cdf: object) -> None:
 
 
 # --- theoretical distributions (scipy's parameterisations, written out here) ----------------
+
 
 def pert(a: float, m: float, b: float, shape: float = 4.0) -> stats.rv_continuous:
     alpha = 1 + shape * (m - a) / (b - a)
@@ -147,8 +151,9 @@ def test_series_chain_adds_means_and_variances(tmp_path: Path) -> None:
     assert_mean(finish, mean, math.sqrt(var))
     assert_variance(finish, var)
     # each task starts exactly when its predecessor finishes
-    np.testing.assert_allclose(run.start[:, 1:], run.start[:, :-1] + run.duration[:, :-1],
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        run.start[:, 1:], run.start[:, :-1] + run.duration[:, :-1], rtol=1e-12, atol=1e-12
+    )
 
 
 # --- 2. parallel maxima -----------------------------------------------------------------------
@@ -247,9 +252,11 @@ def test_risk_adds_probability_times_impact(tmp_path: Path) -> None:
     # cost = 500 + 50 + (100 + 10) * finish + 1000 * I, exactly and in the mean
     expected = 550 + 110 * finish + risk_cost * run.out.occurred[:, 0]
     np.testing.assert_allclose(cost, expected, rtol=1e-12)
-    sd = math.sqrt(110**2 * (p * delay_sq - (p * delay_mean) ** 2)
-                   + risk_cost**2 * p * (1 - p)
-                   + 2 * 110 * risk_cost * p * (1 - p) * delay_mean)  # Cov(I D, I) = p(1-p) E[D]
+    sd = math.sqrt(
+        110**2 * (p * delay_sq - (p * delay_mean) ** 2)
+        + risk_cost**2 * p * (1 - p)
+        + 2 * 110 * risk_cost * p * (1 - p) * delay_mean
+    )  # Cov(I D, I) = p(1-p) E[D]
     assert_mean(cost, 550 + 110 * (d + p * delay_mean) + p * risk_cost, sd)
 
 
@@ -310,7 +317,7 @@ CONTINUOUS = {
     "logq": lognormal_p10_p90(8, 22),
     "expo": stats.expon(scale=3),
     # the Exponential docstring: "the given mean, optionally shifted by low"
-    "expo1": stats.expon(loc=1, scale=3),
+    "expo1": stats.expon(loc=1, scale=2),  # mean 3 = low 1 + scale 2
     "unif": uniform(0, 10),
 }
 
@@ -324,7 +331,7 @@ MEANS = {
     "logn": 6.0,
     "logq": math.sqrt(8 * 22) * math.exp(((math.log(22) - math.log(8)) / (2 * Z90)) ** 2 / 2),
     "expo": 3.0,
-    "expo1": 4.0,
+    "expo1": 3.0,
     "unif": 5.0,
 }
 
@@ -357,8 +364,9 @@ def test_lognormal_by_p10_p90_hits_the_given_percentiles(marginals: dict[str, Ar
 
 
 @pytest.mark.parametrize(("family", "values"), [("emp", [1, 2, 2, 5]), ("emp2", [0.5, 3, 7])])
-def test_empirical_resamples_each_listed_value_equally(marginals: dict[str, Array], family: str,
-                                                       values: list[float]) -> None:
+def test_empirical_resamples_each_listed_value_equally(
+    marginals: dict[str, Array], family: str, values: list[float]
+) -> None:
     x = marginals[family]
     assert set(np.unique(x)) == set(values)
     for v in set(values):
@@ -390,9 +398,12 @@ CORRELATED = """\
 """
 
 CORRELATED_MARGINALS = {
-    "p.a": normal_at_zero(10, 2), "p.b": normal_at_zero(20, 3),
-    "q.x": lognormal_mean_sd(5, 2), "q.y": triangular(1, 2, 8),
-    "z.u": normal_at_zero(10, 2), "z.v": normal_at_zero(10, 2),
+    "p.a": normal_at_zero(10, 2),
+    "p.b": normal_at_zero(20, 3),
+    "q.x": lognormal_mean_sd(5, 2),
+    "q.y": triangular(1, 2, 8),
+    "z.u": normal_at_zero(10, 2),
+    "z.v": normal_at_zero(10, 2),
 }
 
 
@@ -401,15 +412,19 @@ def correlated(tmp_path_factory: pytest.TempPathFactory) -> Run:
     return simulate(tmp_path_factory.mktemp("correlated"), CORRELATED, seed=707, n=8000)
 
 
-@pytest.mark.parametrize(("first", "second", "rho"), [
-    ("p.a", "p.b", 0.6),  # a correlations: group
-    ("q.x", "q.y", 0.3),  # a project-level correlation
-    ("z.u", "z.v", 0.0),  # a group with rho 0
-    ("p.a", "q.x", 0.0),  # different groups are independent
-    ("p.b", "z.u", 0.0),
-])
-def test_gaussian_copula_rank_correlation(correlated: Run, first: str, second: str,
-                                          rho: float) -> None:
+@pytest.mark.parametrize(
+    ("first", "second", "rho"),
+    [
+        ("p.a", "p.b", 0.6),  # a correlations: group
+        ("q.x", "q.y", 0.3),  # a project-level correlation
+        ("z.u", "z.v", 0.0),  # a group with rho 0
+        ("p.a", "q.x", 0.0),  # different groups are independent
+        ("p.b", "z.u", 0.0),
+    ],
+)
+def test_gaussian_copula_rank_correlation(
+    correlated: Run, first: str, second: str, rho: float
+) -> None:
     x, y = correlated.task(first), correlated.task(second)
     n = len(x)
     # Spearman's rho of a Gaussian copula: (6/pi) asin(rho/2); its SE is at most ~1/sqrt(n)
@@ -496,9 +511,10 @@ def test_percentile_intervals_cover_the_true_value(tmp_path: Path) -> None:
     path = tmp_path / "scenario.yaml"
     path.write_text(textwrap.dedent(ON_TIME))
     pf = load_scenario(path)
-    p80 = [next(q for q in summarise(pf, out, seed=s).projects[0].finish if q.q == 80)
-           for s in range(RUNS)
-           for out in [simulate_portfolio(pf, SMALL, s)]]
+    p80 = []
+    for seed in range(RUNS):
+        summary = summarise(pf, simulate_portfolio(pf, SMALL, seed), seed=seed)
+        p80.append(next(q for q in summary.projects[0].finish if q.q == 80))
     truth = 8.0  # P80 of uniform(0, 10)
     covered = sum(q.low <= truth <= q.high for q in p80)
     # the order-statistic interval covers with probability >= 0.95: the count of covering
@@ -511,3 +527,28 @@ def test_percentile_intervals_cover_the_true_value(tmp_path: Path) -> None:
     # the P80 estimates centre on the truth: SE of one is sqrt(p(1-p)/n) / f
     values = np.array([q.value for q in p80])
     assert abs(values.mean() - truth) < Z * math.sqrt(0.8 * 0.2 / SMALL) * 10 / math.sqrt(RUNS)
+
+
+def test_percentile_intervals_are_the_narrowest_equal_tailed_95(tmp_path: Path) -> None:
+    """Exact, distribution-free: with ``B = #{X_i <= x_p} ~ binomial(n, p)``, the order
+    statistics of ranks ``l < u`` bracket ``x_p`` exactly when ``l <= B <= u - 1``."""
+    n = 199  # not a multiple of 10: the ranks n * q / 100 are fractional
+    run = simulate(tmp_path, ON_TIME, seed=910, n=n)
+    x = np.sort(run.out.finish[:, 0])
+    summary = summarise(run.pf, run.out, seed=910)
+
+    def rank(value: float) -> int:  # 1-based rank of a simulated value
+        k = int(np.searchsorted(x, value)) + 1
+        assert x[k - 1] == value
+        return k
+
+    assert {10, 50, 80, 90} <= {q.q for q in summary.projects[0].finish}
+    for q in summary.projects[0].finish:
+        # the smallest simulated value with at least q % of iterations at or below it
+        assert rank(q.value) == -(-n * q.q // 100)
+        b = stats.binom(n, q.q / 100)
+        lo, hi = rank(q.low), rank(q.high)
+        assert b.cdf(lo - 1) <= 0.025  # P(X_(lo) > x_p)
+        assert b.sf(hi - 1) <= 0.025  # P(X_(hi) < x_p)
+        assert b.cdf(lo) > 0.025  # one rank closer would miss more than 2.5 % below
+        assert b.sf(hi - 2) > 0.025  # ... or above

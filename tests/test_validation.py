@@ -505,3 +505,27 @@ def test_full_featured_scenario_loads(tmp_path: Path) -> None:
     assert flu.loss[0] == 1
     assert len(pf.groups) == 2
     assert "crm-dev" in {g.id for g in pf.groups}
+
+
+def test_correlation_group_ids_must_be_unique(tmp_path: Path) -> None:
+    path = tmp_path / "groups.yaml"
+    path.write_text(
+        "projects:\n"
+        "  - id: p\n"
+        "    correlation: 0.5\n"
+        "    tasks: [{id: a, duration: {uniform: {low: 1, high: 2}}}]\n"
+        "  - id: q\n"
+        "    tasks: [{id: b, duration: {uniform: {low: 1, high: 2}}}]\n"
+        "correlations:\n"
+        "  - {id: 'project:p', tasks: [q.b], rho: 0.8}\n"
+    )
+    with pytest.raises(ScenarioError, match=r"correlation group id 'project:p' is used twice"):
+        load_scenario(path)
+
+
+def test_exponential_mean_must_exceed_its_shift(tmp_path: Path) -> None:
+    path = tmp_path / "expo.yaml"
+    path.write_text("projects: [{id: p, tasks: [{id: a, duration: "
+                    "{exponential: {mean: 2, low: 3}}}]}]\n")
+    with pytest.raises(ScenarioError, match=r"mean=2.0 must exceed low=3.0"):
+        load_scenario(path)

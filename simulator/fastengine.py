@@ -1,0 +1,440 @@
+"""The compiled engine: the reference engine's event loop, replayed exactly, in numba.
+
+:func:`simulate_fast` gives the same :class:`~simulator.engine.Schedule` as
+:func:`simulator.engine.simulate`, bit for bit, and :func:`simulate_batch` runs many
+iterations in one compiled loop. Exact equality comes from replaying what simpy does:
+
+* Every event of the reference engine is a ``timeout(delay)`` created at ``now``. simpy keeps
+  them in a binary heap keyed by ``(now + delay, creation number)``; here a heap of parallel
+  arrays holds the same keys, computed with the same float additions, so events pop in the
+  same order and every instant has the same value.
+* Events are created in the same order: at setup one per capacity change, then per task
+  either its release edge (``release > 0``) or the edge fired at once; a completion fires its
+  zero-lag edges inline and schedules the others, in successor order; a dispatch is requested
+  (a zero-delay event) only when none is pending; a dispatch walks the ready tasks in
+  ``(rank, task)`` order and schedules each started task's completion.
+* Units in use change by the same per-pool additions and subtractions, and a demand fits
+  when ``demand <= (capacity - used) + FIT_TOLERANCE``, as in the reference engine.
+
+Errors match the reference engine's: tasks that can never start raise
+:class:`~simulator.errors.SimulationError` with its message; a negative delay (a duration or
+a capacity-change time) raises ``ValueError`` as simpy does. Unlike simpy, NaN durations and
+capacity-change times are rejected (simpy would order such events arbitrarily).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, TypeVar
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from .engine import FIT_TOLERANCE, Schedule, _Run, _stuck_message
+from .errors import SimulationError
+from .model import Network
+
+__all__ = ["CapacityArrays", "pack_capacity", "simulate_batch", "simulate_fast"]
+
+Array = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+Names = tuple[Sequence[str], Sequence[str]]
+F = TypeVar("F", bound=Callable[..., Any])
+
+# event kinds, packed with their subject as ``subject * 4 + kind``
+_CAPACITY, _EDGE, _DONE, _DISPATCH = 0, 1, 2, 3
+# slots of the integer state vector
+_SIZE, _SEQ, _WAIT, _ASKED = 0, 1, 2, 3
+# run status
+_OK, _STUCK, _BAD_DURATION, _BAD_TIME = 0, 1, 2, 3
+
+
+def _jit(fn: F) -> F:
+    """``numba.njit`` with an on-disk cache when some cache directory is writable."""
+    try:
+        return numba.njit(cache=True)(fn)  # type: ignore[no-any-return]
+    except RuntimeError:  # no writable cache location (read-only install, no home)
+        return numba.njit(fn)  # type: ignore[no-any-return]
+
+
+class _Net(NamedTuple):
+    """The network as the kernel reads it.
+
+    Attributes:
+        demand: ``(tasks, pools)`` units.
+        pool_ptr, pool_idx: the pools each task needs (nonzero demand), compressed rows.
+        order: tasks in dispatch order ``(rank, task)``; ``pos`` is each task's place in it.
+        pending: edges each task waits for (predecessors plus the release edge).
+        release, succ_ptr, succ_idx, succ_lag, capacity: as in :class:`Network`.
+    """
+
+    demand: Array
+    pool_ptr: IntArray
+    pool_idx: IntArray
+    order: IntArray
+    pos: IntArray
+    pending: IntArray
+    release: Array
+    succ_ptr: IntArray
+    succ_idx: IntArray
+    succ_lag: Array
+    capacity: Array
+
+
+class _Work(NamedTuple):
+    """Scratch arrays of one run, reused across iterations.
+
+    Attributes:
+        start, finish, ready: the schedule. capacity, used: units per pool now.
+        pending: edges still to fire per task.
+        waiting: ready tasks not started, as positions in dispatch order, sorted.
+        heap_time, heap_seq, heap_item: the event heap (time, creation number, kind+subject).
+        state: heap size, next creation number, waiting count, dispatch pending.
+    """
+
+    start: Array
+    finish: Array
+    ready: Array
+    capacity: Array
+    used: Array
+    pending: IntArray
+    waiting: IntArray
+    heap_time: Array
+    heap_seq: IntArray
+    heap_item: IntArray
+    state: IntArray
+
+
+class CapacityArrays(NamedTuple):
+    """Capacity events of many iterations, compressed rows: iteration ``it`` owns rows
+    ``ptr[it]:ptr[it + 1]`` of ``times``, ``pools`` and ``values``."""
+
+    times: Array
+    pools: IntArray
+    values: Array
+    ptr: IntArray
+
+
+# --- the compiled kernel ------------------------------------------------------------------
+
+@_jit
+def _push(work: _Work, time: float, item: int) -> None:
+    """heapq.heappush of ``(time, next creation number)``."""
+    ht, hs, hi, st = work.heap_time, work.heap_seq, work.heap_item, work.state
+    seq = st[_SEQ]
+    st[_SEQ] = seq + 1
+    pos = st[_SIZE]
+    st[_SIZE] = pos + 1
+    while pos > 0:
+        parent = (pos - 1) >> 1
+        if time < ht[parent] or (time == ht[parent] and seq < hs[parent]):
+            ht[pos], hs[pos], hi[pos] = ht[parent], hs[parent], hi[parent]
+            pos = parent
+        else:
+            break
+    ht[pos], hs[pos], hi[pos] = time, seq, item
+
+
+@_jit
+def _pop(work: _Work) -> tuple[float, int]:
+    """heapq.heappop: the earliest ``(time, creation number)``; returns its time and item."""
+    ht, hs, hi, st = work.heap_time, work.heap_seq, work.heap_item, work.state
+    time, item = ht[0], hi[0]
+    n = st[_SIZE] - 1
+    st[_SIZE] = n
+    t, s, x = ht[n], hs[n], hi[n]
+    pos = 0
+    child = 1
+    while child < n:
+        right = child + 1
+        if right < n and (ht[right] < ht[child] or
+                          (ht[right] == ht[child] and hs[right] < hs[child])):
+            child = right
+        if ht[child] < t or (ht[child] == t and hs[child] < s):
+            ht[pos], hs[pos], hi[pos] = ht[child], hs[child], hi[child]
+            pos = child
+            child = 2 * pos + 1
+        else:
+            break
+    if n > 0:
+        ht[pos], hs[pos], hi[pos] = t, s, x
+    return time, item
+
+
+@_jit
+def _request_dispatch(work: _Work, now: float) -> None:
+    if work.state[_ASKED] == 0:
+        work.state[_ASKED] = 1
+        _push(work, now + 0.0, _DISPATCH)
+
+
+@_jit
+def _edge_fired(net: _Net, work: _Work, i: int, now: float) -> None:
+    """One edge into task ``i`` fired; the last one makes it ready (bisect.insort)."""
+    work.pending[i] -= 1
+    if work.pending[i] == 0:
+        work.ready[i] = now
+        key = net.pos[i]
+        waiting, j = work.waiting, work.state[_WAIT]
+        work.state[_WAIT] = j + 1
+        while j > 0 and waiting[j - 1] > key:
+            waiting[j] = waiting[j - 1]
+            j -= 1
+        waiting[j] = key
+        _request_dispatch(work, now)
+
+
+@_jit
+def _complete(net: _Net, work: _Work, i: int, now: float) -> None:
+    work.finish[i] = now
+    for p in range(work.used.size):
+        work.used[p] -= net.demand[i, p]
+    for k in range(net.succ_ptr[i], net.succ_ptr[i + 1]):
+        succ, lag = net.succ_idx[k], net.succ_lag[k]
+        if lag > 0:
+            _push(work, now + lag, succ * 4 + _EDGE)
+        else:
+            _edge_fired(net, work, succ, now)
+    _request_dispatch(work, now)
+
+
+@_jit
+def _fits(net: _Net, work: _Work, i: int) -> bool:
+    for k in range(net.pool_ptr[i], net.pool_ptr[i + 1]):
+        p = net.pool_idx[k]
+        if not net.demand[i, p] <= (work.capacity[p] - work.used[p]) + FIT_TOLERANCE:
+            return False
+    return True
+
+
+@_jit
+def _dispatch(net: _Net, work: _Work, durations: Array, it: int, now: float) -> int:
+    """Start every waiting task that fits, in order; returns a task with a bad duration
+    (negative or NaN) or -1."""
+    work.state[_ASKED] = 0
+    kept = 0
+    for r in range(work.state[_WAIT]):
+        key = work.waiting[r]
+        i = net.order[key]
+        if _fits(net, work, i):
+            for p in range(work.used.size):
+                work.used[p] += net.demand[i, p]
+            work.start[i] = now
+            if not durations[it, i] >= 0:
+                return i
+            _push(work, now + durations[it, i], i * 4 + _DONE)
+        else:
+            work.waiting[kept] = key
+            kept += 1
+    work.state[_WAIT] = kept
+    return -1
+
+
+@_jit
+def _reset(net: _Net, work: _Work) -> None:
+    for i in range(work.start.size):
+        work.start[i] = work.finish[i] = work.ready[i] = np.nan
+        work.pending[i] = net.pending[i]
+    for p in range(work.capacity.size):
+        work.capacity[p] = net.capacity[p]
+        work.used[p] = 0.0
+    for k in range(work.state.size):
+        work.state[k] = 0
+
+
+@_jit
+def _run(net: _Net, work: _Work, durations: Array, it: int, ev_time: Array,
+         ev_pool: IntArray, ev_value: Array, first: int, end: int) -> tuple[int, int]:
+    """Iteration ``it`` with capacity events ``first:end``; returns ``(status, task or
+    event index)``."""
+    _reset(net, work)
+    for e in range(first, end):
+        if not ev_time[e] >= 0:
+            return _BAD_TIME, e
+        _push(work, 0.0 + ev_time[e], e * 4 + _CAPACITY)
+    for i in range(net.release.size):
+        if net.release[i] > 0:
+            _push(work, 0.0 + net.release[i], i * 4 + _EDGE)
+        else:
+            _edge_fired(net, work, i, 0.0)
+    while work.state[_SIZE] > 0:
+        now, item = _pop(work)
+        kind, x = item & 3, item >> 2
+        if kind == _CAPACITY:
+            work.capacity[ev_pool[x]] = ev_value[x]
+            _request_dispatch(work, now)
+        elif kind == _EDGE:
+            _edge_fired(net, work, x, now)
+        elif kind == _DONE:
+            _complete(net, work, x, now)
+        else:
+            bad = _dispatch(net, work, durations, it, now)
+            if bad >= 0:
+                return _BAD_DURATION, bad
+    for i in range(work.finish.size):
+        if work.finish[i] != work.finish[i]:  # NaN: never finished
+            return _STUCK, i
+    return _OK, -1
+
+
+@_jit
+def _run_batch(net: _Net, work: _Work, durations: Array, ev_time: Array, ev_pool: IntArray,
+               ev_value: Array, ev_ptr: IntArray, start: Array, finish: Array,
+               ready: Array) -> tuple[int, int, int]:
+    """Every iteration in order, stopping at the first that fails: returns ``(iteration,
+    status, index)``; ``work`` then holds that iteration's state."""
+    for it in range(durations.shape[0]):
+        status, index = _run(net, work, durations, it, ev_time, ev_pool, ev_value,
+                             ev_ptr[it], ev_ptr[it + 1])
+        for i in range(work.start.size):
+            start[it, i] = work.start[i]
+            finish[it, i] = work.finish[i]
+            ready[it, i] = work.ready[i]
+        if status != _OK:
+            return it, status, index
+    return durations.shape[0], _OK, -1
+
+
+# --- Python side ----------------------------------------------------------------------------
+
+_prepared: list[tuple[Network, _Net]] = []  # the last network seen (one block uses one)
+
+
+def _prepare(net: Network) -> _Net:
+    if _prepared and _prepared[0][0] is net:
+        return _prepared[0][1]
+    demand = np.ascontiguousarray(net.demand, dtype=np.float64)
+    n = demand.shape[0]
+    nonzero = demand != 0
+    pool_ptr = np.zeros(n + 1, dtype=np.int64)
+    pool_ptr[1:] = np.cumsum(nonzero.sum(axis=1))
+    pool_idx = np.nonzero(nonzero)[1].astype(np.int64)  # row-major: by task, then pool
+    rank = np.asarray(net.rank).astype(np.int64)
+    order = np.lexsort((np.arange(n), rank)).astype(np.int64)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    pending = np.diff(np.asarray(net.pred_ptr)).astype(np.int64) + 1
+    prepared = _Net(demand, pool_ptr, pool_idx, order, pos, pending,
+                    np.ascontiguousarray(net.release, dtype=np.float64),
+                    np.ascontiguousarray(net.succ_ptr, dtype=np.int64),
+                    np.ascontiguousarray(net.succ_idx, dtype=np.int64),
+                    np.ascontiguousarray(net.succ_lag, dtype=np.float64),
+                    np.ascontiguousarray(net.capacity, dtype=np.float64))
+    _prepared[:] = [(net, prepared)]
+    return prepared
+
+
+def _work(net: _Net, n_events: int) -> _Work:
+    n, n_pools = net.demand.shape
+    heap = n_events + 2 * n + net.succ_idx.size + 1  # events that can be queued at once
+    return _Work(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n_pools), np.zeros(n_pools),
+                 np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
+                 np.zeros(heap), np.zeros(heap, dtype=np.int64), np.zeros(heap, dtype=np.int64),
+                 np.zeros(4, dtype=np.int64))
+
+
+def pack_capacity(events: Sequence[Sequence[tuple[float, int, float]]]) -> CapacityArrays:
+    """Pack per-iteration ``(time, pool, capacity)`` lists (``BlockSample.capacity``) into
+    the compressed rows :func:`simulate_batch` takes."""
+    ptr = np.zeros(len(events) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in events])
+    flat = [e for x in events for e in x]
+    return CapacityArrays(np.array([float(t) for t, _, _ in flat], dtype=np.float64),
+                          np.array([int(p) for _, p, _ in flat], dtype=np.int64),
+                          np.array([float(v) for _, _, v in flat], dtype=np.float64), ptr)
+
+
+def _pool_indices(pools: IntArray, n_pools: int) -> IntArray:
+    """Python indexing: negative pools count from the end; out of range is an IndexError."""
+    pools = np.asarray(pools, dtype=np.int64)
+    bad = (pools < -n_pools) | (pools >= n_pools)
+    if bad.any():
+        raise IndexError(f"capacity event for pool {pools[bad][0]}: there are {n_pools} pools")
+    return np.where(pools < 0, pools + n_pools, pools)
+
+
+def _failure(net: Network, status: int, index: int, duration: Array, times: Array,
+             ready: Array, capacity: Array, names: Names | None) -> Exception:
+    if status == _BAD_TIME:
+        t = float(times[index])
+        return ValueError(f"Negative delay {t}" if t < 0 else f"capacity change at time {t}")
+    if status == _BAD_DURATION:
+        d = float(duration[index])
+        return ValueError(f"Negative delay {d}" if d < 0 else f"task #{index}: duration {d}")
+    run = _Run(net, duration)
+    run.ready, run.capacity = ready, capacity
+    return SimulationError(_stuck_message(run, index, names))
+
+
+def simulate_fast(net: Network, duration: Array,
+                  capacity_events: Sequence[tuple[float, int, float]] = (), *,
+                  names: Names | None = None) -> Schedule:
+    """Schedule one iteration; the same arguments, result and errors as
+    :func:`simulator.engine.simulate`."""
+    d = np.asarray(duration, dtype=np.float64).reshape(1, -1)
+    try:
+        start, finish, ready = _batch(net, d, pack_capacity([capacity_events]), names)
+    except _IterationError as e:
+        raise e.cause from None
+    return Schedule(start[0], finish[0], ready[0])
+
+
+def simulate_batch(net: Network, durations: Array, capacity_times: Array,
+                   capacity_pools: IntArray, capacity_values: Array, capacity_ptr: IntArray,
+                   *, names: Names | None = None,
+                   first_iteration: int = 0) -> tuple[Array, Array, Array]:
+    """Schedule every row of ``durations`` (``(iterations, tasks)``) in one compiled loop.
+
+    Iteration ``it`` applies capacity events ``capacity_ptr[it]:capacity_ptr[it + 1]`` of
+    ``capacity_times``, ``capacity_pools`` and ``capacity_values`` (see :func:`pack_capacity`).
+
+    Returns:
+        ``(start, finish, ready)``, each ``(iterations, tasks)``; row ``it`` equals
+        ``simulate(net, durations[it], events of it)``.
+
+    Raises:
+        SimulationError: at the first iteration with tasks that can never start, as
+            ``iteration {first_iteration + it}: {the reference engine's message}``.
+        ValueError: a negative duration or capacity-change time (as simpy), or a NaN one.
+    """
+    d = np.asarray(durations, dtype=np.float64)
+    events = CapacityArrays(capacity_times, capacity_pools, capacity_values, capacity_ptr)
+    try:
+        return _batch(net, d, events, names)
+    except _IterationError as e:
+        raise SimulationError(f"iteration {first_iteration + e.iteration}: {e.cause}") from None
+
+
+class _IterationError(Exception):
+    def __init__(self, iteration: int, cause: SimulationError) -> None:
+        super().__init__(iteration, cause)
+        self.iteration, self.cause = iteration, cause
+
+
+def _batch(net: Network, durations: Array, events: CapacityArrays, names: Names | None
+           ) -> tuple[Array, Array, Array]:
+    """simulate_batch's work; a stuck iteration raises :class:`_IterationError`."""
+    prepared = _prepare(net)
+    d = np.ascontiguousarray(durations, dtype=np.float64)
+    if d.ndim != 2 or d.shape[1] != prepared.order.size:
+        raise ValueError(f"durations must be (iterations, {prepared.order.size}), not {d.shape}")
+    ptr = np.ascontiguousarray(events.ptr, dtype=np.int64)
+    if ptr.shape != (d.shape[0] + 1,) or ptr[0] != 0 or np.any(np.diff(ptr) < 0):
+        raise ValueError("capacity_ptr must rise from 0 and have one entry per iteration + 1")
+    times = np.ascontiguousarray(events.times, dtype=np.float64)
+    values = np.ascontiguousarray(events.values, dtype=np.float64)
+    pools = _pool_indices(events.pools, prepared.capacity.size)
+    if not times.size == pools.size == values.size >= ptr[-1]:
+        raise ValueError("capacity arrays are shorter than capacity_ptr says")
+    start, finish, ready = (np.empty(d.shape) for _ in range(3))
+    work = _work(prepared, int(np.diff(ptr).max(initial=0)))
+    it, status, index = _run_batch(prepared, work, d, times, pools, values, ptr,
+                                   start, finish, ready)
+    if status == _OK:
+        return start, finish, ready
+    error = _failure(net, status, index, d[it], times, work.ready.copy(), work.capacity.copy(),
+                     names)
+    if isinstance(error, SimulationError):
+        raise _IterationError(it, error)
+    raise error
