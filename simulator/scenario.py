@@ -181,7 +181,8 @@ class _Builder:
         keys: dict[str, int] = {}  # a duplicated id (reported) refers to its first task
         for pk, p in enumerate(spec.projects):
             first.append(sum(len(q.tasks) for q in spec.projects[:pk]))
-            self.check_ids([t.id for t in p.tasks], ("projects", pk, "tasks"), "task")
+            self.check_ids([t.id for t in p.tasks], ("projects", pk, "tasks"), "task",
+                           dots=False)
             for k, t in enumerate(p.tasks):
                 keys.setdefault(f"{p.id}.{t.id}", first[pk] + k)
         n_tasks = sum(len(p.tasks) for p in spec.projects)

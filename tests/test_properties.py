@@ -12,15 +12,25 @@ units in use, the unconstrained forward pass), never against the package's own h
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from simulator.calendars import WorkCalendar
+from simulator.cli import cli
 from simulator.distributions import Fixed
 from simulator.engine import Schedule, simulate
 from simulator.model import Pool, Portfolio, Project, Task
+from simulator.montecarlo import simulate_portfolio
+from simulator.sampling import BLOCK_SIZE
+from simulator.scenario import load_scenario
 
 Array = NDArray[np.float64]
 
@@ -138,6 +148,9 @@ def test_ready_follows_release_and_predecessors_and_finish_is_start_plus_duratio
 @PROPERTY
 @given(portfolios())
 def test_units_in_use_never_exceed_capacity_where_a_task_starts(pf: Portfolio) -> None:
+    """At each start instant, on each pool the starting task uses, the units held by tasks
+    running over ``[start, finish)`` fit the capacity in force then (capacity may drop below
+    the units of tasks already running, so only pools someone started on are checked)."""
     demand = demand_matrix(pf)
     s = run(pf)
     for i in range(len(pf.tasks)):
@@ -220,3 +233,213 @@ def test_with_resource_limits_a_longer_task_can_finish_the_portfolio_earlier() -
     before, after = run(pf, d), run(pf, longer)
     np.testing.assert_array_equal(before.finish, [1, 2, 5, 8, 4])
     np.testing.assert_array_equal(after.finish, [2, 2, 3, 6, 6])
+
+
+# --- 6: names are labels only ---------------------------------------------------------------
+
+# ids a YAML 1.1 reader would turn into something else, then arbitrary text
+TRICKY = ["null", "~", "yes", "NO", "on", "0012", "1e3", "0x1F", "12:30", "2027-01-04", "-",
+          "#x", "a: b", "'q'", '"', "&a", "!t", "@", "%", "|", ">", " lead", "trail ", "ü"]
+NAME = st.one_of(
+    st.sampled_from(TRICKY),
+    st.text(st.characters(exclude_characters=".*?[]", exclude_categories=["C", "Z"]),
+            min_size=1, max_size=6))
+
+
+def scenario_dict(pf: Portfolio, projects: list[str], tasks: list[str], pools: list[str]
+                  ) -> dict[str, Any]:
+    """``pf`` (fixed durations) as a scenario file with the given ids, in the same order."""
+    def ref(i: int, k: int) -> str:
+        j = pf.tasks[i].project
+        return tasks[i] if j == k else f"{projects[j]}.{tasks[i]}"
+
+    return {
+        "scenario": "renamed",
+        "priority_rule": pf.priority_rule,
+        "resources": {pools[p]: {"capacity": pool.capacity,
+                                 "changes": [{"at": t, "capacity": c} for t, c in pool.changes]}
+                      for p, pool in enumerate(pf.pools)},
+        "projects": [{
+            "id": projects[k], "priority": proj.priority, "start": proj.release,
+            "tasks": [{"id": tasks[i], "duration": pf.tasks[i].size.mean,
+                       "resources": {pools[p]: u for p, u in pf.tasks[i].demand},
+                       "after": [{"id": ref(j, k), "lag": lag} for j, lag in pf.tasks[i].preds]}
+                      for i in proj.tasks]}
+            for k, proj in enumerate(pf.projects)],
+    }
+
+
+def write_yaml(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@SCENARIO_IO
+@given(portfolios(), st.data())
+def test_renaming_tasks_projects_and_pools_changes_nothing(
+        tmp_path: Path, pf: Portfolio, data: st.DataObject) -> None:
+    def names(n: int, label: str) -> list[str]:
+        return data.draw(st.lists(NAME, min_size=n, max_size=n, unique=True), label=label)
+
+    plain = scenario_dict(pf, [p.id for p in pf.projects], [t.id for t in pf.tasks],
+                          [p.id for p in pf.pools])
+    renamed = scenario_dict(pf, names(len(pf.projects), "projects"),
+                            names(len(pf.tasks), "tasks"), names(len(pf.pools), "pools"))
+    outcomes = [simulate_portfolio(load_scenario(write_yaml(tmp_path / f"{k}.yaml", d)),
+                                   2, seed=11, trace=1)
+                for k, d in enumerate([plain, renamed])]
+    for field in ("finish", "first_start", "trace"):
+        np.testing.assert_array_equal(getattr(outcomes[0], field),
+                                      getattr(outcomes[1], field), err_msg=field)
+    # and the file says what the dataclasses say
+    s = run(pf)
+    np.testing.assert_array_equal(outcomes[1].trace[:, 2], s.start)
+    np.testing.assert_array_equal(outcomes[1].trace[:, 3], s.finish)
+
+
+# --- 7-9: seeded Monte Carlo runs -----------------------------------------------------------
+
+STOCHASTIC = {
+    "scenario": "stochastic",
+    "start": "2027-01-04",
+    "resources": {"dev": {"capacity": 3, "cost_per_day": 500,
+                          "changes": [{"at": 30, "capacity": 4}]},
+                  "qa": {"capacity": 2, "cost_per_day": 400}},
+    "projects": [
+        {"id": "crm", "priority": 1, "deadline": 40, "budget": 90000, "tasks": [
+            {"id": "design", "duration": {"pert": {"low": 3, "mode": 5, "high": 9}},
+             "resources": {"dev": 1}},
+            {"id": "build", "effort": {"triangular": {"low": 20, "mode": 30, "high": 50}},
+             "resources": {"dev": 2}, "after": ["design"]},
+            {"id": "test", "duration": {"lognormal": {"p10": 3, "p90": 8}},
+             "resources": {"qa": 2}, "after": [{"id": "build", "lag": 1}]},
+        ]},
+        {"id": "web", "priority": 2, "start": 4, "deadline": 35, "tasks": [
+            {"id": "ux", "duration": {"uniform": {"low": 2, "high": 6}}},
+            {"id": "ui", "duration": {"normal": {"mean": 10, "sd": 2}},
+             "resources": {"dev": 2}, "after": ["ux"]},
+            {"id": "check", "duration": {"exponential": {"mean": 2}},
+             "resources": {"qa": 1}, "after": ["ui", "crm.design"]},
+            {"id": "launch", "duration": 1, "after": ["check"]},
+        ]},
+    ],
+    "risks": [
+        {"id": "vendor", "probability": 0.3, "affects": ["crm.build"],
+         "delay": {"triangular": {"low": 2, "mode": 4, "high": 9}},
+         "cost": {"uniform": {"low": 1000, "high": 5000}}},
+        {"id": "flu", "probability": 0.4,
+         "capacity_loss": {"pool": "qa", "units": 1, "at": 5,
+                           "days": {"uniform": {"low": 2, "high": 6}}}},
+        {"id": "scope", "probability": 0.5, "affects": ["web.*"],
+         "delay_percent": {"uniform": {"low": 5, "high": 20}}},
+    ],
+    "correlations": [{"id": "team", "rho": 0.6, "tasks": ["crm.build", "web.ui", "web.ux"]}],
+}
+
+
+@pytest.fixture
+def stochastic(tmp_path: Path) -> Path:
+    return write_yaml(tmp_path / "stochastic.yaml", STOCHASTIC)
+
+
+def cli_run(scenario: Path, out: Path, seed: int, jobs: int) -> dict[str, bytes]:
+    args = ["run", str(scenario), "--out", str(out), "--seed", str(seed), "-n", "1200",
+            "--trace", "3", "--jobs", str(jobs)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+def test_same_seed_gives_the_same_bytes_whatever_the_number_of_workers(
+        stochastic: Path, tmp_path: Path) -> None:
+    first = cli_run(stochastic, tmp_path / "a", 7, jobs=1)
+    assert set(first) == {"summary.json", "projects.csv", "capacity.csv", "trace.csv"}
+    assert cli_run(stochastic, tmp_path / "b", 7, jobs=1) == first
+    assert cli_run(stochastic, tmp_path / "c", 7, jobs=2) == first
+    other = cli_run(stochastic, tmp_path / "d", 8, jobs=1)
+    assert other["summary.json"] != first["summary.json"]
+    assert other["trace.csv"] != first["trace.csv"]
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**63 + 5])
+def test_a_shorter_run_is_a_prefix_of_a_longer_one(stochastic: Path, seed: int) -> None:
+    pf = load_scenario(stochastic)
+    short = simulate_portfolio(pf, 700, seed, trace=3)
+    long = simulate_portfolio(pf, 1200, seed, trace=3)
+    for field in ("finish", "first_start", "cost", "occurred"):
+        np.testing.assert_array_equal(getattr(short, field), getattr(long, field)[:700],
+                                      err_msg=field)
+    np.testing.assert_array_equal(short.trace, long.trace)
+    assert len(np.unique(long.finish[:, 0])) > 100  # really random, across blocks
+
+
+def _three_point(family: str) -> st.SearchStrategy[dict[str, Any]]:
+    points = st.lists(st.integers(0, 20), min_size=3, max_size=3).map(sorted)
+    return points.filter(lambda x: x[0] < x[2]).map(
+        lambda x: {family: {"low": x[0], "mode": x[1], "high": x[2]}})
+
+
+DISTRIBUTIONS = st.one_of(
+    HALVES,
+    st.tuples(HALVES, st.integers(1, 10)).map(
+        lambda x: {"uniform": {"low": x[0], "high": x[0] + x[1]}}),
+    _three_point("triangular"),
+    _three_point("pert"),
+    st.tuples(st.integers(1, 5), st.integers(1, 10)).map(
+        lambda x: {"lognormal": {"p10": x[0], "p90": x[0] + x[1]}}),
+    st.integers(1, 8).map(lambda m: {"exponential": {"mean": m}}),
+)
+
+
+@st.composite
+def free_networks(draw: st.DrawFn) -> dict[str, Any]:
+    """A scenario without pools: random durations, links, a risk and a correlation group."""
+    keys: list[str] = []
+    projects = []
+    for k in range(draw(st.integers(1, 3))):
+        tasks = []
+        for i in range(draw(st.integers(1, 4))):
+            after = draw(st.lists(st.sampled_from(keys), max_size=2, unique=True)) if keys else []
+            tasks.append({"id": f"t{i}", "duration": draw(DISTRIBUTIONS), "after": after})
+            keys.append(f"p{k}.t{i}")
+        projects.append({"id": f"p{k}", "start": draw(st.integers(0, 5)), "tasks": tasks})
+    group = draw(st.lists(st.sampled_from(keys), min_size=1, max_size=4, unique=True))
+    return {
+        "scenario": "free",
+        "projects": projects,
+        "risks": [{"id": "late", "probability": draw(st.sampled_from([0.2, 0.5, 1.0])),
+                   "affects": [draw(st.sampled_from(keys))],
+                   "delay": {"uniform": {"low": 1, "high": 9}}}],
+        "correlations": [{"id": "g", "rho": draw(st.sampled_from([0.3, 0.9])),
+                          "tasks": group}],
+    }
+
+
+@settings(SCENARIO_IO, max_examples=15)
+@given(free_networks(), st.data())
+def test_an_added_task_changes_no_other_task_sample(
+        tmp_path: Path, spec: dict[str, Any], data: st.DataObject) -> None:
+    """Common random numbers: a new task anywhere in the file (a new project or an existing
+    one, possibly after existing tasks) leaves every existing task's draws, and so its
+    schedule, as they were, in both the first and the second block of iterations."""
+    keys = [f"{p['id']}.{t['id']}" for p in spec["projects"] for t in p["tasks"]]
+    extra = {"id": "extra", "duration": data.draw(DISTRIBUTIONS, label="extra"),
+             "after": data.draw(st.lists(st.sampled_from(keys), max_size=2), label="after")}
+    bigger = yaml.safe_load(yaml.safe_dump(spec))
+    where = data.draw(st.integers(0, len(bigger["projects"])), label="project")
+    if data.draw(st.booleans(), label="new project") or where == len(bigger["projects"]):
+        bigger["projects"].insert(where, {"id": "new", "tasks": [extra]})
+    else:
+        tasks = bigger["projects"][where]["tasks"]
+        tasks.insert(data.draw(st.integers(0, len(tasks)), label="position"), extra)
+    n = BLOCK_SIZE + 5
+    runs = []
+    for name, s in (("base", spec), ("bigger", bigger)):
+        pf = load_scenario(write_yaml(tmp_path / f"{name}.yaml", s))
+        out = simulate_portfolio(pf, n, seed=3, trace=n)
+        index = {t.key: i for i, t in enumerate(pf.tasks)}
+        rows = out.trace.reshape(n, len(pf.tasks), 4)
+        runs.append((rows[:, [index[k] for k in keys], 2:], out.occurred))
+    (before, hit_before), (after, hit_after) = runs
+    np.testing.assert_array_equal(hit_before, hit_after)
+    np.testing.assert_array_equal(after, before)

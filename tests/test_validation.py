@@ -529,3 +529,11 @@ def test_exponential_mean_must_exceed_its_shift(tmp_path: Path) -> None:
                     "{exponential: {mean: 2, low: 3}}}]}]\n")
     with pytest.raises(ScenarioError, match=r"mean=2.0 must exceed low=3.0"):
         load_scenario(path)
+
+
+def test_task_ids_may_not_contain_dots(tmp_path: Path) -> None:
+    # 'q.t1' would be ambiguous with task t1 of project q in `after` lists
+    path = tmp_path / "dots.yaml"
+    path.write_text("projects: [{id: p, tasks: [{id: q.t1, duration: 1}]}]\n")
+    with pytest.raises(ScenarioError, match=r"task id 'q.t1' may not contain \."):
+        load_scenario(path)
