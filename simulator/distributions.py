@@ -42,6 +42,11 @@ class Distribution:
         """Quantiles at probabilities ``u`` (values in [0, 1))."""
         raise NotImplementedError
 
+    def draw(self, rng: np.random.Generator, size: int) -> FloatArray:
+        """``size`` independent draws from ``rng`` (inverse CDF unless a family has a
+        faster exact sampler)."""
+        return self.ppf(rng.random(size))
+
     @property
     def mean(self) -> float:
         raise NotImplementedError
@@ -177,6 +182,12 @@ class Pert(Distribution):
             return np.full(u.shape, float(self.low))
         alpha, beta = self._ab
         return self.low + (self.high - self.low) * special.betaincinv(alpha, beta, u)
+
+    def draw(self, rng: np.random.Generator, size: int) -> FloatArray:
+        if self.high == self.low:
+            return np.full(size, float(self.low))
+        alpha, beta = self._ab  # numpy's beta sampler: exact, ~20x faster than betaincinv
+        return self.low + (self.high - self.low) * rng.beta(alpha, beta, size)
 
     @property
     def mean(self) -> float:

@@ -65,7 +65,7 @@ class _Net(NamedTuple):
         demand: ``(tasks, pools)`` units.
         pool_ptr, pool_idx: the pools each task needs (nonzero demand), compressed rows.
         order: tasks in dispatch order ``(rank, task)``; ``pos`` is each task's place in it.
-        pending: edges each task waits for (predecessors plus the release edge).
+        edges: edges each task waits for (predecessors plus the release edge).
         release, succ_ptr, succ_idx, succ_lag, capacity: as in :class:`Network`.
     """
 
@@ -74,7 +74,7 @@ class _Net(NamedTuple):
     pool_idx: IntArray
     order: IntArray
     pos: IntArray
-    pending: IntArray
+    edges: IntArray
     release: Array
     succ_ptr: IntArray
     succ_idx: IntArray
@@ -86,10 +86,12 @@ class _Work(NamedTuple):
     """Scratch arrays of one run, reused across iterations.
 
     Attributes:
-        start, finish, ready: the schedule. capacity, used: units per pool now.
+        start, finish, ready: the schedule being built.
+        capacity, used: units per pool now.
         pending: edges still to fire per task.
         waiting: ready tasks not started, as positions in dispatch order, sorted.
-        heap_time, heap_seq, heap_item: the event heap (time, creation number, kind+subject).
+        heap_time, heap_key: the event heap: time, and (creation number, item) where an item
+            is ``subject * 4 + kind``.
         state: heap size, next creation number, waiting count, dispatch pending.
     """
 
@@ -101,8 +103,7 @@ class _Work(NamedTuple):
     pending: IntArray
     waiting: IntArray
     heap_time: Array
-    heap_seq: IntArray
-    heap_item: IntArray
+    heap_key: IntArray
     state: IntArray
 
 
@@ -117,182 +118,170 @@ class CapacityArrays(NamedTuple):
 
 
 # --- the compiled kernel ------------------------------------------------------------------
+# The kernel takes arrays, not the named tuples (numba compiles those far more slowly); its
+# argument lists follow the fields of _Net and _Work.
 
 @_jit
-def _push(work: _Work, time: float, item: int) -> None:
-    """heapq.heappush of ``(time, next creation number)``."""
-    ht, hs, hi, st = work.heap_time, work.heap_seq, work.heap_item, work.state
-    seq = st[_SEQ]
-    st[_SEQ] = seq + 1
-    pos = st[_SIZE]
-    st[_SIZE] = pos + 1
+def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int) -> None:
+    """heapq.heappush of ``(time, next creation number)``; the heap is ``ht`` (times) and
+    ``hk`` (creation number, item), ordered as simpy orders events."""
+    seq, pos = st[_SEQ], st[_SIZE]
+    st[_SEQ], st[_SIZE] = seq + 1, pos + 1
     while pos > 0:
         parent = (pos - 1) >> 1
-        if time < ht[parent] or (time == ht[parent] and seq < hs[parent]):
-            ht[pos], hs[pos], hi[pos] = ht[parent], hs[parent], hi[parent]
-            pos = parent
-        else:
+        if ht[parent] < time or (ht[parent] == time and hk[parent, 0] < seq):
             break
-    ht[pos], hs[pos], hi[pos] = time, seq, item
+        ht[pos], hk[pos, 0], hk[pos, 1] = ht[parent], hk[parent, 0], hk[parent, 1]
+        pos = parent
+    ht[pos], hk[pos, 0], hk[pos, 1] = time, seq, item
 
 
 @_jit
-def _pop(work: _Work) -> tuple[float, int]:
-    """heapq.heappop: the earliest ``(time, creation number)``; returns its time and item."""
-    ht, hs, hi, st = work.heap_time, work.heap_seq, work.heap_item, work.state
-    time, item = ht[0], hi[0]
+def _pop(ht: Array, hk: IntArray, st: IntArray) -> tuple[float, int]:
+    """heapq.heappop: the earliest entry's time and item."""
+    time, item = ht[0], hk[0, 1]
     n = st[_SIZE] - 1
     st[_SIZE] = n
-    t, s, x = ht[n], hs[n], hi[n]
-    pos = 0
-    child = 1
+    t, seq, x = ht[n], hk[n, 0], hk[n, 1]
+    pos, child = 0, 1
     while child < n:
         right = child + 1
         if right < n and (ht[right] < ht[child] or
-                          (ht[right] == ht[child] and hs[right] < hs[child])):
+                          (ht[right] == ht[child] and hk[right, 0] < hk[child, 0])):
             child = right
-        if ht[child] < t or (ht[child] == t and hs[child] < s):
-            ht[pos], hs[pos], hi[pos] = ht[child], hs[child], hi[child]
-            pos = child
-            child = 2 * pos + 1
-        else:
+        if not (ht[child] < t or (ht[child] == t and hk[child, 0] < seq)):
             break
+        ht[pos], hk[pos, 0], hk[pos, 1] = ht[child], hk[child, 0], hk[child, 1]
+        pos, child = child, 2 * child + 1
     if n > 0:
-        ht[pos], hs[pos], hi[pos] = t, s, x
+        ht[pos], hk[pos, 0], hk[pos, 1] = t, seq, x
     return time, item
 
 
 @_jit
-def _request_dispatch(work: _Work, now: float) -> None:
-    if work.state[_ASKED] == 0:
-        work.state[_ASKED] = 1
-        _push(work, now + 0.0, _DISPATCH)
+def _request_dispatch(ht: Array, hk: IntArray, st: IntArray, now: float) -> None:
+    if st[_ASKED] == 0:
+        st[_ASKED] = 1
+        _push(ht, hk, st, now + 0.0, np.int64(_DISPATCH))
 
 
 @_jit
-def _edge_fired(net: _Net, work: _Work, i: int, now: float) -> None:
+def _edge_fired(i: int, now: float, pos: IntArray, pending: IntArray, ready: Array,
+                waiting: IntArray, ht: Array, hk: IntArray, st: IntArray) -> None:
     """One edge into task ``i`` fired; the last one makes it ready (bisect.insort)."""
-    work.pending[i] -= 1
-    if work.pending[i] == 0:
-        work.ready[i] = now
-        key = net.pos[i]
-        waiting, j = work.waiting, work.state[_WAIT]
-        work.state[_WAIT] = j + 1
-        while j > 0 and waiting[j - 1] > key:
+    pending[i] -= 1
+    if pending[i] == 0:
+        ready[i] = now
+        j = st[_WAIT]
+        st[_WAIT] = j + 1
+        while j > 0 and waiting[j - 1] > pos[i]:
             waiting[j] = waiting[j - 1]
             j -= 1
-        waiting[j] = key
-        _request_dispatch(work, now)
+        waiting[j] = pos[i]
+        _request_dispatch(ht, hk, st, now)
 
 
 @_jit
-def _complete(net: _Net, work: _Work, i: int, now: float) -> None:
-    work.finish[i] = now
-    for p in range(work.used.size):
-        work.used[p] -= net.demand[i, p]
-    for k in range(net.succ_ptr[i], net.succ_ptr[i + 1]):
-        succ, lag = net.succ_idx[k], net.succ_lag[k]
-        if lag > 0:
-            _push(work, now + lag, succ * 4 + _EDGE)
+def _complete(i: int, now: float, demand: Array, pos: IntArray, succ_ptr: IntArray,
+              succ_idx: IntArray, succ_lag: Array, finish: Array, ready: Array, used: Array,
+              pending: IntArray, waiting: IntArray, ht: Array, hk: IntArray,
+              st: IntArray) -> None:
+    """Task ``i`` finishes: release its units, fire its edges (zero lags at once)."""
+    finish[i] = now
+    for p in range(used.size):
+        used[p] -= demand[i, p]
+    for k in range(succ_ptr[i], succ_ptr[i + 1]):
+        if succ_lag[k] > 0:
+            _push(ht, hk, st, now + succ_lag[k], succ_idx[k] * 4 + _EDGE)
         else:
-            _edge_fired(net, work, succ, now)
-    _request_dispatch(work, now)
+            _edge_fired(succ_idx[k], now, pos, pending, ready, waiting, ht, hk, st)
+    _request_dispatch(ht, hk, st, now)
 
 
 @_jit
-def _fits(net: _Net, work: _Work, i: int) -> bool:
-    for k in range(net.pool_ptr[i], net.pool_ptr[i + 1]):
-        p = net.pool_idx[k]
-        if not net.demand[i, p] <= (work.capacity[p] - work.used[p]) + FIT_TOLERANCE:
+def _fits(i: int, demand: Array, pool_ptr: IntArray, pool_idx: IntArray, capacity: Array,
+          used: Array) -> bool:
+    for k in range(pool_ptr[i], pool_ptr[i + 1]):
+        p = pool_idx[k]
+        if not demand[i, p] <= (capacity[p] - used[p]) + FIT_TOLERANCE:
             return False
     return True
 
 
 @_jit
-def _dispatch(net: _Net, work: _Work, durations: Array, it: int, now: float) -> int:
+def _dispatch(now: float, duration: Array, demand: Array, pool_ptr: IntArray,
+              pool_idx: IntArray, order: IntArray, start: Array, capacity: Array, used: Array,
+              waiting: IntArray, ht: Array, hk: IntArray, st: IntArray) -> int:
     """Start every waiting task that fits, in order; returns a task with a bad duration
     (negative or NaN) or -1."""
-    work.state[_ASKED] = 0
+    st[_ASKED] = 0
     kept = 0
-    for r in range(work.state[_WAIT]):
-        key = work.waiting[r]
-        i = net.order[key]
-        if _fits(net, work, i):
-            for p in range(work.used.size):
-                work.used[p] += net.demand[i, p]
-            work.start[i] = now
-            if not durations[it, i] >= 0:
-                return i
-            _push(work, now + durations[it, i], i * 4 + _DONE)
-        else:
-            work.waiting[kept] = key
+    for r in range(st[_WAIT]):
+        i = order[waiting[r]]
+        if not _fits(i, demand, pool_ptr, pool_idx, capacity, used):
+            waiting[kept] = waiting[r]
             kept += 1
-    work.state[_WAIT] = kept
+            continue
+        for p in range(used.size):
+            used[p] += demand[i, p]
+        start[i] = now
+        if not duration[i] >= 0:
+            return i
+        _push(ht, hk, st, now + duration[i], i * 4 + _DONE)
+    st[_WAIT] = kept
     return -1
 
 
 @_jit
-def _reset(net: _Net, work: _Work) -> None:
-    for i in range(work.start.size):
-        work.start[i] = work.finish[i] = work.ready[i] = np.nan
-        work.pending[i] = net.pending[i]
-    for p in range(work.capacity.size):
-        work.capacity[p] = net.capacity[p]
-        work.used[p] = 0.0
-    for k in range(work.state.size):
-        work.state[k] = 0
-
-
-@_jit
-def _run(net: _Net, work: _Work, durations: Array, it: int, ev_time: Array,
-         ev_pool: IntArray, ev_value: Array, first: int, end: int) -> tuple[int, int]:
-    """Iteration ``it`` with capacity events ``first:end``; returns ``(status, task or
-    event index)``."""
-    _reset(net, work)
-    for e in range(first, end):
-        if not ev_time[e] >= 0:
-            return _BAD_TIME, e
-        _push(work, 0.0 + ev_time[e], e * 4 + _CAPACITY)
-    for i in range(net.release.size):
-        if net.release[i] > 0:
-            _push(work, 0.0 + net.release[i], i * 4 + _EDGE)
-        else:
-            _edge_fired(net, work, i, 0.0)
-    while work.state[_SIZE] > 0:
-        now, item = _pop(work)
-        kind, x = item & 3, item >> 2
-        if kind == _CAPACITY:
-            work.capacity[ev_pool[x]] = ev_value[x]
-            _request_dispatch(work, now)
-        elif kind == _EDGE:
-            _edge_fired(net, work, x, now)
-        elif kind == _DONE:
-            _complete(net, work, x, now)
-        else:
-            bad = _dispatch(net, work, durations, it, now)
-            if bad >= 0:
-                return _BAD_DURATION, bad
-    for i in range(work.finish.size):
-        if work.finish[i] != work.finish[i]:  # NaN: never finished
-            return _STUCK, i
-    return _OK, -1
-
-
-@_jit
-def _run_batch(net: _Net, work: _Work, durations: Array, ev_time: Array, ev_pool: IntArray,
-               ev_value: Array, ev_ptr: IntArray, start: Array, finish: Array,
-               ready: Array) -> tuple[int, int, int]:
+def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, order: IntArray,
+               pos: IntArray, edges: IntArray, release: Array, succ_ptr: IntArray,
+               succ_idx: IntArray, succ_lag: Array, capacity0: Array,
+               start: Array, finish: Array, ready: Array, capacity: Array, used: Array,
+               pending: IntArray, waiting: IntArray, ht: Array, hk: IntArray, st: IntArray,
+               durations: Array, ev_time: Array, ev_pool: IntArray, ev_value: Array,
+               ev_ptr: IntArray, out_start: Array, out_finish: Array,
+               out_ready: Array) -> tuple[int, int, int]:
     """Every iteration in order, stopping at the first that fails: returns ``(iteration,
-    status, index)``; ``work`` then holds that iteration's state."""
+    status, task or event index)``; the work arrays then hold that iteration's state."""
     for it in range(durations.shape[0]):
-        status, index = _run(net, work, durations, it, ev_time, ev_pool, ev_value,
-                             ev_ptr[it], ev_ptr[it + 1])
-        for i in range(work.start.size):
-            start[it, i] = work.start[i]
-            finish[it, i] = work.finish[i]
-            ready[it, i] = work.ready[i]
-        if status != _OK:
-            return it, status, index
+        # setup, as engine.simulate: capacity changes, then release edges in task order
+        for i in range(release.size):  # loops: slice assignments cost compile time
+            start[i] = finish[i] = ready[i] = np.nan
+            pending[i] = edges[i]
+        for p in range(used.size):
+            capacity[p], used[p] = capacity0[p], 0.0
+        st[_SIZE] = st[_SEQ] = st[_WAIT] = st[_ASKED] = 0
+        for e in range(ev_ptr[it], ev_ptr[it + 1]):
+            if not ev_time[e] >= 0:
+                return it, _BAD_TIME, e
+            _push(ht, hk, st, 0.0 + ev_time[e], e * 4 + _CAPACITY)
+        for i in range(release.size):
+            if release[i] > 0:
+                _push(ht, hk, st, 0.0 + release[i], i * 4 + _EDGE)
+            else:
+                _edge_fired(i, 0.0, pos, pending, ready, waiting, ht, hk, st)
+        # the event loop (simpy's Environment.run)
+        while st[_SIZE] > 0:
+            now, item = _pop(ht, hk, st)
+            kind, x = item & 3, item >> 2
+            if kind == _CAPACITY:
+                capacity[ev_pool[x]] = ev_value[x]
+                _request_dispatch(ht, hk, st, now)
+            elif kind == _EDGE:
+                _edge_fired(x, now, pos, pending, ready, waiting, ht, hk, st)
+            elif kind == _DONE:
+                _complete(x, now, demand, pos, succ_ptr, succ_idx, succ_lag, finish, ready,
+                          used, pending, waiting, ht, hk, st)
+            else:
+                bad = _dispatch(now, durations[it], demand, pool_ptr, pool_idx, order, start,
+                                capacity, used, waiting, ht, hk, st)
+                if bad >= 0:
+                    return it, _BAD_DURATION, bad
+        for i in range(release.size):
+            out_start[it, i], out_finish[it, i], out_ready[it, i] = start[i], finish[i], ready[i]
+        for i in range(release.size):
+            if finish[i] != finish[i]:  # NaN: never finished
+                return it, _STUCK, i
     return durations.shape[0], _OK, -1
 
 
@@ -302,27 +291,38 @@ _prepared: list[tuple[Network, _Net]] = []  # the last network seen (one block u
 
 
 def _prepare(net: Network) -> _Net:
+    """The kernel's view of ``net``, checked (the kernel does not check indices)."""
     if _prepared and _prepared[0][0] is net:
         return _prepared[0][1]
     demand = np.ascontiguousarray(net.demand, dtype=np.float64)
-    n = demand.shape[0]
+    n = len(net.rank)
     nonzero = demand != 0
     pool_ptr = np.zeros(n + 1, dtype=np.int64)
     pool_ptr[1:] = np.cumsum(nonzero.sum(axis=1))
     pool_idx = np.nonzero(nonzero)[1].astype(np.int64)  # row-major: by task, then pool
-    rank = np.asarray(net.rank).astype(np.int64)
-    order = np.lexsort((np.arange(n), rank)).astype(np.int64)
+    order = np.lexsort((np.arange(n), np.asarray(net.rank).astype(np.int64))).astype(np.int64)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
-    pending = np.diff(np.asarray(net.pred_ptr)).astype(np.int64) + 1
-    prepared = _Net(demand, pool_ptr, pool_idx, order, pos, pending,
+    prepared = _Net(demand, pool_ptr, pool_idx, order, pos,
+                    np.diff(np.asarray(net.pred_ptr)).astype(np.int64) + 1,
                     np.ascontiguousarray(net.release, dtype=np.float64),
                     np.ascontiguousarray(net.succ_ptr, dtype=np.int64),
                     np.ascontiguousarray(net.succ_idx, dtype=np.int64),
                     np.ascontiguousarray(net.succ_lag, dtype=np.float64),
                     np.ascontiguousarray(net.capacity, dtype=np.float64))
+    _check(prepared)
     _prepared[:] = [(net, prepared)]
     return prepared
+
+
+def _check(net: _Net) -> None:
+    n = net.order.size
+    ptr = net.succ_ptr
+    if (net.demand.shape != (n, net.capacity.size) or net.edges.size != n or
+            net.release.size != n or ptr.size != n + 1 or ptr[0] != 0 or
+            np.any(np.diff(ptr) < 0) or ptr[-1] > min(net.succ_idx.size, net.succ_lag.size) or
+            np.any((net.succ_idx[:ptr[-1]] < 0) | (net.succ_idx[:ptr[-1]] >= n))):
+        raise ValueError("inconsistent Network arrays")
 
 
 def _work(net: _Net, n_events: int) -> _Work:
@@ -330,8 +330,7 @@ def _work(net: _Net, n_events: int) -> _Work:
     heap = n_events + 2 * n + net.succ_idx.size + 1  # events that can be queued at once
     return _Work(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n_pools), np.zeros(n_pools),
                  np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
-                 np.zeros(heap), np.zeros(heap, dtype=np.int64), np.zeros(heap, dtype=np.int64),
-                 np.zeros(4, dtype=np.int64))
+                 np.zeros(heap), np.zeros((heap, 2), dtype=np.int64), np.zeros(4, dtype=np.int64))
 
 
 def pack_capacity(events: Sequence[Sequence[tuple[float, int, float]]]) -> CapacityArrays:
@@ -355,15 +354,19 @@ def _pool_indices(pools: IntArray, n_pools: int) -> IntArray:
 
 
 def _failure(net: Network, status: int, index: int, duration: Array, times: Array,
-             ready: Array, capacity: Array, names: Names | None) -> Exception:
+             work: _Work, names: Names | None) -> Exception:
+    """The error the reference engine raises for a failed run (NaN times: our own)."""
     if status == _BAD_TIME:
         t = float(times[index])
-        return ValueError(f"Negative delay {t}" if t < 0 else f"capacity change at time {t}")
+        return ValueError(f"Negative delay {t}" if t < 0 else
+                          f"capacity change {index}: time {t} is not a number")
     if status == _BAD_DURATION:
         d = float(duration[index])
-        return ValueError(f"Negative delay {d}" if d < 0 else f"task #{index}: duration {d}")
+        task = names[0][index] if names else f"#{index}"
+        return ValueError(f"Negative delay {d}" if d < 0 else
+                          f"task {task}: duration {d} is not a number")
     run = _Run(net, duration)
-    run.ready, run.capacity = ready, capacity
+    run.ready, run.capacity = work.ready.copy(), work.capacity.copy()
     return SimulationError(_stuck_message(run, index, names))
 
 
@@ -429,12 +432,11 @@ def _batch(net: Network, durations: Array, events: CapacityArrays, names: Names 
         raise ValueError("capacity arrays are shorter than capacity_ptr says")
     start, finish, ready = (np.empty(d.shape) for _ in range(3))
     work = _work(prepared, int(np.diff(ptr).max(initial=0)))
-    it, status, index = _run_batch(prepared, work, d, times, pools, values, ptr,
+    it, status, index = _run_batch(*prepared, *work, d, times, pools, values, ptr,
                                    start, finish, ready)
     if status == _OK:
         return start, finish, ready
-    error = _failure(net, status, index, d[it], times, work.ready.copy(), work.capacity.copy(),
-                     names)
+    error = _failure(net, status, index, d[it], times, work, names)
     if isinstance(error, SimulationError):
         raise _IterationError(it, error)
     raise error

@@ -8,9 +8,11 @@ stable hash of the entity's kind and id. Each stream always draws a full block o
 numbers whatever the run's length, and adding or removing an unrelated entity changes no
 other entity's numbers (common random numbers across variants).
 
-Sizes are sampled by inverse CDF from uniforms; a correlation group with correlation
-``rho`` mixes a shared standard normal factor ``G`` with each task's own ``E``:
-``Z = sqrt(rho) G + sqrt(1 - rho) E`` (a one-factor Gaussian copula), ``U = Phi(Z)``.
+A task outside any correlation group draws its size directly from its stream
+(:meth:`Distribution.draw`). A task in a group with correlation ``rho > 0`` draws a uniform,
+turns it into a normal score ``E`` and mixes it with the group's shared factor ``G``:
+``Z = sqrt(rho) G + sqrt(1 - rho) E`` (a one-factor Gaussian copula); its size is the
+inverse CDF at ``Phi(Z)``.
 """
 
 from __future__ import annotations
@@ -61,28 +63,35 @@ class BlockSample:
     capacity: list[CapacityEvents]
 
 
-def _uniforms(pf: Portfolio, root: int, block: int) -> dict[int, NDArray[np.float64]]:
-    """Uniforms for every random task, correlated within groups."""
-    u = {i: entity_stream(root, block, "task", t.key).random(BLOCK_SIZE)
-         for i, t in enumerate(pf.tasks) if not t.size.is_constant}
-    for g in pf.groups:
-        members = [i for i in g.tasks if i in u]
-        if not members or g.rho == 0:
+def _sizes(pf: Portfolio, root: int, block: int) -> dict[int, NDArray[np.float64]]:
+    """A full block of size draws for every random task, correlated within groups."""
+    grouped = {i: g for g in pf.groups if g.rho > 0 for i in g.tasks}
+    out = {}
+    shared: dict[str, NDArray[np.float64]] = {}
+    for i, t in enumerate(pf.tasks):
+        if t.size.is_constant:
             continue
-        shared = special.ndtri(entity_stream(root, block, "group", g.id).random(BLOCK_SIZE))
-        a, b = np.sqrt(g.rho), np.sqrt(1 - g.rho)
-        for i in members:
-            u[i] = special.ndtr(a * shared + b * special.ndtri(u[i]))
-    return u
+        stream = entity_stream(root, block, "task", t.key)
+        g = grouped.get(i)
+        if g is None:
+            out[i] = t.size.draw(stream, BLOCK_SIZE)
+            continue
+        if g.id not in shared:
+            shared[g.id] = special.ndtri(entity_stream(root, block, "group", g.id)
+                                         .random(BLOCK_SIZE))
+        z = np.sqrt(g.rho) * shared[g.id] + np.sqrt(1 - g.rho) * special.ndtri(
+            stream.random(BLOCK_SIZE))
+        out[i] = t.size.ppf(special.ndtr(z))
+    return out
 
 
 def sample_block(pf: Portfolio, root: int, block: int, n: int) -> BlockSample:
     """Sample the first ``n`` (at most :data:`BLOCK_SIZE`) iterations of block ``block``."""
     n_tasks = len(pf.tasks)
     size = np.empty((n, n_tasks))
-    u = _uniforms(pf, root, block)
+    drawn = _sizes(pf, root, block)
     for i, t in enumerate(pf.tasks):
-        draw = t.size.ppf(u[i][:n]) if i in u else np.full(n, t.size.mean)
+        draw = drawn[i][:n] if i in drawn else np.full(n, t.size.mean)
         size[:, i] = draw / t.units if t.per_unit else draw
     extra = np.zeros_like(size)
     occurred = np.zeros((n, len(pf.risks)), dtype=bool)
