@@ -14,6 +14,7 @@ import joblib
 import numpy as np
 from numpy.typing import NDArray
 
+from ._kernels import period_load
 from .engine import simulate
 from .errors import SimulationError
 from .model import Portfolio
@@ -22,7 +23,6 @@ from .sampling import BLOCK_SIZE, CapacityEvents, sample_block
 __all__ = ["Outcome", "run_block", "simulate_portfolio"]
 
 Array = NDArray[np.float64]
-_CHUNK = 64  # iterations per vectorised period-overlap pass (bounds memory)
 
 
 @dataclass(frozen=True)
@@ -62,18 +62,6 @@ class _Block:
     final_capacity: Array
     trace: Array
     horizon: float
-
-
-def _per_period(lo: Array, hi: Array, demand: Array, edges: Array) -> Array:
-    """Mean units per period held over intervals ``[lo, hi)``: ``(iters, pools, periods)``."""
-    width = np.diff(edges)
-    out = np.empty((lo.shape[0], demand.shape[1], len(width)))
-    for a in range(0, lo.shape[0], _CHUNK):
-        s, f = lo[a:a + _CHUNK, :, None], hi[a:a + _CHUNK, :, None]
-        overlap = np.clip(np.minimum(f, edges[None, None, 1:]) -
-                          np.maximum(s, edges[None, None, :-1]), 0.0, None)
-        out[a:a + _CHUNK] = np.einsum("itm,tp->ipm", overlap, demand)
-    return np.divide(out, width, out=np.zeros_like(out), where=width > 0)
 
 
 def _capacity_per_period(cap0: Array, events: CapacityEvents, edges: Array) -> Array:
@@ -136,8 +124,8 @@ def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0) -> _
         rows[:, 2] = start[:k].ravel()
         rows[:, 3] = finish[:k].ravel()
     return _Block(p_finish, p_start, cost, sample.occurred,
-                  _per_period(start, finish, net.demand, edges),
-                  _per_period(ready, start, net.demand, edges), capacity, final, rows, horizon)
+                  period_load(start, finish, net.demand, edges),
+                  period_load(ready, start, net.demand, edges), capacity, final, rows, horizon)
 
 
 def _pad(blocks: list[_Block], name: str, width: int, fill: list[Array] | None = None) -> Array:
