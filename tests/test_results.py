@@ -29,7 +29,9 @@ def test_busy_and_shortfall_of_a_queue_on_one_unit(tmp_path: Path) -> None:
         resources: {R: {capacity: 1}}
         projects:
           - id: p
-            tasks: [{id: a, duration: 5, resources: {R: 1}}, {id: b, duration: 25, resources: {R: 1}}]
+            tasks:
+              - {id: a, duration: 5, resources: {R: 1}}
+              - {id: b, duration: 25, resources: {R: 1}}
     """)
     first, second = rows[("R", "wd 0-20")], rows[("R", "wd 20-40")]
     assert first.busy == pytest.approx(1.0)
@@ -83,7 +85,10 @@ def test_portfolio_figures_add_up(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(textwrap.dedent("""
         projects:
-          - {id: a, deadline: 5, budget: 10, tasks: [{id: t, duration: {uniform: {low: 0, high: 10}}, cost: 5}]}
+          - id: a
+            deadline: 5
+            budget: 10
+            tasks: [{id: t, duration: {uniform: {low: 0, high: 10}}, cost: 5}]
           - {id: b, deadline: 5, tasks: [{id: t, duration: {uniform: {low: 0, high: 10}}}]}
     """))
     pf = load_scenario(path)
