@@ -10,8 +10,9 @@ import numpy as np
 
 from .errors import PmosimError, ScenarioError
 from .model import Portfolio
-from .montecarlo import simulate_portfolio
+from .montecarlo import ENGINES, max_on_time_se, simulate_portfolio
 from .output import publish, write_run
+from .parallel import Backend, check_scheduler
 from .results import summarise
 from .scenario import load_scenario
 from .tables import summary_text
@@ -61,8 +62,26 @@ def validate(file: Path) -> None:
 @click.option("--trace", type=click.IntRange(0), default=0, show_default=True,
               help="Write trace.csv with the schedules of the first K iterations.")
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
+              help="fast: compiled engine (auto picks it); simpy: the reference engine. "
+                   "Both give identical schedules.")
+@click.option("--target-se", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Add blocks of iterations until every P(on time) has at most this "
+                   "standard error; -n is then the maximum.")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="local worker processes, or a Dask cluster.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler (tls://host:8786); without it a local cluster on "
+                   "127.0.0.1 with --jobs workers.")
+@click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--allow-insecure", is_flag=True,
+              help="Allow a plain tcp:// scheduler on another machine.")
 def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, jobs: int,
-        trace: int, force: bool) -> None:
+        trace: int, force: bool, engine: str, target_se: float | None, backend: str,
+        scheduler: str | None, tls_ca: Path | None, tls_cert: Path | None,
+        tls_key: Path | None, allow_insecure: bool) -> None:
     """Simulate the scenario FILE and write summary.json, projects.csv, capacity.csv."""
     pf = _load(file)
     out = out or Path("results") / file.stem
@@ -76,8 +95,17 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
         seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
         click.echo(f"seed: {seed} (drawn fresh; pass --seed {seed} to repeat this run)",
                    err=True)
-    outcome = simulate_portfolio(pf, n, seed, jobs=jobs, trace=trace)
+    where = Backend(backend, jobs, scheduler, tls_ca, tls_cert, tls_key, allow_insecure)
+    if where.kind == "dask" and where.scheduler is not None:
+        check_scheduler(where)
+    outcome = simulate_portfolio(pf, n, seed, trace=trace, engine=engine, backend=where,
+                                 target_se=target_se)
     summary = summarise(pf, outcome, seed=seed)
+    if target_se is not None:
+        reached = max_on_time_se(pf, outcome.finish) <= target_se
+        click.echo(f"target s.e. {target_se:g}: {'reached' if reached else 'NOT reached'} "
+                   f"after {len(outcome.finish):,} iterations"
+                   f"{'' if reached else f' (the maximum, -n {n})'}", err=True)
     publish(out, force, lambda folder: write_run(folder, pf, summary,
                                                  outcome.trace if trace else None))
     click.echo(summary_text(summary))

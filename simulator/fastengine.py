@@ -25,7 +25,7 @@ capacity-change times are rejected (simpy would order such events arbitrarily).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 import numba
 import numpy as np
@@ -53,9 +53,9 @@ _OK, _STUCK, _BAD_DURATION, _BAD_TIME = 0, 1, 2, 3
 def _jit(fn: F) -> F:
     """``numba.njit`` with an on-disk cache when some cache directory is writable."""
     try:
-        return numba.njit(cache=True)(fn)  # type: ignore[no-any-return]
+        return cast(F, numba.njit(cache=True)(fn))
     except RuntimeError:  # no writable cache location (read-only install, no home)
-        return numba.njit(fn)  # type: ignore[no-any-return]
+        return cast(F, numba.njit(fn))
 
 
 class _Net(NamedTuple):
@@ -122,7 +122,7 @@ class CapacityArrays(NamedTuple):
 # argument lists follow the fields of _Net and _Work.
 
 @_jit
-def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int) -> None:
+def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int | np.int64) -> None:
     """heapq.heappush of ``(time, next creation number)``; the heap is ``ht`` (times) and
     ``hk`` (creation number, item), ordered as simpy orders events."""
     seq, pos = st[_SEQ], st[_SIZE]
@@ -162,7 +162,7 @@ def _pop(ht: Array, hk: IntArray, st: IntArray) -> tuple[float, int]:
 def _request_dispatch(ht: Array, hk: IntArray, st: IntArray, now: float) -> None:
     if st[_ASKED] == 0:
         st[_ASKED] = 1
-        _push(ht, hk, st, now + 0.0, np.int64(_DISPATCH))
+        _push(ht, hk, st, now + 0.0, np.int64(_DISPATCH))  # int64: no second compilation
 
 
 @_jit
@@ -423,7 +423,8 @@ def _batch(net: Network, durations: Array, events: CapacityArrays, names: Names 
     if d.ndim != 2 or d.shape[1] != prepared.order.size:
         raise ValueError(f"durations must be (iterations, {prepared.order.size}), not {d.shape}")
     ptr = np.ascontiguousarray(events.ptr, dtype=np.int64)
-    if ptr.shape != (d.shape[0] + 1,) or ptr[0] != 0 or np.any(np.diff(ptr) < 0):
+    counts = np.diff(ptr)
+    if ptr.shape != (d.shape[0] + 1,) or ptr[0] != 0 or np.any(counts < 0):
         raise ValueError("capacity_ptr must rise from 0 and have one entry per iteration + 1")
     times = np.ascontiguousarray(events.times, dtype=np.float64)
     values = np.ascontiguousarray(events.values, dtype=np.float64)
@@ -431,7 +432,7 @@ def _batch(net: Network, durations: Array, events: CapacityArrays, names: Names 
     if not times.size == pools.size == values.size >= ptr[-1]:
         raise ValueError("capacity arrays are shorter than capacity_ptr says")
     start, finish, ready = (np.empty(d.shape) for _ in range(3))
-    work = _work(prepared, int(np.diff(ptr).max(initial=0)))
+    work = _work(prepared, int(counts.max(initial=0)))
     it, status, index = _run_batch(*prepared, *work, d, times, pools, values, ptr,
                                    start, finish, ready)
     if status == _OK:

@@ -17,10 +17,12 @@ from numpy.typing import NDArray
 from ._kernels import period_load
 from .engine import simulate
 from .errors import SimulationError
+from .fastengine import pack_capacity, simulate_batch
 from .model import Portfolio
-from .sampling import BLOCK_SIZE, CapacityEvents, sample_block
+from .parallel import Backend, running
+from .sampling import BLOCK_SIZE, BlockSample, CapacityEvents, sample_block
 
-__all__ = ["Outcome", "run_block", "simulate_portfolio"]
+__all__ = ["ENGINES", "Outcome", "max_on_time_se", "run_block", "simulate_portfolio"]
 
 Array = NDArray[np.float64]
 
@@ -80,19 +82,36 @@ def _capacity_per_period(cap0: Array, events: CapacityEvents, edges: Array) -> A
     return np.divide(out, width, out=np.zeros_like(out), where=width > 0)
 
 
-def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0) -> _Block:
-    """Sample, simulate and reduce ``n`` iterations of block ``block``."""
+ENGINES = ("auto", "fast", "simpy")
+
+
+def _schedules(pf: Portfolio, sample: BlockSample, engine: str, first: int
+               ) -> tuple[Array, Array, Array]:
+    """``(start, finish, ready)`` for every iteration of a block, by the chosen engine."""
     net = pf.network
-    sample = sample_block(pf, root, block, n)
     names = ([t.key for t in pf.tasks], [p.id for p in pf.pools])
-    n_tasks = len(pf.tasks)
-    start, finish, ready = (np.empty((n, n_tasks)) for _ in range(3))
+    if engine in ("auto", "fast"):
+        packed = pack_capacity(sample.capacity)
+        return simulate_batch(net, sample.duration, *packed, names=names,
+                              first_iteration=first)
+    n = len(sample.duration)
+    start, finish, ready = (np.empty_like(sample.duration) for _ in range(3))
     for it in range(n):
         try:
             sched = simulate(net, sample.duration[it], sample.capacity[it], names=names)
         except SimulationError as e:
-            raise SimulationError(f"iteration {block * BLOCK_SIZE + it}: {e}") from None
+            raise SimulationError(f"iteration {first + it}: {e}") from None
         start[it], finish[it], ready[it] = sched.start, sched.finish, sched.ready
+    return start, finish, ready
+
+
+def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0,
+              engine: str = "auto") -> _Block:
+    """Sample, simulate and reduce ``n`` iterations of block ``block``."""
+    net = pf.network
+    sample = sample_block(pf, root, block, n)
+    n_tasks = len(pf.tasks)
+    start, finish, ready = _schedules(pf, sample, engine, block * BLOCK_SIZE)
     members = [list(p.tasks) for p in pf.projects]
     p_finish = np.stack([finish[:, m].max(axis=1) for m in members], axis=1)
     p_start = np.stack([start[:, m].min(axis=1) for m in members], axis=1)
@@ -141,25 +160,7 @@ def _pad(blocks: list[_Block], name: str, width: int, fill: list[Array] | None =
     return np.concatenate(parts)
 
 
-def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int = 1,
-                       trace: int = 0,
-                       progress: Callable[[int], None] | None = None) -> Outcome:
-    """Run ``iterations`` iterations with root seed ``seed`` on ``jobs`` workers.
-
-    ``trace`` keeps the schedules of the first ``trace`` iterations. ``progress`` is called
-    with the number of iterations finished after each block.
-    """
-    sizes = [min(BLOCK_SIZE, iterations - k * BLOCK_SIZE)
-             for k in range(-(-iterations // BLOCK_SIZE))]
-    traces = [max(0, min(trace - k * BLOCK_SIZE, n)) for k, n in enumerate(sizes)]
-    calls = (joblib.delayed(run_block)(pf, seed, k, n, traces[k]) for k, n in enumerate(sizes))
-    workers = 1 if len(sizes) == 1 else jobs
-    blocks: list[_Block] = []
-    with joblib.Parallel(n_jobs=workers, return_as="generator") as parallel:
-        for blk in parallel(calls):
-            blocks.append(blk)
-            if progress is not None:
-                progress(sum(len(b.finish) for b in blocks))
+def _combine(pf: Portfolio, blocks: list[_Block]) -> Outcome:
     width = max(b.busy.shape[2] for b in blocks)
     labels, edges = pf.calendar.periods(max(b.horizon for b in blocks))
     return Outcome(
@@ -167,10 +168,62 @@ def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int =
         first_start=np.concatenate([b.first_start for b in blocks]),
         cost=np.concatenate([b.cost for b in blocks]),
         occurred=np.concatenate([b.occurred for b in blocks]),
-        periods=labels,
-        edges=edges,
+        periods=labels[:width],
+        edges=edges[: width + 1],
         busy=_pad(blocks, "busy", width),
         waiting=_pad(blocks, "waiting", width),
         capacity=_pad(blocks, "capacity", width, [b.final_capacity for b in blocks]),
         trace=np.concatenate([b.trace for b in blocks]),
     )
+
+
+def max_on_time_se(pf: Portfolio, finish: Array) -> float:
+    """The largest standard error of P(on time) over the projects with a deadline."""
+    ses = [0.0]
+    for k, p in enumerate(pf.projects):
+        if p.deadline is not None:
+            hit = float(np.mean(finish[:, k] <= p.deadline))
+            ses.append(np.sqrt(hit * (1 - hit) / len(finish)))
+    return max(ses)
+
+
+def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int = 1,
+                       trace: int = 0, engine: str = "auto", backend: Backend | None = None,
+                       target_se: float | None = None,
+                       progress: Callable[[int], None] | None = None) -> Outcome:
+    """Run ``iterations`` iterations with root seed ``seed``.
+
+    Args:
+        jobs: local worker processes (ignored when ``backend`` is given).
+        trace: keep the schedules of the first ``trace`` iterations.
+        engine: ``fast`` (compiled; ``auto`` picks it) or ``simpy`` (the reference); both
+            give identical schedules.
+        backend: where blocks run (:class:`simulator.parallel.Backend`).
+        target_se: when given, ``iterations`` is a maximum: blocks are added, a batch at a
+            time, until every project's P(on time) standard error is at most ``target_se``.
+        progress: called with the number of iterations done after each block.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+    backend = backend or Backend(jobs=jobs)
+    sizes = [min(BLOCK_SIZE, iterations - k * BLOCK_SIZE)
+             for k in range(-(-iterations // BLOCK_SIZE))]
+    blocks: list[_Block] = []
+    with running(backend) as n_jobs:
+        workers = joblib.cpu_count() if n_jobs < 0 else n_jobs
+        batch = len(sizes) if target_se is None else max(2, workers)
+        while len(blocks) < len(sizes):
+            todo = range(len(blocks), min(len(blocks) + batch, len(sizes)))
+            calls = (joblib.delayed(run_block)(pf, seed, k, sizes[k],
+                                               max(0, min(trace - k * BLOCK_SIZE, sizes[k])),
+                                               engine) for k in todo)
+            with joblib.Parallel(n_jobs=1 if len(todo) == 1 else n_jobs,
+                                 return_as="generator") as parallel:
+                for blk in parallel(calls):
+                    blocks.append(blk)
+                    if progress is not None:
+                        progress(sum(len(b.finish) for b in blocks))
+            if target_se is not None and max_on_time_se(
+                    pf, np.concatenate([b.finish for b in blocks])) <= target_se:
+                break
+    return _combine(pf, blocks)
