@@ -33,7 +33,17 @@ def _load(path: Path) -> Portfolio:
                                    "was run or written") from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Every command's user errors (:class:`PmosimError`) become one-line click errors."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PmosimError as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pmosim")
 def cli() -> None:
     """Monte Carlo forecasts for a portfolio of projects sharing resource pools."""
@@ -121,9 +131,6 @@ def main() -> None:
         sys.exit(130)
     except click.ClickException as e:
         e.show()
-        sys.exit(2)
-    except PmosimError as e:
-        click.echo(f"Error: {e}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

@@ -1,0 +1,82 @@
+"""Scale-out: a Dask cluster gives byte-identical results; --target-se stops when reached;
+remote schedulers need TLS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from distributed import Client, LocalCluster
+
+from simulator.cli import cli
+from simulator.errors import PmosimError
+from simulator.montecarlo import max_on_time_se, simulate_portfolio
+from simulator.parallel import Backend, check_scheduler
+from simulator.sampling import BLOCK_SIZE
+from simulator.scenario import load_scenario
+
+EXAMPLE = Path(__file__).parents[1] / "scenarios" / "portfolio-2027.yaml"
+
+
+def test_a_dask_cluster_gives_byte_identical_results(tmp_path: Path) -> None:
+    local, remote = tmp_path / "local", tmp_path / "dask"
+    args = ["run", str(EXAMPLE), "-n", "1200", "--seed", "11", "--trace", "2"]
+    runner = CliRunner()
+    assert runner.invoke(cli, [*args, "--out", str(local)]).exit_code == 0
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None, processes=True) as cluster, Client(cluster):
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://127.0.0.1:")
+        result = runner.invoke(cli, [*args, "--out", str(remote), "--backend", "dask",
+                                     "--scheduler", address])
+    assert result.exit_code == 0, result.output
+    for name in ("summary.json", "projects.csv", "capacity.csv", "trace.csv"):
+        assert (local / name).read_bytes() == (remote / name).read_bytes(), name
+
+
+def test_target_se_adds_blocks_until_reached() -> None:
+    pf = load_scenario(EXAMPLE)
+    target = 0.008
+    out = simulate_portfolio(pf, 20 * BLOCK_SIZE, seed=5, target_se=target)
+    n = len(out.finish)
+    assert n < 20 * BLOCK_SIZE
+    assert n % BLOCK_SIZE == 0
+    assert max_on_time_se(pf, out.finish) <= target
+    # one batch (two blocks) fewer would not have been enough
+    assert max_on_time_se(pf, out.finish[: n - 2 * BLOCK_SIZE]) > target
+    # and the iterations are exactly those of a fixed-size run
+    fixed = simulate_portfolio(pf, n, seed=5)
+    assert np.array_equal(fixed.finish, out.finish)
+
+
+def test_target_se_stops_at_the_maximum() -> None:
+    pf = load_scenario(EXAMPLE)
+    out = simulate_portfolio(pf, 700, seed=5, target_se=1e-6)
+    assert len(out.finish) == 700
+
+
+@pytest.mark.parametrize("address", ["tcp://10.1.2.3:8786", "tcp://scheduler.example:8786"])
+def test_a_remote_scheduler_needs_tls(address: str) -> None:
+    with pytest.raises(PmosimError, match="needs TLS"):
+        check_scheduler(Backend("dask", scheduler=address))
+    check_scheduler(Backend("dask", scheduler=address, allow_insecure=True))
+
+
+def test_local_schedulers_and_tls_addresses() -> None:
+    check_scheduler(Backend("dask", scheduler="tcp://127.0.0.1:8786"))
+    check_scheduler(Backend("dask", scheduler="tcp://localhost:8786"))
+    with pytest.raises(PmosimError, match="--tls-ca, --tls-cert and --tls-key"):
+        check_scheduler(Backend("dask", scheduler="tls://10.1.2.3:8786"))
+    with pytest.raises(PmosimError, match="expected an address"):
+        check_scheduler(Backend("dask", scheduler="not an address:xx"))
+
+
+def test_cli_refuses_an_insecure_remote_scheduler_before_running(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "--out", str(out), "--backend",
+                                      "dask", "--scheduler", "tcp://10.1.2.3:8786"])
+    assert result.exit_code != 0
+    assert "needs TLS" in result.output
+    assert not out.exists()
