@@ -43,9 +43,12 @@ Names = tuple[Sequence[str], Sequence[str]]
 F = TypeVar("F", bound=Callable[..., Any])
 
 # event kinds, packed with their subject as ``subject * 4 + kind``
-_CAPACITY, _EDGE, _DONE, _DISPATCH = 0, 1, 2, 3
+_CAPACITY, _EDGE, _DONE = 0, 1, 2
 # slots of the integer state vector
-_SIZE, _SEQ, _WAIT, _ASKED = 0, 1, 2, 3
+_SIZE, _SEQ, _WAIT, _ASKED, _ZERO, _DSEQ = 0, 1, 2, 3, 4, 5
+# heap keys: creation number << _ITEM_BITS | item
+_ITEM_BITS = 26
+_ITEM_MASK = (1 << _ITEM_BITS) - 1
 # run status
 _OK, _STUCK, _BAD_DURATION, _BAD_TIME = 0, 1, 2, 3
 
@@ -58,6 +61,11 @@ def _jit(fn: F) -> F:
         return cast(F, numba.njit(fn))
 
 
+def _inline(fn: F) -> F:
+    """A kernel helper, inlined into its callers by numba (no call overhead)."""
+    return cast(F, numba.njit(inline="always")(fn))
+
+
 class _Net(NamedTuple):
     """The network as the kernel reads it.
 
@@ -67,6 +75,8 @@ class _Net(NamedTuple):
         order: tasks in dispatch order ``(rank, task)``; ``pos`` is each task's place in it.
         edges: edges each task waits for (predecessors plus the release edge).
         release, succ_ptr, succ_idx, succ_lag, capacity: as in :class:`Network`.
+        min_need: the smallest nonzero demand on each pool (inf if none): when no pool has
+            that much free, no task with a demand can start.
     """
 
     demand: Array
@@ -80,6 +90,7 @@ class _Net(NamedTuple):
     succ_idx: IntArray
     succ_lag: Array
     capacity: Array
+    min_need: Array
 
 
 class _Work(NamedTuple):
@@ -90,9 +101,11 @@ class _Work(NamedTuple):
         capacity, used: units per pool now.
         pending: edges still to fire per task.
         waiting: ready tasks not started, as positions in dispatch order, sorted.
-        heap_time, heap_key: the event heap: time, and (creation number, item) where an item
+        heap_time, heap_key: the event heap: time, and creation number << _ITEM_BITS | item
+            (the last time slot holds the pending dispatch's time), where an item
             is ``subject * 4 + kind``.
-        state: heap size, next creation number, waiting count, dispatch pending.
+        state: heap size, next creation number, waiting count, dispatch pending, waiting
+            tasks without demand.
     """
 
     start: Array
@@ -121,57 +134,65 @@ class CapacityArrays(NamedTuple):
 # The kernel takes arrays, not the named tuples (numba compiles those far more slowly); its
 # argument lists follow the fields of _Net and _Work.
 
-@_jit
+@_inline
 def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int | np.int64) -> None:
     """heapq.heappush of ``(time, next creation number)``; the heap is ``ht`` (times) and
-    ``hk`` (creation number, item), ordered as simpy orders events."""
-    seq, pos = st[_SEQ], st[_SIZE]
-    st[_SEQ], st[_SIZE] = seq + 1, pos + 1
+    ``hk`` (creation number << ITEM_BITS | item), ordered as simpy orders events."""
+    key = (st[_SEQ] << _ITEM_BITS) | item
+    pos = st[_SIZE]
+    st[_SEQ], st[_SIZE] = st[_SEQ] + 1, pos + 1
     while pos > 0:
         parent = (pos - 1) >> 1
-        if ht[parent] < time or (ht[parent] == time and hk[parent, 0] < seq):
+        if ht[parent] < time or (ht[parent] == time and hk[parent] < key):
             break
-        ht[pos], hk[pos, 0], hk[pos, 1] = ht[parent], hk[parent, 0], hk[parent, 1]
+        ht[pos], hk[pos] = ht[parent], hk[parent]
         pos = parent
-    ht[pos], hk[pos, 0], hk[pos, 1] = time, seq, item
+    ht[pos], hk[pos] = time, key
 
 
-@_jit
+@_inline
 def _pop(ht: Array, hk: IntArray, st: IntArray) -> tuple[float, int]:
     """heapq.heappop: the earliest entry's time and item."""
-    time, item = ht[0], hk[0, 1]
+    time, item = ht[0], hk[0] & _ITEM_MASK
     n = st[_SIZE] - 1
     st[_SIZE] = n
-    t, seq, x = ht[n], hk[n, 0], hk[n, 1]
+    t, key = ht[n], hk[n]
     pos, child = 0, 1
     while child < n:
         right = child + 1
         if right < n and (ht[right] < ht[child] or
-                          (ht[right] == ht[child] and hk[right, 0] < hk[child, 0])):
+                          (ht[right] == ht[child] and hk[right] < hk[child])):
             child = right
-        if not (ht[child] < t or (ht[child] == t and hk[child, 0] < seq)):
+        if not (ht[child] < t or (ht[child] == t and hk[child] < key)):
             break
-        ht[pos], hk[pos, 0], hk[pos, 1] = ht[child], hk[child, 0], hk[child, 1]
+        ht[pos], hk[pos] = ht[child], hk[child]
         pos, child = child, 2 * child + 1
     if n > 0:
-        ht[pos], hk[pos, 0], hk[pos, 1] = t, seq, x
+        ht[pos], hk[pos] = t, key
     return time, item
 
 
-@_jit
+@_inline
 def _request_dispatch(ht: Array, hk: IntArray, st: IntArray, now: float) -> None:
+    """Queue the one pending dispatch as simpy would (``timeout(0)``: time ``now``, the next
+    creation number). It is kept beside the heap, in ``st[_DSEQ]`` and ``ht[-1]``, and runs
+    before any heap entry that sorts after it."""
     if st[_ASKED] == 0:
         st[_ASKED] = 1
-        _push(ht, hk, st, now + 0.0, np.int64(_DISPATCH))  # int64: no second compilation
+        st[_DSEQ] = st[_SEQ]
+        st[_SEQ] += 1
+        ht[ht.size - 1] = now + 0.0
 
 
-@_jit
-def _edge_fired(i: int, now: float, pos: IntArray, pending: IntArray, ready: Array,
-                waiting: IntArray, ht: Array, hk: IntArray, st: IntArray) -> None:
+@_inline
+def _edge_fired(i: int, now: float, pos: IntArray, pool_ptr: IntArray, pending: IntArray,
+                ready: Array, waiting: IntArray, ht: Array, hk: IntArray, st: IntArray) -> None:
     """One edge into task ``i`` fired; the last one makes it ready (bisect.insort)."""
     pending[i] -= 1
     if pending[i] == 0:
         ready[i] = now
+        if pool_ptr[i] == pool_ptr[i + 1]:
+            st[_ZERO] += 1
         j = st[_WAIT]
         st[_WAIT] = j + 1
         while j > 0 and waiting[j - 1] > pos[i]:
@@ -181,8 +202,9 @@ def _edge_fired(i: int, now: float, pos: IntArray, pending: IntArray, ready: Arr
         _request_dispatch(ht, hk, st, now)
 
 
-@_jit
-def _complete(i: int, now: float, demand: Array, pos: IntArray, succ_ptr: IntArray,
+@_inline
+def _complete(i: int, now: float, demand: Array, pos: IntArray, pool_ptr: IntArray,
+              succ_ptr: IntArray,
               succ_idx: IntArray, succ_lag: Array, finish: Array, ready: Array, used: Array,
               pending: IntArray, waiting: IntArray, ht: Array, hk: IntArray,
               st: IntArray) -> None:
@@ -194,11 +216,11 @@ def _complete(i: int, now: float, demand: Array, pos: IntArray, succ_ptr: IntArr
         if succ_lag[k] > 0:
             _push(ht, hk, st, now + succ_lag[k], succ_idx[k] * 4 + _EDGE)
         else:
-            _edge_fired(succ_idx[k], now, pos, pending, ready, waiting, ht, hk, st)
+            _edge_fired(succ_idx[k], now, pos, pool_ptr, pending, ready, waiting, ht, hk, st)
     _request_dispatch(ht, hk, st, now)
 
 
-@_jit
+@_inline
 def _fits(i: int, demand: Array, pool_ptr: IntArray, pool_idx: IntArray, capacity: Array,
           used: Array) -> bool:
     for k in range(pool_ptr[i], pool_ptr[i + 1]):
@@ -208,22 +230,45 @@ def _fits(i: int, demand: Array, pool_ptr: IntArray, pool_idx: IntArray, capacit
     return True
 
 
-@_jit
+@_inline
+def _any_fits(min_need: Array, capacity: Array, used: Array) -> bool:
+    """False when no task with a demand can fit (each needs at least min_need somewhere)."""
+    for p in range(used.size):  # noqa: SIM110 (a plain loop compiles; any(generator) does not)
+        if min_need[p] <= (capacity[p] - used[p]) + FIT_TOLERANCE:
+            return True
+    return False
+
+
+@_inline
 def _dispatch(now: float, duration: Array, demand: Array, pool_ptr: IntArray,
-              pool_idx: IntArray, order: IntArray, start: Array, capacity: Array, used: Array,
-              waiting: IntArray, ht: Array, hk: IntArray, st: IntArray) -> int:
+              pool_idx: IntArray, order: IntArray, min_need: Array, start: Array,
+              capacity: Array, used: Array, waiting: IntArray, ht: Array, hk: IntArray,
+              st: IntArray) -> int:
     """Start every waiting task that fits, in order; returns a task with a bad duration
-    (negative or NaN) or -1."""
+    (negative or NaN) or -1. Once nothing with a demand can fit and no task without one
+    waits, the rest of the list is kept as it is (the same outcome, sooner)."""
     st[_ASKED] = 0
     kept = 0
-    for r in range(st[_WAIT]):
+    n_wait = st[_WAIT]
+    room = _any_fits(min_need, capacity, used)
+    for r in range(n_wait):
+        if not room and st[_ZERO] == 0:
+            for q in range(r, n_wait):
+                waiting[kept + q - r] = waiting[q]
+            kept += n_wait - r
+            break
         i = order[waiting[r]]
-        if not _fits(i, demand, pool_ptr, pool_idx, capacity, used):
+        needs = pool_ptr[i] != pool_ptr[i + 1]
+        if needs and (not room or not _fits(i, demand, pool_ptr, pool_idx, capacity, used)):
             waiting[kept] = waiting[r]
             kept += 1
             continue
         for p in range(used.size):
             used[p] += demand[i, p]
+        if needs:
+            room = _any_fits(min_need, capacity, used)
+        else:
+            st[_ZERO] -= 1
         start[i] = now
         if not duration[i] >= 0:
             return i
@@ -235,7 +280,7 @@ def _dispatch(now: float, duration: Array, demand: Array, pool_ptr: IntArray,
 @_jit
 def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, order: IntArray,
                pos: IntArray, edges: IntArray, release: Array, succ_ptr: IntArray,
-               succ_idx: IntArray, succ_lag: Array, capacity0: Array,
+               succ_idx: IntArray, succ_lag: Array, capacity0: Array, min_need: Array,
                start: Array, finish: Array, ready: Array, capacity: Array, used: Array,
                pending: IntArray, waiting: IntArray, ht: Array, hk: IntArray, st: IntArray,
                durations: Array, ev_time: Array, ev_pool: IntArray, ev_value: Array,
@@ -250,7 +295,7 @@ def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, order: Int
             pending[i] = edges[i]
         for p in range(used.size):
             capacity[p], used[p] = capacity0[p], 0.0
-        st[_SIZE] = st[_SEQ] = st[_WAIT] = st[_ASKED] = 0
+        st[_SIZE] = st[_SEQ] = st[_WAIT] = st[_ASKED] = st[_ZERO] = 0
         for e in range(ev_ptr[it], ev_ptr[it + 1]):
             if not ev_time[e] >= 0:
                 return it, _BAD_TIME, e
@@ -259,24 +304,30 @@ def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, order: Int
             if release[i] > 0:
                 _push(ht, hk, st, 0.0 + release[i], i * 4 + _EDGE)
             else:
-                _edge_fired(i, 0.0, pos, pending, ready, waiting, ht, hk, st)
+                _edge_fired(i, 0.0, pos, pool_ptr, pending, ready, waiting, ht, hk, st)
         # the event loop (simpy's Environment.run)
-        while st[_SIZE] > 0:
+        while True:
+            if st[_ASKED] == 1:
+                when = ht[ht.size - 1]
+                if (st[_SIZE] == 0 or when < ht[0] or
+                        (when == ht[0] and st[_DSEQ] < (hk[0] >> _ITEM_BITS))):
+                    bad = _dispatch(when, durations[it], demand, pool_ptr, pool_idx, order,
+                                    min_need, start, capacity, used, waiting, ht, hk, st)
+                    if bad >= 0:
+                        return it, _BAD_DURATION, bad
+                    continue
+            if st[_SIZE] == 0:
+                break
             now, item = _pop(ht, hk, st)
             kind, x = item & 3, item >> 2
             if kind == _CAPACITY:
                 capacity[ev_pool[x]] = ev_value[x]
                 _request_dispatch(ht, hk, st, now)
             elif kind == _EDGE:
-                _edge_fired(x, now, pos, pending, ready, waiting, ht, hk, st)
+                _edge_fired(x, now, pos, pool_ptr, pending, ready, waiting, ht, hk, st)
             elif kind == _DONE:
-                _complete(x, now, demand, pos, succ_ptr, succ_idx, succ_lag, finish, ready,
-                          used, pending, waiting, ht, hk, st)
-            else:
-                bad = _dispatch(now, durations[it], demand, pool_ptr, pool_idx, order, start,
-                                capacity, used, waiting, ht, hk, st)
-                if bad >= 0:
-                    return it, _BAD_DURATION, bad
+                _complete(x, now, demand, pos, pool_ptr, succ_ptr, succ_idx, succ_lag, finish,
+                          ready, used, pending, waiting, ht, hk, st)
         for i in range(release.size):
             out_start[it, i], out_finish[it, i], out_ready[it, i] = start[i], finish[i], ready[i]
         for i in range(release.size):
@@ -309,8 +360,11 @@ def _prepare(net: Network) -> _Net:
                     np.ascontiguousarray(net.succ_ptr, dtype=np.int64),
                     np.ascontiguousarray(net.succ_idx, dtype=np.int64),
                     np.ascontiguousarray(net.succ_lag, dtype=np.float64),
-                    np.ascontiguousarray(net.capacity, dtype=np.float64))
+                    np.ascontiguousarray(net.capacity, dtype=np.float64),
+                    np.where(nonzero, demand, np.inf).min(axis=0, initial=np.inf))
     _check(prepared)
+    if 4 * max(n, 1) >= 1 << _ITEM_BITS:
+        raise ValueError(f"{n} tasks: the compiled engine handles fewer than {1 << 24}")
     _prepared[:] = [(net, prepared)]
     return prepared
 
@@ -327,10 +381,10 @@ def _check(net: _Net) -> None:
 
 def _work(net: _Net, n_events: int) -> _Work:
     n, n_pools = net.demand.shape
-    heap = n_events + 2 * n + net.succ_idx.size + 1  # events that can be queued at once
+    heap = n_events + 2 * n + net.succ_idx.size + 1  # events queued at once, + dispatch time
     return _Work(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n_pools), np.zeros(n_pools),
                  np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
-                 np.zeros(heap), np.zeros((heap, 2), dtype=np.int64), np.zeros(4, dtype=np.int64))
+                 np.zeros(heap), np.zeros(heap, dtype=np.int64), np.zeros(6, dtype=np.int64))
 
 
 def pack_capacity(events: Sequence[Sequence[tuple[float, int, float]]]) -> CapacityArrays:
