@@ -6,7 +6,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["period_load"]
+__all__ = ["capacity_load", "period_load"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -40,3 +40,42 @@ def period_load(lo: NDArray[np.float64], hi: NDArray[np.float64], demand: NDArra
                          np.ascontiguousarray(demand), np.ascontiguousarray(edges))
     width = np.diff(edges)
     return np.divide(total, width, out=np.zeros_like(total), where=width > 0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _capacity_load(cap0: NDArray[np.float64], times: NDArray[np.float64],
+                   pools: NDArray[np.int64], values: NDArray[np.float64],
+                   ptr: NDArray[np.int64], edges: NDArray[np.float64]
+                   ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    iters, n_pools, periods = len(ptr) - 1, len(cap0), len(edges) - 1
+    out = np.zeros((iters, n_pools, periods))
+    final = np.empty((iters, n_pools))
+    for it in range(iters):
+        for p in range(n_pools):
+            level, since = cap0[p], 0.0
+            for e in range(ptr[it], ptr[it + 1] + 1):
+                last = e == ptr[it + 1]
+                if not last and pools[e] != p:
+                    continue
+                until = np.inf if last else times[e]
+                for m in range(periods):
+                    overlap = min(until, edges[m + 1]) - max(since, edges[m])
+                    if overlap > 0:
+                        out[it, p, m] += level * overlap
+                if not last:
+                    level, since = values[e], times[e]
+            final[it, p] = level
+    return out, final
+
+
+def capacity_load(cap0: NDArray[np.float64], times: NDArray[np.float64],
+                  pools: NDArray[np.int64], values: NDArray[np.float64],
+                  ptr: NDArray[np.int64], edges: NDArray[np.float64]
+                  ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Mean capacity per pool and period of every iteration, from its capacity events in
+    compressed rows (iteration ``it`` owns ``ptr[it]:ptr[it + 1]``, sorted by time), and the
+    capacity each pool ends with: ``((iterations, pools, periods), (iterations, pools))``."""
+    total, final = _capacity_load(np.ascontiguousarray(cap0, dtype=np.float64), times,
+                                  pools, values, ptr, np.ascontiguousarray(edges))
+    width = np.diff(edges)
+    return np.divide(total, width, out=np.zeros_like(total), where=width > 0), final

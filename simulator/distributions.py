@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special
 
 __all__ = [
     "Distribution",
@@ -217,19 +217,27 @@ class Normal(Distribution):
                f"{self.sigma}: almost no probability is left after truncating at 0")
 
     @property
-    def _frozen(self) -> stats.rv_continuous:
-        return stats.truncnorm(-self.mu / self.sigma, np.inf, loc=self.mu, scale=self.sigma)
+    def _a(self) -> float:
+        return -self.mu / self.sigma  # the truncation point in standard units
 
     def ppf(self, u: FloatArray) -> FloatArray:
-        return np.maximum(np.asarray(self._frozen.ppf(u), dtype=float), 0.0)
+        # through the upper tail, P(Z > a) = ndtr(-a): accurate however far 0 is from mu
+        tail = (1 - np.asarray(u, dtype=float)) * special.ndtr(-self._a)
+        return np.maximum(self.mu - self.sigma * special.ndtri(tail), 0.0)
+
+    @property
+    def _hazard(self) -> float:
+        a = self._a
+        return float(np.exp(-a * a / 2) / np.sqrt(2 * np.pi) / special.ndtr(-a))
 
     @property
     def mean(self) -> float:
-        return float(self._frozen.mean())
+        return self.mu + self.sigma * self._hazard
 
     @property
     def variance(self) -> float:
-        return float(self._frozen.var())
+        h = self._hazard
+        return self.sigma**2 * (1 + self._a * h - h * h)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ import joblib
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernels import period_load
+from ._kernels import capacity_load, period_load
 from .engine import simulate
 from .errors import SimulationError
-from .fastengine import pack_capacity, simulate_batch
+from .fastengine import CapacityArrays, pack_capacity, simulate_batch
 from .model import Portfolio
 from .parallel import Backend, running
-from .sampling import BLOCK_SIZE, BlockSample, CapacityEvents, sample_block
+from .sampling import BLOCK_SIZE, BlockSample, sample_block
 
 __all__ = ["ENGINES", "Outcome", "max_on_time_se", "run_block", "simulate_portfolio"]
 
@@ -66,32 +66,15 @@ class _Block:
     horizon: float
 
 
-def _capacity_per_period(cap0: Array, events: CapacityEvents, edges: Array) -> Array:
-    """Mean capacity of each pool over each period, for one capacity schedule."""
-    width = np.diff(edges)
-    out = np.zeros((len(cap0), len(width)))
-    for p in range(len(cap0)):
-        times = [0.0] + [t for t, q, _ in events if q == p]
-        values = [cap0[p]] + [v for _, q, v in events if q == p]
-        # integral of the step function up to x, at every edge
-        t = np.array([*times, np.inf])
-        v = np.array(values)
-        held = np.clip(np.minimum(edges[:, None], t[None, 1:]) - t[None, :-1], 0.0, None)
-        integral = held @ v
-        out[p] = np.diff(integral)
-    return np.divide(out, width, out=np.zeros_like(out), where=width > 0)
-
-
 ENGINES = ("auto", "fast", "simpy")
 
 
-def _schedules(pf: Portfolio, sample: BlockSample, engine: str, first: int
-               ) -> tuple[Array, Array, Array]:
+def _schedules(pf: Portfolio, sample: BlockSample, packed: CapacityArrays, engine: str,
+               first: int) -> tuple[Array, Array, Array]:
     """``(start, finish, ready)`` for every iteration of a block, by the chosen engine."""
     net = pf.network
     names = ([t.key for t in pf.tasks], [p.id for p in pf.pools])
     if engine in ("auto", "fast"):
-        packed = pack_capacity(sample.capacity)
         return simulate_batch(net, sample.duration, *packed, names=names,
                               first_iteration=first)
     n = len(sample.duration)
@@ -111,7 +94,8 @@ def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0,
     net = pf.network
     sample = sample_block(pf, root, block, n)
     n_tasks = len(pf.tasks)
-    start, finish, ready = _schedules(pf, sample, engine, block * BLOCK_SIZE)
+    packed = pack_capacity(sample.capacity)
+    start, finish, ready = _schedules(pf, sample, packed, engine, block * BLOCK_SIZE)
     members = [list(p.tasks) for p in pf.projects]
     p_finish = np.stack([finish[:, m].max(axis=1) for m in members], axis=1)
     p_start = np.stack([start[:, m].min(axis=1) for m in members], axis=1)
@@ -125,16 +109,7 @@ def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0,
     cap_times = [t for t, _, _ in pf.base_capacity_events()]
     horizon = max([float(finish.max(initial=0.0)), *deadlines, *cap_times, 1.0])
     _, edges = pf.calendar.periods(horizon)
-    cache: dict[int, Array] = {}
-    capacity = np.empty((n, len(pf.pools), len(edges) - 1))
-    final = np.empty((n, len(pf.pools)))
-    for it, events in enumerate(sample.capacity):
-        if id(events) not in cache:
-            cache[id(events)] = _capacity_per_period(net.capacity, events, edges)
-        capacity[it] = cache[id(events)]
-        last = dict(enumerate(net.capacity))
-        last.update({p: v for _, p, v in events})
-        final[it] = [last[p] for p in range(len(pf.pools))]
+    capacity, final = capacity_load(net.capacity, *packed, edges)
     k = min(trace, n)
     rows = np.empty((k * n_tasks, 4))
     if k:

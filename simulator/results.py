@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 from .model import Portfolio
 from .montecarlo import Outcome
@@ -24,7 +24,7 @@ from .sampling import BLOCK_SIZE
 
 __all__ = ["Mean", "Prob", "ProjectResult", "Quantile", "RunSummary", "summarise"]
 
-Z95 = float(stats.norm.ppf(0.975))
+Z95 = float(special.ndtri(0.975))
 QUANTILES = (10, 50, 80, 90)
 SHORTFALL_EPS = 1e-9
 
@@ -77,8 +77,8 @@ class Quantile:
         n = len(sorted_x)
         frac = q / 100
         k = min(max(int(np.ceil(n * frac)), 1), n)  # 1-based rank of the estimate
-        lo = int(stats.binom.ppf(0.025, n, frac))
-        hi = int(stats.binom.ppf(0.975, n, frac)) + 1
+        lo = _binom_ppf(0.025, n, frac)
+        hi = _binom_ppf(0.975, n, frac) + 1
         return cls(q, float(sorted_x[k - 1]), float(sorted_x[min(max(lo, 1), n) - 1]),
                    float(sorted_x[min(max(hi, 1), n) - 1]))
 
@@ -185,6 +185,16 @@ class RunSummary:
             "utilisation": c.utilisation, "shortfall_mean": c.shortfall_mean,
             "shortfall_p90": c.shortfall_p90, "p_shortfall": c.p_shortfall.estimate,
             "p_shortfall_se": c.p_shortfall.se} for c in self.capacity])
+
+
+def _binom_ppf(q: float, n: int, p: float) -> int:
+    """The smallest k with P(Binomial(n, p) <= k) >= q (scipy.stats.binom.ppf)."""
+    k = int(np.clip(np.floor(special.bdtrik(q, n, p)), 0, n))
+    while k < n and special.bdtr(k, n, p) < q:
+        k += 1
+    while k > 0 and special.bdtr(k - 1, n, p) >= q:
+        k -= 1
+    return k
 
 
 def _key(x: float) -> str:
