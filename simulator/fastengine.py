@@ -56,9 +56,9 @@ _OK, _STUCK, _BAD_DURATION, _BAD_TIME = 0, 1, 2, 3
 def _jit(fn: F) -> F:
     """``numba.njit`` with an on-disk cache when some cache directory is writable."""
     try:
-        return cast(F, numba.njit(cache=True)(fn))
+        return cast(F, numba.njit(cache=True, nogil=True)(fn))
     except RuntimeError:  # no writable cache location (read-only install, no home)
-        return cast(F, numba.njit(fn))
+        return cast(F, numba.njit(nogil=True)(fn))
 
 
 def _inline(fn: F) -> F:

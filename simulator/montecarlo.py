@@ -169,7 +169,8 @@ def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int =
     """Run ``iterations`` iterations with root seed ``seed``.
 
     Args:
-        jobs: local worker processes (ignored when ``backend`` is given).
+        jobs: local workers (threads for the fast engine, processes for simpy; ignored
+            when ``backend`` is given).
         trace: keep the schedules of the first ``trace`` iterations.
         engine: ``fast`` (compiled; ``auto`` picks it) or ``simpy`` (the reference); both
             give identical schedules.
@@ -184,6 +185,9 @@ def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int =
     sizes = [min(BLOCK_SIZE, iterations - k * BLOCK_SIZE)
              for k in range(-(-iterations // BLOCK_SIZE))]
     blocks: list[_Block] = []
+    # the compiled kernels release the GIL: threads share the work with no start-up cost;
+    # the simpy engine holds the GIL and needs processes
+    prefer = "processes" if engine == "simpy" else "threads"
     with running(backend) as n_jobs:
         workers = joblib.cpu_count() if n_jobs < 0 else n_jobs
         batch = len(sizes) if target_se is None else max(2, workers)
@@ -192,7 +196,7 @@ def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int =
             calls = (joblib.delayed(run_block)(pf, seed, k, sizes[k],
                                                max(0, min(trace - k * BLOCK_SIZE, sizes[k])),
                                                engine) for k in todo)
-            with joblib.Parallel(n_jobs=1 if len(todo) == 1 else n_jobs,
+            with joblib.Parallel(n_jobs=1 if len(todo) == 1 else n_jobs, prefer=prefer,
                                  return_as="generator") as parallel:
                 for blk in parallel(calls):
                     blocks.append(blk)

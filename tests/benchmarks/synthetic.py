@@ -10,22 +10,26 @@ import yaml
 
 
 def synthetic_scenario(projects: int = 20, tasks: int = 1000, pools: int = 5, risks: int = 20,
-                       seed: int = 0) -> dict:
-    """A scenario (as plain data) with ``tasks`` tasks spread evenly over ``projects``."""
+                       seed: int = 0, load: float = 0.9) -> dict:
+    """A scenario (as plain data) with ``tasks`` tasks spread evenly over ``projects``.
+
+    Every project has ``4 x tasks per project`` working days until its deadline; each pool's
+    capacity is set so that the work it is asked for fills ``load`` of that span (a busy but
+    not hopelessly overloaded portfolio: tasks do wait for people)."""
     rng = np.random.default_rng(seed)
     per = max(1, tasks // projects)
     pool_ids = [f"pool{k}" for k in range(pools)]
-    resources = {p: {"capacity": int(rng.integers(6, 12)), "cost_per_day": 500 + 50 * k}
-                 for k, p in enumerate(pool_ids)}
-    resources[pool_ids[0]]["changes"] = [{"at": 120, "capacity": 14}]
+    work = dict.fromkeys(pool_ids, 0.0)
     out_projects = []
     for j in range(projects):
         items = []
         for i in range(per):
             mode = float(rng.integers(3, 15))
+            pool, units = pool_ids[int(rng.integers(pools))], int(rng.integers(1, 3))
             task = {"id": f"t{i}",
                     "duration": {"pert": {"low": mode * 0.7, "mode": mode, "high": mode * 1.8}},
-                    "resources": {pool_ids[int(rng.integers(pools))]: int(rng.integers(1, 3))}}
+                    "resources": {pool: units}}
+            work[pool] += units * mode * (0.7 + 4 + 1.8) / 6
             if i:
                 k = min(i, int(rng.integers(1, 3)))
                 task["after"] = [f"t{int(x)}" for x in rng.choice(i, size=k, replace=False)]
@@ -37,6 +41,11 @@ def synthetic_scenario(projects: int = 20, tasks: int = 1000, pools: int = 5, ri
             other = int(rng.integers(j))
             items[0]["after"] = [f"p{other}.t{int(rng.integers(per))}"]
         out_projects.append(project)
+    span = per * 4
+    resources = {p: {"capacity": max(2, int(np.ceil(work[p] / (load * span)))),
+                     "cost_per_day": 500 + 50 * k} for k, p in enumerate(pool_ids)}
+    first = resources[pool_ids[0]]
+    first["changes"] = [{"at": span // 2, "capacity": int(first["capacity"]) + 2}]
     out_risks = []
     for r in range(risks):
         risk: dict = {"id": f"r{r}", "probability": round(float(rng.uniform(0.05, 0.5)), 3)}
