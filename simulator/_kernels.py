@@ -10,12 +10,12 @@ __all__ = ["capacity_load", "period_load"]
 
 
 @numba.njit(cache=True, nogil=True)
-def _period_load(lo: NDArray[np.float64], hi: NDArray[np.float64],
-                 demand: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.float64]:
+def _period_load(lo: NDArray[np.float64], hi: NDArray[np.float64], ptr: NDArray[np.int64],
+                 pool: NDArray[np.int64], units: NDArray[np.float64], n_pools: int,
+                 edges: NDArray[np.float64]) -> NDArray[np.float64]:
     iters, tasks = lo.shape
-    pools = demand.shape[1]
     periods = len(edges) - 1
-    out = np.zeros((iters, pools, periods))
+    out = np.zeros((iters, n_pools, periods))
     for it in range(iters):
         for i in range(tasks):
             a, b = lo[it, i], hi[it, i]
@@ -25,9 +25,8 @@ def _period_load(lo: NDArray[np.float64], hi: NDArray[np.float64],
             while m < periods and edges[m] < b:
                 overlap = min(b, edges[m + 1]) - max(a, edges[m])
                 if overlap > 0:
-                    for p in range(pools):
-                        if demand[i, p] != 0.0:
-                            out[it, p, m] += overlap * demand[i, p]
+                    for k in range(ptr[i], ptr[i + 1]):
+                        out[it, pool[k], m] += overlap * units[k]
                 m += 1
     return out
 
@@ -36,8 +35,13 @@ def period_load(lo: NDArray[np.float64], hi: NDArray[np.float64], demand: NDArra
                 edges: NDArray[np.float64]) -> NDArray[np.float64]:
     """Mean units held per period over intervals ``[lo, hi)`` per task:
     ``(iterations, pools, periods)``; ``edges`` are the period boundaries."""
-    total = _period_load(np.ascontiguousarray(lo), np.ascontiguousarray(hi),
-                         np.ascontiguousarray(demand), np.ascontiguousarray(edges))
+    nonzero = demand != 0
+    ptr = np.zeros(len(demand) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(nonzero.sum(axis=1))
+    pool = np.nonzero(nonzero)[1].astype(np.int64)
+    total = _period_load(np.ascontiguousarray(lo), np.ascontiguousarray(hi), ptr, pool,
+                         np.ascontiguousarray(demand[nonzero], dtype=np.float64),
+                         demand.shape[1], np.ascontiguousarray(edges))
     width = np.diff(edges)
     return np.divide(total, width, out=np.zeros_like(total), where=width > 0)
 
