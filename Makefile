@@ -22,5 +22,8 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
+bench: $(STAMP)
+	$(BIN)/python tests/benchmarks/benchmark.py
+
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .mypy_cache .hypothesis
