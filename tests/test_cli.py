@@ -16,18 +16,7 @@ from click.testing import CliRunner, Result
 
 from simulator.cli import cli, main
 
-CONFORMANCE = """\
-scenario: example
-priority_rule: lft
-resources:
-  R1: {capacity: 12}
-projects:
-  - id: p
-    tasks:
-      - {id: t2, duration: 8, resources: {R1: 4}}
-      - {id: t3, duration: {exponential: {mean: 3.5}}, resources: {R1: 2}, after: [t2]}
-      - {id: t4, duration: {uniform: {low: 1, high: 5}}, after: [t2]}
-"""
+CONFORMANCE = (Path(__file__).parent / "data" / "conformance.yaml").read_text()
 
 # No seed and no iterations: the CLI must draw and print a seed.
 PORTFOLIO = """\

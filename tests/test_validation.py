@@ -393,18 +393,7 @@ def test_yaml_1_1_lookalike_id_is_kept_exactly(tmp_path: Path, ident: str) -> No
     assert isinstance(pf.tasks[0].id, str)
 
 
-CONFORMANCE = """\
-scenario: example
-priority_rule: lft
-resources:
-  R1: {capacity: 12}
-projects:
-  - id: p
-    tasks:
-      - {id: t2, duration: 8, resources: {R1: 4}}
-      - {id: t3, duration: {exponential: {mean: 3.5}}, resources: {R1: 2}, after: [t2]}
-      - {id: t4, duration: {uniform: {low: 1, high: 5}}, after: [t2]}
-"""
+CONFORMANCE = (Path(__file__).parent / "data" / "conformance.yaml").read_text()
 
 
 def test_conformance_example_loads(tmp_path: Path) -> None:
