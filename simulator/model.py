@@ -7,7 +7,7 @@ start; tasks are numbered globally in file order (project by project).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -172,7 +172,6 @@ class Portfolio:
     seed: int | None = None
     currency: str = ""
     source_hash: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def network(self) -> Network:
