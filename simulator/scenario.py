@@ -166,7 +166,7 @@ class _Builder:
                       for k, r in enumerate(spec.risks))
         self.check_ids([r.id for r in spec.risks], ("risks",), "risk")
         groups = self.groups(tasks, projects)
-        self.cycles(tasks)
+        self.cycles(tasks, projects)
         if self.problems:
             raise ScenarioError(self.problems)
         return Portfolio(name=spec.scenario, calendar=self.calendar, pools=pools,
@@ -330,18 +330,16 @@ class _Builder:
             out.append(CorrelationGroup(gid, float(rho), tuple(members)))
         return tuple(out)
 
-    def cycles(self, tasks: tuple[Task, ...]) -> None:
+    def cycles(self, tasks: tuple[Task, ...], projects: tuple[Project, ...]) -> None:
         succ: list[list[int]] = [[] for _ in tasks]
         for i, t in enumerate(tasks):
             for j, _ in t.preds:
                 succ[j].append(i)
         for cycle in find_cycles(succ):
             text = " -> ".join(tasks[i].key for i in cycle)
-            first = tasks[cycle[1]]
-            pk = first.project
-            k = self.spec.projects[pk].tasks.index(
-                next(t for t in self.spec.projects[pk].tasks if t.id == first.id))
-            loc = ("projects", pk, "tasks", k, "after") if self.spec.projects[pk].tasks[k].after \
-                else ("projects", pk, "after")
+            pk = tasks[cycle[1]].project
+            k = cycle[1] - projects[pk].tasks[0]  # its place in the project's task list
+            has_own = bool(self.spec.projects[pk].tasks[k].after)
+            loc = ("projects", pk, "tasks", k, "after") if has_own else ("projects", pk, "after")
             self.error(loc, f"dependency cycle: {text} (each must finish before the next "
                             "starts); remove one of these links")
