@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PmosimError", "Problem", "ScenarioError", "SimulationError"]
+__all__ = ["HistoryError", "PmosimError", "Problem", "ScenarioError", "SimulationError"]
 
 
 @dataclass(frozen=True, order=True)
@@ -48,3 +48,9 @@ class ScenarioError(PmosimError):
 
 class SimulationError(PmosimError):
     """A scenario that validates but cannot be simulated (e.g. capacity removed for good)."""
+
+
+class HistoryError(ScenarioError):
+    """A delivery-history file (or its column mapping) that cannot be used; its problems are
+    located as ``file:row:column`` (``Problem.line`` is the 1-based file row, header row 1;
+    ``Problem.col`` the 1-based column number; ``Problem.path`` the column name)."""
