@@ -54,15 +54,18 @@ def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     for part in loc:
         tp = _unwrap(tp)
         if _is_model(tp):
-            if part not in tp.model_fields:
+            fields = {info.alias or name: info for name, info in tp.model_fields.items()}
+            if part not in fields:
                 return []
-            tp = tp.model_fields[part].annotation
+            tp = fields[part].annotation
         elif typing.get_origin(tp) in (list, dict):
             tp = typing.get_args(tp)[-1]
         else:
             return []
     tp = _unwrap(tp)
-    return list(tp.model_fields) if _is_model(tp) else []
+    if not _is_model(tp):
+        return []
+    return [info.alias or name for name, info in tp.model_fields.items()]
 
 
 _YAML_SPECIAL = {".nan", ".inf"}

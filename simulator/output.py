@@ -16,7 +16,7 @@ from .errors import PmosimError
 from .model import Portfolio
 from .results import RunSummary
 
-__all__ = ["publish", "write_run"]
+__all__ = ["publish", "publish_file", "write_run"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -65,6 +65,30 @@ def publish(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
         raise PmosimError(f"cannot write results to {out}: {e.strerror or e}") from e
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def publish_file(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
+    """Create the file ``out`` by letting ``fill`` write a temporary sibling, then renaming it
+    into place; an existing file is replaced only with ``force``; on error nothing is left."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise PmosimError(f"{out} already exists; choose another name or add --force")
+    try:
+        out.resolve().parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.resolve().parent)
+        os.close(fd)
+    except OSError as e:
+        raise PmosimError(f"cannot write {out}: {e.strerror}") from e
+    tmp = Path(name)
+    try:
+        fill(tmp)
+        os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise PmosimError(f"cannot write {out}: {e.strerror or e}") from e
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
 
 

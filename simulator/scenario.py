@@ -14,7 +14,7 @@ import fnmatch
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -23,9 +23,13 @@ from ._graph import find_cycles
 from ._schema_errors import problems_from
 from ._yaml import Located, display_path, load_yaml
 from .calendars import WorkCalendar, parse_workweek
+from .calibrated import Calibrated
 from .distributions import Distribution, Fixed
-from .errors import Problem, ScenarioError
+from .errors import PmosimError, Problem, ScenarioError
 from .model import CorrelationGroup, Pool, Portfolio, Project, Risk, Task
+
+if TYPE_CHECKING:
+    from calibration.reference import ClassModels
 
 __all__ = ["load_scenario"]
 
@@ -48,11 +52,12 @@ def load_scenario(path: Path | str, *, display: str | None = None) -> Portfolio:
         spec = S.ScenarioFile.model_validate(located.data)
     except ValidationError as e:
         problems = problems_from(e, located, S.ScenarioFile)
-        raise ScenarioError(problems + _cross_check(located, e, digest)) from None
-    return _Builder(located, spec).build(digest)
+        raise ScenarioError(problems + _cross_check(located, e, digest, path.parent)) from None
+    return _Builder(located, spec, path.parent).build(digest)
 
 
-def _cross_check(located: Located, error: ValidationError, digest: str) -> list[Problem]:
+def _cross_check(located: Located, error: ValidationError, digest: str, folder: Path
+                 ) -> list[Problem]:
     """Reference, cycle and capacity problems of a file that failed the schema, so that one
     pass reports them too. Possible when every schema error is local: an unknown key
     (ignored here) or a bad distribution (read as 0 here). Otherwise, nothing."""
@@ -73,7 +78,7 @@ def _cross_check(located: Located, error: ValidationError, digest: str) -> list[
                 parent[key] = "0"
     try:
         spec = S.ScenarioFile.model_validate(data)
-        _Builder(located, spec).build(digest)
+        _Builder(located, spec, folder).build(digest)
     except (ValidationError, ScenarioError) as e:
         return e.problems if isinstance(e, ScenarioError) else []
     return []
@@ -100,8 +105,10 @@ def _dist(spec: Any) -> Distribution:
 class _Builder:
     located: Located
     spec: S.ScenarioFile
+    folder: Path
     problems: list[Problem] = field(default_factory=list)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    models: ClassModels | None = None
 
     def error(self, loc: tuple[Any, ...], message: str, *, key: bool = False) -> None:
         line, col = self.located.where(loc, key=key)
@@ -155,9 +162,50 @@ class _Builder:
                 self.error(where, f"{what} id '{ident}' may not contain "
                                   f"{' '.join(sorted(bad & set(ident)))}")
 
+    def load_models(self) -> None:
+        """The scenario's calibration file: relative to the scenario, never outside its
+        folder."""
+        name = self.spec.calibration
+        if name is None:
+            return
+        from calibration.calfile import load_calibration  # only scenarios that cite one
+
+        folder = self.folder.resolve()
+        path = (folder / name).resolve()
+        if not path.is_relative_to(folder):
+            self.error(("calibration",), f"'{name}' lies outside the scenario's folder "
+                                         f"{folder}; keep the calibration file beside it")
+        elif not path.is_file():
+            self.error(("calibration",), f"'{name}': no such file (looked for {path})")
+        else:
+            try:
+                self.models = load_calibration(path).models
+            except PmosimError as e:
+                self.error(("calibration",), str(e))
+
+    def calibrated(self, t: S.TaskSpec, loc: tuple[Any, ...]) -> Distribution:
+        estimate = float(t.estimate)  # type: ignore[arg-type]
+        if self.models is None:
+            if self.spec.calibration is None:
+                self.error((*loc, "estimate"), "an estimate needs a calibration file: add "
+                                               "'calibration: FILE' (made by 'pmosim "
+                                               "calibrate') at the top")
+            return Fixed(estimate)
+        models = self.models
+        if t.klass is None:
+            return Calibrated(estimate, models.overall, "(all)")
+        key = tuple(p.strip() for p in t.klass.split("/")) if len(models.by) > 1 else (t.klass,)
+        if key not in models.classes:
+            known = ", ".join("/".join(k) for k in models.classes) or "none"
+            self.error((*loc, "class"), f"unknown class '{t.klass}'; the calibration knows: "
+                                        f"{known}")
+            return Fixed(estimate)
+        return Calibrated(estimate, models.classes[key], t.klass)
+
     def build(self, digest: str) -> Portfolio:
         spec = self.spec
         self.make_calendar()
+        self.load_models()
         pools = self.pools()
         pool_index = {p.id: k for k, p in enumerate(pools)}
         self.check_ids([p.id for p in spec.projects], ("projects",), "project", dots=False)
@@ -202,7 +250,8 @@ class _Builder:
                     if j is not None:
                         preds[i].append((j, t.lag if link.lag is None else link.lag))
                 demand = self.demand(t, tloc, pools, pool_index)
-                size = _dist(t.duration if t.duration is not None else t.effort)
+                size = (self.calibrated(t, tloc) if t.estimate is not None else
+                        _dist(t.duration if t.duration is not None else t.effort))
                 tasks.append(Task(key=f"{p.id}.{t.id}", project=pk, id=t.id,
                                   name=t.name or t.id, size=size,
                                   per_unit=t.effort is not None, demand=demand, cost=t.cost))

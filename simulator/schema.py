@@ -254,6 +254,8 @@ class TaskSpec(Strict):
     name: str | None = None
     duration: Dist | None = None
     effort: Dist | None = None
+    estimate: Positive | None = None
+    klass: str | None = Field(default=None, alias="class")
     resources: dict[str, Positive] = {}
     after: list[LinkItem] = []
     lag: NonNeg = 0.0
@@ -261,8 +263,13 @@ class TaskSpec(Strict):
 
     @model_validator(mode="after")
     def _one_size(self) -> TaskSpec:
-        if (self.duration is None) == (self.effort is None):
-            raise ValueError("give either duration (working days) or effort (person-days)")
+        given = [x for x in (self.duration, self.effort, self.estimate) if x is not None]
+        if len(given) != 1:
+            raise ValueError("give one of duration (working days), effort (person-days) or "
+                             "estimate (working days, calibrated by history)")
+        if self.klass is not None and self.estimate is None:
+            raise ValueError("class goes with estimate: the reference class whose history "
+                             "calibrates it")
         if self.effort is not None and not self.resources:
             raise ValueError("effort needs resources: duration = effort / units assigned")
         return self
@@ -327,6 +334,7 @@ class CorrelationSpec(Strict):
 class ScenarioFile(Strict):
     scenario: str = "scenario"
     description: str | None = None
+    calibration: str | None = None
     currency: str = ""
     start: dt.date | None = None
     calendar: CalendarSpec = CalendarSpec()

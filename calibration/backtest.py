@@ -1,0 +1,177 @@
+"""Backtests: fit on what was known before an origin date, forecast what came after, score.
+
+Forecasts are quantiles of the actual (``estimate x`` ratio quantiles) from
+:func:`calibration.reference.fit_classes` trained on tasks dated before the origin. They are
+scored on the tasks dated from the origin on (until the next origin in rolling mode):
+
+* coverage of the P10-P90 and P25-P75 intervals (ideal 80 % and 50 %);
+* P50 hit rate: the share of actuals at or below the forecast P50 (ideal 50 %);
+* pinball loss averaged over P10, P25, P50, P75, P90, in working days (lower is better);
+* CRPS, in working days: twice the pinball loss integrated over all quantile levels,
+  approximated on 99 levels (for a point forecast it is the absolute error).
+
+Two baselines are scored the same way: the raw estimate (every quantile is the estimate) and
+one global ratio (every quantile is the estimate times the training median ratio).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from .reference import ClassModels, fit_classes
+
+__all__ = ["LEVELS", "BacktestResult", "backtest", "rolling_origins", "score"]
+
+LEVELS = (0.10, 0.25, 0.50, 0.75, 0.90)
+_CRPS_LEVELS = np.linspace(0.01, 0.99, 99)
+METHODS = ("calibrated", "raw estimate", "global ratio")
+
+Array = NDArray[np.float64]
+_Fold = tuple[pd.DataFrame, dict[str, tuple[Array, Array]]]  # test tasks, forecasts by method
+
+
+def _pinball(actual: Array, forecast: Array, levels: Array) -> Array:
+    """Pinball loss per task, averaged over ``levels``; ``forecast`` is (tasks, levels)."""
+    diff = actual[:, None] - forecast
+    return np.mean(np.maximum(levels * diff, (levels - 1) * diff), axis=1)
+
+
+def score(actual: Array, quantiles: Array, crps_quantiles: Array) -> dict[str, float]:
+    """Scores of forecasts given as quantiles at :data:`LEVELS` (tasks x 5) and at 99 evenly
+    spaced levels (tasks x 99), against the actuals."""
+    lo80, lo50, p50, hi50, hi80 = quantiles.T
+    return {
+        "n": float(len(actual)),
+        "coverage_p10_p90": float(np.mean((actual >= lo80) & (actual <= hi80))),
+        "coverage_p25_p75": float(np.mean((actual >= lo50) & (actual <= hi50))),
+        "p50_hit_rate": float(np.mean(actual <= p50)),
+        "pinball": float(np.mean(_pinball(actual, quantiles, np.array(LEVELS)))),
+        "crps": float(2 * np.mean(_pinball(actual, crps_quantiles, _CRPS_LEVELS))),
+    }
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Scores per origin, class and method, and overall per method.
+
+    Attributes:
+        origins: the origin dates used.
+        by: the class columns.
+        per_class: one row per (class, method): n and the scores, over all origins.
+        overall: one row per method, over every forecast task.
+        forecasts: one row per forecast task: origin, id, class, estimate, actual and the
+            calibrated P10/P25/P50/P75/P90.
+    """
+
+    origins: tuple[dt.date, ...]
+    by: tuple[str, ...]
+    per_class: pd.DataFrame
+    overall: pd.DataFrame
+    forecasts: pd.DataFrame
+
+
+def _forecast(models: ClassModels, test: pd.DataFrame, by: Sequence[str], train: pd.DataFrame
+              ) -> dict[str, tuple[Array, Array]]:
+    est = test["estimate"].to_numpy(float)
+    known = set(models.classes)
+    q = np.empty((len(test), len(LEVELS)))
+    qc = np.empty((len(test), len(_CRPS_LEVELS)))
+    keys = [tuple(str(v) for v in row) for row in test[list(by)].itertuples(index=False)]
+    for key in dict.fromkeys(keys):
+        rows = np.array([k == key for k in keys])
+        model = models.model_for(key) if key in known else models.overall
+        q[rows] = est[rows, None] * model.ppf(np.array(LEVELS)[None, :], est[rows, None])
+        qc[rows] = est[rows, None] * model.ppf(_CRPS_LEVELS[None, :], est[rows, None])
+    ratio = float(np.median(train["actual"] / train["estimate"]))
+    raw = np.repeat(est[:, None], len(LEVELS), axis=1)
+    raw_c = np.repeat(est[:, None], len(_CRPS_LEVELS), axis=1)
+    return {"calibrated": (q, qc), "raw estimate": (raw, raw_c),
+            "global ratio": (raw * ratio, raw_c * ratio)}
+
+
+def rolling_origins(tasks: pd.DataFrame, *, months: int = 12, min_train: int = 200
+                    ) -> list[dt.date]:
+    """Origins every ``months`` months from the first date with ``min_train`` earlier tasks."""
+    dates = tasks["date"].dropna().sort_values()
+    if len(dates) <= min_train:
+        return []
+    first = dates.iloc[min_train].date()
+    last = dates.iloc[-1].date()
+    origins, year, month = [], first.year, first.month
+    origin = dt.date(year, month, 1)
+    while origin <= last:
+        origins.append(origin)
+        month += months
+        year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+        origin = dt.date(year, month, 1)
+    return origins
+
+
+def backtest(tasks: pd.DataFrame, by: Sequence[str], origins: Sequence[dt.date], *,
+             rolling: bool = False, **pooling: float) -> BacktestResult:
+    """Fit before each origin, forecast from it on (to the next origin when ``rolling``).
+
+    Tasks without a date are not used. ``pooling`` passes ``min_own``, ``min_class`` and
+    ``pool_strength`` to :func:`fit_classes`.
+    """
+    dated = tasks.dropna(subset=["date"])
+    parts: list[pd.DataFrame] = []
+    scores: list[_Fold] = []
+    for k, origin in enumerate(origins):
+        stamp = pd.Timestamp(origin)
+        train = dated[dated["date"] < stamp]
+        end = pd.Timestamp(origins[k + 1]) if rolling and k + 1 < len(origins) else None
+        test = dated[(dated["date"] >= stamp) & ((dated["date"] < end) if end is not None
+                                                 else True)]
+        if train.empty or test.empty:
+            continue
+        models = fit_classes(train, by, **pooling)  # type: ignore[arg-type]
+        forecasts = _forecast(models, test, by, train)
+        scores.append((test, forecasts))
+        frame = test[["id", *by, "estimate", "actual"]].copy()
+        frame.insert(0, "origin", str(origin))
+        for j, level in enumerate(LEVELS):
+            frame[f"p{round(level * 100)}"] = forecasts["calibrated"][0][:, j]
+        parts.append(frame)
+    if not parts:
+        raise ValueError("no origin has both earlier and later dated tasks")
+    everything = pd.concat(parts, ignore_index=True)
+    return BacktestResult(tuple(origins), tuple(by), _per_class(scores, by),
+                          _overall(scores), everything)
+
+
+def _stack(scores: list[_Fold],
+           method: str) -> tuple[Array, Array, Array]:
+    actual = np.concatenate([t["actual"].to_numpy(float) for t, _ in scores])
+    q = np.concatenate([f[method][0] for _, f in scores])
+    qc = np.concatenate([f[method][1] for _, f in scores])
+    return actual, q, qc
+
+
+def _overall(scores: list[_Fold]
+             ) -> pd.DataFrame:
+    rows = []
+    for method in METHODS:
+        actual, q, qc = _stack(scores, method)
+        rows.append({"method": method, **score(actual, q, qc)})
+    return pd.DataFrame(rows)
+
+
+def _per_class(scores: list[_Fold],
+               by: Sequence[str]) -> pd.DataFrame:
+    keys = np.array([" / ".join(str(v) for v in row) for t, _ in scores
+                     for row in t[list(by)].itertuples(index=False)] if by else
+                    ["(all)"] * sum(len(t) for t, _ in scores))
+    rows = []
+    for method in METHODS:
+        actual, q, qc = _stack(scores, method)
+        for key in sorted(set(keys.tolist())):
+            m = keys == key
+            rows.append({"class": key, "method": method, **score(actual[m], q[m], qc[m])})
+    return pd.DataFrame(rows)

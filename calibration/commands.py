@@ -1,0 +1,248 @@
+"""``pmosim calibrate``, ``pmosim estimate`` and ``pmosim backtest``: read, call, write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+
+from simulator.errors import PmosimError
+from simulator.output import publish_file, write_csv
+
+from .backtest import backtest, rolling_origins
+from .calfile import load_calibration, save_calibration
+from .history import History, Mapping, load_history
+from .reference import fit_classes
+
+__all__ = ["backtest_cmd", "calibrate_cmd", "estimate_cmd"]
+
+QUANTILES = (0.10, 0.50, 0.80, 0.90)
+
+
+def mapping_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The column-mapping options shared by the commands that read delivery history."""
+    options = [
+        click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False,
+                     path_type=Path), help="YAML file with the keys below (options override)."),
+        click.option("--id-col", help="Task id column (duplicates are one task)."),
+        click.option("--estimate-col", help="Estimate column."),
+        click.option("--actual-col", help="Actual column."),
+        click.option("--class-col", "class_cols", multiple=True,
+                     help="Reference-class column (repeatable: category, team...)."),
+        click.option("--date-col", help="Date that orders history (for backtests)."),
+        click.option("--date-format", help="strptime format of the date, e.g. %d-%b-%y."),
+        click.option("--units", type=click.Choice(["hours", "days", "minutes"]), default=None,
+                     help="Units of estimate and actual [default: hours]."),
+        click.option("--hours-per-day", type=click.FloatRange(min=0, min_open=True),
+                     default=None, help="Working hours per day [default: 8]."),
+        click.option("--join", "joins", multiple=True, type=click.Path(
+                     exists=True, dir_okay=False, path_type=Path),
+                     help="Another file joined on the id column (e.g. the dates)."),
+        click.option("--drop-outliers", is_flag=True, help="Drop extreme ratios (x10 beyond "
+                     "the quartiles, in log space)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def build_mapping(mapping_file: Path | None, **given: Any) -> Mapping:
+    """Options over the mapping file's keys; estimate and actual columns are required."""
+    base: dict[str, Any] = {}
+    if mapping_file is not None:
+        m = Mapping.from_file(mapping_file)
+        base = {k: getattr(m, k) for k in ("estimate_col", "actual_col", "id_col", "class_cols",
+                                           "date_col", "date_format", "units", "hours_per_day",
+                                           "joins", "drop_outliers")}
+    for key, value in given.items():
+        if value not in (None, (), False):
+            base[key] = tuple(value) if isinstance(value, tuple | list) else value
+    missing = [f"--{k.replace('_', '-')}" for k in ("estimate_col", "actual_col")
+               if not base.get(k)]
+    if missing:
+        raise click.UsageError(f"give {' and '.join(missing)} (or a --mapping file)")
+    return Mapping(**base)
+
+
+def _history(path: Path, mapping: Mapping, quiet: bool = False) -> History:
+    history = load_history(path, mapping, display=str(path))
+    if not quiet:
+        click.echo(history.report(), err=True)
+    return history
+
+
+def _by(mapping: Mapping, by: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(by) or mapping.class_cols
+
+
+@click.command("calibrate")
+@click.argument("history", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@mapping_options
+@click.option("--by", multiple=True, help="Class columns to calibrate by (default: every "
+              "--class-col).")
+@click.option("--min-own", type=click.IntRange(1), default=30, show_default=True,
+              help="Tasks a class needs for a fit of its own.")
+@click.option("--min-class", type=click.IntRange(1), default=5, show_default=True,
+              help="Tasks a class needs to be pooled with the whole history.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Calibration file to write (YAML).")
+@click.option("--force", is_flag=True, help="Replace an existing calibration file.")
+def calibrate_cmd(history: Path, mapping_file: Path | None, by: tuple[str, ...],
+                  min_own: int, min_class: int, out: Path, force: bool, **columns: Any) -> None:
+    """Fit actual/estimate ratio distributions per reference class from HISTORY."""
+    mapping = build_mapping(mapping_file, **columns)
+    groups = _by(mapping, by)
+    mapping = Mapping(**{**_fields(mapping), "class_cols": tuple(dict.fromkeys(
+        (*mapping.class_cols, *groups)))})
+    if out.exists() and not force:
+        raise PmosimError(f"{out} already exists; choose another --out or add --force")
+    data = _history(history, mapping)
+    pooling = {"min_own": min_own, "min_class": min_class, "pool_strength": 20.0}
+    models = fit_classes(data.tasks, groups, min_own=min_own, min_class=min_class)
+    publish_file(out, force, lambda tmp: save_calibration(tmp, models, data, mapping, pooling))
+    click.echo(_table(models.table()))
+    click.echo(f"\nCalibration written to {out}")
+
+
+def _fields(mapping: Mapping) -> dict[str, Any]:
+    return {k: getattr(mapping, k) for k in ("estimate_col", "actual_col", "id_col",
+                                             "class_cols", "date_col", "date_format", "units",
+                                             "hours_per_day", "joins", "drop_outliers")}
+
+
+def _table(frame: pd.DataFrame) -> str:
+    with pd.option_context("display.width", 80, "display.max_columns", 20,
+                           "display.float_format", "{:.3g}".format):
+        return frame.to_string(index=False)
+
+
+@click.command("estimate")
+@click.option("--calibration", "calibration_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--class", "klass", default=None,
+              help="Reference class (values joined by '/' when calibrated by several columns).")
+@click.option("--estimate", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="One estimate, in the history's units.")
+@click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Batch: a CSV of estimates (one output row per row).")
+@click.option("--estimate-col", default=None, help="Batch: the estimate column.")
+@click.option("--class-col", "class_cols", multiple=True, help="Batch: class column(s).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Batch: where to write the ranges (CSV).")
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
+def estimate_cmd(calibration_file: Path, klass: str | None, estimate: float | None,
+                 input_file: Path | None, estimate_col: str | None, class_cols: tuple[str, ...],
+                 out: Path | None, force: bool) -> None:
+    """Historical ranges for new estimates: P10/P50/P80/P90, mean and P(overrun)."""
+    cal = load_calibration(calibration_file)
+    models = cal.models
+    if input_file is None:
+        if estimate is None:
+            raise click.UsageError("give --estimate (and --class), or --input for a batch")
+        model = _model(models, klass)
+        q = estimate * model.ppf(np.array(QUANTILES), estimate)
+        click.echo(f"class {klass or '(all)'}: estimate {estimate:g} {cal.source.get('units', '')}"
+                   f" ({model.n} similar tasks; {model.source})")
+        click.echo("  ".join(f"P{round(p * 100)} {v:.3g}" for p, v in zip(QUANTILES, q,
+                                                                       strict=True)))
+        click.echo(f"mean {estimate * model.mean(estimate):.3g}  "
+                   f"P(overrun) {model.p_overrun(estimate):.2f}")
+        return
+    if not estimate_col or out is None:
+        raise click.UsageError("a batch needs --estimate-col and --out")
+    frame = _read_table(input_file)
+    result = _batch(models, frame, estimate_col, class_cols or models.by, input_file)
+    publish_file(out, force, lambda tmp: write_csv(result, tmp))
+    click.echo(f"{len(result)} rows written to {out}")
+
+
+def _model(models: Any, klass: str | None) -> Any:
+    if klass is None:
+        return models.overall
+    key = tuple(part.strip() for part in klass.split("/")) if len(models.by) > 1 else (klass,)
+    try:
+        return models.model_for(key)
+    except KeyError as e:
+        raise PmosimError(str(e.args[0]) if e.args else f"unknown class {klass!r}") from None
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    from ._readers import read_table
+
+    return read_table(path)
+
+
+def _batch(models: Any, frame: pd.DataFrame, estimate_col: str, class_cols: tuple[str, ...],
+           path: Path) -> pd.DataFrame:
+    for col in (estimate_col, *class_cols):
+        if col not in frame.columns:
+            raise PmosimError(f"{path}: no column {col!r}; columns: {', '.join(frame.columns)}")
+    est = pd.to_numeric(frame[estimate_col].astype(str).str.replace(",", "."), errors="coerce")
+    bad = est.isna() | (est <= 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise PmosimError(f"{path}:{row + 2}:{list(frame.columns).index(estimate_col) + 1}: "
+                          f"{estimate_col}: {frame[estimate_col].iloc[row]!r} is not a "
+                          "positive number")
+    out = frame.copy()
+    cols = {f"p{round(p * 100)}": np.empty(len(frame)) for p in QUANTILES}
+    mean, over = np.empty(len(frame)), np.empty(len(frame))
+    for k in range(len(frame)):
+        key = "/".join(str(frame[c].iloc[k]) for c in class_cols) if class_cols else None
+        model, e = _model(models, key), float(est.iloc[k])
+        q = e * model.ppf(np.array(QUANTILES), e)
+        for j, name in enumerate(cols):
+            cols[name][k] = q[j]
+        mean[k], over[k] = e * model.mean(e), model.p_overrun(e)
+    for name, values in cols.items():
+        out[name] = values
+    out["mean"], out["p_overrun"] = mean, over
+    return out
+
+
+@click.command("backtest")
+@click.argument("history", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@mapping_options
+@click.option("--by", multiple=True, help="Class columns (default: every --class-col).")
+@click.option("--split", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Fit before this date, forecast from it on.")
+@click.option("--rolling", type=click.IntRange(1), default=None, metavar="MONTHS",
+              help="Rolling origins every MONTHS months instead of one split.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write every forecast and its scores to this CSV.")
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
+def backtest_cmd(history: Path, mapping_file: Path | None, by: tuple[str, ...],
+                 split: dt.datetime | None, rolling: int | None, out: Path | None,
+                 force: bool, **columns: Any) -> None:
+    """Fit on what was known before each origin, forecast what came after, and score it
+    against two baselines (the raw estimate, one global ratio)."""
+    mapping = build_mapping(mapping_file, **columns)
+    groups = _by(mapping, by)
+    mapping = Mapping(**{**_fields(mapping), "class_cols": tuple(dict.fromkeys(
+        (*mapping.class_cols, *groups)))})
+    if not mapping.date_col:
+        raise click.UsageError("a backtest needs --date-col (the date known at estimate time)")
+    if (split is None) == (rolling is None):
+        raise click.UsageError("give either --split DATE or --rolling MONTHS")
+    data = _history(history, mapping)
+    origins = [split.date()] if split is not None else rolling_origins(
+        data.tasks, months=rolling or 12)
+    try:
+        result = backtest(data.tasks, groups, origins, rolling=rolling is not None)
+    except ValueError as e:
+        raise PmosimError(f"{history}: {e}") from e
+    if out is not None:
+        publish_file(out, force, lambda tmp: write_csv(result.forecasts, tmp))
+    click.echo(f"Origins: {', '.join(str(o) for o in result.origins)}; "
+               f"{len(result.forecasts)} forecasts. Ideal: coverage 0.80 and 0.50, P50 hit 0.50;"
+               " pinball and CRPS in days, lower is better.\n")
+    click.echo(_table(result.overall))
+    if groups:
+        click.echo("")
+        click.echo(_table(result.per_class))
+
