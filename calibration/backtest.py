@@ -131,7 +131,7 @@ def backtest(tasks: pd.DataFrame, by: Sequence[str], origins: Sequence[dt.date],
                                                  else True)]
         if train.empty or test.empty:
             continue
-        models = fit_classes(train, by, **pooling)  # type: ignore[arg-type]
+        models = fit_classes(train, by, **pooling)
         forecasts = _forecast(models, test, by, train)
         scores.append((test, forecasts))
         frame = test[["id", *by, "estimate", "actual"]].copy()
