@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -114,7 +115,7 @@ def rolling_origins(tasks: pd.DataFrame, *, months: int = 12, min_train: int = 2
 
 
 def backtest(tasks: pd.DataFrame, by: Sequence[str], origins: Sequence[dt.date], *,
-             rolling: bool = False, **pooling: float) -> BacktestResult:
+             rolling: bool = False, **pooling: Any) -> BacktestResult:
     """Fit before each origin, forecast from it on (to the next origin when ``rolling``).
 
     Tasks without a date are not used. ``pooling`` passes ``min_own``, ``min_class`` and

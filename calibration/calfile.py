@@ -25,9 +25,9 @@ import yaml
 
 from simulator.errors import PmosimError
 
+from .fit import RatioModel
 from .history import History, Mapping
 from .reference import ClassModels
-from .fit import RatioModel
 
 __all__ = ["FORMAT", "Calibration", "load_calibration", "save_calibration"]
 

@@ -174,7 +174,9 @@ def _model(models: Any, klass: str | None) -> Any:
 def _read_table(path: Path) -> pd.DataFrame:
     from ._readers import read_table
 
-    return read_table(path)
+    table = read_table(path)
+    width = len(table.header)
+    return pd.DataFrame([row[:width] for row in table.rows], columns=list(table.header))
 
 
 def _batch(models: Any, frame: pd.DataFrame, estimate_col: str, class_cols: tuple[str, ...],

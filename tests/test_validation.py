@@ -173,10 +173,10 @@ BAD: list[tuple[str, str | bytes, list[Expect]]] = [
     # --- task size -----------------------------------------------------------------------------
     ("duration-and-effort",
      HEAD + "      - {id: a, duration: 1, effort: 2, resources: {R1: 1}}\n",
-     [Expect(6, None, "projects[p].tasks[a]", "either duration")]),
+     [Expect(6, None, "projects[p].tasks[a]", "give one of duration")]),
     ("neither-duration-nor-effort",
      HEAD + "      - {id: a, resources: {R1: 1}}\n",
-     [Expect(6, None, "projects[p].tasks[a]", "either duration")]),
+     [Expect(6, None, "projects[p].tasks[a]", "give one of duration")]),
     ("effort-without-resources",
      HEAD + "      - {id: a, effort: 4}\n",
      [Expect(6, None, "projects[p].tasks[a]", "effort needs resources")]),

@@ -1,0 +1,197 @@
+"""Load a delivery-history file into one clean row per task, with a note for every change.
+
+:func:`load_history` reads a CSV or Excel file as text (see :mod:`calibration._readers`),
+joins extra files on the task id, and cleans it the way a dirty export needs:
+
+- a row whose estimate or actual is missing (empty, ``N/A``, ``NA``, ``-``, ``null``,
+  ``none``), not a number (``abc``, ``8h``) or not positive is dropped with a note;
+- a repeated id keeps its first row; the others are dropped with a note that says whether
+  they agree (the normal case in SiP: one row per developer) or not;
+- a date that cannot be read becomes ``NaT`` with a note (the task still calibrates;
+  backtests skip it); Excel serial numbers are dates;
+- estimate and actual become working days (hours / hours_per_day, minutes / 60 /
+  hours_per_day), noted once;
+- with ``drop_outliers``, a task whose actual/estimate ratio ``r`` lies outside
+  ``[Q1 / 10, Q3 * 10]`` (Q1, Q3: quartiles of ``r`` over the kept tasks, i.e. more than
+  one decade beyond the interquartile range in log space) is dropped with a note.
+
+Mistakes that make the file unusable raise :class:`HistoryError` with every problem found:
+unreadable or empty files, mapped columns that do not exist, a day/month date column that
+can be read both ways, more than half of the tasks (or dates) unusable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from simulator.errors import HistoryError, Problem
+
+from ._cleaning import Cleaner, resolve_columns
+from ._mapfile import mapping_rules, read_mapping_file
+from ._readers import Table, read_table
+
+__all__ = ["CleaningNote", "History", "Mapping", "load_history"]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """How to read a history file.
+
+    Attributes:
+        estimate_col, actual_col: columns of the estimate and the actual effort/duration.
+        id_col: the task id column (rows repeating an id are one task); ``None``: row numbers.
+        class_cols: reference-class columns (category, team, estimator...).
+        date_col: the date that orders history for backtests.
+        date_format: ``strptime`` format such as ``"%d-%b-%y"``; ``None`` accepts ISO dates,
+            Excel serial numbers and forms that cannot be misread; a day/month column that
+            could be read both ways is then an error asking for the format.
+        units: ``hours``, ``days`` or ``minutes``, of estimate and actual.
+        hours_per_day: to convert hours and minutes to working days.
+        joins: files joined on ``id_col`` (left join, first row per id); their columns become
+            available to the mapping. A column present in several files is taken from the
+            first (the history file, then the joins in order).
+        drop_outliers: drop tasks whose actual/estimate ratio is outside ``[Q1/10, Q3*10]``.
+    """
+
+    estimate_col: str
+    actual_col: str
+    id_col: str | None = None
+    class_cols: tuple[str, ...] = ()
+    date_col: str | None = None
+    date_format: str | None = None
+    units: str = "hours"
+    hours_per_day: float = 8.0
+    joins: tuple[Path, ...] = ()
+    drop_outliers: bool = False
+
+    def __post_init__(self) -> None:  # accept lists and strings from code, as from a file
+        cols = (self.class_cols,) if isinstance(self.class_cols, str) else self.class_cols
+        object.__setattr__(self, "class_cols", tuple(cols))
+        joins = (self.joins,) if isinstance(self.joins, str | Path) else self.joins
+        object.__setattr__(self, "joins", tuple(Path(p) for p in joins))
+        object.__setattr__(self, "hours_per_day", float(self.hours_per_day))
+
+    @classmethod
+    def from_file(cls, path: Path | str) -> Mapping:
+        """Read a mapping from a small YAML file with the same keys (``class_cols`` and
+        ``joins`` as lists; relative ``joins`` resolve against the file's folder).
+
+        Raises:
+            HistoryError: unknown keys, wrong values, missing keys, each with its line.
+        """
+        kwargs, located, problems = read_mapping_file(Path(path))
+        trial = cls(**{"estimate_col": "?", "actual_col": "?", **kwargs})
+        for key, message in mapping_rules(trial):
+            line, col = located.where((key,))
+            problems.append(Problem(located.file, line, col, key, message))
+        if problems:
+            raise HistoryError(problems)
+        return trial
+
+
+@dataclass(frozen=True)
+class CleaningNote:
+    """One change made while cleaning.
+
+    Attributes:
+        row: 1-based file row (header = 1) of the history file.
+        column: the column concerned, or "" for the whole row.
+        action: ``"dropped"`` or ``"changed"``.
+        reason: what was found, e.g. ``"actual is missing ('N/A')"``.
+    """
+
+    row: int
+    column: str
+    action: str
+    reason: str
+
+
+@dataclass(frozen=True, eq=False)
+class History:
+    """A cleaned delivery history.
+
+    Attributes:
+        tasks: one row per task, in file order: ``id`` (str), ``estimate`` and ``actual``
+            (float, working days), ``date`` (datetime64[ns], NaT when absent), ``row`` (int,
+            file row), then one str column per class column (missing values "(missing)").
+        notes: every row dropped and every value changed.
+        source: the file as the user named it.
+        sha256: of the history file's bytes.
+        rows_read: data rows read (header and blank rows excluded).
+        units: the mapping's units.
+    """
+
+    tasks: pd.DataFrame = field(repr=False)
+    notes: tuple[CleaningNote, ...]
+    source: str
+    sha256: str
+    rows_read: int
+    units: str
+
+    def report(self, examples: int = 3) -> str:
+        """Rows read, tasks kept, rows dropped and values changed by reason (counted in
+        rows), with the first ``examples`` notes of each reason."""
+        dropped = {n.row for n in self.notes if n.action == "dropped"}
+        lines = [f"{self.source}: {self.rows_read:,} rows read, {len(self.tasks):,} tasks "
+                 f"kept, {len(dropped):,} rows dropped"]
+        groups: dict[tuple[str, str, str], list[CleaningNote]] = {}
+        for note in self.notes:
+            groups.setdefault((note.action, note.column, _kind(note.reason)), []).append(note)
+        for action in ("dropped", "changed"):
+            for (act, column, kind), notes in groups.items():
+                if act != action:
+                    continue
+                rows = len({n.row for n in notes})
+                where = f" [{column}]" if column else ""
+                if len(notes) == 1:
+                    lines.append(f"  {action}{where}: {notes[0].reason} (row {notes[0].row})")
+                    continue
+                lines.append(f"  {action}{where}: {kind}: {rows:,} row{'s' * (rows != 1)}")
+                lines += [f"      row {n.row}: {n.reason}" for n in notes[:examples]]
+                if len(notes) > examples:
+                    lines.append(f"      ... and {len(notes) - examples:,} more")
+        dates = self.tasks["date"].dropna()
+        if len(dates):
+            lines.append(f"  dates: {len(dates):,} tasks from {dates.min():%Y-%m-%d} to "
+                         f"{dates.max():%Y-%m-%d}; {len(self.tasks) - len(dates):,} without")
+        lines.append(f"  estimate and actual in working days (history in {self.units})")
+        return "\n".join(lines)
+
+
+def _kind(reason: str) -> str:
+    """A reason with its values blanked, to count notes that say the same thing."""
+    return _NUMBER.sub("#", _QUOTED.sub("'...'", reason))
+
+
+_QUOTED = re.compile(r"'[^']*'")
+_NUMBER = re.compile(r"[+-]?\d[\d.,]*(?:e[+-]?\d+)?")
+
+
+def load_history(path: Path | str, mapping: Mapping, *, display: str | None = None) -> History:
+    """Read, join and clean a history file (CSV, or ``.xlsx`` with ``book.xlsx#Sheet``).
+
+    Raises:
+        HistoryError: with every problem found, each located as ``file:row:column``.
+    """
+    source = display or str(path)
+    problems = [Problem(source, 0, 0, f"mapping.{key}", message)
+                for key, message in mapping_rules(mapping)]
+    tables: list[Table] = []
+    for file, name in [(path, source), *((p, str(p)) for p in mapping.joins)]:
+        try:
+            tables.append(read_table(file, name))
+        except HistoryError as e:
+            problems.extend(e.problems)
+    if len(tables) < 1 + len(mapping.joins):
+        raise HistoryError(problems)
+    columns, missing = resolve_columns(tables[0], tables[1:], mapping)
+    if problems or missing:
+        raise HistoryError(problems + missing)
+    main = tables[0]
+    tasks, notes = Cleaner(main, columns, mapping).run()
+    return History(tasks, tuple(CleaningNote(*n) for n in notes), source, main.sha256,
+                   len(main.rows), mapping.units)

@@ -1,0 +1,180 @@
+"""Reference classes: one ratio model per class of similar tasks, with partial pooling.
+
+Tasks are grouped by the values of one or more class columns (``by``); the class key is the
+tuple of those values as strings. The *overall* model is fitted on every task with
+:func:`calibration.fit.fit_ratio_model`, and is the parent of every class.
+
+Partial pooling rule, for a class with ``n`` tasks:
+
+- ``n >= min_own``, with at least ``max(min_class, 3)`` ratios other than exactly 1: the class
+  gets a fit of its own (family, heaping, size dependence and all); ``source`` is ``"own"``.
+- ``min_class <= n`` otherwise: the class borrows strength from the overall model. With the
+  weight ``w = n / (n + pool_strength)`` it keeps the overall family, shape and size slope,
+  and takes
+
+  * ``p_exact = w * (its own share of exact 1s) + (1 - w) * overall p_exact``;
+  * the log-location (E[log R] of the continuous part) moved from the overall value toward
+    the class's own mean log-ratio (non-1 ratios, detrended with the overall slope):
+    ``w * own + (1 - w) * overall``, by rescaling the continuous part. A class whose ratios
+    are all exactly 1 keeps the overall location.
+
+  ``source`` reads e.g. ``"pooled with (all) (n=12, weight 0.38)"``.
+- ``n < min_class``: the overall model unchanged; ``source`` says so.
+
+Borrowed models carry the class's own ``n`` and no ``candidates`` (nothing was fitted to the
+class alone). This is the usual normal-normal shrinkage with ``pool_strength`` playing the
+part of the ratio of within-class to between-class variance: 20 means a class needs 20 tasks
+to count as much as the overall evidence about where it sits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulator.errors import PmosimError
+
+from .fit import EXACT_TOL, FAMILIES, MIN_CONTINUOUS, RatioModel, fit_ratio_model
+
+__all__ = ["PARENT", "ClassModels", "fit_classes"]
+
+PARENT = "(all)"  # how sources and tables name the overall model
+
+
+@dataclass(frozen=True)
+class ClassModels:
+    """Ratio models per reference class.
+
+    Attributes:
+        by: the class columns.
+        overall: the model fitted on every task (the parent of every class).
+        classes: the model per class key (a tuple of strings, one per ``by`` column),
+            including pooled and borrowed ones.
+        min_own, min_class: the pooling thresholds used.
+    """
+
+    by: tuple[str, ...]
+    overall: RatioModel
+    classes: dict[tuple[str, ...], RatioModel]
+    min_own: int
+    min_class: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by", tuple(self.by))
+        for key in self.classes:
+            if not isinstance(key, tuple) or len(key) != len(self.by):
+                raise ValueError(f"class key {key!r} must be a tuple of {len(self.by)} "
+                                 f"value(s), one per column {list(self.by)}")
+
+    def model_for(self, key: str | tuple[str, ...]) -> RatioModel:
+        """The model of class ``key`` (a bare string for a single class column; the empty
+        tuple is the overall model).
+
+        Raises:
+            KeyError: an unknown class; the message lists the known ones.
+        """
+        k = (key,) if isinstance(key, str) else tuple(key)
+        if k == ():
+            return self.overall
+        try:
+            return self.classes[k]
+        except KeyError:
+            known = ", ".join(_label(c) for c in sorted(self.classes)) or "none"
+            raise KeyError(f"unknown class {_label(k)!r} for {'/'.join(self.by) or 'no '} "
+                           f"columns; known classes: {known}") from None
+
+    def table(self) -> pd.DataFrame:
+        """One row per class, the overall model first as ``(all)``: n, bias (mean ratio - 1),
+        P10/P50/P90 of the ratio, p_exact, family, the KS p-value of the best parametric
+        candidate (NaN for a borrowed model) and source. Ratios at the reference estimate."""
+        rows = [_row(PARENT, self.overall)]
+        rows += [_row(_label(k), m) for k, m in sorted(self.classes.items())]
+        return pd.DataFrame(rows)
+
+
+def _label(key: tuple[str, ...]) -> str:
+    return " / ".join(key)
+
+
+def _row(label: str, m: RatioModel) -> dict[str, Any]:
+    p10, p50, p90 = m.quantiles([0.1, 0.5, 0.9])
+    return {"class": label, "n": m.n, "bias": m.mean() - 1, "p10": p10, "p50": p50,
+            "p90": p90, "p_exact": m.p_exact, "family": m.family,
+            "ks_pvalue": m.candidates[0].ks_pvalue if m.candidates else math.nan,
+            "source": m.source}
+
+
+def _ratios(tasks: pd.DataFrame, by: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    missing = [c for c in ("estimate", "actual", *by) if c not in tasks.columns]
+    if missing:
+        raise PmosimError(f"tasks have no column(s) {missing}; columns: {list(tasks.columns)}")
+    est = tasks["estimate"].to_numpy(dtype=float)
+    act = tasks["actual"].to_numpy(dtype=float)
+    bad = ~(np.isfinite(est) & np.isfinite(act) & (est > 0) & (act > 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise PmosimError(f"task at position {i}: estimate={est[i]}, actual={act[i]}: both "
+                          "must be finite and > 0")
+    return act / est, est
+
+
+def _pooled(parent: RatioModel, ratio: np.ndarray, estimate: np.ndarray,
+            pool_strength: float) -> RatioModel:
+    n = ratio.size
+    w = n / (n + pool_strength)
+    exact = np.abs(ratio - 1.0) < EXACT_TOL
+    p = w * float(exact.mean()) + (1 - w) * parent.p_exact
+    x = ratio[~exact]
+    delta = 0.0
+    if x.size:
+        size = (estimate[~exact] / parent.ref_estimate) ** parent.slope
+        delta = w * (float(np.mean(np.log(x / size))) - parent.log_location)
+    return replace(parent.shifted(delta), p_exact=p, n=n, candidates=(),
+                   source=f"pooled with {PARENT} (n={n}, weight {w:.2f})")
+
+
+def fit_classes(tasks: pd.DataFrame, by: Sequence[str], *, min_own: int = 30,
+                min_class: int = 5, pool_strength: float = 20.0,
+                families: Sequence[str] = FAMILIES, select: str = "bic",
+                empirical_min: int = 200) -> ClassModels:
+    """Fit the overall model and one model per class of ``tasks`` (see the module docstring).
+
+    Args:
+        tasks: one row per task with float columns ``estimate`` and ``actual`` (> 0) and the
+            class columns ``by``.
+        by: the class columns (may be empty: the overall model only).
+        min_own, min_class, pool_strength: the pooling rule's thresholds and strength.
+        families, select, empirical_min: passed to :func:`fit_ratio_model`.
+
+    Raises:
+        ValueError: inconsistent thresholds.
+        PmosimError: missing columns, non-positive values, or too little data to fit.
+    """
+    cols = tuple(by)
+    if not (0 <= min_class <= min_own) or not pool_strength > 0:
+        raise ValueError(f"need 0 <= min_class ({min_class}) <= min_own ({min_own}) and "
+                         f"pool_strength ({pool_strength}) > 0")
+    ratio, est = _ratios(tasks, cols)
+    options: dict[str, Any] = {"families": families, "select": select,
+                               "empirical_min": empirical_min}
+    overall = fit_ratio_model(ratio, est, **options)
+    classes: dict[tuple[str, ...], RatioModel] = {}
+    if cols:
+        groups = tasks.groupby(list(cols), sort=True, dropna=False).indices
+        for raw, idx in groups.items():
+            key = tuple(str(v) for v in (raw if isinstance(raw, tuple) else (raw,)))
+            r, e = ratio[idx], est[idx]
+            n_cont = int(np.sum(np.abs(r - 1.0) >= EXACT_TOL))
+            if r.size >= min_own and n_cont >= max(min_class, MIN_CONTINUOUS):
+                classes[key] = fit_ratio_model(r, e, **options)
+            elif r.size >= min_class:
+                classes[key] = _pooled(overall, r, e, pool_strength)
+            else:
+                classes[key] = replace(overall, n=r.size, candidates=(), source=(
+                    f"{PARENT} unchanged (n={r.size} < min_class={min_class})"))
+    return ClassModels(cols, overall, classes, int(min_own), int(min_class))
