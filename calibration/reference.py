@@ -12,7 +12,9 @@ Partial pooling rule, for a class with ``n`` tasks:
   weight ``w = n / (n + pool_strength)`` it keeps the overall family, shape and size slope,
   and takes
 
-  * ``p_exact = w * (its own share of exact 1s) + (1 - w) * overall p_exact``;
+  * ``p_exact = w * (its own share of exact 1s) + (1 - w) * overall p_exact``; when the
+    overall model's heaping depends on size, the same blend is made of the mean P(exact)
+    over the class's own estimates, by moving the logistic intercept;
   * the log-location (E[log R] of the continuous part) moved from the overall value toward
     the class's own mean log-ratio (non-1 ratios, detrended with the overall slope):
     ``w * own + (1 - w) * overall``, by rescaling the continuous part. A class whose ratios
@@ -36,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import optimize, special
 
 from simulator.errors import PmosimError
 
@@ -129,6 +132,8 @@ def _pooled(parent: RatioModel, ratio: np.ndarray, estimate: np.ndarray,
     w = n / (n + pool_strength)
     exact = np.abs(ratio - 1.0) < EXACT_TOL
     p = w * float(exact.mean()) + (1 - w) * parent.p_exact
+    if parent.exact_slope != 0:
+        p = _pooled_exact(parent, estimate, float(exact.mean()), w)
     x = ratio[~exact]
     delta = 0.0
     if x.size:
@@ -136,6 +141,25 @@ def _pooled(parent: RatioModel, ratio: np.ndarray, estimate: np.ndarray,
         delta = w * (float(np.mean(np.log(x / size))) - parent.log_location)
     return replace(parent.shifted(delta), p_exact=p, n=n, candidates=(),
                    source=f"pooled with {PARENT} (n={n}, weight {w:.2f})")
+
+
+def _pooled_exact(parent: RatioModel, estimate: np.ndarray, own: float, w: float) -> float:
+    """``p_exact`` (at the reference estimate) of a pooled class under the parent's heaping
+    slope: the intercept moves so that the class's mean P(exact) over its own estimates is
+    ``w * own + (1 - w) * (the parent's mean P(exact) over them)``."""
+    logits = special.logit(parent.exact_share(estimate))
+    target = w * own + (1 - w) * float(np.mean(special.expit(logits)))
+
+    def gap(shift: float) -> float:
+        return float(np.mean(special.expit(logits + shift))) - target
+
+    lo, hi = -1.0, 1.0
+    while gap(lo) > 0:
+        lo *= 2
+    while gap(hi) < 0:
+        hi *= 2
+    shift = optimize.brentq(gap, lo, hi, xtol=1e-12)
+    return float(special.expit(special.logit(parent.p_exact) + shift))
 
 
 def fit_classes(tasks: pd.DataFrame, by: Sequence[str], *, min_own: int = 30,

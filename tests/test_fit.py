@@ -415,3 +415,99 @@ def test_candidate_and_class_models_are_value_objects() -> None:
     overall = fit_ratio_model(_heaped(300))
     with pytest.raises(ValueError, match="must be a tuple of 1"):
         ClassModels(("kind",), overall, {("a", "b"): overall}, 30, 5)
+
+
+def _heaped_by_size(n: int, a: float, b: float, spread: float, seed: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates lognormal around 5; logit P(exact) = a + b log(e/5); otherwise a lognormal
+    ratio with median 1.1 and log-sd 0.5 * (e/5) ** spread."""
+    rng = np.random.default_rng(seed)
+    est = np.exp(rng.normal(math.log(5.0), 1.0, n))
+    rel = est / 5.0
+    ratio = 1.1 * np.exp(0.5 * rel**spread * rng.standard_normal(n))
+    exact = rng.random(n) < 1 / (1 + np.exp(-(a + b * np.log(rel))))
+    ratio[exact] = 1.0
+    return ratio, est
+
+
+def test_heaping_slope_recovered_by_maximum_likelihood() -> None:
+    """The logistic fit of P(exact) matches the true intercept and slope within Z standard
+    errors from the Fisher information of the logistic model at the truth."""
+    n, a, b = 4000, -0.5, -0.8
+    ratio, est = _heaped_by_size(n, a, b, 0.0, seed=21)
+    model = fit_ratio_model(ratio, est)
+    assert model.exact_slope != 0
+    x = np.log(est / model.ref_estimate)
+    shift = math.log(model.ref_estimate / 5.0)  # truth re-expressed at ref_estimate
+    a_ref = a + b * shift
+    p = 1 / (1 + np.exp(-(a_ref + b * x)))
+    design = np.column_stack([np.ones(n), x])
+    cov = np.linalg.inv(design.T @ (design * (p * (1 - p))[:, None]))
+    assert abs(math.log(model.p_exact / (1 - model.p_exact)) - a_ref) < Z * math.sqrt(cov[0, 0])
+    assert abs(model.exact_slope - b) < Z * math.sqrt(cov[1, 1])
+    # P(exact) at a given size is what the cdf puts at 1
+    for e in (0.5, 5.0, 50.0):
+        jump = float(model.cdf(1.0, e) - model.cdf(1.0 - 1e-12, e))
+        assert jump == pytest.approx(float(model.exact_share(e)), abs=1e-9)
+        assert jump == pytest.approx(1 / (1 + math.exp(-(a + b * math.log(e / 5.0)))), abs=0.05)
+
+
+def test_heaping_without_size_dependence_keeps_slope_zero() -> None:
+    kept = sum(fit_ratio_model(*_heaped_by_size(300, -0.5, 0.0, 0.0, seed=200 + k)).exact_slope
+               != 0 for k in range(40))
+    assert kept <= 2  # 0.4 false positives expected at p < 0.01
+
+
+def test_spread_slope_recovered_and_quantiles_follow_it() -> None:
+    """log|residual| = log(sigma(e)) + log|eps|: its regression slope on log(e) is the
+    spread slope, with the OLS standard error; the fitted quantiles of log(ratio) widen as
+    0.5 * (e/5) ** 0.25 * z_u around log 1.1."""
+    n = 6000
+    ratio, est = _heaped_by_size(n, -50.0, 0.0, 0.25, seed=31)  # no exact 1s
+    model = fit_ratio_model(ratio, est)
+    log_e = np.log(est)
+    sxx = float(np.sum((log_e - log_e.mean()) ** 2))
+    se = (math.pi / math.sqrt(8)) / math.sqrt(sxx)  # sd of log|N(0,1)| is pi/sqrt(8)
+    assert abs(model.spread_slope - 0.25) < Z * se
+    assert model.slope == 0.0
+    assert model.family == "lognormal"
+    for e in (0.5, 5.0, 50.0):
+        sigma = 0.5 * (e / 5.0) ** 0.25
+        got = np.log(model.ppf(np.array([0.1, 0.9]), e))
+        want = math.log(1.1) + sigma * stats.norm.ppf([0.1, 0.9])
+        assert np.allclose(got, want, atol=0.06 * (1 + sigma)), (e, got, want)
+        # the mean is the integral of the survival function (an independent computation)
+        grid = np.linspace(0, 60, 200001)
+        integral = float(np.trapezoid(1 - model.cdf(grid, e), grid))
+        assert model.mean(e) == pytest.approx(integral, rel=1e-3)
+        # ppf inverts cdf
+        u = np.array([0.05, 0.3, 0.7, 0.95])
+        assert np.allclose(model.cdf(model.ppf(u, e), e), u, atol=1e-9)
+
+
+def test_new_fields_round_trip() -> None:
+    ratio, est = _heaped_by_size(3000, -0.5, -0.8, 0.25, seed=41)
+    model = fit_ratio_model(ratio, est)
+    assert model.exact_slope != 0
+    assert model.spread_slope != 0
+    again = RatioModel.from_dict(yaml.safe_load(yaml.safe_dump(model.to_dict())))
+    u = np.linspace(0.01, 0.99, 50)
+    for e in (0.5, 5.0, 50.0):
+        assert np.array_equal(again.ppf(u, e), model.ppf(u, e))
+
+
+def test_pooled_class_blends_mean_heaping_share_under_a_size_slope() -> None:
+    """With size-dependent heaping, a pooled class's mean P(exact) over its own estimates is
+    w * (its own share) + (1 - w) * (the parent's mean P(exact) over those estimates)."""
+    ratio, est = _heaped_by_size(3000, -0.5, -0.8, 0.0, seed=51)
+    kind = np.where(np.arange(3000) < 2988, "big", "small")
+    ratio[-12:] = [1.0] * 9 + [1.3, 0.7, 2.0]  # the small class: 9 of 12 exact
+    tasks = pd.DataFrame({"estimate": est, "actual": est * ratio, "kind": kind})
+    models = fit_classes(tasks, ["kind"], min_own=30, pool_strength=20.0)
+    parent, small = models.overall, models.model_for("small")
+    assert parent.exact_slope != 0
+    assert small.exact_slope == parent.exact_slope
+    e_small = est[-12:]
+    w = 12 / 32
+    want = w * 9 / 12 + (1 - w) * float(np.mean(parent.exact_share(e_small)))
+    assert float(np.mean(small.exact_share(e_small))) == pytest.approx(want, abs=1e-9)
