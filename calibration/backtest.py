@@ -11,7 +11,12 @@ scored on the tasks dated from the origin on (until the next origin in rolling m
   approximated on 99 levels (for a point forecast it is the absolute error).
 
 Two baselines are scored the same way: the raw estimate (every quantile is the estimate) and
-one global ratio (every quantile is the estimate times the training median ratio).
+one global ratio, the naive reference-class forecast: the estimate times the empirical
+quantiles of actual/estimate over every earlier task (no classes, no heaping or size model).
+
+With point masses (heaped ratios of exactly 1) the P50 hit rate of an honest forecast is
+above 50 %: when P(ratio < 1) < 0.5 < P(ratio <= 1) the forecast P50 is the estimate itself
+and every heaped actual counts as a hit.
 """
 
 from __future__ import annotations
@@ -43,12 +48,12 @@ def _pinball(actual: Array, forecast: Array, levels: Array) -> Array:
     return np.mean(np.maximum(levels * diff, (levels - 1) * diff), axis=1)
 
 
-def score(actual: Array, quantiles: Array, crps_quantiles: Array) -> dict[str, float]:
+def score(actual: Array, quantiles: Array, crps_quantiles: Array) -> dict[str, float | int]:
     """Scores of forecasts given as quantiles at :data:`LEVELS` (tasks x 5) and at 99 evenly
     spaced levels (tasks x 99), against the actuals."""
     lo80, lo50, p50, hi50, hi80 = quantiles.T
     return {
-        "n": float(len(actual)),
+        "n": len(actual),
         "coverage_p10_p90": float(np.mean((actual >= lo80) & (actual <= hi80))),
         "coverage_p25_p75": float(np.mean((actual >= lo50) & (actual <= hi50))),
         "p50_hit_rate": float(np.mean(actual <= p50)),
@@ -89,11 +94,13 @@ def _forecast(models: ClassModels, test: pd.DataFrame, by: Sequence[str], train:
         model = models.model_for(key) if key in known else models.overall
         q[rows] = est[rows, None] * model.ppf(np.array(LEVELS)[None, :], est[rows, None])
         qc[rows] = est[rows, None] * model.ppf(_CRPS_LEVELS[None, :], est[rows, None])
-    ratio = float(np.median(train["actual"] / train["estimate"]))
+    ratios = (train["actual"] / train["estimate"]).to_numpy(float)
+    glob = np.quantile(ratios, LEVELS, method="inverted_cdf")
+    glob_c = np.quantile(ratios, _CRPS_LEVELS, method="inverted_cdf")
     raw = np.repeat(est[:, None], len(LEVELS), axis=1)
     raw_c = np.repeat(est[:, None], len(_CRPS_LEVELS), axis=1)
     return {"calibrated": (q, qc), "raw estimate": (raw, raw_c),
-            "global ratio": (raw * ratio, raw_c * ratio)}
+            "global ratio": (est[:, None] * glob[None, :], est[:, None] * glob_c[None, :])}
 
 
 def rolling_origins(tasks: pd.DataFrame, *, months: int = 12, min_train: int = 200

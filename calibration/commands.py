@@ -81,7 +81,7 @@ def _by(mapping: Mapping, by: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @click.command("calibrate")
-@click.argument("history", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("history", type=click.Path(path_type=Path))
 @mapping_options
 @click.option("--by", multiple=True, help="Class columns to calibrate by (default: every "
               "--class-col).")
@@ -105,6 +105,10 @@ def calibrate_cmd(history: Path, mapping_file: Path | None, by: tuple[str, ...],
     pooling = {"min_own": min_own, "min_class": min_class, "pool_strength": 20.0}
     models = fit_classes(data.tasks, groups, min_own=min_own, min_class=min_class)
     publish_file(out, force, lambda tmp: save_calibration(tmp, models, data, mapping, pooling))
+    ref = models.overall.ref_estimate
+    click.echo(f"Ratio actual/estimate per class (bias = mean ratio - 1), at an estimate of "
+               f"{ref:.3g} days (the geometric mean);\nslopes per log(estimate): P50 "
+               "(size_slope), logit P(exact) (heap_slope), spread; 0 = no material size effect.")
     click.echo(_table(models.table()))
     click.echo(f"\nCalibration written to {out}")
 
@@ -116,7 +120,7 @@ def _fields(mapping: Mapping) -> dict[str, Any]:
 
 
 def _table(frame: pd.DataFrame) -> str:
-    with pd.option_context("display.width", 80, "display.max_columns", 20,
+    with pd.option_context("display.width", 160, "display.max_columns", 20,
                            "display.float_format", "{:.3g}".format):
         return frame.to_string(index=False)
 
@@ -135,28 +139,38 @@ def _table(frame: pd.DataFrame) -> str:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Batch: where to write the ranges (CSV).")
 @click.option("--force", is_flag=True, help="Replace an existing --out file.")
+@click.option("--units", type=click.Choice(["days", "hours", "minutes"]), default="days",
+              show_default=True, help="Units of the estimates given, and of the ranges printed.")
+@click.option("--hours-per-day", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Working hours per day for --units hours/minutes [default: the "
+                   "calibration's, else 8].")
 def estimate_cmd(calibration_file: Path, klass: str | None, estimate: float | None,
                  input_file: Path | None, estimate_col: str | None, class_cols: tuple[str, ...],
-                 out: Path | None, force: bool) -> None:
-    """Historical ranges for new estimates: P10/P50/P80/P90, mean and P(overrun)."""
+                 out: Path | None, force: bool, units: str, hours_per_day: float | None) -> None:
+    """Historical ranges for new estimates: P10/P50/P80/P90, mean and P(overrun).
+
+    Calibrations work in working days; --units converts the estimates given (and the ranges
+    printed) from hours or minutes."""
     cal = load_calibration(calibration_file)
     models = cal.models
+    per_day = {"days": 1.0, "hours": 1.0, "minutes": 60.0}[units] * (
+        1.0 if units == "days" else hours_per_day or float(cal.source.get("hours_per_day", 8.0)))
     if input_file is None:
         if estimate is None:
             raise click.UsageError("give --estimate (and --class), or --input for a batch")
         model = _model(models, klass)
-        q = estimate * model.ppf(np.array(QUANTILES), estimate)
-        click.echo(f"class {klass or '(all)'}: estimate {estimate:g} {cal.source.get('units', '')}"
-                   f" ({model.n} similar tasks; {model.source})")
-        click.echo("  ".join(f"P{round(p * 100)} {v:.3g}" for p, v in zip(QUANTILES, q,
-                                                                       strict=True)))
-        click.echo(f"mean {estimate * model.mean(estimate):.3g}  "
-                   f"P(overrun) {model.p_overrun(estimate):.2f}")
+        row = _ranges(model, estimate / per_day)
+        click.echo(f"class {klass or '(all)'}: estimate {estimate:g} {units} "
+                   f"({model.n} similar tasks; {model.source})")
+        click.echo("  ".join(f"P{round(p * 100)} {row[f'p{round(p * 100)}'] * per_day:.3g}"
+                             for p in QUANTILES) + f"  ({units})")
+        click.echo(f"mean {row['mean'] * per_day:.3g}  P(overrun) {row['p_overrun']:.2f}")
         return
     if not estimate_col or out is None:
         raise click.UsageError("a batch needs --estimate-col and --out")
-    frame = _read_table(input_file)
-    result = _batch(models, frame, estimate_col, class_cols or models.by, input_file)
+    frame, rows = _read_table(input_file)
+    result = _batch(models, frame, rows, estimate_col, class_cols or models.by, input_file,
+                    per_day)
     publish_file(out, force, lambda tmp: write_csv(result, tmp))
     click.echo(f"{len(result)} rows written to {out}")
 
@@ -171,44 +185,55 @@ def _model(models: Any, klass: str | None) -> Any:
         raise PmosimError(str(e.args[0]) if e.args else f"unknown class {klass!r}") from None
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def _read_table(path: Path) -> tuple[pd.DataFrame, tuple[int, ...]]:
+    """The table as text, and the file row of each data row."""
     from ._readers import read_table
 
     table = read_table(path)
     width = len(table.header)
-    return pd.DataFrame([row[:width] for row in table.rows], columns=list(table.header))
+    frame = pd.DataFrame([row[:width] for row in table.rows], columns=list(table.header))
+    return frame, table.row_numbers
 
 
-def _batch(models: Any, frame: pd.DataFrame, estimate_col: str, class_cols: tuple[str, ...],
-           path: Path) -> pd.DataFrame:
+def _ranges(model: Any, days: float) -> dict[str, float]:
+    """P10/P50/P80/P90, mean (working days) and P(overrun) of an estimate of ``days``."""
+    q = days * model.ppf(np.array(QUANTILES), days)
+    return {**{f"p{round(p * 100)}": float(v) for p, v in zip(QUANTILES, q, strict=True)},
+            "mean": days * model.mean(days), "p_overrun": model.p_overrun(days)}
+
+
+def _batch(models: Any, frame: pd.DataFrame, rows: tuple[int, ...], estimate_col: str,
+           class_cols: tuple[str, ...], path: Path, per_day: float) -> pd.DataFrame:
+    columns = list(frame.columns)
     for col in (estimate_col, *class_cols):
-        if col not in frame.columns:
-            raise PmosimError(f"{path}: no column {col!r}; columns: {', '.join(frame.columns)}")
-    est = pd.to_numeric(frame[estimate_col].astype(str).str.replace(",", "."), errors="coerce")
-    bad = est.isna() | (est <= 0)
+        if col not in columns:
+            raise PmosimError(f"{path}:{rows[0] - 1 if rows else 1}: no column {col!r}; "
+                              f"columns: {', '.join(columns)}")
+    text = frame[estimate_col].astype(str).str.strip()
+    est = pd.to_numeric(text.str.replace(",", "."), errors="coerce")
+    bad = ~(est > 0) | ~np.isfinite(est)
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise PmosimError(f"{path}:{row + 2}:{list(frame.columns).index(estimate_col) + 1}: "
-                          f"{estimate_col}: {frame[estimate_col].iloc[row]!r} is not a "
-                          "positive number")
-    out = frame.copy()
-    cols = {f"p{round(p * 100)}": np.empty(len(frame)) for p in QUANTILES}
-    mean, over = np.empty(len(frame)), np.empty(len(frame))
+        k = int(np.flatnonzero(bad.to_numpy())[0])
+        raise PmosimError(f"{path}:{rows[k]}:{columns.index(estimate_col) + 1}: {estimate_col}: "
+                          f"{text.iloc[k]!r} is not a positive number")
+    found: list[dict[str, float]] = []
     for k in range(len(frame)):
-        key = "/".join(str(frame[c].iloc[k]) for c in class_cols) if class_cols else None
-        model, e = _model(models, key), float(est.iloc[k])
-        q = e * model.ppf(np.array(QUANTILES), e)
-        for j, name in enumerate(cols):
-            cols[name][k] = q[j]
-        mean[k], over[k] = e * model.mean(e), model.p_overrun(e)
-    for name, values in cols.items():
-        out[name] = values
-    out["mean"], out["p_overrun"] = mean, over
+        key = "/".join(str(frame[c].iloc[k]).strip() for c in class_cols) if class_cols else None
+        try:
+            model = _model(models, key)
+        except PmosimError as e:
+            where = columns.index(class_cols[0]) + 1
+            raise PmosimError(f"{path}:{rows[k]}:{where}: {'/'.join(class_cols)}: {e}") from None
+        found.append(_ranges(model, float(est.iloc[k]) / per_day))
+    out = frame.copy()
+    for name in found[0] if found else ():
+        scale = 1.0 if name == "p_overrun" else per_day
+        out[name] = [r[name] * scale for r in found]
     return out
 
 
 @click.command("backtest")
-@click.argument("history", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("history", type=click.Path(path_type=Path))
 @mapping_options
 @click.option("--by", multiple=True, help="Class columns (default: every --class-col).")
 @click.option("--split", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,

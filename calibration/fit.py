@@ -49,7 +49,9 @@ candidate with the smallest BIC (or AIC, on request).
 **Empirical fallback.** When there are at least ``empirical_min`` non-1 ratios and every
 family's KS p-value is below 0.01, no family describes the data and the model resamples the
 observed (detrended) non-1 ratios instead: ``family = "empirical"``, ``values`` the sorted
-ratios. The KS p-values use parameters estimated from the same data, which makes them
+ratios, or, above 1,000 of them, their quantiles at 1,000 evenly spaced levels (which keeps
+calibration files small and changes no quantile by more than 1/2000 in probability).
+The KS p-values use parameters estimated from the same data, which makes them
 conservative (too large), so the fallback triggers only when every family misfits clearly.
 """
 
@@ -70,6 +72,7 @@ from scipy import special, stats
 from simulator.errors import PmosimError
 
 __all__ = [
+    "EMPIRICAL_POINTS",
     "EXACT_MATERIAL",
     "EXACT_TOL",
     "FAMILIES",
@@ -93,6 +96,7 @@ EXACT_MATERIAL = 0.05  # a heaping slope must move P(exact) by more than this (P
 MIN_EXACT = 10  # exact 1s (and non-1s) needed before a heaping slope is tried
 KS_ALPHA = 0.01  # every family below this KS p-value (and enough data): empirical
 MIN_CONTINUOUS = 3  # non-1 ratios needed to fit a continuous part
+EMPIRICAL_POINTS = 1000  # an empirical model keeps at most this many quantiles of its sample
 
 _PARAMS = {
     "lognormal": ("s", "scale"),
@@ -531,6 +535,17 @@ def _exact_slope(exact: NDArray[np.bool_], x: FloatArray) -> tuple[float, float]
     return math.nan, 0.0
 
 
+def _thinned(z_sorted: FloatArray) -> tuple[float, ...]:
+    """At most :data:`EMPIRICAL_POINTS` values standing for the sorted sample: its quantiles
+    (inverse of the empirical CDF) at the midpoints ``(i + 0.5) / EMPIRICAL_POINTS``, so that
+    resampling them uniformly is resampling the sample to within 1/2000 in probability."""
+    if z_sorted.size <= EMPIRICAL_POINTS:
+        return tuple(z_sorted.tolist())
+    mid = (np.arange(EMPIRICAL_POINTS) + 0.5) / EMPIRICAL_POINTS
+    idx = np.ceil(mid * z_sorted.size).astype(np.int64) - 1
+    return tuple(z_sorted[idx].tolist())
+
+
 def fit_ratio_model(ratio: ArrayLike, estimate: ArrayLike | None = None, *,
                     families: Sequence[str] = FAMILIES, select: str = "bic",
                     empirical_min: int = 200) -> RatioModel:
@@ -594,5 +609,5 @@ def fit_ratio_model(ratio: ArrayLike, estimate: ArrayLike | None = None, *,
                        spread_center=math.exp(center) if spread else 1.0,
                        candidates=tuple(cands))
     if x.size >= empirical_min and all(c.ks_pvalue < KS_ALPHA for c in cands):
-        return replace(model, family="empirical", params={}, values=tuple(np.sort(z).tolist()))
+        return replace(model, family="empirical", params={}, values=_thinned(np.sort(z)))
     return model

@@ -93,7 +93,8 @@ class ClassModels:
 
     def table(self) -> pd.DataFrame:
         """One row per class, the overall model first as ``(all)``: n, bias (mean ratio - 1),
-        P10/P50/P90 of the ratio, p_exact, family, the KS p-value of the best parametric
+        P10/P50/P90 of the ratio, p_exact, the three size slopes (0: the ratio does not
+        depend on size that way), family, the KS p-value of the best parametric
         candidate (NaN for a borrowed model) and source. Ratios at the reference estimate."""
         rows = [_row(PARENT, self.overall)]
         rows += [_row(_label(k), m) for k, m in sorted(self.classes.items())]
@@ -107,7 +108,8 @@ def _label(key: tuple[str, ...]) -> str:
 def _row(label: str, m: RatioModel) -> dict[str, Any]:
     p10, p50, p90 = m.quantiles([0.1, 0.5, 0.9])
     return {"class": label, "n": m.n, "bias": m.mean() - 1, "p10": p10, "p50": p50,
-            "p90": p90, "p_exact": m.p_exact, "family": m.family,
+            "p90": p90, "p_exact": m.p_exact, "size_slope": m.slope,
+            "heap_slope": m.exact_slope, "spread_slope": m.spread_slope, "family": m.family,
             "ks_pvalue": m.candidates[0].ks_pvalue if m.candidates else math.nan,
             "source": m.source}
 

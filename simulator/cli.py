@@ -122,6 +122,16 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
     click.echo(f"\nResults written to {out}/")
 
 
+def _add_calibration_commands() -> None:
+    from calibration.commands import backtest_cmd, calibrate_cmd, estimate_cmd
+
+    for command in (calibrate_cmd, estimate_cmd, backtest_cmd):
+        cli.add_command(command)
+
+
+_add_calibration_commands()
+
+
 def main() -> None:
     """Console entry point: user errors become one-line messages and exit status 2."""
     try:

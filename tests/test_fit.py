@@ -327,7 +327,8 @@ def test_classes_over_several_columns_and_table() -> None:
         models.model_for(("big", "c"))
     table = models.table()
     assert list(table.columns) == ["class", "n", "bias", "p10", "p50", "p90", "p_exact",
-                                   "family", "ks_pvalue", "source"]
+                                   "size_slope", "heap_slope", "spread_slope", "family",
+                                   "ks_pvalue", "source"]
     assert len(table) == 1 + 8
     assert table["class"].iloc[0] == "(all)"
     assert table["n"].iloc[0] == 1115
