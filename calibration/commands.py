@@ -103,7 +103,10 @@ def calibrate_cmd(history: Path, mapping_file: Path | None, by: tuple[str, ...],
         raise PmosimError(f"{out} already exists; choose another --out or add --force")
     data = _history(history, mapping)
     pooling = {"min_own": min_own, "min_class": min_class, "pool_strength": 20.0}
-    models = fit_classes(data.tasks, groups, min_own=min_own, min_class=min_class)
+    try:
+        models = fit_classes(data.tasks, groups, min_own=min_own, min_class=min_class)
+    except PmosimError as e:
+        raise PmosimError(f"{history}: {len(data.tasks)} usable tasks: {e}") from None
     publish_file(out, force, lambda tmp: save_calibration(tmp, models, data, mapping, pooling))
     ref = models.overall.ref_estimate
     click.echo(f"Ratio actual/estimate per class (bias = mean ratio - 1), at an estimate of "
