@@ -150,7 +150,8 @@ class History:
                 if len(notes) == 1:
                     lines.append(f"  {action}{where}: {notes[0].reason} (row {notes[0].row})")
                     continue
-                lines.append(f"  {action}{where}: {kind}: {rows:,} row{'s' * (rows != 1)}")
+                cause = kind.split("; ")[0]  # the details after a ';' differ row by row
+                lines.append(f"  {action}{where}: {cause}: {rows:,} row{'s' * (rows != 1)}")
                 lines += [f"      row {n.row}: {n.reason}" for n in notes[:examples]]
                 if len(notes) > examples:
                     lines.append(f"      ... and {len(notes) - examples:,} more")
