@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import click
 import numpy as np
@@ -34,7 +35,23 @@ def _load(path: Path) -> Portfolio:
 
 
 class _Group(click.Group):
-    """Every command's user errors (:class:`PmosimError`) become one-line click errors."""
+    """Every command's user errors (:class:`PmosimError`) become one-line click errors.
+
+    The calibration commands are imported only when used, so that ``pmosim run`` does not
+    pay for loading scipy.stats and the fitting code."""
+
+    _lazy: ClassVar[dict[str, str]] = {"calibrate": "calibrate_cmd", "estimate": "estimate_cmd",
+                                       "backtest": "backtest_cmd"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy and cmd_name not in self.commands:
+            from calibration import commands
+
+            self.add_command(getattr(commands, self._lazy[cmd_name]), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -120,16 +137,6 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
                                                  outcome.trace if trace else None))
     click.echo(summary_text(summary))
     click.echo(f"\nResults written to {out}/")
-
-
-def _add_calibration_commands() -> None:
-    from calibration.commands import backtest_cmd, calibrate_cmd, estimate_cmd
-
-    for command in (calibrate_cmd, estimate_cmd, backtest_cmd):
-        cli.add_command(command)
-
-
-_add_calibration_commands()
 
 
 def main() -> None:
