@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .calendars import WorkCalendar
 from .distributions import Distribution
+
+if TYPE_CHECKING:
+    from .variants import Variant
 
 __all__ = ["CorrelationGroup", "Network", "Pool", "Portfolio", "Project", "Risk", "Task"]
 
@@ -172,6 +176,7 @@ class Portfolio:
     seed: int | None = None
     currency: str = ""
     source_hash: str = ""
+    variants: tuple[Variant, ...] = ()
 
     @cached_property
     def network(self) -> Network:

@@ -27,6 +27,7 @@ from .calibrated import Calibrated
 from .distributions import Distribution, Fixed
 from .errors import PmosimError, Problem, ScenarioError
 from .model import CorrelationGroup, Pool, Portfolio, Project, Risk, Task
+from .variants import CapacityEdit, Mitigate, Variant, edited_pool
 
 if TYPE_CHECKING:
     from calibration.reference import ClassModels
@@ -215,12 +216,129 @@ class _Builder:
         self.check_ids([r.id for r in spec.risks], ("risks",), "risk")
         groups = self.groups(tasks, projects)
         self.cycles(tasks, projects)
+        variants = self.variants(tasks, projects, pools, risks)
         if self.problems:
             raise ScenarioError(self.problems)
         return Portfolio(name=spec.scenario, calendar=self.calendar, pools=pools,
                          projects=projects, tasks=tasks, risks=risks, groups=groups,
                          priority_rule=spec.priority_rule, iterations=spec.iterations,
-                         seed=spec.seed, currency=spec.currency, source_hash=digest)
+                         seed=spec.seed, currency=spec.currency, source_hash=digest,
+                         variants=variants)
+
+    def variants(self, tasks: tuple[Task, ...], projects: tuple[Project, ...],
+                 pools: tuple[Pool, ...], risks: tuple[Risk, ...]) -> tuple[Variant, ...]:
+        """Resolve the variants' references, each error at its place in the file."""
+        specs = self.spec.variants
+        names = [v.name for v in specs]
+        self.check_ids(names, ("variants",), "variant")
+        p_index = {p.id: k for k, p in enumerate(projects)}
+        pool_index = {p.id: k for k, p in enumerate(pools)}
+        r_index = {r.id: k for k, r in enumerate(risks)}
+        t_index = {t.key: i for i, t in enumerate(tasks)}
+        done: dict[str, Variant] = {}
+
+        def lookup(index: dict[str, int], ident: str, loc: tuple[Any, ...], what: str,
+                   *, key: bool = True) -> int | None:
+            if ident in index:
+                return index[ident]
+            self.error(loc, f"unknown {what} '{ident}'; {what}s: {', '.join(index)}", key=key)
+            return None
+
+        def resolve(k: int, stack: tuple[str, ...]) -> Variant:
+            v = specs[k]
+            if v.name in done:
+                return done[v.name]
+            loc = ("variants", k)
+            base = Variant(v.name)
+            for m, other in enumerate(v.include):
+                if other in stack or other == v.name:
+                    self.error((*loc, "include", m), f"'{other}': variants may not include "
+                                                     "themselves, directly or not")
+                elif other not in names:
+                    self.error((*loc, "include", m), f"unknown variant '{other}'; variants: "
+                                                     f"{', '.join(names)}")
+                else:
+                    base = resolve(names.index(other), (*stack, v.name)).merged_over(base)
+            release: dict[int, float] = {}
+            for pid, when in v.postpone.items():
+                where = (*loc, "postpone", pid)
+                pk = lookup(p_index, pid, where, "project")
+                if pk is None:
+                    continue
+                old = projects[pk].release
+                new = (old + when if not isinstance(when, dt.date) else
+                       self.offset(when, where))
+                if new < old:
+                    self.error(where, f"{when} is before the project's current start; "
+                                      "postpone moves a project later", key=True)
+                release[pk] = new
+            simple: dict[str, dict[int, Any]] = {"priority": {}, "deadline": {}, "budget": {}}
+            edits: tuple[tuple[str, dict[str, Any]], ...] = (
+                ("priority", v.priority), ("deadline", v.deadline), ("budget", v.budget))
+            for name, values in edits:
+                for pid, value in values.items():
+                    where = (*loc, name, pid)
+                    pk = lookup(p_index, pid, where, "project")
+                    if pk is None:
+                        continue
+                    if name == "deadline":
+                        value = self.offset(value, where, end=True)
+                        if value <= release.get(pk, projects[pk].release):
+                            self.error(where, "the deadline is not after the project start",
+                                       key=True)
+                    simple[name][pk] = float(value) if name != "priority" else int(value)
+            capacity: dict[int, CapacityEdit] = {}
+            for pool_id, change in v.capacity.items():
+                where = (*loc, "capacity", pool_id)
+                pk = lookup(pool_index, pool_id, where, "pool")
+                if pk is None:
+                    continue
+                start = 0.0 if change.from_ is None else self.offset(change.from_, where)
+                capacity[pk] = CapacityEdit(change.delta, change.set_, start)
+                need = max((u for t in tasks for q, u in t.demand if q == pk), default=0.0)
+                most = edited_pool(pools[pk], capacity[pk]).max_capacity
+                if need > most:
+                    self.error(where, f"leaves pool '{pool_id}' at most {most:g} units, but a "
+                                      f"task needs {need:g}", key=True)
+            mitigate: dict[int, Mitigate] = {}
+            for rid, mit in v.mitigate.items():
+                where = (*loc, "mitigate", rid)
+                rk = lookup(r_index, rid, where, "risk")
+                if rk is None:
+                    continue
+                if mit.charge_to is not None:
+                    ck = lookup(p_index, mit.charge_to, (*where, "charge_to"), "project",
+                                key=False)
+                    charge: tuple[int, ...] = () if ck is None else (ck,)
+                else:
+                    r = risks[rk]
+                    charge = tuple(sorted({tasks[i].project for i in r.targets}
+                                          | set(r.cost_projects)))
+                    if mit.cost and not charge:
+                        self.error(where, "the risk affects no project's tasks or costs: say "
+                                          "which project pays with charge_to", key=True)
+                mitigate[rk] = Mitigate(mit.probability, mit.impact, mit.cost, charge)
+            cancel = {pk for m, pid in enumerate(v.cancel)
+                      if (pk := lookup(p_index, pid, (*loc, "cancel", m), "project",
+                                       key=False)) is not None}
+            remove = {i for m, key in enumerate(v.remove_tasks)
+                      if (i := lookup(t_index, key, (*loc, "remove_tasks", m), "task",
+                                      key=False)) is not None}
+            own = Variant(v.name, v.description or "", release, simple["priority"],
+                          simple["deadline"], simple["budget"], capacity, mitigate,
+                          frozenset(cancel), frozenset(remove))
+            merged = own.merged_over(base)
+            left = set(range(len(projects))) - merged.cancel
+            if not left:
+                self.error((*loc, "cancel"), "every project is cancelled: nothing to simulate")
+            for pk in left:
+                if all(i in merged.remove for i in projects[pk].tasks):
+                    self.error((*loc, "remove_tasks"), f"every task of project "
+                               f"'{projects[pk].id}' is removed: cancel the project instead")
+            done[v.name] = merged
+            return merged
+
+        return tuple(resolve(k, ()) for k in range(len(specs)))
 
     def tasks_and_projects(self, pools: tuple[Pool, ...], pool_index: dict[str, int]
                            ) -> tuple[tuple[Task, ...], tuple[Project, ...]]:

@@ -331,6 +331,63 @@ class CorrelationSpec(Strict):
 
 # --- the file -------------------------------------------------------------------------------
 
+# --- variants ------------------------------------------------------------------------------
+
+class CapacityEdit(Strict):
+    """``{delta: +1}`` or ``{set: 4}``, from a date or working day on (default: the start)."""
+
+    delta: float | None = None
+    set_: Annotated[NonNeg | None, Field(alias="set")] = None
+    from_: Annotated[When | None, Field(alias="from")] = None
+
+    @model_validator(mode="after")
+    def _one(self) -> CapacityEdit:
+        if (self.delta is None) == (self.set_ is None):
+            raise ValueError("give one of delta (units added, may be negative) or set "
+                             "(the new capacity)")
+        return self
+
+
+class Mitigation(Strict):
+    """A risk mitigation: new probability and/or impact factor, at a cost."""
+
+    probability: Annotated[float, Field(ge=0, le=1)] | None = None
+    impact: Annotated[float, Field(ge=0)] | None = None
+    cost: NonNeg = 0.0
+    charge_to: Id | None = None
+
+
+def _capacity_arg(value: Any) -> Any:
+    """``+1`` / ``-2`` (text with a sign) is a change, a bare number the new capacity."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return value
+        return {"delta": number} if text[:1] in "+-" else {"set": number}
+    if isinstance(value, int | float):
+        return {"set": value}
+    return value
+
+
+CapacityArg = Annotated[CapacityEdit, BeforeValidator(_capacity_arg)]
+
+
+class VariantSpec(Strict):
+    name: Id
+    description: str | None = None
+    include: list[Id] = []
+    postpone: dict[str, When] = {}
+    cancel: list[Id] = []
+    priority: dict[str, Annotated[int, Field(ge=1)]] = {}
+    capacity: dict[str, CapacityArg] = {}
+    remove_tasks: list[Id] = []
+    deadline: dict[str, When] = {}
+    budget: dict[str, NonNeg] = {}
+    mitigate: dict[str, Mitigation] = {}
+
+
 class ScenarioFile(Strict):
     scenario: str = "scenario"
     description: str | None = None
@@ -345,6 +402,7 @@ class ScenarioFile(Strict):
     projects: Annotated[list[ProjectSpec], Field(min_length=1)]
     risks: list[RiskSpec] = []
     correlations: list[CorrelationSpec] = []
+    variants: list[VariantSpec] = []
 
     @field_validator("start", mode="before")
     @classmethod
