@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 from pathlib import Path
 from typing import ClassVar
@@ -9,10 +11,12 @@ from typing import ClassVar
 import click
 import numpy as np
 
+from .compare import RANKINGS, comparison_frame, decision_table
+from .compare import compare as run_comparison
 from .errors import PmosimError, ScenarioError
 from .model import Portfolio
 from .montecarlo import ENGINES, max_on_time_se, simulate_portfolio
-from .output import publish, write_run
+from .output import publish, write_csv, write_run
 from .parallel import Backend, check_scheduler
 from .results import summarise
 from .scenario import load_scenario
@@ -137,6 +141,77 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
                                                  outcome.trace if trace else None))
     click.echo(summary_text(summary))
     click.echo(f"\nResults written to {out}/")
+
+
+@cli.command()
+@click.argument("file", type=ScenarioPath)
+@click.option("--variant", "names", multiple=True,
+              help="A variant to compare (repeatable; default: every variant in FILE).")
+@click.option("-n", "--iterations", type=click.IntRange(2, 10_000_000), default=None,
+              help="Iterations per scenario (default: the scenario's 'iterations').")
+@click.option("--seed", type=click.IntRange(0), default=None,
+              help="Root seed shared by the base and every variant (default: the scenario's "
+                   "'seed', else a fresh one, printed).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for comparison.csv and comparison.json "
+                   "(default: results/<scenario file name>-compare).")
+@click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@click.option("--jobs", type=click.IntRange(-1), default=1, show_default=True,
+              help="Workers; results do not depend on it.")
+@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True)
+@click.option("--rank-by", type=click.Choice(sorted(RANKINGS)), default="portfolio_on_time",
+              show_default=True, help="The metric that orders the decision table.")
+def compare(file: Path, names: tuple[str, ...], iterations: int | None, seed: int | None,
+            out: Path | None, force: bool, jobs: int, engine: str, rank_by: str) -> None:
+    """Compare the base scenario FILE with its variants on common random numbers."""
+    pf = _load(file)
+    known = {v.name: v for v in pf.variants}
+    if not known:
+        raise PmosimError(f"{file}: no variants to compare; add a 'variants:' list "
+                          "(see the README)")
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise PmosimError(f"unknown variant '{unknown[0]}'; {file} has: {', '.join(known)}")
+    chosen = [known[n] for n in dict.fromkeys(names)] if names else list(known.values())
+    if rank_by == "value" and pf.value_horizon is None:
+        raise PmosimError(f"{file}: --rank-by value needs projects with value_per_month and a "
+                          "value_horizon")
+    out = out or Path("results") / f"{file.stem}-compare"
+    if out.exists() and not force:
+        raise PmosimError(f"{out} already exists; choose another --out or add --force to "
+                          "replace it")
+    n = iterations or pf.iterations
+    if seed is None:
+        seed = pf.seed
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        click.echo(f"seed: {seed} (drawn fresh; pass --seed {seed} to repeat this run)",
+                   err=True)
+    result = run_comparison(pf, chosen, n, seed, engine=engine, backend=Backend(jobs=jobs))
+
+    def fill(folder: Path) -> None:
+        text = json.dumps(_json_safe(result.to_dict()), indent=2, ensure_ascii=False,
+                          allow_nan=False)
+        (folder / "comparison.json").write_text(text + "\n", encoding="utf-8")
+        write_csv(comparison_frame(result), folder / "comparison.csv")
+
+    publish(out, force, fill)
+    click.echo(f"{pf.name}: base and {len(chosen)} variant(s), {n:,} iterations each on common "
+               f"random numbers (seed {seed}); ranked by {rank_by}.")
+    click.echo("Differences against the base ± paired standard error; * significant at 5 %.\n")
+    click.echo(decision_table(result, rank_by))
+    click.echo(f"\nResults written to {out}/")
+
+
+def _json_safe(value: object) -> object:
+    """NaN and infinities become null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def main() -> None:

@@ -88,6 +88,8 @@ class Project:
         budget: None when not given.
         cost: fixed cost; ``overhead_per_day`` accrues from its first task start to its finish.
         tasks: indices of its tasks.
+        value_per_day: value delivered per working day once finished (``value_per_month``
+            x 12 / working days a year).
     """
 
     id: str
@@ -99,6 +101,7 @@ class Project:
     cost: float = 0.0
     overhead_per_day: float = 0.0
     tasks: tuple[int, ...] = ()
+    value_per_day: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,7 @@ class Portfolio:
     currency: str = ""
     source_hash: str = ""
     variants: tuple[Variant, ...] = ()
+    value_horizon: float | None = None
 
     @cached_property
     def network(self) -> Network:

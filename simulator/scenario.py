@@ -217,25 +217,36 @@ class _Builder:
         groups = self.groups(tasks, projects)
         self.cycles(tasks, projects)
         variants = self.variants(tasks, projects, pools, risks)
+        horizon = None
+        if spec.value_horizon is not None:
+            horizon = self.offset(spec.value_horizon, ("value_horizon",), end=True)
+        elif any(p.value_per_month for p in spec.projects):
+            k = next(k for k, p in enumerate(spec.projects) if p.value_per_month)
+            self.error(("projects", k, "value_per_month"), "project values need "
+                       "'value_horizon: DATE' at the top: value accrues from each finish until "
+                       "then", key=True)
         if self.problems:
             raise ScenarioError(self.problems)
         return Portfolio(name=spec.scenario, calendar=self.calendar, pools=pools,
                          projects=projects, tasks=tasks, risks=risks, groups=groups,
                          priority_rule=spec.priority_rule, iterations=spec.iterations,
                          seed=spec.seed, currency=spec.currency, source_hash=digest,
-                         variants=variants)
+                         variants=variants, value_horizon=horizon)
 
     def variants(self, tasks: tuple[Task, ...], projects: tuple[Project, ...],
                  pools: tuple[Pool, ...], risks: tuple[Risk, ...]) -> tuple[Variant, ...]:
         """Resolve the variants' references, each error at its place in the file."""
         specs = self.spec.variants
         names = [v.name for v in specs]
-        self.check_ids(names, ("variants",), "variant")
+        for k, name in enumerate(names):
+            if names.index(name) != k:
+                self.error(("variants", k, "name"), f"duplicate variant name '{name}' (also "
+                                                    f"variant #{names.index(name) + 1})")
         p_index = {p.id: k for k, p in enumerate(projects)}
         pool_index = {p.id: k for k, p in enumerate(pools)}
         r_index = {r.id: k for k, r in enumerate(risks)}
         t_index = {t.key: i for i, t in enumerate(tasks)}
-        done: dict[str, Variant] = {}
+        done: dict[int, Variant] = {}
 
         def lookup(index: dict[str, int], ident: str, loc: tuple[Any, ...], what: str,
                    *, key: bool = True) -> int | None:
@@ -246,8 +257,8 @@ class _Builder:
 
         def resolve(k: int, stack: tuple[str, ...]) -> Variant:
             v = specs[k]
-            if v.name in done:
-                return done[v.name]
+            if k in done:
+                return done[k]
             loc = ("variants", k)
             base = Variant(v.name)
             for m, other in enumerate(v.include):
@@ -335,7 +346,7 @@ class _Builder:
                 if all(i in merged.remove for i in projects[pk].tasks):
                     self.error((*loc, "remove_tasks"), f"every task of project "
                                f"'{projects[pk].id}' is removed: cancel the project instead")
-            done[v.name] = merged
+            done[k] = merged
             return merged
 
         return tuple(resolve(k, ()) for k in range(len(specs)))
@@ -379,9 +390,11 @@ class _Builder:
             if deadline is not None and p.start is not None and deadline <= release:
                 self.error((*ploc, "deadline"), f"deadline {p.deadline} is not after the "
                                                 f"project start {p.start}")
+            per_year = 52.1775 * self.calendar.weekmask.count("1")
             projects.append(Project(p.id, p.name or p.id, p.priority, release, deadline,
                                     p.budget, p.cost, p.overhead_per_day,
-                                    tuple(range(first[pk], first[pk] + len(p.tasks)))))
+                                    tuple(range(first[pk], first[pk] + len(p.tasks))),
+                                    p.value_per_month * 12 / per_year))
         self.project_links(projects, preds)
         tasks = [Task(t.key, t.project, t.id, t.name, t.size, t.per_unit, t.demand,
                       tuple(dict.fromkeys(preds[i])), t.cost) for i, t in enumerate(tasks)]

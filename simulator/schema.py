@@ -284,6 +284,7 @@ class ProjectSpec(Strict):
     budget: NonNeg | None = None
     cost: NonNeg = 0.0
     overhead_per_day: NonNeg = 0.0
+    value_per_month: NonNeg = 0.0
     after: list[LinkItem] = []
     correlation: Annotated[float, Field(ge=0, le=1)] | None = None
     tasks: Annotated[list[TaskSpec], Field(min_length=1)]
@@ -403,6 +404,7 @@ class ScenarioFile(Strict):
     risks: list[RiskSpec] = []
     correlations: list[CorrelationSpec] = []
     variants: list[VariantSpec] = []
+    value_horizon: When | None = None
 
     @field_validator("start", mode="before")
     @classmethod
