@@ -13,6 +13,7 @@ import numpy as np
 
 from .compare import RANKINGS, comparison_frame, decision_table
 from .compare import compare as run_comparison
+from .drivers import drivers_frame, risk_effects, top_drivers
 from .errors import PmosimError, ScenarioError
 from .model import Portfolio
 from .montecarlo import ENGINES, max_on_time_se, simulate_portfolio
@@ -109,11 +110,15 @@ def validate(file: Path) -> None:
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--allow-insecure", is_flag=True,
               help="Allow a plain tcp:// scheduler on another machine.")
+@click.option("--risk-drivers/--no-risk-drivers", default=True, show_default=True,
+              help="Measure each risk's contribution (one more run per risk, on the same "
+                   "random numbers).")
 def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, jobs: int,
         trace: int, force: bool, engine: str, target_se: float | None, backend: str,
         scheduler: str | None, tls_ca: Path | None, tls_cert: Path | None,
-        tls_key: Path | None, allow_insecure: bool) -> None:
-    """Simulate the scenario FILE and write summary.json, projects.csv, capacity.csv."""
+        tls_key: Path | None, allow_insecure: bool, risk_drivers: bool) -> None:
+    """Simulate the scenario FILE and write summary.json, projects.csv, capacity.csv and
+    drivers.csv."""
     pf = _load(file)
     out = out or Path("results") / file.stem
     if out.exists() and not force:
@@ -137,9 +142,19 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
         click.echo(f"target s.e. {target_se:g}: {'reached' if reached else 'NOT reached'} "
                    f"after {len(outcome.finish):,} iterations"
                    f"{'' if reached else f' (the maximum, -n {n})'}", err=True)
-    publish(out, force, lambda folder: write_run(folder, pf, summary,
-                                                 outcome.trace if trace else None))
+    effects = (risk_effects(pf, outcome, seed, engine=engine, backend=where)
+               if risk_drivers and pf.risks else None)
+    drivers = drivers_frame(pf, outcome.drivers, effects)
+
+    def fill(folder: Path) -> None:
+        write_run(folder, pf, summary, outcome.trace if trace else None)
+        write_csv(drivers, folder / "drivers.csv")
+
+    publish(out, force, fill)
     click.echo(summary_text(summary))
+    click.echo("\nTop drivers (% of iterations on the chain that drove the finish; risks:\n"
+               "days added to the P80 finish). All in drivers.csv.")
+    click.echo(top_drivers(drivers))
     click.echo(f"\nResults written to {out}/")
 
 

@@ -7,6 +7,8 @@ whatever ``jobs`` is.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._kernels import capacity_load, period_load
+from .drivers import DriverSums, chain_counts
 from .engine import simulate
 from .errors import SimulationError
 from .fastengine import CapacityArrays, pack_capacity, simulate_batch
@@ -38,6 +41,7 @@ class Outcome:
         busy, waiting, capacity: ``(iterations, pools, periods)`` mean units over each period:
             in use, demanded by ready tasks that have not started, and available.
         trace: ``(iteration, task, start, finish)`` rows for the traced iterations.
+        drivers: sums for criticality indices and duration-finish correlations.
     """
 
     finish: Array
@@ -50,6 +54,7 @@ class Outcome:
     waiting: Array
     capacity: Array
     trace: Array
+    drivers: DriverSums
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class _Block:
     final_capacity: Array
     trace: Array
     horizon: float
+    drivers: DriverSums
 
 
 ENGINES = ("auto", "fast", "simpy")
@@ -117,9 +123,12 @@ def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0,
         rows[:, 1] = np.tile(np.arange(n_tasks), k)
         rows[:, 2] = start[:k].ravel()
         rows[:, 3] = finish[:k].ravel()
+    drivers = DriverSums.of(chain_counts(net, pf, start, finish, ready), sample.duration,
+                            p_finish)
     return _Block(p_finish, p_start, cost, sample.occurred,
                   period_load(start, finish, net.demand, edges),
-                  period_load(ready, start, net.demand, edges), capacity, final, rows, horizon)
+                  period_load(ready, start, net.demand, edges), capacity, final, rows, horizon,
+                  drivers)
 
 
 def _pad(blocks: list[_Block], name: str, width: int, fill: list[Array] | None = None) -> Array:
@@ -149,6 +158,7 @@ def _combine(pf: Portfolio, blocks: list[_Block]) -> Outcome:
         waiting=_pad(blocks, "waiting", width),
         capacity=_pad(blocks, "capacity", width, [b.final_capacity for b in blocks]),
         trace=np.concatenate([b.trace for b in blocks]),
+        drivers=functools.reduce(operator.add, [b.drivers for b in blocks]),
     )
 
 

@@ -186,8 +186,8 @@ def test_run_writes_summary_and_tables(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = invoke("run", path, "-n", "400", "--seed", "123", "--out", out)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["capacity.csv", "projects.csv",
-                                                     "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["capacity.csv", "drivers.csv",
+                                                     "projects.csv", "summary.json"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     for key in ("scenario", "scenario_sha256", "seed", "iterations", "versions", "projects",
                 "capacity"):

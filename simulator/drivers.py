@@ -1,0 +1,235 @@
+"""What drives each project's finish: criticality, duration sensitivity, risk contributions.
+
+**What drove a start.** Every start in a schedule has one driver, read from the schedule the
+engine produced (both engines produce the same schedule, so they agree on every driver):
+
+* the task waited for resources (``start > ready``): the driver is the task whose
+  completion at that instant released units of a pool it needs (the lowest-numbered one when
+  several did); when no completion did, a capacity change let it start (``capacity``);
+* otherwise it started as soon as it was ready, and ``ready`` is the latest of its release
+  and its predecessors' ``finish + lag``: the driver is the predecessor that fired last
+  (the lowest-numbered on a tie, and a predecessor rather than the release on a tie), or
+  the project's ``release``.
+
+**The driving chain** of a project in an iteration starts at its task that finished last
+(the lowest-numbered on a tie) and follows the drivers back until a release or a capacity
+change. It crosses projects when a task waited for units another project's task held. A
+task's **criticality index** for a project is the share of iterations in which it lies on
+that project's driving chain.
+
+**Sensitivity** (tornado data): the Pearson correlation, over iterations, of each task's
+sampled duration (risk delays included) with the project's finish.
+
+**Risk contribution**: the change in a project's P80 finish and mean cost when that risk
+alone is switched off (probability 0), on common random numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from .model import Network, Portfolio
+
+__all__ = ["DriverSums", "chain_counts", "drivers_frame", "risk_effects", "top_drivers"]
+
+Array = NDArray[np.float64]
+RELEASE, CAPACITY = -1, -2
+
+
+@numba.njit(cache=True, nogil=True)
+def _driver(i: int, start: Array, finish: Array, ready: Array, release: Array,
+            pred_ptr: Any, pred_idx: Any, pred_lag: Any, demand: Array, pool_ptr: Any,
+            pool_idx: Any) -> int:
+    if start[i] > ready[i]:
+        t = start[i]
+        best = -1
+        for p in range(demand.shape[1]):
+            if demand[i, p] <= 0:
+                continue
+            for q in range(pool_ptr[p], pool_ptr[p + 1]):  # tasks using pool p, ascending
+                k = pool_idx[q]
+                if best >= 0 and k >= best:
+                    break
+                if k != i and finish[k] == t:
+                    best = k
+                    break
+        return best if best >= 0 else CAPACITY
+    best, when = RELEASE, release[i]
+    for e in range(pred_ptr[i], pred_ptr[i + 1]):
+        j = pred_idx[e]
+        fired = finish[j] + pred_lag[e]
+        if fired > when or (fired == when and (best < 0 or j < best)):
+            best, when = j, fired
+    return best
+
+
+@numba.njit(cache=True, nogil=True)
+def _chains(start: Array, finish: Array, ready: Array, release: Array, pred_ptr: Any,
+            pred_idx: Any, pred_lag: Any, demand: Array, proj_ptr: Any, proj_idx: Any,
+            pool_ptr: Any, pool_idx: Any) -> Any:
+    n_it, n = start.shape
+    n_proj = len(proj_ptr) - 1
+    counts = np.zeros((n_proj, n), dtype=np.int64)
+    seen = np.full(n, -1, dtype=np.int64)
+    known = np.full(n, -1, dtype=np.int64)  # iteration whose driver is in drv
+    drv = np.zeros(n, dtype=np.int64)
+    for it in range(n_it):
+        for pk in range(n_proj):
+            last, when = -1, -np.inf
+            for q in range(proj_ptr[pk], proj_ptr[pk + 1]):
+                i = proj_idx[q]
+                if finish[it, i] > when:
+                    last, when = i, finish[it, i]
+            stamp = it * n_proj + pk
+            i = last
+            steps = 0
+            while i >= 0 and seen[i] != stamp and steps <= n:
+                seen[i] = stamp
+                counts[pk, i] += 1
+                if known[i] != it:
+                    drv[i] = _driver(i, start[it], finish[it], ready[it], release, pred_ptr,
+                                     pred_idx, pred_lag, demand, pool_ptr, pool_idx)
+                    known[i] = it
+                i = drv[i]
+                steps += 1
+    return counts
+
+
+def chain_counts(net: Network, pf: Portfolio, start: Array, finish: Array, ready: Array
+                 ) -> NDArray[np.int64]:
+    """``(projects, tasks)``: in how many of these iterations each task lay on each
+    project's driving chain."""
+    proj_ptr = np.zeros(len(pf.projects) + 1, dtype=np.int64)
+    proj_ptr[1:] = np.cumsum([len(p.tasks) for p in pf.projects])
+    proj_idx = np.array([i for p in pf.projects for i in p.tasks], dtype=np.int64)
+    users = [np.flatnonzero(net.demand[:, p] > 0) for p in range(net.demand.shape[1])]
+    pool_ptr = np.zeros(len(users) + 1, dtype=np.int64)
+    pool_ptr[1:] = np.cumsum([len(u) for u in users])
+    pool_idx = (np.concatenate(users) if users else np.zeros(0)).astype(np.int64)
+    return np.asarray(_chains(np.ascontiguousarray(start), np.ascontiguousarray(finish),
+                              np.ascontiguousarray(ready), net.release, net.pred_ptr,
+                              net.pred_idx, net.pred_lag, net.demand, proj_ptr, proj_idx,
+                              pool_ptr, pool_idx))
+
+
+@dataclass(frozen=True)
+class DriverSums:
+    """Per-block sums from which criticality and correlations are computed exactly."""
+
+    n: int
+    critical: NDArray[np.int64]  # (projects, tasks)
+    sum_d: Array  # (tasks,)
+    sum_dd: Array  # (tasks,)
+    sum_f: Array  # (projects,)
+    sum_ff: Array  # (projects,)
+    sum_df: Array  # (tasks, projects)
+
+    @classmethod
+    def of(cls, critical: NDArray[np.int64], duration: Array, p_finish: Array) -> DriverSums:
+        return cls(len(duration), critical, duration.sum(axis=0), (duration**2).sum(axis=0),
+                   p_finish.sum(axis=0), (p_finish**2).sum(axis=0), duration.T @ p_finish)
+
+    def __add__(self, other: DriverSums) -> DriverSums:
+        return DriverSums(self.n + other.n, self.critical + other.critical,
+                          self.sum_d + other.sum_d, self.sum_dd + other.sum_dd,
+                          self.sum_f + other.sum_f, self.sum_ff + other.sum_ff,
+                          self.sum_df + other.sum_df)
+
+    def criticality(self) -> Array:
+        return self.critical / max(self.n, 1)
+
+    def correlation(self) -> Array:
+        """``(tasks, projects)`` Pearson correlation (NaN where either side is constant)."""
+        n = self.n
+        mean_d, mean_f = self.sum_d / n, self.sum_f / n
+        cov = self.sum_df / n - np.outer(mean_d, mean_f)
+        var_d = np.maximum(self.sum_dd / n - mean_d**2, 0.0)
+        var_f = np.maximum(self.sum_ff / n - mean_f**2, 0.0)
+        scale = np.sqrt(np.outer(var_d, var_f))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = np.where(scale > 1e-12 * (1 + np.outer(mean_d**2, mean_f**2)),
+                            cov / scale, np.nan)
+        return np.clip(corr, -1.0, 1.0)
+
+
+def drivers_frame(pf: Portfolio, sums: DriverSums,
+                  risk_effects: list[dict[str, Any]] | None = None) -> Any:
+    """``drivers.csv``: one row per project and driver (task or risk)."""
+    import pandas as pd
+
+    crit = sums.criticality()
+    corr = sums.correlation()
+    rows = []
+    for k, p in enumerate(pf.projects):
+        own = set(p.tasks)
+        for i, t in enumerate(pf.tasks):
+            if crit[k, i] == 0 and i not in own:
+                continue
+            c = corr[i, k]
+            rows.append({"project": p.id, "kind": "task", "driver": t.key,
+                         "criticality": float(crit[k, i]),
+                         "correlation": None if math.isnan(c) else float(c),
+                         "p80_finish_change": None, "mean_cost_change": None})
+    for e in risk_effects or []:
+        rows.append({"project": e["project"], "kind": "risk", "driver": e["risk"],
+                     "criticality": None, "correlation": None,
+                     "p80_finish_change": e["p80_finish_change"],
+                     "mean_cost_change": e["mean_cost_change"]})
+    frame = pd.DataFrame(rows, columns=["project", "kind", "driver", "criticality",
+                                        "correlation", "p80_finish_change",
+                                        "mean_cost_change"])
+    rank = frame["criticality"].fillna(-frame["p80_finish_change"].fillna(0))
+    frame = frame.assign(_kind=frame["kind"] == "risk", _rank=-rank)
+    order = frame.sort_values(["project", "_kind", "_rank", "driver"], kind="mergesort").index
+    index = {p.id: k for k, p in enumerate(pf.projects)}
+    frame = frame.loc[order].drop(columns=["_kind", "_rank"])
+    return frame.iloc[np.argsort([index[p] for p in frame["project"]], kind="mergesort")
+                      ].reset_index(drop=True)
+
+
+def top_drivers(frame: Any, per_project: int = 3) -> str:
+    """A few lines per project: the most critical tasks and the risks that cost most time."""
+    lines = []
+    for pid, part in frame.groupby("project", sort=False):
+        tasks = part[part["kind"] == "task"].head(per_project)
+        risks = part[(part["kind"] == "risk") & (part["p80_finish_change"] < -0.05)].sort_values(
+            "p80_finish_change").head(2)
+        bits = [f"{r.driver} {r.criticality:.0%}" for r in tasks.itertuples()
+                if r.criticality and r.criticality > 0]
+        bits += [f"risk {r.driver} {-r.p80_finish_change:+.1f} d at P80"
+                 for r in risks.itertuples()]
+        if bits:
+            lines += textwrap.wrap(f"{pid}: " + ", ".join(bits), width=78,
+                                   initial_indent="  ", subsequent_indent="      ",
+                                   break_on_hyphens=False)
+    return "\n".join(lines)
+
+
+def risk_effects(pf: Portfolio, base: Any, seed: int, **run: Any) -> list[dict[str, Any]]:
+    """Per risk and project: the change in P80 finish (working days) and mean cost when the
+    risk alone is switched off, on the base's random numbers (``base`` is its Outcome)."""
+    from .montecarlo import simulate_portfolio
+    from .variants import Mitigate, Variant, apply_variant
+
+    n = len(base.finish)
+    p80 = np.quantile(base.finish, 0.8, axis=0)
+    mean_cost = base.cost.mean(axis=0)
+    rows = []
+    for k, risk in enumerate(pf.risks):
+        off = apply_variant(pf, Variant(f"without {risk.id}",
+                                        mitigate={k: Mitigate(0.0, None, 0.0, ())}))
+        out = simulate_portfolio(off, n, seed, **run)
+        d_p80 = np.quantile(out.finish, 0.8, axis=0) - p80
+        d_cost = out.cost.mean(axis=0) - mean_cost
+        for pk, p in enumerate(pf.projects):
+            rows.append({"project": p.id, "risk": risk.id,
+                         "p80_finish_change": float(d_p80[pk]),
+                         "mean_cost_change": float(d_cost[pk])})
+    return rows

@@ -1,0 +1,133 @@
+"""Drivers: the chain that drove each finish, criticality indices, duration-finish
+correlations and risk contributions, against hand computation and theory."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from click.testing import CliRunner
+
+from simulator.cli import cli
+from simulator.drivers import drivers_frame, risk_effects
+from simulator.model import Portfolio
+from simulator.montecarlo import simulate_portfolio
+from simulator.scenario import load_scenario
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.yaml"
+
+
+def load(tmp_path: Path, text: str) -> Portfolio:
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent(text))
+    return load_scenario(path)
+
+
+def criticality(pf: Portfolio, n: int, seed: int = 1) -> dict[tuple[str, str], float]:
+    out = simulate_portfolio(pf, n, seed)
+    crit = out.drivers.criticality()
+    return {(p.id, t.key): float(crit[k, i]) for k, p in enumerate(pf.projects)
+            for i, t in enumerate(pf.tasks)}
+
+
+def test_a_resource_wait_puts_the_holder_on_the_chain(tmp_path: Path) -> None:
+    pf = load(tmp_path, """
+        resources: {R: {capacity: 1}}
+        projects:
+          - {id: a, priority: 1, tasks: [{id: x, duration: 4, resources: {R: 1}}]}
+          - id: b
+            priority: 2
+            tasks:
+              - {id: y, duration: 2, resources: {R: 1}}
+              - {id: z, duration: 1, after: [y]}
+    """)
+    c = criticality(pf, 10)
+    # b.z <- b.y (ready at 0, started at 4 when a.x released R) <- a.x (started at release)
+    assert c[("b", "b.z")] == c[("b", "b.y")] == c[("b", "a.x")] == 1.0
+    assert c[("a", "a.x")] == 1.0
+    assert c[("a", "b.y")] == 0.0
+
+
+def test_the_last_firing_predecessor_drives_a_merge(tmp_path: Path) -> None:
+    """c follows a ~ U(0, 10) and b = 5: a drives c exactly when a > 5, probability 1/2."""
+    pf = load(tmp_path, """
+        projects:
+          - id: p
+            tasks:
+              - {id: a, duration: {uniform: {low: 0, high: 10}}}
+              - {id: b, duration: 5}
+              - {id: c, duration: 1, after: [a, b]}
+    """)
+    n = 4000
+    c = criticality(pf, n)
+    assert abs(c[("p", "p.a")] - 0.5) < 4 * np.sqrt(0.25 / n)
+    assert c[("p", "p.a")] + c[("p", "p.b")] == 1.0
+    assert c[("p", "p.c")] == 1.0
+
+
+def test_engines_agree_on_the_drivers() -> None:
+    pf = load_scenario(EXAMPLE)
+    fast = simulate_portfolio(pf, 40, 9, engine="fast").drivers
+    ref = simulate_portfolio(pf, 40, 9, engine="simpy").drivers
+    assert np.array_equal(fast.critical, ref.critical)
+    assert np.array_equal(fast.sum_df, ref.sum_df)
+
+
+def test_correlation_of_a_task_with_its_project_finish(tmp_path: Path) -> None:
+    """finish = a + b with a ~ U(0, 10), b ~ U(0, 20) independent: corr(a, finish) is
+    sd_a / sqrt(sd_a^2 + sd_b^2) = 1/sqrt(5); the estimate's s.e. is about (1 - r^2)/sqrt(n)."""
+    pf = load(tmp_path, """
+        projects:
+          - id: p
+            tasks:
+              - {id: a, duration: {uniform: {low: 0, high: 10}}}
+              - {id: b, duration: {uniform: {low: 0, high: 20}}, after: [a]}
+    """)
+    n = 5000
+    corr = simulate_portfolio(pf, n, 4).drivers.correlation()
+    r = 1 / np.sqrt(5)
+    assert abs(corr[0, 0] - r) < 4 * (1 - r * r) / np.sqrt(n)
+    assert abs(corr[1, 0] - 2 * r) < 4 * (1 - 4 * r * r) / np.sqrt(n)
+    # the same sums, independently: numpy's correlation of the traced durations
+    out = simulate_portfolio(pf, 1000, 4, trace=1000)
+    tr = out.trace
+    a = tr[tr[:, 1] == 0][:, 3] - tr[tr[:, 1] == 0][:, 2]
+    assert abs(out.drivers.correlation()[0, 0] - np.corrcoef(a, out.finish[:, 0])[0, 1]) < 1e-9
+
+
+def test_risk_contribution_is_the_change_with_the_risk_switched_off(tmp_path: Path) -> None:
+    pf = load(tmp_path, """
+        projects:
+          - {id: p, tasks: [{id: a, duration: 10}]}
+        risks:
+          - {id: r, probability: 0.5, affects: [p.a], delay: 5, cost: 1000}
+    """)
+    base = simulate_portfolio(pf, 1000, 2)
+    (effect,) = risk_effects(pf, base, 2)
+    assert effect["p80_finish_change"] == -5.0  # P80 of {10, 15} w.p. 1/2 each is 15
+    assert effect["mean_cost_change"] == -1000 * float(np.mean(base.occurred[:, 0]))
+
+
+def test_run_writes_drivers_and_prints_the_top_ones(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "-n", "500", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Top drivers" in result.output
+    frame = pd.read_csv(out / "drivers.csv")
+    assert set(frame["kind"]) == {"task", "risk"}
+    pf = load_scenario(EXAMPLE)
+    assert set(frame.loc[frame["kind"] == "risk", "driver"]) == {r.id for r in pf.risks}
+    crm = frame[(frame["project"] == "crm") & (frame["kind"] == "task")]
+    assert crm["criticality"].is_monotonic_decreasing
+    assert (crm["criticality"].between(0, 1)).all()
+
+
+def test_drivers_frame_lists_every_own_task(tmp_path: Path) -> None:
+    pf = load_scenario(EXAMPLE)
+    out = simulate_portfolio(pf, 200, 1)
+    frame = drivers_frame(pf, out.drivers)
+    for p in pf.projects:
+        listed = set(frame.loc[frame["project"] == p.id, "driver"])
+        assert {pf.tasks[i].key for i in p.tasks} <= listed
