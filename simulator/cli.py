@@ -113,10 +113,12 @@ def validate(file: Path) -> None:
 @click.option("--risk-drivers/--no-risk-drivers", default=True, show_default=True,
               help="Measure each risk's contribution (one more run per risk, on the same "
                    "random numbers).")
+@click.option("--report/--no-report", default=True, show_default=True,
+              help="Write report.html and the charts (PNG).")
 def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, jobs: int,
         trace: int, force: bool, engine: str, target_se: float | None, backend: str,
         scheduler: str | None, tls_ca: Path | None, tls_cert: Path | None,
-        tls_key: Path | None, allow_insecure: bool, risk_drivers: bool) -> None:
+        tls_key: Path | None, allow_insecure: bool, risk_drivers: bool, report: bool) -> None:
     """Simulate the scenario FILE and write summary.json, projects.csv, capacity.csv and
     drivers.csv."""
     pf = _load(file)
@@ -149,6 +151,10 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
     def fill(folder: Path) -> None:
         write_run(folder, pf, summary, outcome.trace if trace else None)
         write_csv(drivers, folder / "drivers.csv")
+        if report:
+            from .report import write_run_report  # matplotlib only when a report is made
+
+            write_run_report(folder, pf, outcome, summary, drivers)
 
     publish(out, force, fill)
     click.echo(summary_text(summary))

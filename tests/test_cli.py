@@ -186,8 +186,9 @@ def test_run_writes_summary_and_tables(tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = invoke("run", path, "-n", "400", "--seed", "123", "--out", out)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["capacity.csv", "drivers.csv",
-                                                     "projects.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir() if p.suffix != ".png") == [
+        "capacity.csv", "drivers.csv", "projects.csv", "report.html", "summary.json"]
+    assert len(list(out.glob("*.png"))) >= 7
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     for key in ("scenario", "scenario_sha256", "seed", "iterations", "versions", "projects",
                 "capacity"):

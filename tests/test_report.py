@@ -1,0 +1,104 @@
+"""report.html and the charts: rendered for the example and for hostile names; the HTML
+holds no script and no event attribute, user text is escaped, files stay in the folder."""
+
+from __future__ import annotations
+
+import textwrap
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from simulator.cli import cli
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.yaml"
+CHARTS = {"finish-s-curves.png", "finish-histograms.png", "cost-s-curves.png",
+          "cost-vs-finish.png", "capacity.png", "drivers.png", "convergence.png"}
+
+HOSTILE = textwrap.dedent("""
+    scenario: "<script>alert('s')</script> $\\\\frac{1}{2}$"
+    start: 2027-01-04
+    resources:
+      "=HYPERLINK(\\"http://x\\")": {capacity: 2, cost_per_day: 100}
+    projects:
+      - id: "/tmp/x\\\\y"
+        name: "<img src=x onerror=alert(1)> $\\\\frac{a}{b}$ $\\\\frac$ ../../x"
+        deadline: 2027-03-01
+        budget: 5000
+        tasks:
+          - {id: "<b>", name: "=1+2", duration: {pert: {low: 5, mode: 8, high: 15}},
+             resources: {"=HYPERLINK(\\"http://x\\")": 1}}
+          - {id: "@cmd", duration: {uniform: {low: 2, high: 6}}, after: ["<b>"]}
+    risks:
+      - {id: "-2+3", probability: 0.3, affects: ["/tmp/x\\\\y.<b>"], delay: 4}
+""")
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs += [name for name, _ in attrs]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _run(tmp_path: Path, scenario: Path, *extra: str) -> Path:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(scenario), "-n", "300", "--seed", "1",
+                                      "--out", str(out), *extra])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _check_html(out: Path) -> _Collect:
+    html = (out / "report.html").read_text(encoding="utf-8")
+    parsed = _Collect()
+    parsed.feed(html)
+    assert "script" not in parsed.tags
+    assert not [a for a in parsed.attrs if a.lower().startswith("on")]
+    assert "http://" not in html.replace("http://x", "")  # nothing fetched from the network
+    assert html.count("<img") == len([p for p in out.iterdir() if p.suffix == ".png"])
+    return parsed
+
+
+def test_run_writes_every_chart_and_a_self_contained_report(tmp_path: Path) -> None:
+    out = _run(tmp_path, EXAMPLE)
+    pngs = {p.name for p in out.iterdir() if p.suffix == ".png"}
+    assert CHARTS | {"risks.png"} == pngs
+    for name in pngs:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    parsed = _check_html(out)
+    text = " ".join(parsed.text)
+    assert "CRM replacement" in text
+    assert "finish on time in" in text  # the plain-words summary
+
+
+def test_hostile_names_are_escaped_drawn_literally_and_guarded(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.yaml"
+    path.write_text(HOSTILE)
+    out = _run(tmp_path, path)
+    assert {p.name for p in out.iterdir()} >= CHARTS | {"report.html"}
+    assert not (tmp_path / "x").exists()  # '../../x' wrote nothing outside the folder
+    for p in tmp_path.rglob("*"):
+        assert p.is_relative_to(tmp_path)
+    parsed = _check_html(out)
+    text = " ".join(parsed.text)
+    assert "<img src=x onerror=alert(1)>" in text  # shown as text, escaped in the source
+    assert "$\\frac{a}{b}$" in text
+    drivers = pd.read_csv(out / "drivers.csv", dtype=str)
+    assert not drivers["driver"].str.match(r"^[=+\-@]").any()
+    projects = pd.read_csv(out / "projects.csv", dtype=str)
+    assert not projects.apply(lambda c: c.str.match(r"^[=+\-@]", na=False)).any().any()
+
+
+def test_no_report_writes_no_charts(tmp_path: Path) -> None:
+    out = _run(tmp_path, EXAMPLE, "--no-report", "--no-risk-drivers")
+    assert not [p for p in out.iterdir() if p.suffix in (".png", ".html")]
