@@ -19,6 +19,7 @@ from .model import Portfolio
 from .montecarlo import ENGINES, max_on_time_se, simulate_portfolio
 from .output import publish, write_csv, write_run
 from .parallel import Backend, check_scheduler
+from .progress import progress
 from .results import summarise
 from .scenario import load_scenario
 from .tables import summary_text
@@ -115,10 +116,14 @@ def validate(file: Path) -> None:
                    "random numbers).")
 @click.option("--report/--no-report", default=True, show_default=True,
               help="Write report.html and the charts (PNG).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print summary.json to stdout instead of the tables.")
 def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, jobs: int,
         trace: int, force: bool, engine: str, target_se: float | None, backend: str,
         scheduler: str | None, tls_ca: Path | None, tls_cert: Path | None,
-        tls_key: Path | None, allow_insecure: bool, risk_drivers: bool, report: bool) -> None:
+        tls_key: Path | None, allow_insecure: bool, risk_drivers: bool, report: bool,
+        quiet: bool, as_json: bool) -> None:
     """Simulate the scenario FILE and write summary.json, projects.csv, capacity.csv and
     drivers.csv."""
     pf = _load(file)
@@ -136,16 +141,22 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
     where = Backend(backend, jobs, scheduler, tls_ca, tls_cert, tls_key, allow_insecure)
     if where.kind == "dask" and where.scheduler is not None:
         check_scheduler(where)
-    outcome = simulate_portfolio(pf, n, seed, trace=trace, engine=engine, backend=where,
-                                 target_se=target_se)
+    runs = 1 + (len(pf.risks) if risk_drivers else 0)
+    with progress(n * runs, "simulating", quiet=quiet) as bar:
+        outcome = simulate_portfolio(pf, n, seed, trace=trace, engine=engine, backend=where,
+                                     target_se=target_se, progress=bar.for_run())
+        done = len(outcome.finish)
+        bar.done = n  # with --target-se the base run may stop early
+        effects = None
+        if risk_drivers and pf.risks:
+            effects = risk_effects(pf, outcome, seed, engine=engine, backend=where,
+                                   progress_of=bar.for_run)
     summary = summarise(pf, outcome, seed=seed)
-    if target_se is not None:
+    if target_se is not None and not quiet:
         reached = max_on_time_se(pf, outcome.finish) <= target_se
         click.echo(f"target s.e. {target_se:g}: {'reached' if reached else 'NOT reached'} "
-                   f"after {len(outcome.finish):,} iterations"
+                   f"after {done:,} iterations"
                    f"{'' if reached else f' (the maximum, -n {n})'}", err=True)
-    effects = (risk_effects(pf, outcome, seed, engine=engine, backend=where)
-               if risk_drivers and pf.risks else None)
     drivers = drivers_frame(pf, outcome.drivers, effects)
 
     def fill(folder: Path) -> None:
@@ -157,6 +168,11 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
             write_run_report(folder, pf, outcome, summary, drivers)
 
     publish(out, force, fill)
+    if as_json:
+        click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
+        return
+    if quiet:
+        return
     click.echo(summary_text(summary))
     click.echo("\nTop drivers (% of iterations on the chain that drove the finish; risks:\n"
                "days added to the P80 finish). All in drivers.csv.")

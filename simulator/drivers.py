@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,7 +213,9 @@ def top_drivers(frame: Any, per_project: int = 3) -> str:
     return "\n".join(lines)
 
 
-def risk_effects(pf: Portfolio, base: Any, seed: int, **run: Any) -> list[dict[str, Any]]:
+def risk_effects(pf: Portfolio, base: Any, seed: int,
+                 progress_of: Callable[[], Callable[[int], None] | None] | None = None,
+                 **run: Any) -> list[dict[str, Any]]:
     """Per risk and project: the change in P80 finish (working days) and mean cost when the
     risk alone is switched off, on the base's random numbers (``base`` is its Outcome)."""
     from .montecarlo import simulate_portfolio
@@ -225,7 +228,8 @@ def risk_effects(pf: Portfolio, base: Any, seed: int, **run: Any) -> list[dict[s
     for k, risk in enumerate(pf.risks):
         off = apply_variant(pf, Variant(f"without {risk.id}",
                                         mitigate={k: Mitigate(0.0, None, 0.0, ())}))
-        out = simulate_portfolio(off, n, seed, **run)
+        out = simulate_portfolio(off, n, seed,
+                                 progress=progress_of() if progress_of else None, **run)
         d_p80 = np.quantile(out.finish, 0.8, axis=0) - p80
         d_cost = out.cost.mean(axis=0) - mean_cost
         for pk, p in enumerate(pf.projects):

@@ -102,3 +102,18 @@ def test_hostile_names_are_escaped_drawn_literally_and_guarded(tmp_path: Path) -
 def test_no_report_writes_no_charts(tmp_path: Path) -> None:
     out = _run(tmp_path, EXAMPLE, "--no-report", "--no-risk-drivers")
     assert not [p for p in out.iterdir() if p.suffix in (".png", ".html")]
+
+
+def test_json_prints_the_summary_and_quiet_prints_nothing(tmp_path: Path) -> None:
+    import json
+
+    runner = CliRunner()
+    out = tmp_path / "j"
+    result = runner.invoke(cli, ["run", str(EXAMPLE), "-n", "300", "--seed", "2", "--out",
+                                 str(out), "--json", "--no-report", "--no-risk-drivers"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == json.loads((out / "summary.json").read_text())
+    quiet = runner.invoke(cli, ["run", str(EXAMPLE), "-n", "300", "--seed", "2", "--out",
+                                str(tmp_path / "q"), "-q", "--no-report", "--no-risk-drivers"])
+    assert quiet.exit_code == 0
+    assert quiet.stdout == ""
