@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import textwrap
 from pathlib import Path
 from typing import ClassVar
 
@@ -198,8 +199,14 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
 @click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True)
 @click.option("--rank-by", type=click.Choice(sorted(RANKINGS)), default="portfolio_on_time",
               show_default=True, help="The metric that orders the decision table.")
+@click.option("--report/--no-report", default=True, show_default=True,
+              help="Write report.html and the charts (PNG).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print comparison.json to stdout instead of the table.")
 def compare(file: Path, names: tuple[str, ...], iterations: int | None, seed: int | None,
-            out: Path | None, force: bool, jobs: int, engine: str, rank_by: str) -> None:
+            out: Path | None, force: bool, jobs: int, engine: str, rank_by: str,
+            report: bool, quiet: bool, as_json: bool) -> None:
     """Compare the base scenario FILE with its variants on common random numbers."""
     pf = _load(file)
     known = {v.name: v for v in pf.variants}
@@ -224,17 +231,29 @@ def compare(file: Path, names: tuple[str, ...], iterations: int | None, seed: in
         seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
         click.echo(f"seed: {seed} (drawn fresh; pass --seed {seed} to repeat this run)",
                    err=True)
-    result = run_comparison(pf, chosen, n, seed, engine=engine, backend=Backend(jobs=jobs))
+    with progress(n * (1 + len(chosen)), "comparing", quiet=quiet) as bar:
+        result = run_comparison(pf, chosen, n, seed, engine=engine,
+                                backend=Backend(jobs=jobs), progress_of=bar.for_run)
 
     def fill(folder: Path) -> None:
         text = json.dumps(_json_safe(result.to_dict()), indent=2, ensure_ascii=False,
                           allow_nan=False)
         (folder / "comparison.json").write_text(text + "\n", encoding="utf-8")
         write_csv(comparison_frame(result), folder / "comparison.csv")
+        if report:
+            from .report import write_compare_report
+
+            write_compare_report(folder, result, pf, rank_by)
 
     publish(out, force, fill)
-    click.echo(f"{pf.name}: base and {len(chosen)} variant(s), {n:,} iterations each on common "
-               f"random numbers (seed {seed}); ranked by {rank_by}.")
+    if as_json:
+        click.echo((out / "comparison.json").read_text(encoding="utf-8"), nl=False)
+        return
+    if quiet:
+        return
+    click.echo(textwrap.fill(f"{pf.name}: base and {len(chosen)} variant(s), {n:,} iterations "
+                             f"each on common random numbers (seed {seed}); ranked by "
+                             f"{rank_by}.", width=79))
     click.echo("Differences against the base ± paired standard error; * significant at 5 %.\n")
     click.echo(decision_table(result, rank_by))
     click.echo(f"\nResults written to {out}/")

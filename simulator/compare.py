@@ -30,7 +30,7 @@ seeded from the run's seed).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,17 +173,24 @@ class Comparison:
 
 
 def compare(pf: Portfolio, variants: Sequence[Variant], iterations: int, seed: int, *,
-            engine: str = "auto", backend: Backend | None = None) -> Comparison:
+            engine: str = "auto", backend: Backend | None = None,
+            progress_of: Callable[[], Callable[[int], None] | None] | None = None
+            ) -> Comparison:
     """Run the base and each variant on common random numbers and compare them."""
     ids = tuple(p.id for p in pf.projects)
     values = {p.id: p.value_per_day for p in pf.projects if p.value_per_day}
     horizon = pf.value_horizon
-    base_out = simulate_portfolio(pf, iterations, seed, engine=engine, backend=backend)
+    def tick() -> Callable[[int], None] | None:
+        return progress_of() if progress_of else None
+
+    base_out = simulate_portfolio(pf, iterations, seed, engine=engine, backend=backend,
+                                  progress=tick())
     base = metrics(pf, base_out, ids, values, horizon)
     results = []
     for v in variants:
         pv = apply_variant(pf, v)
-        out = simulate_portfolio(pv, iterations, seed, engine=engine, backend=backend)
+        out = simulate_portfolio(pv, iterations, seed, engine=engine, backend=backend,
+                                 progress=tick())
         m = metrics(pv, out, ids, values, horizon)
         diffs = [d for name in base if (d := _paired(name, base[name], m[name])) is not None]
         diffs += [_quantile_diff(f"cost_p{round(q * 100)}", q, base["cost"], m["cost"], seed)
@@ -217,26 +224,29 @@ def ranked(c: Comparison, by: str) -> list[VariantResult]:
     return sorted(c.variants, key=key, reverse=True)
 
 
-def _num(x: float, sign: bool = False) -> str:
-    """Three significant digits, or whole numbers with thousands separators from 1,000."""
-    if abs(x) >= 1000:
-        return f"{x:+,.0f}" if sign else f"{x:,.0f}"
-    return f"{x:+.3g}" if sign else f"{x:.3g}"
+def _num(x: float, sign: bool = False, digits: int = 3) -> str:
+    """``digits`` significant digits; thousands and millions as k and M."""
+    for limit, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(x) >= limit:
+            text = f"{x / limit:.{digits}g}{suffix}"
+            return f"+{text}" if sign and x >= 0 else text
+    if abs(x) >= 10 ** digits / 10:  # 340 stays 340, never 3.4e+02
+        return f"{x:+.0f}" if sign else f"{x:.0f}"
+    return f"{x:+.{digits}g}" if sign else f"{x:.{digits}g}"
 
 
 def _cell(d: Difference | None, scale: float = 1.0) -> str:
     if d is None or math.isnan(d.diff):
         return "-"
     mark = "*" if d.significant else " "
-    return f"{_num(d.diff * scale, sign=True)} ± {_num(d.se * scale)}{mark}"
+    return f"{_num(d.diff * scale, sign=True)}±{_num(d.se * scale, digits=2)}{mark}"
 
 
 def decision_table(c: Comparison, by: str) -> str:
-    """The ranked decision table printed by ``pmosim compare``."""
-    columns = [("P(portfolio on time)", "portfolio_on_time", 1.0),
-               ("E[# on time]", "projects_on_time", 1.0),
-               ("mean cost", "cost", 1.0), ("cost P80", "cost_p80", 1.0),
-               ("shortfall (unit-days)", "shortfall", 1.0)]
+    """The ranked decision table printed by ``pmosim compare`` (80 columns for up to four
+    metrics; cost P80 and shortfall are in the CSV and the report)."""
+    columns = [("P(all on time)", "portfolio_on_time", 1.0),
+               ("E[# on time]", "projects_on_time", 1.0), ("mean cost", "cost", 1.0)]
     if "value" in c.base:
         columns.append(("value", "value", 1.0))
     head = ["variant", *(name for name, _, _ in columns)]
@@ -246,7 +256,7 @@ def decision_table(c: Comparison, by: str) -> str:
         rows.append([v.name, *(_cell(v.get(m), s) for _, m, s in columns)])
     widths = [max(len(r[k]) for r in rows) for k in range(len(head))]
     lines = ["  ".join(cell.ljust(w) if k == 0 else cell.rjust(w)
-                       for k, (cell, w) in enumerate(zip(r, widths, strict=True)))
+                       for k, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip()
              for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

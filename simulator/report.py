@@ -432,3 +432,129 @@ def write_run_report(folder: Path, pf: Portfolio, out: Outcome, summary: RunSumm
         charts=[{"title": c.title, "uri": c.data_uri()} for c in charts])
     (folder / "report.html").write_text(html, encoding="utf-8")
     return charts
+
+
+def _compare_chart(c: Any, pf: Portfolio) -> Chart:
+    """Each variant's change in P(on time) (portfolio and per project) and in cost, with
+    ±2 paired standard errors."""
+    names = [v.name for v in c.variants]
+    y = np.arange(len(names))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 0.45 * len(names) + 2.4), sharey=True)
+    for ax, metric, label, scale in (
+            (axes[0], "portfolio_on_time", "P(all on time): change", 1.0),
+            (axes[1], "projects_on_time", "projects on time: change", 1.0),
+            (axes[2], "cost", f"mean cost: change (thousand {pf.currency or 'units'})",
+             1e-3)):
+        diffs, errs, colors = [], [], []
+        for v in c.variants:
+            d = v.get(metric)
+            diffs.append(0.0 if d is None or math.isnan(d.diff) else d.diff * scale)
+            errs.append(0.0 if d is None or math.isnan(d.se) else 2 * d.se * scale)
+            good = (d is not None and d.diff > 0) if metric != "cost" else (
+                d is not None and d.diff < 0)
+            colors.append("C2" if good else "C3")
+        ax.barh(y, diffs, xerr=errs, color=colors, alpha=0.8, capsize=3)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_xlabel(label)
+    axes[0].set_yticks(y, names)
+    axes[0].invert_yaxis()
+    fig.suptitle(f"Decisions against the base (bars: ±2 paired s.e.)\n{c.scenario} · seed "
+                 f"{c.seed} · {c.iterations:,} iterations per scenario", fontsize=10)
+    _layout(fig)
+    return Chart("comparison.png", "Decisions against the base", _png(fig))
+
+
+def _compare_projects_chart(c: Any, pf: Portfolio) -> Chart:
+    ids = list(c.projects)
+    names = [p.name for p in pf.projects]
+    width = 0.8 / max(len(c.variants), 1)
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(ids) * max(1, len(c.variants) / 3) + 2))
+    y = np.arange(len(ids))
+    for j, v in enumerate(c.variants):
+        diffs, errs = [], []
+        for pid in ids:
+            d = v.get(f"on_time[{pid}]")
+            ok = d is not None and not math.isnan(d.diff)
+            diffs.append(d.diff if ok else 0.0)
+            errs.append(2 * d.se if ok else 0.0)
+        ax.barh(y + j * width, diffs, height=width, xerr=errs, label=v.name, capsize=2)
+    ax.set_yticks(y + width * (len(c.variants) - 1) / 2, names)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel("change in P(on time) (bars: ±2 paired s.e.; cancelled projects: none)")
+    ax.legend(fontsize=7)
+    fig.suptitle(f"Which decision helps which project\n{c.scenario} · seed {c.seed} · "
+                 f"{c.iterations:,} iterations per scenario", fontsize=10)
+    _layout(fig)
+    return Chart("comparison-projects.png", "Which decision helps which project", _png(fig))
+
+
+def compare_summary(c: Any, by: str) -> list[str]:
+    from .compare import ranked
+
+    lines = []
+    order = ranked(c, by)
+    if order:
+        best = order[0]
+        d = best.get("portfolio_on_time")
+        if d is not None and not math.isnan(d.diff):
+            sig = "significant" if d.significant else "not significant at 5 %"
+            lines.append(f"Best by {by.replace('_', ' ')}: {best.name} "
+                         f"({best.description or 'no description'}): P(all on time) "
+                         f"{d.diff:+.3f} ± {d.se:.3f} ({sig}).")
+    for v in c.variants:
+        hurt = [x for x in v.differences if x.metric.startswith("on_time[")
+                and x.significant and x.diff < -0.05]
+        for x in hurt:
+            lines.append(f"{v.name} makes {x.metric[8:-1]} later: P(on time) {x.diff:+.3f}.")
+    return lines
+
+
+_COMPARE_TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{{ title }}</title>
+<style>
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+table { border-collapse: collapse; font-size: 0.9em; }
+td, th { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+td:first-child, th:first-child { text-align: left; }
+img { max-width: 100%; }
+.meta { color: #666; font-size: 0.85em; }
+</style></head><body>
+<h1>{{ title }}</h1>
+<p class="meta">seed {{ seed }} · {{ iterations }} iterations per scenario, common random
+numbers · differences ± paired standard error; * significant at 5 %</p>
+<h2>Summary</h2>
+<ul>{% for line in summary %}<li>{{ line }}</li>{% endfor %}</ul>
+<h2>Decision table</h2>
+<table><tr>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for r in rows %}<tr>{% for cell in r %}<td>{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}</table>
+{% for c in charts %}<h2>{{ c.title }}</h2>
+<img src="{{ c.uri }}" alt="{{ c.title }}">
+{% endfor %}
+</body></html>
+"""
+
+
+def write_compare_report(folder: Path, c: Any, pf: Portfolio, by: str) -> list[Chart]:
+    """``comparison.png``, ``comparison-projects.png`` and ``report.html``."""
+    from .compare import _base_cell, _cell, ranked
+
+    with _literal_text():
+        charts = [_compare_chart(c, pf), _compare_projects_chart(c, pf)]
+    for chart in charts:
+        (folder / chart.file).write_bytes(chart.png)
+    metrics = [("P(all on time)", "portfolio_on_time"), ("E[# on time]", "projects_on_time"),
+               ("mean cost", "cost"), ("cost P80", "cost_p80"), ("shortfall", "shortfall")]
+    if "value" in c.base:
+        metrics += [("value", "value"), ("cost of delay", "cost_of_delay")]
+    rows = [["(base)", *(_base_cell(c, m) for _, m in metrics)]]
+    rows += [[v.name, *(_cell(v.get(m)) for _, m in metrics)] for v in ranked(c, by)]
+    html = _env().from_string(_COMPARE_TEMPLATE).render(
+        title=f"{c.scenario}: decisions compared", seed=c.seed,
+        iterations=f"{c.iterations:,}", summary=compare_summary(c, by),
+        head=["variant", *(h for h, _ in metrics)], rows=rows,
+        charts=[{"title": ch.title, "uri": ch.data_uri()} for ch in charts])
+    (folder / "report.html").write_text(html, encoding="utf-8")
+    return charts

@@ -263,6 +263,17 @@ def test_compare_command_writes_the_decision_table(tmp_path: Path) -> None:
     assert set(table["variant"]) == {"hire-qa", "cancel-lake"}
     doc = json.loads((out / "comparison.json").read_text())
     assert doc["iterations"] == 500
+    assert {"comparison.png", "comparison-projects.png", "report.html"} <= {
+        p.name for p in out.iterdir()}
+    html = (out / "report.html").read_text()
+    assert "<script" not in html
+    assert "hire-qa" in html
+    as_json = CliRunner().invoke(cli, ["compare", str(EXAMPLE), "-n", "200", "--variant",
+                                       "hire-qa", "--out", str(tmp_path / "j"), "--json",
+                                       "--no-report"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["variants"][0]["name"] == "hire-qa"
+    assert not (tmp_path / "j" / "report.html").exists()
     bad = CliRunner().invoke(cli, ["compare", str(EXAMPLE), "--variant", "nope", "--out",
                                    str(tmp_path / "x")])
     assert bad.exit_code != 0
