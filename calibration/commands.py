@@ -108,18 +108,38 @@ def calibrate_cmd(history: Path, mapping_file: Path | None, by: tuple[str, ...],
     except PmosimError as e:
         raise PmosimError(f"{history}: {len(data.tasks)} usable tasks: {e}") from None
     publish_file(out, force, lambda tmp: save_calibration(tmp, models, data, mapping, pooling))
+    chart = out.with_suffix(".png")
+    from .charts import calibration_chart, write_png
+
+    png = calibration_chart(models, data.tasks, f"{history.name} · {len(data.tasks):,} tasks")
+    publish_file(chart, True, lambda tmp: write_png(tmp, png))
     ref = models.overall.ref_estimate
-    click.echo(f"Ratio actual/estimate per class (bias = mean ratio - 1), at an estimate of "
-               f"{ref:.3g} days (the geometric mean);\nslopes per log(estimate): P50 "
-               "(size_slope), logit P(exact) (heap_slope), spread; 0 = no material size effect.")
-    click.echo(_table(models.table()))
-    click.echo(f"\nCalibration written to {out}")
+    click.echo(f"Ratio actual/estimate per class, at an estimate of {ref:.3g} days "
+               "(geometric mean).\nbias: mean ratio - 1; exact: share reported as estimated;"
+               "\nslopes: of P50 / logit P(exact) / spread on log(estimate), 0 = none.")
+    click.echo(_table(_narrow(models.table())))
+    click.echo(f"\nCalibration written to {out}; chart {chart}")
 
 
 def _fields(mapping: Mapping) -> dict[str, Any]:
     return {k: getattr(mapping, k) for k in ("estimate_col", "actual_col", "id_col",
                                              "class_cols", "date_col", "date_format", "units",
                                              "hours_per_day", "joins", "drop_outliers")}
+
+
+def _short(scores: pd.DataFrame) -> pd.DataFrame:
+    return scores.rename(columns={"coverage_p10_p90": "cov80", "coverage_p25_p75": "cov50",
+                                  "p50_hit_rate": "hit50"})
+
+
+def _narrow(table: pd.DataFrame) -> pd.DataFrame:
+    """The calibrate table in 80 columns: the three slopes in one column."""
+    slopes = [f"{a:.2g}/{b:.2g}/{c:.2g}" for a, b, c in zip(
+        table["size_slope"], table["heap_slope"], table["spread_slope"], strict=True)]
+    return pd.DataFrame({"class": table["class"], "n": table["n"], "bias": table["bias"],
+                         "p10": table["p10"], "p50": table["p50"], "p90": table["p90"],
+                         "exact": table["p_exact"], "slopes": slopes,
+                         "family": table["family"]})
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -268,11 +288,21 @@ def backtest_cmd(history: Path, mapping_file: Path | None, by: tuple[str, ...],
         raise PmosimError(f"{history}: {e}") from e
     if out is not None:
         publish_file(out, force, lambda tmp: write_csv(result.forecasts, tmp))
-    click.echo(f"Origins: {', '.join(str(o) for o in result.origins)}; "
-               f"{len(result.forecasts)} forecasts. Ideal: coverage 0.80 and 0.50, P50 hit 0.50;"
-               " pinball and CRPS in days, lower is better.\n")
-    click.echo(_table(result.overall))
+        from .charts import backtest_chart, write_png
+
+        png = backtest_chart(result.forecasts, f"{history.name} · origins "
+                             f"{result.origins[0]}..{result.origins[-1]}")
+        publish_file(out.with_suffix(".png"), True, lambda tmp: write_png(tmp, png))
+    labels = [str(o) for o in result.origins]
+    shown = ", ".join(labels) if len(labels) <= 3 else f"{labels[0]} ... {labels[-1]}"
+    click.echo(f"Origins: {shown} ({len(labels)}); {len(result.forecasts):,} forecasts.\n"
+               "cov80/cov50: share inside P10-P90 / P25-P75 (ideal 0.80 / 0.50);\n"
+               "hit50: share at or below P50 (0.50, more with heaping);\n"
+               "pinball, crps: in days, lower is better.\n")
+    click.echo(_table(_short(result.overall)))
     if groups:
         click.echo("")
-        click.echo(_table(result.per_class))
+        click.echo(_table(_short(result.per_class)))
+    if out is not None:
+        click.echo(f"\nForecasts written to {out}; calibration curve {out.with_suffix('.png')}")
 

@@ -74,6 +74,11 @@ def test_calibrate_command_writes_provenance(tmp_path: Path) -> None:
         "Development", "Management", "Operational"}
     for line in ("Development", "Management", "Operational"):
         assert line in result.output
+    assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+    table = [line for line in result.output.splitlines()
+             if line.lstrip().startswith(("class ", "(all)", "Development", "Management"))]
+    assert len(table) == 4
+    assert max(len(line) for line in table) <= 80
 
 
 def _synthetic_history(path: Path, n: int = 3000, seed: int = 1) -> None:
@@ -174,6 +179,7 @@ def test_backtest_rolling_origins_on_a_stationary_history(tmp_path: Path) -> Non
         "--units", "days", "--rolling", "6", "--out", str(out)])
     assert result.exit_code == 0, result.output
     forecasts = pd.read_csv(out)
+    assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
     assert forecasts["origin"].nunique() >= 3
     # each task is forecast once, from the latest origin before its date
     assert forecasts["id"].is_unique
@@ -195,7 +201,7 @@ def test_backtest_rolling_origins_on_a_stationary_history(tmp_path: Path) -> Non
         assert abs(inside - p.sum()) < 4 * np.sqrt(np.sum(p * (1 - p))), (lo, hi)
         # and the fitted quantiles are those of the truth, so intervals hold about nominal
         assert abs(np.mean(p) - {"p10": 0.8, "p25": 0.5}[lo]) < 0.25
-    for line in ("calibrated", "raw estimate", "global ratio", "coverage_p10_p90"):
+    for line in ("calibrated", "raw estimate", "global ratio", "cov80"):
         assert line in result.output
 
 
