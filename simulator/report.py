@@ -27,7 +27,7 @@ from .model import Portfolio
 from .montecarlo import Outcome
 from .results import RunSummary
 
-__all__ = ["Chart", "run_charts", "write_run_report"]
+__all__ = ["Chart", "compare_charts", "run_charts", "write_compare_report", "write_run_report"]
 
 DPI = 110
 
@@ -537,12 +537,17 @@ numbers · differences ± paired standard error; * significant at 5 %</p>
 """
 
 
+def compare_charts(c: Any, pf: Portfolio) -> list[Chart]:
+    """The charts of a comparison."""
+    with _literal_text():
+        return [_compare_chart(c, pf), _compare_projects_chart(c, pf)]
+
+
 def write_compare_report(folder: Path, c: Any, pf: Portfolio, by: str) -> list[Chart]:
     """``comparison.png``, ``comparison-projects.png`` and ``report.html``."""
     from .compare import _base_cell, _cell, ranked
 
-    with _literal_text():
-        charts = [_compare_chart(c, pf), _compare_projects_chart(c, pf)]
+    charts = compare_charts(c, pf)
     for chart in charts:
         (folder / chart.file).write_bytes(chart.png)
     metrics = [("P(all on time)", "portfolio_on_time"), ("E[# on time]", "projects_on_time"),
