@@ -117,3 +117,20 @@ def test_json_prints_the_summary_and_quiet_prints_nothing(tmp_path: Path) -> Non
                                 str(tmp_path / "q"), "-q", "--no-report", "--no-risk-drivers"])
     assert quiet.exit_code == 0
     assert quiet.stdout == ""
+
+
+def test_compare_report_escapes_hostile_variant_names(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.yaml"
+    path.write_text(HOSTILE + textwrap.dedent("""
+        variants:
+          - {name: "<script>alert(2)</script>", description: "=HYPERLINK(1)",
+             capacity: {"=HYPERLINK(\\"http://x\\")": +1}}
+    """))
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(cli, ["compare", str(path), "-n", "200", "--seed", "3",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    parsed = _check_html(out)
+    assert "<script>alert(2)</script>" in " ".join(parsed.text)
+    table = pd.read_csv(out / "comparison.csv", dtype=str)
+    assert set(table["variant"]) == {"<script>alert(2)</script>"}  # text, kept as written
