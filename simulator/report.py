@@ -98,7 +98,7 @@ class _Time:
     def axis(self, ax: Any, which: str = "x") -> None:
         if self.dated:
             target = ax.xaxis if which == "x" else ax.yaxis
-            target.set_major_locator(mdates.AutoDateLocator(maxticks=6))
+            target.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=5))
             target.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
             for label in (ax.get_xticklabels() if which == "x" else ax.get_yticklabels()):
                 label.set_rotation(30)
@@ -149,8 +149,9 @@ def _finish_histograms(pf: Portfolio, out: Outcome, summary: RunSummary) -> Char
         ax = axes[k // cols][k % cols]
         x = out.finish[:, k]
         if t.dated:
-            days = t(x)
-            ax.hist(mdates.date2num(days), bins=40, color="C0", alpha=0.8)
+            nums = mdates.date2num(t(x))
+            start = np.floor(nums.min()) - (np.floor(nums.min()) + 3) % 7  # Mondays
+            ax.hist(nums, bins=np.arange(start, nums.max() + 8, 7), color="C0", alpha=0.8)
             ax.xaxis_date()
         else:
             ax.hist(x, bins=40, color="C0", alpha=0.8)
@@ -160,7 +161,7 @@ def _finish_histograms(pf: Portfolio, out: Outcome, summary: RunSummary) -> Char
                        label="deadline")
             ax.legend(fontsize=7)
         ax.set_title(p.name, fontsize=9)
-        ax.set_ylabel("iterations")
+        ax.set_ylabel("iterations per week" if t.dated else "iterations")
         ax.set_xlabel(t.label())
         t.axis(ax)
     for k in range(len(pf.projects), rows * cols):
