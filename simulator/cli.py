@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -22,6 +23,7 @@ from .output import publish, write_csv, write_run
 from .parallel import Backend, check_scheduler
 from .progress import progress
 from .results import summarise
+from .sampling import BLOCK_SIZE
 from .scenario import load_scenario
 from .tables import summary_text
 
@@ -120,11 +122,14 @@ def validate(file: Path) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print summary.json to stdout instead of the tables.")
+@click.option("--resume", is_flag=True,
+              help="Finish a run that was interrupted (same command): completed blocks are "
+                   "kept in a checkpoint beside the results folder.")
 def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, jobs: int,
         trace: int, force: bool, engine: str, target_se: float | None, backend: str,
         scheduler: str | None, tls_ca: Path | None, tls_cert: Path | None,
         tls_key: Path | None, allow_insecure: bool, risk_drivers: bool, report: bool,
-        quiet: bool, as_json: bool) -> None:
+        quiet: bool, as_json: bool, resume: bool) -> None:
     """Simulate the scenario FILE and write summary.json, projects.csv, capacity.csv and
     drivers.csv."""
     pf = _load(file)
@@ -143,9 +148,22 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
     if where.kind == "dask" and where.scheduler is not None:
         check_scheduler(where)
     runs = 1 + (len(pf.risks) if risk_drivers else 0)
+    store = out.parent / f".{out.name}.checkpoint"
+    if resume and not store.exists() and not quiet:
+        click.echo(f"no checkpoint at {store}: starting from the first block", err=True)
+    if not resume:
+        shutil.rmtree(store, ignore_errors=True)
     with progress(n * runs, "simulating", quiet=quiet) as bar:
-        outcome = simulate_portfolio(pf, n, seed, trace=trace, engine=engine, backend=where,
-                                     target_se=target_se, progress=bar.for_run())
+        try:
+            outcome = simulate_portfolio(pf, n, seed, trace=trace, engine=engine,
+                                         backend=where, target_se=target_se,
+                                         progress=bar.for_run(), checkpoint=store)
+        except KeyboardInterrupt:
+            kept = len(list(store.glob("block-*.npz")))
+            click.echo(f"\nInterrupted: {kept} completed block(s) of {BLOCK_SIZE} iterations "
+                       f"kept in {store}; nothing else was written. Run the same command "
+                       "with --resume to finish.", err=True)
+            sys.exit(130)
         done = len(outcome.finish)
         bar.done = n  # with --target-se the base run may stop early
         effects = None
@@ -168,7 +186,12 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
 
             write_run_report(folder, pf, outcome, summary, drivers)
 
-    publish(out, force, fill)
+    try:
+        publish(out, force, fill)
+    except PmosimError as e:
+        raise PmosimError(f"{e} (the simulated blocks are kept in {store}: add --resume "
+                          "to write the results without simulating again)") from e
+    shutil.rmtree(store, ignore_errors=True)
     if as_json:
         click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
         return

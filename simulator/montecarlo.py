@@ -8,9 +8,13 @@ whatever ``jobs`` is.
 from __future__ import annotations
 
 import functools
+import json
 import operator
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -19,7 +23,7 @@ from numpy.typing import NDArray
 from ._kernels import capacity_load, period_load
 from .drivers import DriverSums, chain_counts
 from .engine import simulate
-from .errors import SimulationError
+from .errors import PmosimError, SimulationError
 from .fastengine import CapacityArrays, pack_capacity, simulate_batch
 from .model import Portfolio
 from .parallel import Backend, running
@@ -131,6 +135,64 @@ def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0,
                   drivers)
 
 
+_BLOCK_ARRAYS = ("finish", "first_start", "cost", "occurred", "busy", "waiting", "capacity",
+                 "final_capacity", "trace")
+_DRIVER_ARRAYS = ("critical", "sum_d", "sum_dd", "sum_f", "sum_ff", "sum_df")
+
+
+class _Checkpoint:
+    """Completed blocks of one run, saved as ``.npz`` (no pickle) beside a manifest."""
+
+    def __init__(self, folder: Path, key: dict[str, object]) -> None:
+        self.folder = Path(folder)
+        self.key = key
+
+    def load(self, n_blocks: int) -> list[_Block]:
+        """The saved blocks 0, 1, ... up to the first missing or unreadable one; an
+        existing checkpoint of another run is cleared."""
+        manifest = self.folder / "manifest.json"
+        try:
+            same = json.loads(manifest.read_text(encoding="utf-8")) == self.key
+        except (OSError, ValueError):
+            same = False
+        if not same:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                tmp = manifest.with_suffix(".tmp")
+                tmp.write_text(json.dumps(self.key), encoding="utf-8")
+                os.replace(tmp, manifest)
+            except OSError as e:
+                raise PmosimError(f"cannot write the checkpoint {self.folder}: "
+                                  f"{e.strerror or e}") from e
+            return []
+        blocks = []
+        for k in range(n_blocks):
+            try:
+                with np.load(self.folder / f"block-{k:06d}.npz", allow_pickle=False) as z:
+                    drivers = DriverSums(int(z["d_n"]), *(z[f"d_{name}"]
+                                                          for name in _DRIVER_ARRAYS))
+                    fields = {name: z[name] for name in _BLOCK_ARRAYS}
+                    blocks.append(_Block(**fields, horizon=float(z["horizon"]),
+                                         drivers=drivers))
+            except (OSError, ValueError, KeyError):
+                break
+        return blocks
+
+    def save(self, k: int, blk: _Block) -> None:
+        arrays = {name: getattr(blk, name) for name in _BLOCK_ARRAYS}
+        arrays |= {f"d_{name}": getattr(blk.drivers, name) for name in _DRIVER_ARRAYS}
+        arrays |= {"d_n": np.array(blk.drivers.n), "horizon": np.array(blk.horizon)}
+        final = self.folder / f"block-{k:06d}.npz"
+        tmp = self.folder / f".block-{k:06d}.tmp.npz"
+        try:
+            np.savez(tmp, **arrays)
+            os.replace(tmp, final)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise PmosimError(f"cannot write the checkpoint {final}: {e.strerror or e}") from e
+
+
 def _pad(blocks: list[_Block], name: str, width: int, fill: list[Array] | None = None) -> Array:
     parts = []
     for b, blk in enumerate(blocks):
@@ -175,7 +237,8 @@ def max_on_time_se(pf: Portfolio, finish: Array) -> float:
 def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int = 1,
                        trace: int = 0, engine: str = "auto", backend: Backend | None = None,
                        target_se: float | None = None,
-                       progress: Callable[[int], None] | None = None) -> Outcome:
+                       progress: Callable[[int], None] | None = None,
+                       checkpoint: Path | None = None) -> Outcome:
     """Run ``iterations`` iterations with root seed ``seed``.
 
     Args:
@@ -188,13 +251,25 @@ def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int =
         target_se: when given, ``iterations`` is a maximum: blocks are added, a batch at a
             time, until every project's P(on time) standard error is at most ``target_se``.
         progress: called with the number of iterations done after each block.
+        checkpoint: a folder where each completed block is saved as it arrives; blocks
+            already there (from an interrupted run with the same scenario, seed, iterations,
+            trace and target) are loaded instead of run again, so an interrupted run
+            resumes with byte-identical results. The caller removes it when done.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     backend = backend or Backend(jobs=jobs)
     sizes = [min(BLOCK_SIZE, iterations - k * BLOCK_SIZE)
              for k in range(-(-iterations // BLOCK_SIZE))]
-    blocks: list[_Block] = []
+    store = None
+    if checkpoint is not None:
+        store = _Checkpoint(checkpoint, {
+            "format": 1, "scenario_sha256": pf.source_hash, "seed": int(seed),
+            "iterations": int(iterations), "trace": int(trace), "target_se": target_se,
+            "tasks": len(pf.tasks), "projects": len(pf.projects), "pools": len(pf.pools)})
+    blocks: list[_Block] = store.load(len(sizes)) if store is not None else []
+    if progress is not None and blocks:
+        progress(sum(len(b.finish) for b in blocks))
     # the compiled kernels release the GIL: threads share the work with no start-up cost;
     # the simpy engine holds the GIL and needs processes
     prefer = "processes" if engine == "simpy" else "threads"
@@ -206,12 +281,23 @@ def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int =
             calls = (joblib.delayed(run_block)(pf, seed, k, sizes[k],
                                                max(0, min(trace - k * BLOCK_SIZE, sizes[k])),
                                                engine) for k in todo)
-            with joblib.Parallel(n_jobs=1 if len(todo) == 1 else n_jobs, prefer=prefer,
-                                 return_as="generator") as parallel:
-                for blk in parallel(calls):
-                    blocks.append(blk)
-                    if progress is not None:
-                        progress(sum(len(b.finish) for b in blocks))
+            try:
+                with joblib.Parallel(n_jobs=1 if len(todo) == 1 else n_jobs, prefer=prefer,
+                                     return_as="generator") as parallel:
+                    for blk in parallel(calls):
+                        if store is not None:
+                            store.save(len(blocks), blk)
+                        blocks.append(blk)
+                        if progress is not None:
+                            progress(sum(len(b.finish) for b in blocks))
+            except (PmosimError, KeyboardInterrupt):
+                raise
+            except Exception as e:  # a worker crashed or raised: name the block, no result
+                k = len(blocks)
+                first = k * BLOCK_SIZE
+                raise SimulationError(
+                    f"block {k} (iterations {first}-{first + sizes[k] - 1}) failed: "
+                    f"{type(e).__name__}: {e}") from e
             if target_se is not None and max_on_time_se(
                     pf, np.concatenate([b.finish for b in blocks])) <= target_se:
                 break

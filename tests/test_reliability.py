@@ -1,0 +1,260 @@
+"""Runs that stop, fail or are fed garbage: nothing half-written, every failure explained.
+
+- The malformed scenario corpus (tests/test_validation.py, BAD) and history corpus
+  (tests/test_history.py, CASES) go through the CLI: exit 2, located messages, no
+  traceback, no output folder, under 2 s and 200 MB each.
+- Hypothesis fuzzes both loaders: any exception but the project's own is a bug.
+- Ctrl-C keeps completed blocks; --resume gives byte-identical results.
+- A crashing worker names its block; an unwritable or full disk is a clean error.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import simulator.montecarlo as mc
+from calibration.history import Mapping, load_history
+from simulator.cli import cli
+from simulator.errors import HistoryError, PmosimError, ScenarioError, SimulationError
+from simulator.montecarlo import simulate_portfolio
+from simulator.scenario import load_scenario
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+import contextlib
+
+from synthetic import write_synthetic
+from test_history import CASES
+from test_validation import BAD
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.yaml"
+PMOSIM = [sys.executable, "-m", "simulator"]
+
+
+def test_the_corpora_are_as_large_as_promised() -> None:
+    assert len(BAD) >= 40
+    assert len(CASES) >= 15
+
+
+@pytest.mark.parametrize(("name", "text"), [(row[0], row[1]) for row in BAD],
+                         ids=[row[0] for row in BAD])
+def test_bad_scenario_through_the_cli(name: str, text: str | bytes, tmp_path: Path) -> None:
+    path = tmp_path / "scenario.yaml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    result = CliRunner().invoke(cli, ["run", str(path), "-n", "10", "--out", str(out)])
+    elapsed = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert result.exit_code != 0
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit), result.exception  # a clean error, never a crash
+    assert "Traceback" not in result.output
+    assert f"{path.name}:" in result.output  # located
+    assert not out.exists()
+    assert elapsed < 2.0, elapsed
+    assert peak < 200 * 2**20, peak
+
+
+def test_bad_scenarios_exit_2_through_main(tmp_path: Path) -> None:
+    """The console script's own exit code, for a few cases in a real process."""
+    for name, text, _ in BAD[:3]:
+        path = tmp_path / f"{name}.yaml"
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+        proc = subprocess.run([*PMOSIM, "run", str(path), "--out", str(tmp_path / "o")],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert not (tmp_path / "o").exists()
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.binary(max_size=400), st.text(max_size=400),
+                 st.lists(st.sampled_from(["projects:", "  - id: p", "    tasks:",
+                                           "      - {id: a, duration: 1}", "resources:",
+                                           "  R: {capacity: 2}", "risks: []", "  - [", "&a",
+                                           "*a", "!!python/object:os.system", "\t", "NO",
+                                           "deadline: 2027-13-45", "after: [a]", "---"]),
+                          max_size=12).map("\n".join)))
+def test_fuzzed_scenarios_raise_only_scenario_errors(tmp_path: Path, data: str | bytes) -> None:
+    path = tmp_path / "fuzz.yaml"
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data, encoding="utf-8", errors="surrogatepass")
+    with contextlib.suppress(ScenarioError):
+        load_scenario(path)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.binary(max_size=300),
+                 st.lists(st.lists(st.sampled_from(["1", "2,5", "-", "N/A", "", "x", "8",
+                                                    "1e400", "nan", "2012-01-03", "40909",
+                                                    "03/04/2012", '"a,b"', "0", "-3"]),
+                                   min_size=0, max_size=5), max_size=8)
+                 .map(lambda rows: "id,est,act,when\n" + "\n".join(",".join(r) for r in rows))))
+def test_fuzzed_histories_raise_only_history_errors(tmp_path: Path, data: str | bytes) -> None:
+    path = tmp_path / "h.csv"
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    mapping = Mapping(estimate_col="est", actual_col="act", id_col="id", date_col="when")
+    with contextlib.suppress(HistoryError):
+        load_history(path, mapping)
+
+
+# --- runs that stop ----------------------------------------------------------------------------
+
+
+def test_interrupted_run_resumes_to_identical_results(tmp_path: Path) -> None:
+    """Stop a run after some blocks (in-process), resume it, and compare every array with
+    an uninterrupted run."""
+    pf = load_scenario(EXAMPLE)
+    ref = simulate_portfolio(pf, 3000, 5, trace=600)
+    store = tmp_path / "ckpt"
+
+    def stop_after_two(done: int) -> None:
+        if done >= 1000:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        simulate_portfolio(pf, 3000, 5, trace=600, progress=stop_after_two, checkpoint=store)
+    assert sorted(p.name for p in store.glob("block-*.npz")) == [
+        "block-000000.npz", "block-000001.npz"]
+    calls = []
+    real = mc.run_block
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(args[2])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    mc.run_block = counting  # type: ignore[assignment]
+    try:
+        resumed = simulate_portfolio(pf, 3000, 5, trace=600, checkpoint=store)
+    finally:
+        mc.run_block = real
+    assert sorted(calls) == [2, 3, 4, 5]  # the saved blocks were not run again
+    for name in ("finish", "first_start", "cost", "occurred", "busy", "waiting", "capacity",
+                 "trace"):
+        assert np.array_equal(getattr(resumed, name), getattr(ref, name)), name
+    assert np.array_equal(resumed.drivers.critical, ref.drivers.critical)
+    assert np.array_equal(resumed.drivers.sum_df, ref.drivers.sum_df)
+
+
+def test_a_checkpoint_of_another_run_is_not_used(tmp_path: Path) -> None:
+    pf = load_scenario(EXAMPLE)
+    store = tmp_path / "ckpt"
+    simulate_portfolio(pf, 1000, 5, checkpoint=store)
+    other = simulate_portfolio(pf, 1000, 6, checkpoint=store)  # another seed
+    assert np.array_equal(other.finish, simulate_portfolio(pf, 1000, 6).finish)
+
+
+def test_ctrl_c_keeps_blocks_and_resume_is_byte_identical(tmp_path: Path) -> None:
+    scenario = write_synthetic(tmp_path / "big.yaml", projects=10, tasks=600, risks=5)
+    args = [*PMOSIM, "run", str(scenario), "-n", "8000", "--seed", "3", "--no-report",
+            "--no-risk-drivers", "--jobs", "2"]
+    out = tmp_path / "out"
+    store = tmp_path / ".out.checkpoint"
+    proc = subprocess.Popen([*args, "--out", str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(store.glob("block-*.npz"))) < 2:
+        if proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "--resume" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+    kept = len(list(store.glob("block-*.npz")))
+    assert 2 <= kept < 16
+    resumed = subprocess.run([*args, "--out", str(out), "--resume"], capture_output=True,
+                             text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert not store.exists()  # removed once the results are in place
+    ref = tmp_path / "ref"
+    subprocess.run([*args, "--out", str(ref)], check=True, capture_output=True, timeout=300)
+    for name in ("summary.json", "projects.csv", "capacity.csv", "drivers.csv"):
+        assert (out / name).read_bytes() == (ref / name).read_bytes(), name
+
+
+def test_a_crashing_worker_names_its_block(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    real = mc.run_block
+
+    def fails_on_block_2(pf: object, root: int, block: int, *rest: object) -> object:
+        if block == 2:
+            raise RuntimeError("worker lost")
+        return real(pf, root, block, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mc, "run_block", fails_on_block_2)
+    pf = load_scenario(EXAMPLE)
+    with pytest.raises(SimulationError, match=r"block 2 \(iterations 1000-1499\) failed: "
+                                              r"RuntimeError: worker lost"):
+        simulate_portfolio(pf, 2000, 1)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "-n", "2000", "--out", str(out),
+                                      "--no-report", "--no-risk-drivers"])
+    assert result.exit_code != 0
+    assert "block 2" in result.output
+    assert "Results written" not in result.output
+    assert not out.exists()
+
+
+def test_an_unwritable_place_is_a_clean_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "-n", "500", "--out",
+                                      str(blocker / "out"), "--no-report", "--no-risk-drivers"])
+    assert result.exit_code != 0
+    assert "cannot write" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_full_disk_is_a_clean_error_and_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import simulator.output as output
+
+    def no_space(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(output, "write_csv", no_space)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "-n", "500", "--out", str(out),
+                                      "--no-report", "--no-risk-drivers"])
+    assert result.exit_code != 0
+    assert "No space left on device" in result.output
+    assert "--resume" in result.output
+    # no results folder and no temporary left; only the checkpoint, for --resume
+    assert [p.name for p in tmp_path.iterdir()] == [".out.checkpoint"]
+    monkeypatch.undo()
+    resumed = CliRunner().invoke(cli, ["run", str(EXAMPLE), "-n", "500", "--out", str(out),
+                                       "--no-report", "--no-risk-drivers", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_errors_are_the_projects_own(tmp_path: Path) -> None:
+    assert issubclass(ScenarioError, PmosimError)
+    assert issubclass(HistoryError, PmosimError)
