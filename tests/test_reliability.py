@@ -258,3 +258,38 @@ def test_a_full_disk_is_a_clean_error_and_leaves_nothing(
 def test_errors_are_the_projects_own(tmp_path: Path) -> None:
     assert issubclass(ScenarioError, PmosimError)
     assert issubclass(HistoryError, PmosimError)
+
+
+def _calibrate_args(mapping: Mapping) -> list[str]:
+    args = ["--estimate-col", mapping.estimate_col, "--actual-col", mapping.actual_col,
+            "--units", mapping.units]
+    for flag, value in (("--id-col", mapping.id_col), ("--date-col", mapping.date_col),
+                        ("--date-format", mapping.date_format)):
+        if value:
+            args += [flag, value]
+    for col in mapping.class_cols:
+        args += ["--class-col", col]
+    for join in mapping.joins:
+        args += ["--join", str(join)]
+    return args
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.error is not None],
+                         ids=[c.id for c in CASES if c.error is not None])
+def test_bad_history_through_the_cli(case: object, tmp_path: Path) -> None:
+    from test_history import _make
+
+    path, mapping = _make(case, tmp_path)  # type: ignore[arg-type]
+    out = tmp_path / "cal.yaml"
+    t0 = time.perf_counter()
+    result = CliRunner().invoke(cli, ["calibrate", str(path), *_calibrate_args(mapping),
+                                      "--out", str(out)])
+    assert time.perf_counter() - t0 < 2.0
+    assert result.exit_code != 0
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit), result.exception
+    # the loader's message, or click's own for an option it checks itself (--units)
+    assert case.error in result.output or (  # type: ignore[attr-defined]
+        "Invalid value for '--units'" in result.output)
+    assert "Traceback" not in result.output
+    assert not out.exists()
