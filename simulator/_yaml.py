@@ -125,6 +125,32 @@ class _Builder:
         return result
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document has once every alias is expanded, computed without
+    expanding (each distinct node once, iteratively, capped just above the limit)."""
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in size:
+            continue
+        kids = _children(node)
+        if ready:
+            size[id(node)] = min(1 + sum(size[id(k)] for k in kids), MAX_NODES + 1)
+        else:
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in size)
+    return size[id(root)]
+
+
 def display_path(data: Any, loc: tuple[Any, ...]) -> str:
     """``projects[crm].tasks[build].duration``: list items shown by their id when they have one."""
     text, node = "", data
@@ -181,6 +207,9 @@ def load_yaml(path: Path, *, display: str | None = None) -> Located:
     builder = _Builder(name)
     if node is None:
         raise ScenarioError([Problem(name, 0, 0, "", "file is empty")])
+    if _expanded_size(node) > MAX_NODES:  # aliases would expand it: refuse before expanding
+        raise ScenarioError([Problem(name, 0, 0, "", f"more than {MAX_NODES} values (are "
+                                     "anchors/aliases expanding?)")])
     builder.out.data = builder.build(node, (), 0)
     if builder.found:
         raise ScenarioError(builder.problems)
