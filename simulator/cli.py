@@ -81,7 +81,7 @@ def validate(file: Path) -> None:
     """Check a scenario FILE and report every problem, one line each."""
     pf = _load(file)
     counts = [(len(pf.projects), "project"), (len(pf.tasks), "task"), (len(pf.pools), "pool"),
-              (len(pf.risks), "risk")]
+              (len(pf.risks), "risk"), (len(pf.variants), "variant")]
     click.echo(f"{file}: OK - " + ", ".join(f"{n} {w}{'s' if n != 1 else ''}" for n, w in counts))
 
 
