@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test bench clean
+.PHONY: run test bench figures clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# the README's chart images, from the example scenario
+figures: $(STAMP)
+	$(BIN)/pmosim run scenarios/portfolio-2027.yaml --out results/portfolio-2027 --force -q
+	$(BIN)/pmosim compare scenarios/portfolio-2027.yaml --out results/portfolio-2027-compare --force -q
+	mkdir -p docs/images
+	cp results/portfolio-2027/finish-s-curves.png results/portfolio-2027/capacity.png \
+	   results/portfolio-2027/drivers.png results/portfolio-2027-compare/comparison.png docs/images/
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/benchmark.py
