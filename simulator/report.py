@@ -351,12 +351,13 @@ def plain_summary(pf: Portfolio, summary: RunSummary, drivers: Any) -> list[str]
     for r in sorted(risky, key=lambda r: r.p_on_time.estimate if r.p_on_time else 0):
         assert r.p_on_time is not None
         p80 = next((q for q in r.finish if q.q == 80), None)
-        when = "" if p80 is None else f"; 80 % of outcomes finish by {summary.date(p80.value)}"
+        when = "" if p80 is None else f"; 80% of outcomes finish by {summary.date(p80.value)}"
         part = drivers[(drivers["project"] == r.id) & (drivers["kind"] == "task")]
         others = part[~part["driver"].str.startswith(f"{r.id}.")].head(1)
-        why = "" if others.empty else (f"; its finish is often driven by waiting for "
-                                       f"{others['driver'].iloc[0]} "
-                                       f"({others['criticality'].iloc[0]:.0%} of iterations)")
+        why = "" if others.empty else (f"; another project's task, "
+                                       f"{others['driver'].iloc[0]}, is on the chain that "
+                                       f"drives its finish in "
+                                       f"{others['criticality'].iloc[0]:.0%} of iterations")
         lines.append(f"{r.name} is at risk: P(on time) {r.p_on_time.estimate:.0%}{when}{why}.")
     short = sorted(summary.capacity, key=lambda c: -c.shortfall_mean)[:2]
     for c in short:
@@ -507,7 +508,8 @@ def compare_summary(c: Any, by: str) -> list[str]:
         hurt = [x for x in v.differences if x.metric.startswith("on_time[")
                 and x.significant and x.diff < -0.05]
         for x in hurt:
-            lines.append(f"{v.name} makes {x.metric[8:-1]} later: P(on time) {x.diff:+.3f}.")
+            lines.append(f"{v.name} lowers {x.metric[8:-1]}'s P(on time) by {-x.diff:.3f} "
+                         f"(± {x.se:.3f}).")
     return lines
 
 
