@@ -36,7 +36,8 @@ DPI = 110
 def _literal_text() -> Iterator[None]:
     """User names are drawn as written: no math text, no TeX."""
     with mpl.rc_context({"text.parse_math": False, "text.usetex": False,
-                         "figure.dpi": DPI, "font.size": 9}), warnings.catch_warnings():
+                         "figure.dpi": DPI, "font.size": 9,
+                         "figure.constrained_layout.use": True}), warnings.catch_warnings():
         # degenerate data (a constant cost, one project) only makes matplotlib widen limits
         warnings.filterwarnings("ignore", category=UserWarning, module="matplotlib")
         yield
@@ -55,17 +56,15 @@ class Chart:
 
 
 def _layout(fig: Any) -> None:
-    """Tight layout when it can be had (very long names may leave it as it is)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        fig.tight_layout()
+    """Nothing to do: figures use constrained layout (one drawing pass, where tight layout
+    and a tight bounding box took three)."""
 
 
 def _png(fig: Any) -> bytes:
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=DPI)
     plt.close(fig)
     return buf.getvalue()
 
@@ -89,8 +88,8 @@ class _Time:
             return arr
         dates = self.pf.calendar.finish_dates(arr.ravel())
         assert dates is not None
-        return dates.astype("datetime64[D]").astype(object).reshape(arr.shape) \
-            if arr.ndim else dates.astype("datetime64[D]").astype(object)[0]
+        days = dates.astype("datetime64[D]")  # numpy dates: matplotlib converts them in bulk
+        return days.reshape(arr.shape) if arr.ndim else days[0]
 
     def label(self) -> str:
         return "finish date" if self.dated else "finish (working days from the start)"
