@@ -95,7 +95,7 @@ def end_to_end(path: Path, iterations: int, jobs: int = 2) -> tuple[float, float
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
         subprocess.run([str(PMOSIM), "run", str(path), "-n", str(iterations), "--seed", "1",
-                        "--jobs", str(jobs), "--no-risk-drivers",
+                        "--jobs", str(jobs), "--no-risk-drivers", "--no-report",
                         "--out", str(Path(tmp) / "out")],
                        check=True, capture_output=True)
         wall = time.perf_counter() - t0
@@ -127,8 +127,9 @@ def report(out: Callable[[str], None] = print) -> None:
         out(f"| sampling + fast engine | {(e['sample'] + e['fast']) * 1e3:.3f} | "
             f"{(e['sample'] + e['fast']) / floor:.1f}x the floor |")
         wall, peak = end_to_end(base, 10_000)
-        out("\n### End to end: `pmosim run --no-risk-drivers` (load, sample, simulate, "
-            "summarise, criticality, write), 10,000 iterations, --jobs 2\n")
+        out("\n### End to end: `pmosim run --no-risk-drivers --no-report` (load, sample, "
+            "simulate, summarise, criticality, checkpoint, write), 10,000 iterations, "
+            "--jobs 2\n")
         out(f"{wall:.1f} s wall, peak memory {peak:.0f} MiB\n")
         out("### Scaling (in-process `simulate_portfolio`, --jobs 2)\n")
         out("| tasks | iterations | seconds | ms per 1,000 task-iterations |")
