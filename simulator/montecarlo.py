@@ -249,7 +249,9 @@ def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int =
             give identical schedules.
         backend: where blocks run (:class:`simulator.parallel.Backend`).
         target_se: when given, ``iterations`` is a maximum: blocks are added, a batch at a
-            time, until every project's P(on time) standard error is at most ``target_se``.
+            time, until every project's P(on time) standard error is at most ``target_se``;
+            the run keeps the shortest prefix of blocks that reaches it (whatever the
+            number of workers).
         progress: called with the number of iterations done after each block.
         checkpoint: a folder where each completed block is saved as it arrives; blocks
             already there (from an interrupted run with the same scenario, seed, iterations,
@@ -268,15 +270,34 @@ def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int =
             "iterations": int(iterations), "trace": int(trace), "target_se": target_se,
             "tasks": len(pf.tasks), "projects": len(pf.projects), "pools": len(pf.pools)})
     blocks: list[_Block] = store.load(len(sizes)) if store is not None else []
+    checked = 0  # blocks whose prefix has been tested against target_se
+
+    def reached() -> bool:
+        """The stopping rule, block by block: stop at the first prefix whose every
+        P(on time) s.e. is at most target_se (later blocks of the batch are dropped), so
+        the result does not depend on how many blocks ran at once."""
+        nonlocal blocks, checked
+        if target_se is None:
+            return False
+        finish = np.concatenate([b.finish for b in blocks]) if blocks else np.empty((0, 0))
+        while checked < len(blocks):
+            checked += 1
+            n_done = sum(len(b.finish) for b in blocks[:checked])
+            if max_on_time_se(pf, finish[:n_done]) <= target_se:
+                blocks = blocks[:checked]
+                return True
+        return False
+
     if progress is not None and blocks:
         progress(sum(len(b.finish) for b in blocks))
+    stop = reached()
     # the compiled kernels release the GIL: threads share the work with no start-up cost;
     # the simpy engine holds the GIL and needs processes
     prefer = "processes" if engine == "simpy" else "threads"
     with running(backend) as n_jobs:
         workers = joblib.cpu_count() if n_jobs < 0 else n_jobs
         batch = len(sizes) if target_se is None else max(2, workers)
-        while len(blocks) < len(sizes):
+        while not stop and len(blocks) < len(sizes):
             todo = range(len(blocks), min(len(blocks) + batch, len(sizes)))
             calls = (joblib.delayed(run_block)(pf, seed, k, sizes[k],
                                                max(0, min(trace - k * BLOCK_SIZE, sizes[k])),
@@ -298,7 +319,5 @@ def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int =
                 raise SimulationError(
                     f"block {k} (iterations {first}-{first + sizes[k] - 1}) failed: "
                     f"{type(e).__name__}: {e}") from e
-            if target_se is not None and max_on_time_se(
-                    pf, np.concatenate([b.finish for b in blocks])) <= target_se:
-                break
+            stop = reached()
     return _combine(pf, blocks)

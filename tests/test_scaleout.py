@@ -44,11 +44,31 @@ def test_target_se_adds_blocks_until_reached() -> None:
     assert n < 20 * BLOCK_SIZE
     assert n % BLOCK_SIZE == 0
     assert max_on_time_se(pf, out.finish) <= target
-    # one batch (two blocks) fewer would not have been enough
-    assert max_on_time_se(pf, out.finish[: n - 2 * BLOCK_SIZE]) > target
+    # one block fewer would not have been enough
+    assert max_on_time_se(pf, out.finish[: n - BLOCK_SIZE]) > target
     # and the iterations are exactly those of a fixed-size run
     fixed = simulate_portfolio(pf, n, seed=5)
     assert np.array_equal(fixed.finish, out.finish)
+    # whatever the number of workers (more blocks may run at once; the rule is per block)
+    wide = simulate_portfolio(pf, 20 * BLOCK_SIZE, seed=5, target_se=target, jobs=5)
+    assert np.array_equal(wide.finish, out.finish)
+
+
+def test_target_se_run_resumes_to_the_same_stop(tmp_path: Path) -> None:
+    pf = load_scenario(EXAMPLE)
+    target = 0.008
+    ref = simulate_portfolio(pf, 20 * BLOCK_SIZE, seed=5, target_se=target)
+
+    def stop_after_three(done: int) -> None:
+        if done >= 3 * BLOCK_SIZE:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        simulate_portfolio(pf, 20 * BLOCK_SIZE, seed=5, target_se=target,
+                           progress=stop_after_three, checkpoint=tmp_path / "c")
+    resumed = simulate_portfolio(pf, 20 * BLOCK_SIZE, seed=5, target_se=target,
+                                 checkpoint=tmp_path / "c", jobs=3)
+    assert np.array_equal(resumed.finish, ref.finish)
 
 
 def test_target_se_stops_at_the_maximum() -> None:
