@@ -55,11 +55,6 @@ class Chart:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
-def _layout(fig: Any) -> None:
-    """Nothing to do: figures use constrained layout (one drawing pass, where tight layout
-    and a tight bounding box took three)."""
-
-
 def _png(fig: Any) -> bytes:
     import io
 
@@ -136,7 +131,6 @@ def _finish_curves(pf: Portfolio, out: Outcome, summary: RunSummary) -> Chart:
     for k in range(len(pf.projects), rows * cols):
         axes[k // cols][k % cols].axis("off")
     _title(fig, "Finish-date S-curves", pf, summary)
-    _layout(fig)
     return Chart("finish-s-curves.png", "Finish-date S-curves", _png(fig))
 
 
@@ -166,7 +160,6 @@ def _finish_histograms(pf: Portfolio, out: Outcome, summary: RunSummary) -> Char
     for k in range(len(pf.projects), rows * cols):
         axes[k // cols][k % cols].axis("off")
     _title(fig, "Finish-date histograms", pf, summary)
-    _layout(fig)
     return Chart("finish-histograms.png", "Finish-date histograms", _png(fig))
 
 
@@ -189,7 +182,6 @@ def _cost_curves(pf: Portfolio, out: Outcome, summary: RunSummary) -> Chart:
     for k in range(len(pf.projects), rows * cols):
         axes[k // cols][k % cols].axis("off")
     _title(fig, "Cost S-curves", pf, summary)
-    _layout(fig)
     return Chart("cost-s-curves.png", "Cost S-curves", _png(fig))
 
 
@@ -222,7 +214,6 @@ def _joint(pf: Portfolio, out: Outcome, summary: RunSummary) -> Chart:
     for k in range(len(pf.projects), rows * cols):
         axes[k // cols][k % cols].axis("off")
     _title(fig, "Cost against finish (lines: deadline and budget)", pf, summary)
-    _layout(fig)
     return Chart("cost-vs-finish.png", "Cost against finish", _png(fig))
 
 
@@ -251,7 +242,6 @@ def _capacity(pf: Portfolio, out: Outcome, summary: RunSummary) -> Chart:
     if pools:
         ax2.legend(fontsize=7, ncol=min(len(pools), 3))
     _title(fig, "Capacity", pf, summary)
-    _layout(fig)
     return Chart("capacity.png", "Capacity: shortfall and demand", _png(fig))
 
 
@@ -276,7 +266,6 @@ def _tornado(pf: Portfolio, drivers: Any, summary: RunSummary) -> Chart:
     for k in range(len(ids), rows * cols):
         axes[k // cols][k % cols].axis("off")
     _title(fig, "Tasks on the chain that drives each finish", pf, summary)
-    _layout(fig)
     return Chart("drivers.png", "Drivers: critical tasks", _png(fig))
 
 
@@ -301,7 +290,6 @@ def _risks(pf: Portfolio, drivers: Any, summary: RunSummary) -> Chart | None:
     ax.set_yticks(range(len(risks)), risks, fontsize=7)
     fig.colorbar(im, ax=ax, fraction=0.04, label="working days added to the P80 finish")
     _title(fig, "Risk contributions (each risk alone switched off)", pf, summary)
-    _layout(fig)
     return Chart("risks.png", "Drivers: risk contributions", _png(fig))
 
 
@@ -324,7 +312,6 @@ def _convergence(pf: Portfolio, out: Outcome, summary: RunSummary) -> Chart:
     else:
         ax.text(0.5, 0.5, "no project has a deadline", ha="center", transform=ax.transAxes)
     _title(fig, "Convergence of P(on time) as iterations accumulate", pf, summary)
-    _layout(fig)
     return Chart("convergence.png", "Convergence", _png(fig))
 
 
@@ -385,14 +372,12 @@ img { max-width: 100%; }
 .meta { color: #666; font-size: 0.85em; }
 </style></head><body>
 <h1>{{ title }}</h1>
-<p class="meta">seed {{ seed }} · {{ iterations }} iterations · scenario SHA-256 {{ sha }}</p>
+<p class="meta">{{ meta }}</p>
 <h2>Summary</h2>
 <ul>{% for line in summary %}<li>{{ line }}</li>{% endfor %}</ul>
-<h2>Projects</h2>
-<table><tr><th>project</th><th>deadline</th><th>P(on time)</th><th>P50 finish</th>
-<th>P80 finish</th><th>mean cost</th><th>P(within budget)</th></tr>
-{% for r in rows %}<tr><td>{{ r.name }}</td><td>{{ r.deadline }}</td><td>{{ r.on_time }}</td>
-<td>{{ r.p50 }}</td><td>{{ r.p80 }}</td><td>{{ r.cost }}</td><td>{{ r.budget }}</td></tr>
+<h2>{{ table_title }}</h2>
+<table><tr>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for r in rows %}<tr>{% for cell in r %}<td>{{ cell }}</td>{% endfor %}</tr>
 {% endfor %}</table>
 {% for c in charts %}<h2>{{ c.title }}</h2>
 <img src="{{ c.uri }}" alt="{{ c.title }}">
@@ -401,8 +386,11 @@ img { max-width: 100%; }
 """
 
 
-def _env() -> Environment:
-    return Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+def _render(*, charts: list[Chart], **fields: Any) -> str:
+    """``report.html``: every field escaped (autoescape), the charts embedded."""
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    return env.from_string(_TEMPLATE).render(
+        charts=[{"title": c.title, "uri": c.data_uri()} for c in charts], **fields)
 
 
 def _fmt_prob(p: Any) -> str:
@@ -418,19 +406,21 @@ def write_run_report(folder: Path, pf: Portfolio, out: Outcome, summary: RunSumm
     rows = []
     for r in summary.projects:
         q = {x.q: x for x in r.finish}
-        rows.append({"name": r.name,
-                     "deadline": "-" if r.deadline is None else summary.date(r.deadline)
+        rows.append([r.name,
+                     "-" if r.deadline is None else summary.date(r.deadline)
                      or f"{r.deadline:g}",
-                     "on_time": _fmt_prob(r.p_on_time),
-                     "p50": summary.date(q[50].value) or f"{q[50].value:.1f}",
-                     "p80": summary.date(q[80].value) or f"{q[80].value:.1f}",
-                     "cost": f"{r.cost_mean.estimate:,.0f}",
-                     "budget": _fmt_prob(r.p_within_budget)})
-    html = _env().from_string(_TEMPLATE).render(
-        title=f"{pf.name}: Monte Carlo forecast", seed=summary.seed,
-        iterations=f"{summary.iterations:,}", sha=summary.scenario_sha256[:12],
-        summary=plain_summary(pf, summary, drivers), rows=rows,
-        charts=[{"title": c.title, "uri": c.data_uri()} for c in charts])
+                     _fmt_prob(r.p_on_time),
+                     summary.date(q[50].value) or f"{q[50].value:.1f}",
+                     summary.date(q[80].value) or f"{q[80].value:.1f}",
+                     f"{r.cost_mean.estimate:,.0f}",
+                     _fmt_prob(r.p_within_budget)])
+    html = _render(
+        title=f"{pf.name}: Monte Carlo forecast",
+        meta=f"seed {summary.seed} · {summary.iterations:,} iterations · scenario SHA-256 "
+             f"{summary.scenario_sha256[:12]}",
+        summary=plain_summary(pf, summary, drivers), table_title="Projects",
+        head=["project", "deadline", "P(on time)", "P50 finish", "P80 finish", "mean cost",
+              "P(within budget)"], rows=rows, charts=charts)
     (folder / "report.html").write_text(html, encoding="utf-8")
     return charts
 
@@ -461,7 +451,6 @@ def _compare_chart(c: Any, pf: Portfolio) -> Chart:
     axes[0].invert_yaxis()
     fig.suptitle(f"Decisions against the base (bars: ±2 paired s.e.)\n{c.scenario} · seed "
                  f"{c.seed} · {c.iterations:,} iterations per scenario", fontsize=10)
-    _layout(fig)
     return Chart("comparison.png", "Decisions against the base", _png(fig))
 
 
@@ -486,7 +475,6 @@ def _compare_projects_chart(c: Any, pf: Portfolio) -> Chart:
     ax.legend(fontsize=7)
     fig.suptitle(f"Which decision helps which project\n{c.scenario} · seed {c.seed} · "
                  f"{c.iterations:,} iterations per scenario", fontsize=10)
-    _layout(fig)
     return Chart("comparison-projects.png", "Which decision helps which project", _png(fig))
 
 
@@ -512,31 +500,6 @@ def compare_summary(c: Any, by: str) -> list[str]:
     return lines
 
 
-_COMPARE_TEMPLATE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{{ title }}</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
-table { border-collapse: collapse; font-size: 0.9em; }
-td, th { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
-td:first-child, th:first-child { text-align: left; }
-img { max-width: 100%; }
-.meta { color: #666; font-size: 0.85em; }
-</style></head><body>
-<h1>{{ title }}</h1>
-<p class="meta">seed {{ seed }} · {{ iterations }} iterations per scenario, common random
-numbers · differences ± paired standard error; * significant at 5 %</p>
-<h2>Summary</h2>
-<ul>{% for line in summary %}<li>{{ line }}</li>{% endfor %}</ul>
-<h2>Decision table</h2>
-<table><tr>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr>
-{% for r in rows %}<tr>{% for cell in r %}<td>{{ cell }}</td>{% endfor %}</tr>
-{% endfor %}</table>
-{% for c in charts %}<h2>{{ c.title }}</h2>
-<img src="{{ c.uri }}" alt="{{ c.title }}">
-{% endfor %}
-</body></html>
-"""
 
 
 def compare_charts(c: Any, pf: Portfolio) -> list[Chart]:
@@ -558,10 +521,11 @@ def write_compare_report(folder: Path, c: Any, pf: Portfolio, by: str) -> list[C
         metrics += [("value", "value"), ("cost of delay", "cost_of_delay")]
     rows = [["(base)", *(_base_cell(c, m) for _, m in metrics)]]
     rows += [[v.name, *(_cell(v.get(m)) for _, m in metrics)] for v in ranked(c, by)]
-    html = _env().from_string(_COMPARE_TEMPLATE).render(
-        title=f"{c.scenario}: decisions compared", seed=c.seed,
-        iterations=f"{c.iterations:,}", summary=compare_summary(c, by),
-        head=["variant", *(h for h, _ in metrics)], rows=rows,
-        charts=[{"title": ch.title, "uri": ch.data_uri()} for ch in charts])
+    html = _render(
+        title=f"{c.scenario}: decisions compared",
+        meta=f"seed {c.seed} · {c.iterations:,} iterations per scenario, common random "
+             "numbers · differences ± paired standard error; * significant at 5 %",
+        summary=compare_summary(c, by), table_title="Decision table",
+        head=["variant", *(h for h, _ in metrics)], rows=rows, charts=charts)
     (folder / "report.html").write_text(html, encoding="utf-8")
     return charts
