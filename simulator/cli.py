@@ -43,6 +43,25 @@ def _load(path: Path) -> Portfolio:
                                    "was run or written") from None
 
 
+def _fresh_out(out: Path, force: bool) -> Path:
+    """``out``, checked before any work: an existing folder is replaced only with --force."""
+    if out.exists() and not force:
+        raise PmosimError(f"{out} already exists; choose another --out or add --force to "
+                          "replace it")
+    return out
+
+
+def _seed(seed: int | None, pf: Portfolio) -> int:
+    """The seed given, else the scenario's, else a fresh one (printed, so it can be reused)."""
+    if seed is None:
+        seed = pf.seed
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        click.echo(f"seed: {seed} (drawn fresh; pass --seed {seed} to repeat this run)",
+                   err=True)
+    return seed
+
+
 class _Group(click.Group):
     """Every command's user errors (:class:`PmosimError`) become one-line click errors.
 
@@ -133,17 +152,9 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
     """Simulate the scenario FILE and write summary.json, projects.csv, capacity.csv and
     drivers.csv."""
     pf = _load(file)
-    out = out or Path("results") / file.stem
-    if out.exists() and not force:
-        raise click.ClickException(f"{out} already exists; choose another --out or add "
-                                   "--force to replace it")
+    out = _fresh_out(out or Path("results") / file.stem, force)
     n = iterations or pf.iterations
-    if seed is None:
-        seed = pf.seed
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
-        click.echo(f"seed: {seed} (drawn fresh; pass --seed {seed} to repeat this run)",
-                   err=True)
+    seed = _seed(seed, pf)
     where = Backend(backend, jobs, scheduler, tls_ca, tls_cert, tls_key, allow_insecure)
     if where.kind == "dask" and where.scheduler is not None:
         check_scheduler(where)
@@ -243,17 +254,9 @@ def compare(file: Path, names: tuple[str, ...], iterations: int | None, seed: in
     if rank_by == "value" and pf.value_horizon is None:
         raise PmosimError(f"{file}: --rank-by value needs projects with value_per_month and a "
                           "value_horizon")
-    out = out or Path("results") / f"{file.stem}-compare"
-    if out.exists() and not force:
-        raise PmosimError(f"{out} already exists; choose another --out or add --force to "
-                          "replace it")
+    out = _fresh_out(out or Path("results") / f"{file.stem}-compare", force)
     n = iterations or pf.iterations
-    if seed is None:
-        seed = pf.seed
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
-        click.echo(f"seed: {seed} (drawn fresh; pass --seed {seed} to repeat this run)",
-                   err=True)
+    seed = _seed(seed, pf)
     with progress(n * (1 + len(chosen)), "comparing", quiet=quiet) as bar:
         result = run_comparison(pf, chosen, n, seed, engine=engine,
                                 backend=Backend(jobs=jobs), progress_of=bar.for_run)
