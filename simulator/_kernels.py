@@ -1,15 +1,41 @@
-"""Compiled loops of result processing (numba)."""
+"""Compiled loops of result processing (numba), and the one way pmosim compiles them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
 import numba
 import numpy as np
+from numba.core.cpu import CPUTargetOptions
 from numpy.typing import NDArray
 
-__all__ = ["capacity_load", "period_load"]
+__all__ = ["NO_REFCOUNTS", "capacity_load", "jit", "period_load"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# numba's switch for its runtime's reference counting. A kernel that allocates nothing does
+# not need it, and in branchy loops the increments and decrements the pruning pass cannot
+# remove are atomic operations on every array passed around (numba issue #2350, where the
+# numba developers use this switch to show the cost). The switch is private: without it
+# the kernels still compile, only slower.
+NO_REFCOUNTS: dict[str, bool] = {"_nrt": False} if hasattr(CPUTargetOptions, "_nrt") else {}
 
 
-@numba.njit(cache=True, nogil=True)
+def jit(fn: F | None = None, *, refcounts: bool = True) -> Any:
+    """``numba.njit(nogil=True)`` with an on-disk cache when some cache directory is
+    writable; ``refcounts=False`` for kernels that allocate no arrays (see NO_REFCOUNTS).
+    Used bare (``@jit``) or with options (``@jit(refcounts=False)``)."""
+    if fn is None:
+        return lambda f: jit(f, refcounts=refcounts)
+    options: dict[str, bool] = {"nogil": True, **({} if refcounts else NO_REFCOUNTS)}
+    try:
+        return cast(F, numba.njit(cache=True, **options)(fn))
+    except RuntimeError:  # no writable cache location (read-only install, no home)
+        return cast(F, numba.njit(**options)(fn))
+
+
+@jit
 def _period_load(lo: NDArray[np.float64], hi: NDArray[np.float64], ptr: NDArray[np.int64],
                  pool: NDArray[np.int64], units: NDArray[np.float64], n_pools: int,
                  edges: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -46,7 +72,7 @@ def period_load(lo: NDArray[np.float64], hi: NDArray[np.float64], demand: NDArra
     return np.divide(total, width, out=np.zeros_like(total), where=width > 0)
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _capacity_load(cap0: NDArray[np.float64], times: NDArray[np.float64],
                    pools: NDArray[np.int64], values: NDArray[np.float64],
                    ptr: NDArray[np.int64], edges: NDArray[np.float64]

@@ -32,10 +32,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from ._kernels import jit
 from .model import Network, Portfolio
 
 __all__ = ["DriverSums", "chain_counts", "drivers_frame", "risk_effects", "top_drivers"]
@@ -44,7 +44,7 @@ Array = NDArray[np.float64]
 RELEASE, CAPACITY = -1, -2
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _driver(i: int, start: Array, finish: Array, ready: Array, release: Array,
             pred_ptr: Any, pred_idx: Any, pred_lag: Any, demand: Array, pool_ptr: Any,
             pool_idx: Any) -> int:
@@ -71,7 +71,7 @@ def _driver(i: int, start: Array, finish: Array, ready: Array, release: Array,
     return best
 
 
-@numba.njit(cache=True, nogil=True)
+@jit
 def _chains(start: Array, finish: Array, ready: Array, release: Array, pred_ptr: Any,
             pred_idx: Any, pred_lag: Any, demand: Array, proj_ptr: Any, proj_idx: Any,
             pool_ptr: Any, pool_idx: Any) -> Any:

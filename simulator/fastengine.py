@@ -13,6 +13,12 @@ iterations in one compiled loop. Exact equality comes from replaying what simpy 
   zero-lag edges inline and schedules the others, in successor order; a dispatch is requested
   (a zero-delay event) only when none is pending; a dispatch walks the ready tasks in
   ``(rank, task)`` order and schedules each started task's completion.
+* A dispatch looks only at the tasks that could start: those that became ready since the
+  last dispatch, and those waiting on a pool whose free units rose since then (a completion
+  or a capacity change). Every other waiting task did not fit at its turn last time, and
+  its pools' free units have only fallen since, so the reference engine would pass it by
+  too. Waiting tasks are kept per pool, in dispatch order, and the candidates are merged
+  in that order, so tasks start, and their completions are created, in the same order.
 * Units in use change by the same per-pool additions and subtractions, and a demand fits
   when ``demand <= (capacity - used) + FIT_TOLERANCE``, as in the reference engine.
 
@@ -31,6 +37,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from ._kernels import NO_REFCOUNTS, jit
 from .engine import FIT_TOLERANCE, Schedule, _Run, _stuck_message
 from .errors import SimulationError
 from .model import Network
@@ -45,7 +52,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 # event kinds, packed with their subject as ``subject * 4 + kind``
 _CAPACITY, _EDGE, _DONE = 0, 1, 2
 # slots of the integer state vector
-_SIZE, _SEQ, _WAIT, _ASKED, _ZERO, _DSEQ = 0, 1, 2, 3, 4, 5
+_SIZE, _SEQ, _NEW, _ASKED, _DSEQ, _ACTIVE = 0, 1, 2, 3, 4, 5
+# a pool's state between dispatches (CLEAN, DIRTY: its free units rose) and during one
+# (CLEAN: not walked, DRAWN: its list is walked, STOPPED: walked until it ran out of room)
+_CLEAN, _DIRTY, _DRAWN, _STOPPED = 0, 1, 2, 3
 # heap keys: creation number << _ITEM_BITS | item
 _ITEM_BITS = 26
 _ITEM_MASK = (1 << _ITEM_BITS) - 1
@@ -53,17 +63,9 @@ _ITEM_MASK = (1 << _ITEM_BITS) - 1
 _OK, _STUCK, _BAD_DURATION, _BAD_TIME = 0, 1, 2, 3
 
 
-def _jit(fn: F) -> F:
-    """``numba.njit`` with an on-disk cache when some cache directory is writable."""
-    try:
-        return cast(F, numba.njit(cache=True, nogil=True)(fn))
-    except RuntimeError:  # no writable cache location (read-only install, no home)
-        return cast(F, numba.njit(nogil=True)(fn))
-
-
 def _inline(fn: F) -> F:
     """A kernel helper, inlined into its callers by numba (no call overhead)."""
-    return cast(F, numba.njit(inline="always")(fn))
+    return cast(F, numba.njit(inline="always", **NO_REFCOUNTS)(fn))
 
 
 class _Net(NamedTuple):
@@ -72,6 +74,8 @@ class _Net(NamedTuple):
     Attributes:
         demand: ``(tasks, pools)`` units.
         pool_ptr, pool_idx: the pools each task needs (nonzero demand), compressed rows.
+        list_ptr: where each pool's list of waiting tasks lives in ``_Work.lists``
+            (room for every task that needs the pool).
         order: tasks in dispatch order ``(rank, task)``; ``pos`` is each task's place in it.
         edges: edges each task waits for (predecessors plus the release edge).
         release, succ_ptr, succ_idx, succ_lag, capacity: as in :class:`Network`.
@@ -82,6 +86,7 @@ class _Net(NamedTuple):
     demand: Array
     pool_ptr: IntArray
     pool_idx: IntArray
+    list_ptr: IntArray
     order: IntArray
     pos: IntArray
     edges: IntArray
@@ -100,12 +105,18 @@ class _Work(NamedTuple):
         start, finish, ready: the schedule being built.
         capacity, used: units per pool now.
         pending: edges still to fire per task.
-        waiting: ready tasks not started, as positions in dispatch order, sorted.
+        new: tasks that became ready since the last dispatch, as positions in dispatch
+            order, sorted.
+        lists, count: per pool, the older waiting tasks that need it, as sorted positions
+            (``lists[list_ptr[p]:list_ptr[p] + count[p]]``).
+        status, head, kept, active: per pool, its state (``_CLEAN`` ...); while its list
+            is walked, ``head`` is the next entry and ``kept`` where the next task that
+            stays goes; ``active`` lists the pools walked in this dispatch.
         heap_time, heap_key: the event heap: time, and creation number << _ITEM_BITS | item
             (the last time slot holds the pending dispatch's time), where an item
             is ``subject * 4 + kind``.
-        state: heap size, next creation number, waiting count, dispatch pending, waiting
-            tasks without demand.
+        state: heap size, next creation number, new tasks, dispatch pending, the pending
+            dispatch's creation number, active pools.
     """
 
     start: Array
@@ -114,7 +125,13 @@ class _Work(NamedTuple):
     capacity: Array
     used: Array
     pending: IntArray
-    waiting: IntArray
+    new: IntArray
+    lists: IntArray
+    count: IntArray
+    status: IntArray
+    head: IntArray
+    kept: IntArray
+    active: IntArray
     heap_time: Array
     heap_key: IntArray
     state: IntArray
@@ -185,38 +202,39 @@ def _request_dispatch(ht: Array, hk: IntArray, st: IntArray, now: float) -> None
 
 
 @_inline
-def _edge_fired(i: int, now: float, pos: IntArray, pool_ptr: IntArray, pending: IntArray,
-                ready: Array, waiting: IntArray, ht: Array, hk: IntArray, st: IntArray) -> None:
-    """One edge into task ``i`` fired; the last one makes it ready (bisect.insort)."""
+def _edge_fired(i: int, now: float, pos: IntArray, pending: IntArray, ready: Array,
+                new: IntArray, ht: Array, hk: IntArray, st: IntArray) -> None:
+    """One edge into task ``i`` fired; the last one makes it ready: it joins the new tasks
+    (bisect.insort) and a dispatch is requested."""
     pending[i] -= 1
     if pending[i] == 0:
         ready[i] = now
-        if pool_ptr[i] == pool_ptr[i + 1]:
-            st[_ZERO] += 1
-        j = st[_WAIT]
-        st[_WAIT] = j + 1
-        while j > 0 and waiting[j - 1] > pos[i]:
-            waiting[j] = waiting[j - 1]
+        j = st[_NEW]
+        st[_NEW] = j + 1
+        while j > 0 and new[j - 1] > pos[i]:
+            new[j] = new[j - 1]
             j -= 1
-        waiting[j] = pos[i]
+        new[j] = pos[i]
         _request_dispatch(ht, hk, st, now)
 
 
 @_inline
 def _complete(i: int, now: float, demand: Array, pos: IntArray, pool_ptr: IntArray,
-              succ_ptr: IntArray,
-              succ_idx: IntArray, succ_lag: Array, finish: Array, ready: Array, used: Array,
-              pending: IntArray, waiting: IntArray, ht: Array, hk: IntArray,
-              st: IntArray) -> None:
-    """Task ``i`` finishes: release its units, fire its edges (zero lags at once)."""
+              pool_idx: IntArray, succ_ptr: IntArray, succ_idx: IntArray, succ_lag: Array,
+              finish: Array, ready: Array, used: Array, pending: IntArray, new: IntArray,
+              status: IntArray, ht: Array, hk: IntArray, st: IntArray) -> None:
+    """Task ``i`` finishes: release its units (its pools are now dirty), fire its edges
+    (zero lags at once)."""
     finish[i] = now
-    for p in range(used.size):
+    for k in range(pool_ptr[i], pool_ptr[i + 1]):
+        p = pool_idx[k]
         used[p] -= demand[i, p]
+        status[p] = _DIRTY
     for k in range(succ_ptr[i], succ_ptr[i + 1]):
         if succ_lag[k] > 0:
             _push(ht, hk, st, now + succ_lag[k], succ_idx[k] * 4 + _EDGE)
         else:
-            _edge_fired(succ_idx[k], now, pos, pool_ptr, pending, ready, waiting, ht, hk, st)
+            _edge_fired(succ_idx[k], now, pos, pending, ready, new, ht, hk, st)
     _request_dispatch(ht, hk, st, now)
 
 
@@ -231,61 +249,134 @@ def _fits(i: int, demand: Array, pool_ptr: IntArray, pool_idx: IntArray, capacit
 
 
 @_inline
-def _any_fits(min_need: Array, capacity: Array, used: Array) -> bool:
-    """False when no task with a demand can fit (each needs at least min_need somewhere)."""
-    for p in range(used.size):  # noqa: SIM110 (a plain loop compiles; any(generator) does not)
-        if min_need[p] <= (capacity[p] - used[p]) + FIT_TOLERANCE:
-            return True
-    return False
+def _has_room(p: int, min_need: Array, capacity: Array, used: Array) -> bool:
+    """False when no task needing pool ``p`` can fit it (each needs at least min_need)."""
+    return min_need[p] <= (capacity[p] - used[p]) + FIT_TOLERANCE
 
 
 @_inline
-def _dispatch(now: float, duration: Array, demand: Array, pool_ptr: IntArray,
-              pool_idx: IntArray, order: IntArray, min_need: Array, start: Array,
-              capacity: Array, used: Array, waiting: IntArray, ht: Array, hk: IntArray,
-              st: IntArray) -> int:
-    """Start every waiting task that fits, in order; returns a task with a bad duration
-    (negative or NaN) or -1. Once nothing with a demand can fit and no task without one
-    waits, the rest of the list is kept as it is (the same outcome, sooner)."""
-    st[_ASKED] = 0
-    kept = 0
-    n_wait = st[_WAIT]
-    room = _any_fits(min_need, capacity, used)
-    for r in range(n_wait):
-        if not room and st[_ZERO] == 0:
-            for q in range(r, n_wait):
-                waiting[kept + q - r] = waiting[q]
-            kept += n_wait - r
-            break
-        i = order[waiting[r]]
-        needs = pool_ptr[i] != pool_ptr[i + 1]
-        if needs and (not room or not _fits(i, demand, pool_ptr, pool_idx, capacity, used)):
-            waiting[kept] = waiting[r]
-            kept += 1
-            continue
-        for p in range(used.size):
-            used[p] += demand[i, p]
-        if needs:
-            room = _any_fits(min_need, capacity, used)
+def _remove(lists: IntArray, base: int, count: IntArray, p: int, x: int) -> None:
+    """Remove position ``x`` from pool ``p``'s sorted list."""
+    lo, hi = base, base + count[p]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if lists[mid] < x:
+            lo = mid + 1
         else:
-            st[_ZERO] -= 1
+            hi = mid
+    for k in range(lo, base + count[p] - 1):
+        lists[k] = lists[k + 1]
+    count[p] -= 1
+
+
+@_inline
+def _insert(lists: IntArray, base: int, count: IntArray, p: int, x: int) -> None:
+    """Insert position ``x`` into pool ``p``'s sorted list."""
+    j = base + count[p]
+    count[p] += 1
+    while j > base and lists[j - 1] > x:
+        lists[j] = lists[j - 1]
+        j -= 1
+    lists[j] = x
+
+
+@_inline
+def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: IntArray,
+              pool_idx: IntArray, list_ptr: IntArray, order: IntArray, min_need: Array,
+              start: Array, capacity: Array, used: Array, new: IntArray, lists: IntArray,
+              count: IntArray, status: IntArray, head: IntArray, kept: IntArray,
+              active: IntArray, ht: Array, hk: IntArray, st: IntArray) -> int:
+    """Start every waiting task that fits, in dispatch order; returns a task with a bad
+    duration (negative or NaN) or -1.
+
+    Only candidates are looked at: the new tasks, and the lists of the dirty pools that
+    have room for something, merged in dispatch order. A pool that runs out of room stops
+    being walked (the rest of its list cannot fit)."""
+    st[_ASKED] = 0
+    n_active = 0
+    for p in range(used.size):
+        if status[p] == _DIRTY:
+            if _has_room(p, min_need, capacity, used):
+                status[p] = _DRAWN
+                head[p] = kept[p] = list_ptr[p]
+                active[n_active] = p
+                n_active += 1
+            else:
+                status[p] = _CLEAN
+    n_new = st[_NEW]
+    r = 0  # the next new task
+    n_stay = 0  # new tasks that did not start, compacted at the front of ``new``
+    none = order.size
+    while True:
+        best = new[r] if r < n_new else none
+        for a in range(n_active):
+            p = active[a]
+            if (status[p] == _DRAWN and head[p] < list_ptr[p] + count[p] and
+                    lists[head[p]] < best):
+                best = lists[head[p]]
+        if best == none:
+            break
+        is_new = r < n_new and new[r] == best
+        i = order[best]
+        if is_new:
+            r += 1
+        else:  # an older task: it is at the head of every walked list it is on
+            for k in range(pool_ptr[i], pool_ptr[i + 1]):
+                p = pool_idx[k]
+                if status[p] == _DRAWN:
+                    head[p] += 1
+        if not _fits(i, demand, pool_ptr, pool_idx, capacity, used):
+            if is_new:
+                new[n_stay] = best
+                n_stay += 1
+            else:
+                for k in range(pool_ptr[i], pool_ptr[i + 1]):
+                    p = pool_idx[k]
+                    if status[p] == _DRAWN:
+                        lists[kept[p]] = best
+                        kept[p] += 1
+            continue
+        for k in range(pool_ptr[i], pool_ptr[i + 1]):
+            p = pool_idx[k]
+            used[p] += demand[i, p]
+            if status[p] == _CLEAN and not is_new:
+                _remove(lists, list_ptr[p], count, p, best)
+            elif status[p] == _DRAWN and not _has_room(p, min_need, capacity, used):
+                status[p] = _STOPPED
         start[i] = now
-        if not duration[i] >= 0:
+        d = durations[it, i]
+        if not d >= 0:
             return i
-        _push(ht, hk, st, now + duration[i], i * 4 + _DONE)
-    st[_WAIT] = kept
+        _push(ht, hk, st, now + d, i * 4 + _DONE)
+    # the walked lists: the tasks kept, then the part not reached
+    for a in range(n_active):
+        p = active[a]
+        w = kept[p]
+        for h in range(head[p], list_ptr[p] + count[p]):
+            lists[w] = lists[h]
+            w += 1
+        count[p] = w - list_ptr[p]
+        status[p] = _CLEAN
+    # new tasks that did not start wait in the lists of their pools
+    for q in range(n_stay):
+        i = order[new[q]]
+        for k in range(pool_ptr[i], pool_ptr[i + 1]):
+            p = pool_idx[k]
+            _insert(lists, list_ptr[p], count, p, new[q])
+    st[_NEW] = 0
     return -1
 
 
-@_jit
-def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, order: IntArray,
-               pos: IntArray, edges: IntArray, release: Array, succ_ptr: IntArray,
-               succ_idx: IntArray, succ_lag: Array, capacity0: Array, min_need: Array,
-               start: Array, finish: Array, ready: Array, capacity: Array, used: Array,
-               pending: IntArray, waiting: IntArray, ht: Array, hk: IntArray, st: IntArray,
-               durations: Array, ev_time: Array, ev_pool: IntArray, ev_value: Array,
-               ev_ptr: IntArray, out_start: Array, out_finish: Array,
-               out_ready: Array) -> tuple[int, int, int]:
+@jit(refcounts=False)
+def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, list_ptr: IntArray,
+               order: IntArray, pos: IntArray, edges: IntArray, release: Array,
+               succ_ptr: IntArray, succ_idx: IntArray, succ_lag: Array, capacity0: Array,
+               min_need: Array, start: Array, finish: Array, ready: Array, capacity: Array,
+               used: Array, pending: IntArray, new: IntArray, lists: IntArray,
+               count: IntArray, status: IntArray, head: IntArray, kept: IntArray,
+               active: IntArray, ht: Array, hk: IntArray, st: IntArray, durations: Array,
+               ev_time: Array, ev_pool: IntArray, ev_value: Array, ev_ptr: IntArray,
+               out_start: Array, out_finish: Array, out_ready: Array) -> tuple[int, int, int]:
     """Every iteration in order, stopping at the first that fails: returns ``(iteration,
     status, task or event index)``; the work arrays then hold that iteration's state."""
     for it in range(durations.shape[0]):
@@ -295,7 +386,8 @@ def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, order: Int
             pending[i] = edges[i]
         for p in range(used.size):
             capacity[p], used[p] = capacity0[p], 0.0
-        st[_SIZE] = st[_SEQ] = st[_WAIT] = st[_ASKED] = st[_ZERO] = 0
+            count[p], status[p] = 0, _CLEAN
+        st[_SIZE] = st[_SEQ] = st[_NEW] = st[_ASKED] = 0
         for e in range(ev_ptr[it], ev_ptr[it + 1]):
             if not ev_time[e] >= 0:
                 return it, _BAD_TIME, e
@@ -304,15 +396,16 @@ def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, order: Int
             if release[i] > 0:
                 _push(ht, hk, st, 0.0 + release[i], i * 4 + _EDGE)
             else:
-                _edge_fired(i, 0.0, pos, pool_ptr, pending, ready, waiting, ht, hk, st)
+                _edge_fired(i, 0.0, pos, pending, ready, new, ht, hk, st)
         # the event loop (simpy's Environment.run)
         while True:
             if st[_ASKED] == 1:
                 when = ht[ht.size - 1]
                 if (st[_SIZE] == 0 or when < ht[0] or
                         (when == ht[0] and st[_DSEQ] < (hk[0] >> _ITEM_BITS))):
-                    bad = _dispatch(when, durations[it], demand, pool_ptr, pool_idx, order,
-                                    min_need, start, capacity, used, waiting, ht, hk, st)
+                    bad = _dispatch(when, durations, it, demand, pool_ptr, pool_idx, list_ptr,
+                                    order, min_need, start, capacity, used, new, lists, count,
+                                    status, head, kept, active, ht, hk, st)
                     if bad >= 0:
                         return it, _BAD_DURATION, bad
                     continue
@@ -322,12 +415,13 @@ def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, order: Int
             kind, x = item & 3, item >> 2
             if kind == _CAPACITY:
                 capacity[ev_pool[x]] = ev_value[x]
+                status[ev_pool[x]] = _DIRTY
                 _request_dispatch(ht, hk, st, now)
             elif kind == _EDGE:
-                _edge_fired(x, now, pos, pool_ptr, pending, ready, waiting, ht, hk, st)
+                _edge_fired(x, now, pos, pending, ready, new, ht, hk, st)
             elif kind == _DONE:
-                _complete(x, now, demand, pos, pool_ptr, succ_ptr, succ_idx, succ_lag, finish,
-                          ready, used, pending, waiting, ht, hk, st)
+                _complete(x, now, demand, pos, pool_ptr, pool_idx, succ_ptr, succ_idx,
+                          succ_lag, finish, ready, used, pending, new, status, ht, hk, st)
         for i in range(release.size):
             out_start[it, i], out_finish[it, i], out_ready[it, i] = start[i], finish[i], ready[i]
         for i in range(release.size):
@@ -354,7 +448,9 @@ def _prepare(net: Network) -> _Net:
     order = np.lexsort((np.arange(n), np.asarray(net.rank).astype(np.int64))).astype(np.int64)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
-    prepared = _Net(demand, pool_ptr, pool_idx, order, pos,
+    list_ptr = np.zeros(demand.shape[1] + 1, dtype=np.int64)
+    list_ptr[1:] = np.cumsum(nonzero.sum(axis=0))
+    prepared = _Net(demand, pool_ptr, pool_idx, list_ptr, order, pos,
                     np.diff(np.asarray(net.pred_ptr)).astype(np.int64) + 1,
                     np.ascontiguousarray(net.release, dtype=np.float64),
                     np.ascontiguousarray(net.succ_ptr, dtype=np.int64),
@@ -377,14 +473,20 @@ def _check(net: _Net) -> None:
             np.any(np.diff(ptr) < 0) or ptr[-1] > min(net.succ_idx.size, net.succ_lag.size) or
             np.any((net.succ_idx[:ptr[-1]] < 0) | (net.succ_idx[:ptr[-1]] >= n))):
         raise ValueError("inconsistent Network arrays")
+    if not np.all(net.demand >= 0):  # dispatch skips rely on starts never freeing units
+        raise ValueError("demands must be non-negative numbers")
 
 
 def _work(net: _Net, n_events: int) -> _Work:
     n, n_pools = net.demand.shape
     heap = n_events + 2 * n + net.succ_idx.size + 1  # events queued at once, + dispatch time
+    def ints(size: int) -> IntArray:
+        return np.zeros(size, dtype=np.int64)
+
     return _Work(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n_pools), np.zeros(n_pools),
-                 np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
-                 np.zeros(heap), np.zeros(heap, dtype=np.int64), np.zeros(6, dtype=np.int64))
+                 ints(n), ints(n), ints(int(net.list_ptr[-1])), ints(n_pools), ints(n_pools),
+                 ints(n_pools), ints(n_pools), ints(n_pools), np.zeros(heap), ints(heap),
+                 ints(6))
 
 
 def pack_capacity(events: Sequence[Sequence[tuple[float, int, float]]]) -> CapacityArrays:

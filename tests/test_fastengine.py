@@ -22,7 +22,7 @@ from numba.core.registry import CPUDispatcher
 from numpy.typing import NDArray
 from psplib import PSPLIB, optima, read_sm
 
-from simulator import fastengine
+from simulator import _kernels
 from simulator.calendars import WorkCalendar
 from simulator.distributions import Fixed
 from simulator.engine import Schedule, simulate
@@ -353,6 +353,12 @@ def test_nan_inputs_and_malformed_arrays_are_rejected() -> None:
                      net.pred_lag, net.succ_ptr, np.array([0, 7]), net.succ_lag, net.capacity)
     with pytest.raises(ValueError, match="inconsistent Network arrays"):
         simulate_fast(broken, d)
+    for bad in (-1.0, np.nan):
+        odd = Network(np.where(net.demand > 0, bad, 0.0), net.rank, net.release, net.pred_ptr,
+                      net.pred_idx, net.pred_lag, net.succ_ptr, net.succ_idx, net.succ_lag,
+                      net.capacity)
+        with pytest.raises(ValueError, match="demands must be non-negative numbers"):
+            simulate_fast(odd, d)
 
 
 def test_pack_capacity_builds_compressed_rows() -> None:
@@ -382,9 +388,10 @@ def test_kernel_compiles_without_a_disk_cache(monkeypatch: pytest.MonkeyPatch) -
     def twice(x: float) -> float:
         return 2 * x
 
-    compiled = fastengine._jit(twice)
+    compiled = _kernels.jit(twice, refcounts=False)
     assert compiled(1.5) == 3.0
     assert isinstance(compiled, CPUDispatcher)
+    assert compiled.targetoptions["nogil"]  # threads still run it in parallel
 
 
 # --- the example scenario, through sampling ---------------------------------------------------
