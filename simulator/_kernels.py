@@ -20,6 +20,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # numba developers use this switch to show the cost). The switch is private: without it
 # the kernels still compile, only slower.
 NO_REFCOUNTS: dict[str, bool] = {"_nrt": False} if hasattr(CPUTargetOptions, "_nrt") else {}
+njit: Any = numba.njit  # typed loosely: numba's stubs do not list the private switch
 
 
 def jit(fn: F | None = None, *, refcounts: bool = True) -> Any:
@@ -30,9 +31,9 @@ def jit(fn: F | None = None, *, refcounts: bool = True) -> Any:
         return lambda f: jit(f, refcounts=refcounts)
     options: dict[str, bool] = {"nogil": True, **({} if refcounts else NO_REFCOUNTS)}
     try:
-        return cast(F, numba.njit(cache=True, **options)(fn))
+        return cast(F, njit(cache=True, **options)(fn))
     except RuntimeError:  # no writable cache location (read-only install, no home)
-        return cast(F, numba.njit(**options)(fn))
+        return cast(F, njit(**options)(fn))
 
 
 @jit

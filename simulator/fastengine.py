@@ -33,11 +33,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar, cast
 
-import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernels import NO_REFCOUNTS, jit
+from ._kernels import NO_REFCOUNTS, jit, njit
 from .engine import FIT_TOLERANCE, Schedule, _Run, _stuck_message
 from .errors import SimulationError
 from .model import Network
@@ -65,7 +64,7 @@ _OK, _STUCK, _BAD_DURATION, _BAD_TIME = 0, 1, 2, 3
 
 def _inline(fn: F) -> F:
     """A kernel helper, inlined into its callers by numba (no call overhead)."""
-    return cast(F, numba.njit(inline="always", **NO_REFCOUNTS)(fn))
+    return cast(F, njit(inline="always", **NO_REFCOUNTS)(fn))
 
 
 class _Net(NamedTuple):
@@ -107,8 +106,8 @@ class _Work(NamedTuple):
         pending: edges still to fire per task.
         new: tasks that became ready since the last dispatch, as positions in dispatch
             order, sorted.
-        lists, count: per pool, the older waiting tasks that need it, as sorted positions
-            (``lists[list_ptr[p]:list_ptr[p] + count[p]]``).
+        lists, counts: per pool, the older waiting tasks that need it, as sorted positions
+            (``lists[list_ptr[p]:list_ptr[p] + counts[p]]``).
         status, head, kept, active: per pool, its state (``_CLEAN`` ...); while its list
             is walked, ``head`` is the next entry and ``kept`` where the next task that
             stays goes; ``active`` lists the pools walked in this dispatch.
@@ -127,7 +126,7 @@ class _Work(NamedTuple):
     pending: IntArray
     new: IntArray
     lists: IntArray
-    count: IntArray
+    counts: IntArray
     status: IntArray
     head: IntArray
     kept: IntArray

@@ -383,7 +383,7 @@ def test_kernel_compiles_without_a_disk_cache(monkeypatch: pytest.MonkeyPatch) -
             raise RuntimeError("cannot cache function: no locator available")
         return njit(*args, **kw)
 
-    monkeypatch.setattr(numba, "njit", no_cache)
+    monkeypatch.setattr(_kernels, "njit", no_cache)
 
     def twice(x: float) -> float:
         return 2 * x
