@@ -10,7 +10,7 @@ import numpy as np
 from numba.core.cpu import CPUTargetOptions
 from numpy.typing import NDArray
 
-__all__ = ["NO_REFCOUNTS", "capacity_load", "jit", "period_load"]
+__all__ = ["NO_REFCOUNTS", "capacity_load", "jit", "njit", "schedule_load"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,40 +37,50 @@ def jit(fn: F | None = None, *, refcounts: bool = True) -> Any:
 
 
 @jit
-def _period_load(lo: NDArray[np.float64], hi: NDArray[np.float64], ptr: NDArray[np.int64],
-                 pool: NDArray[np.int64], units: NDArray[np.float64], n_pools: int,
-                 edges: NDArray[np.float64]) -> NDArray[np.float64]:
-    iters, tasks = lo.shape
+def _schedule_load(ready: NDArray[np.float64], start: NDArray[np.float64],
+                   finish: NDArray[np.float64], ptr: NDArray[np.int64],
+                   pool: NDArray[np.int64], units: NDArray[np.float64], n_pools: int,
+                   edges: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    iters, tasks = start.shape
     periods = len(edges) - 1
-    out = np.zeros((iters, n_pools, periods))
+    busy = np.zeros((iters, n_pools, periods))
+    waiting = np.zeros((iters, n_pools, periods))
     for it in range(iters):
         for i in range(tasks):
-            a, b = lo[it, i], hi[it, i]
-            if not b > a:
+            r, s, f = ready[it, i], start[it, i], finish[it, i]
+            if not f > r:
                 continue
-            m = max(np.searchsorted(edges, a, side="right") - 1, 0)
-            while m < periods and edges[m] < b:
-                overlap = min(b, edges[m + 1]) - max(a, edges[m])
-                if overlap > 0:
-                    for k in range(ptr[i], ptr[i + 1]):
-                        out[it, pool[k], m] += overlap * units[k]
+            m = max(np.searchsorted(edges, r, side="right") - 1, 0)
+            while m < periods and edges[m] < f:
+                lo, hi = edges[m], edges[m + 1]
+                wait = min(s, hi) - max(r, lo) if s > r else 0.0
+                held = min(f, hi) - max(s, lo) if f > s else 0.0
+                for k in range(ptr[i], ptr[i + 1]):
+                    if wait > 0:
+                        waiting[it, pool[k], m] += wait * units[k]
+                    if held > 0:
+                        busy[it, pool[k], m] += held * units[k]
                 m += 1
-    return out
+    return busy, waiting
 
 
-def period_load(lo: NDArray[np.float64], hi: NDArray[np.float64], demand: NDArray[np.float64],
-                edges: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Mean units held per period over intervals ``[lo, hi)`` per task:
-    ``(iterations, pools, periods)``; ``edges`` are the period boundaries."""
+def schedule_load(ready: NDArray[np.float64], start: NDArray[np.float64],
+                  finish: NDArray[np.float64], demand: NDArray[np.float64],
+                  edges: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Mean units per period, ``(iterations, pools, periods)`` each: held by running tasks
+    (``[start, finish)``) and demanded by ready tasks still waiting (``[ready, start)``);
+    ``edges`` are the period boundaries."""
     nonzero = demand != 0
     ptr = np.zeros(len(demand) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum(nonzero.sum(axis=1))
     pool = np.nonzero(nonzero)[1].astype(np.int64)
-    total = _period_load(np.ascontiguousarray(lo), np.ascontiguousarray(hi), ptr, pool,
-                         np.ascontiguousarray(demand[nonzero], dtype=np.float64),
-                         demand.shape[1], np.ascontiguousarray(edges))
+    busy, waiting = _schedule_load(np.ascontiguousarray(ready), np.ascontiguousarray(start),
+                                   np.ascontiguousarray(finish), ptr, pool,
+                                   np.ascontiguousarray(demand[nonzero], dtype=np.float64),
+                                   demand.shape[1], np.ascontiguousarray(edges))
     width = np.diff(edges)
-    return np.divide(total, width, out=np.zeros_like(total), where=width > 0)
+    return tuple(np.divide(x, width, out=np.zeros_like(x), where=width > 0)
+                 for x in (busy, waiting))
 
 
 @jit

@@ -21,7 +21,7 @@ import joblib
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernels import capacity_load, period_load
+from ._kernels import capacity_load, schedule_load
 from .drivers import DriverSums, chain_counts
 from .engine import simulate
 from .errors import PmosimError, SimulationError
@@ -137,10 +137,9 @@ def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0,
         rows[:, 3] = finish[:k].ravel()
     drivers = DriverSums.of(chain_counts(net, pf, start, finish, ready), sample.duration,
                             p_finish)
-    return _Block(p_finish, p_start, cost, sample.occurred,
-                  period_load(start, finish, net.demand, edges),
-                  period_load(ready, start, net.demand, edges), capacity, final, rows, horizon,
-                  drivers)
+    busy, waiting = schedule_load(ready, start, finish, net.demand, edges)
+    return _Block(p_finish, p_start, cost, sample.occurred, busy, waiting, capacity, final,
+                  rows, horizon, drivers)
 
 
 _BLOCK_ARRAYS = ("finish", "first_start", "cost", "occurred", "busy", "waiting", "capacity",
