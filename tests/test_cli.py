@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+import simulator.cli as cli_module
 from simulator.cli import cli, main
 
 CONFORMANCE = (Path(__file__).parent / "data" / "conformance.yaml").read_text()
+EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.yaml"
 
 # No seed and no iterations: the CLI must draw and print a seed.
 PORTFOLIO = """\
@@ -82,8 +84,14 @@ def invoke(*args: str | Path) -> Result:
 
 def entry(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
           *args: str | Path) -> tuple[int, str, str]:
-    """The console entry point ``simulator.cli:main`` in-process: (exit code, stdout, stderr)."""
+    """The console entry point ``simulator.cli:main`` in-process: (exit code, stdout, stderr).
+    Its quick exit (``os._exit``, which would end pytest too) becomes a SystemExit."""
     monkeypatch.setattr(sys, "argv", ["pmosim", *(str(a) for a in args)])
+
+    def exit_(code: int) -> None:
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cli_module, "_quick_exit", exit_)
     try:
         main()
     except SystemExit as e:
@@ -164,6 +172,23 @@ def test_python_dash_m_simulator_reports_problems_with_exit_2(tmp_path: Path) ->
     for pattern in BAD_LINES:
         assert any(re.fullmatch(pattern, line) for line in lines), proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_successful_run_delivers_all_its_output_through_a_pipe(tmp_path: Path) -> None:
+    """The entry point leaves with os._exit (no interpreter teardown): what it printed must
+    still reach the reader, and the exit status be 0."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulator", "run", str(EXAMPLE), "-n", "100", "--seed", "3",
+         "--no-report", "--no-risk-drivers", "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.rstrip().endswith(f"Results written to {tmp_path / 'o'}/")
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        "capacity.csv", "drivers.csv", "projects.csv", "summary.json"]
+    help_ = subprocess.run([sys.executable, "-m", "simulator", "--help"], capture_output=True,
+                           text=True, timeout=120, check=False)
+    assert help_.returncode == 0
+    assert "Usage: python -m simulator" in help_.stdout
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])
