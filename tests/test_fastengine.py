@@ -231,6 +231,65 @@ def test_same_outcome_on_any_network_including_tasks_that_never_start(
     assert got == ref
 
 
+def crowded_network(seed: int, n: int = 300, n_pools: int = 4) -> Network:
+    """A large random DAG whose pools are scarce: long queues of ready tasks, a third of the
+    tasks on two or three pools, fractional demands, tied ranks."""
+    rng = np.random.default_rng(seed)
+    demand = np.zeros((n, n_pools))
+    for i in range(n):
+        pools = rng.choice(n_pools, size=rng.choice([1, 2, 3], p=[0.65, 0.25, 0.1]),
+                           replace=False)
+        demand[i, pools] = rng.choice([0.5, 1.0, 1.5, 2.0, 0.1], size=len(pools))
+    demand[rng.random(n) < 0.05] = 0.0  # some tasks need nobody
+    preds: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    succs: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    for b in range(1, n):
+        for a in rng.choice(b, size=min(b, int(rng.integers(0, 3))), replace=False):
+            lag = float(rng.choice([0.0, 0.0, 0.0, 1.0, 0.5]))
+            preds[b].append((int(a), lag))
+            succs[int(a)].append((b, lag))
+
+    def csr(lists: list[list[tuple[int, float]]]) -> tuple[Any, Any, Any]:
+        ptr = np.cumsum([0, *(len(x) for x in lists)]).astype(np.int64)
+        flat = [e for x in lists for e in x]
+        return (ptr, np.array([j for j, _ in flat], dtype=np.int64),
+                np.array([g for _, g in flat], dtype=np.float64))
+
+    release = np.where(rng.random(n) < 0.1, rng.integers(0, 20, n).astype(float), 0.0)
+    return Network(demand, rng.integers(0, 5, n), release, *csr(preds), *csr(succs),
+                   rng.choice([2.0, 3.0, 3.5], size=n_pools))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_crowded_networks_long_queues_identical(seed: int) -> None:
+    """Hundreds of tasks queue on scarce pools, so a dispatch skips most of them: the
+    starts must still be the reference engine's, task by task."""
+    net = crowded_network(seed)
+    rng = np.random.default_rng(100 + seed)
+    n_pools = len(net.capacity)
+    d = rng.integers(0, 8, size=(3, net.n_tasks)).astype(float)  # integer days: many ties
+    d[:, rng.random(net.n_tasks) < 0.3] += 0.25
+    events: list[Events] = []
+    for _ in range(len(d)):
+        times = np.sort(rng.choice(np.arange(1.0, 60.0), size=4, replace=False))
+        pools = rng.integers(0, n_pools, size=4)
+        dips = [(float(t), int(p), float(v)) for t, p, v in
+                zip(times, pools, rng.choice([1.0, 1.5, 2.0, 4.0, 6.0], size=4), strict=True)]
+        # ... and every pool back to 3 units at day 80, so that every task can start
+        events.append(dips + [(80.0, p, 3.0) for p in range(n_pools)])
+    start, finish, ready = batch(net, d, events)
+    waited = 0
+    for it in range(len(d)):
+        ref = simulate(net, d[it], events[it])
+        np.testing.assert_array_equal(start[it], ref.start)
+        np.testing.assert_array_equal(finish[it], ref.finish)
+        np.testing.assert_array_equal(ready[it], ref.ready)
+        waited = max(waited, int(np.max(np.sum((ref.ready[None, :] <= ref.start[:, None]) &
+                                               (ref.start[None, :] > ref.start[:, None]),
+                                               axis=1))))
+    assert waited > 30  # the queues really were long
+
+
 def one_pool(spec: list[tuple[str, float, float, tuple[tuple[int, float], ...]]],
              capacity: float = 1.0, changes: tuple[tuple[float, float], ...] = ()
              ) -> Portfolio:
