@@ -12,7 +12,6 @@ import json
 import operator
 import os
 import shutil
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,12 +78,6 @@ class _Block:
 
 ENGINES = ("auto", "fast", "simpy")
 
-# Sampling holds the GIL most of the time and hands it over at each of its thousand numpy
-# draws a block: two threads sampling at once pass the GIL to and fro and together run
-# slower than one. One thread samples at a time while the others run the compiled kernels,
-# which release the GIL. (Worker processes each have their own lock and GIL.)
-_SAMPLING = threading.Lock()
-
 
 def _schedules(pf: Portfolio, sample: BlockSample, packed: CapacityArrays, engine: str,
                first: int) -> tuple[Array, Array, Array]:
@@ -109,8 +102,7 @@ def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0,
               engine: str = "auto") -> _Block:
     """Sample, simulate and reduce ``n`` iterations of block ``block``."""
     net = pf.network
-    with _SAMPLING:
-        sample = sample_block(pf, root, block, n)
+    sample = sample_block(pf, root, block, n)
     n_tasks = len(pf.tasks)
     packed = pack_capacity(sample.capacity)
     start, finish, ready = _schedules(pf, sample, packed, engine, block * BLOCK_SIZE)
