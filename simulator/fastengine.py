@@ -17,8 +17,10 @@ iterations in one compiled loop. Exact equality comes from replaying what simpy 
   last dispatch, and those waiting on a pool whose free units rose since then (a completion
   or a capacity change). Every other waiting task did not fit at its turn last time, and
   its pools' free units have only fallen since, so the reference engine would pass it by
-  too. Waiting tasks are kept per pool, in dispatch order, and the candidates are merged
-  in that order, so tasks start, and their completions are created, in the same order.
+  too. Waiting tasks are kept per pool in a min-tree of their demands, leaves in dispatch
+  order, so the next task that could fit a pool's free units is found in log time; the
+  candidates are merged in dispatch order, so tasks start, and their completions are
+  created, in the same order.
 * Units in use change by the same per-pool additions and subtractions, and a demand fits
   when ``demand <= (capacity - used) + FIT_TOLERANCE``, as in the reference engine.
 
@@ -51,10 +53,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 # event kinds, packed with their subject as ``subject * 4 + kind``
 _CAPACITY, _EDGE, _DONE = 0, 1, 2
 # slots of the integer state vector
-_SIZE, _SEQ, _NEW, _ASKED, _DSEQ, _ACTIVE = 0, 1, 2, 3, 4, 5
+_SIZE, _SEQ, _NEW, _ASKED, _DSEQ = 0, 1, 2, 3, 4
 # a pool's state between dispatches (CLEAN, DIRTY: its free units rose) and during one
-# (CLEAN: not walked, DRAWN: its list is walked, STOPPED: walked until it ran out of room)
-_CLEAN, _DIRTY, _DRAWN, _STOPPED = 0, 1, 2, 3
+# (CLEAN: not searched, DRAWN: its waiting tasks are searched)
+_CLEAN, _DIRTY, _DRAWN = 0, 1, 2
+_EMPTY = np.inf  # a tree leaf with no waiting task
+_MAX_ROOM = float(np.finfo(np.float64).max)  # free units above this fit every finite demand
 # heap keys: creation number << _ITEM_BITS | item
 _ITEM_BITS = 26
 _ITEM_MASK = (1 << _ITEM_BITS) - 1
@@ -72,20 +76,24 @@ class _Net(NamedTuple):
 
     Attributes:
         demand: ``(tasks, pools)`` units.
-        pool_ptr, pool_idx: the pools each task needs (nonzero demand), compressed rows.
-        list_ptr: where each pool's list of waiting tasks lives in ``_Work.lists``
-            (room for every task that needs the pool).
+        pool_ptr, pool_idx: the pools each task needs (nonzero demand), compressed rows;
+            ``slot`` is, for each of these entries, the task's leaf in that pool's tree.
+        tree_ptr: where each pool's tree lives in ``_Work.tree`` (``2 * size`` slots for
+            ``size`` leaves, a power of two, one leaf per task that needs the pool).
+        leaf_ptr, leaf_pos: the tasks behind each pool's leaves, as positions in dispatch
+            order (``leaf_pos[leaf_ptr[p] + leaf]``).
         order: tasks in dispatch order ``(rank, task)``; ``pos`` is each task's place in it.
         edges: edges each task waits for (predecessors plus the release edge).
         release, succ_ptr, succ_idx, succ_lag, capacity: as in :class:`Network`.
-        min_need: the smallest nonzero demand on each pool (inf if none): when no pool has
-            that much free, no task with a demand can start.
     """
 
     demand: Array
     pool_ptr: IntArray
     pool_idx: IntArray
-    list_ptr: IntArray
+    slot: IntArray
+    tree_ptr: IntArray
+    leaf_ptr: IntArray
+    leaf_pos: IntArray
     order: IntArray
     pos: IntArray
     edges: IntArray
@@ -94,7 +102,6 @@ class _Net(NamedTuple):
     succ_idx: IntArray
     succ_lag: Array
     capacity: Array
-    min_need: Array
 
 
 class _Work(NamedTuple):
@@ -106,16 +113,18 @@ class _Work(NamedTuple):
         pending: edges still to fire per task.
         new: tasks that became ready since the last dispatch, as positions in dispatch
             order, sorted.
-        lists, counts: per pool, the older waiting tasks that need it, as sorted positions
-            (``lists[list_ptr[p]:list_ptr[p] + counts[p]]``).
-        status, head, kept, active: per pool, its state (``_CLEAN`` ...); while its list
-            is walked, ``head`` is the next entry and ``kept`` where the next task that
-            stays goes; ``active`` lists the pools walked in this dispatch.
+        tree: per pool, a min-tree over its tasks' demands on it: a leaf holds the demand
+            of a task that waits (and became ready before the last dispatch), else
+            ``_EMPTY``; a node holds the smallest leaf below it.
+        status, cur, nxt, active: per pool, its state (``_CLEAN`` ...); while it is
+            searched, ``cur`` is the first leaf not yet passed and ``nxt`` the first leaf
+            from there whose demand fitted the free units when last searched; ``active``
+            lists the pools searched in this dispatch.
         heap_time, heap_key: the event heap: time, and creation number << _ITEM_BITS | item
             (the last time slot holds the pending dispatch's time), where an item
             is ``subject * 4 + kind``.
         state: heap size, next creation number, new tasks, dispatch pending, the pending
-            dispatch's creation number, active pools.
+            dispatch's creation number.
     """
 
     start: Array
@@ -125,11 +134,10 @@ class _Work(NamedTuple):
     used: Array
     pending: IntArray
     new: IntArray
-    lists: IntArray
-    counts: IntArray
+    tree: Array
     status: IntArray
-    head: IntArray
-    kept: IntArray
+    cur: IntArray
+    nxt: IntArray
     active: IntArray
     heap_time: Array
     heap_key: IntArray
@@ -248,60 +256,67 @@ def _fits(i: int, demand: Array, pool_ptr: IntArray, pool_idx: IntArray, capacit
 
 
 @_inline
-def _has_room(p: int, min_need: Array, capacity: Array, used: Array) -> bool:
-    """False when no task needing pool ``p`` can fit it (each needs at least min_need)."""
-    return min_need[p] <= (capacity[p] - used[p]) + FIT_TOLERANCE
+def _room(p: int, capacity: Array, used: Array) -> float:
+    """The largest demand on pool ``p`` that fits now (as in _fits), at most _MAX_ROOM so
+    that an empty leaf never fits."""
+    room = (capacity[p] - used[p]) + FIT_TOLERANCE
+    return _MAX_ROOM if room > _MAX_ROOM else room
 
 
 @_inline
-def _remove(lists: IntArray, base: int, count: IntArray, p: int, x: int) -> None:
-    """Remove position ``x`` from pool ``p``'s sorted list."""
-    lo, hi = base, base + count[p]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if lists[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    for k in range(lo, base + count[p] - 1):
-        lists[k] = lists[k + 1]
-    count[p] -= 1
+def _set_leaf(tree: Array, base: int, size: int, leaf: int, value: float) -> None:
+    node = size + leaf
+    tree[base + node] = value
+    node >>= 1
+    while node >= 1:
+        a, b = tree[base + 2 * node], tree[base + 2 * node + 1]
+        tree[base + node] = a if a <= b else b
+        node >>= 1
 
 
 @_inline
-def _insert(lists: IntArray, base: int, count: IntArray, p: int, x: int) -> None:
-    """Insert position ``x`` into pool ``p``'s sorted list."""
-    j = base + count[p]
-    count[p] += 1
-    while j > base and lists[j - 1] > x:
-        lists[j] = lists[j - 1]
-        j -= 1
-    lists[j] = x
+def _first_fit(tree: Array, base: int, size: int, lo: int, room: float) -> int:
+    """The first leaf at or after ``lo`` whose demand is at most ``room``; ``size`` if
+    none."""
+    if lo >= size:
+        return size
+    node = size + lo
+    while True:
+        if tree[base + node] <= room:  # the leftmost such leaf below node
+            while node < size:
+                node <<= 1
+                if not tree[base + node] <= room:
+                    node += 1
+            return node - size
+        while node & 1:  # the next subtree to the right
+            node >>= 1
+        if node == 0:
+            return size
+        node += 1
 
 
 @_inline
 def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: IntArray,
-              pool_idx: IntArray, list_ptr: IntArray, order: IntArray, min_need: Array,
-              start: Array, capacity: Array, used: Array, new: IntArray, lists: IntArray,
-              count: IntArray, status: IntArray, head: IntArray, kept: IntArray,
-              active: IntArray, ht: Array, hk: IntArray, st: IntArray) -> int:
+              pool_idx: IntArray, slot: IntArray, tree_ptr: IntArray, leaf_ptr: IntArray,
+              leaf_pos: IntArray, order: IntArray, start: Array, capacity: Array,
+              used: Array, new: IntArray, tree: Array, status: IntArray, cur: IntArray,
+              nxt: IntArray, active: IntArray, ht: Array, hk: IntArray, st: IntArray) -> int:
     """Start every waiting task that fits, in dispatch order; returns a task with a bad
     duration (negative or NaN) or -1.
 
-    Only candidates are looked at: the new tasks, and the lists of the dirty pools that
-    have room for something, merged in dispatch order. A pool that runs out of room stops
-    being walked (the rest of its list cannot fit)."""
+    Only candidates are looked at, merged in dispatch order: the new tasks, and in each
+    dirty pool the waiting tasks whose demand on it fits its free units now (found in its
+    tree from the last task passed)."""
     st[_ASKED] = 0
     n_active = 0
     for p in range(used.size):
         if status[p] == _DIRTY:
-            if _has_room(p, min_need, capacity, used):
-                status[p] = _DRAWN
-                head[p] = kept[p] = list_ptr[p]
-                active[n_active] = p
-                n_active += 1
-            else:
-                status[p] = _CLEAN
+            status[p] = _DRAWN
+            active[n_active] = p
+            n_active += 1
+            cur[p] = 0
+            nxt[p] = _first_fit(tree, tree_ptr[p], (tree_ptr[p + 1] - tree_ptr[p]) >> 1, 0,
+                                _room(p, capacity, used))
     n_new = st[_NEW]
     r = 0  # the next new task
     n_stay = 0  # new tasks that did not start, compacted at the front of ``new``
@@ -310,69 +325,62 @@ def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: In
         best = new[r] if r < n_new else none
         for a in range(n_active):
             p = active[a]
-            if (status[p] == _DRAWN and head[p] < list_ptr[p] + count[p] and
-                    lists[head[p]] < best):
-                best = lists[head[p]]
+            if nxt[p] < leaf_ptr[p + 1] - leaf_ptr[p]:
+                q = leaf_pos[leaf_ptr[p] + nxt[p]]
+                if q < best:
+                    best = q
         if best == none:
             break
         is_new = r < n_new and new[r] == best
-        i = order[best]
         if is_new:
             r += 1
-        else:  # an older task: it is at the head of every walked list it is on
+        i = order[best]
+        fits = _fits(i, demand, pool_ptr, pool_idx, capacity, used)
+        if fits:
             for k in range(pool_ptr[i], pool_ptr[i + 1]):
                 p = pool_idx[k]
-                if status[p] == _DRAWN:
-                    head[p] += 1
-        if not _fits(i, demand, pool_ptr, pool_idx, capacity, used):
-            if is_new:
-                new[n_stay] = best
-                n_stay += 1
-            else:
-                for k in range(pool_ptr[i], pool_ptr[i + 1]):
-                    p = pool_idx[k]
-                    if status[p] == _DRAWN:
-                        lists[kept[p]] = best
-                        kept[p] += 1
-            continue
+                used[p] += demand[i, p]
+                if not is_new:
+                    _set_leaf(tree, tree_ptr[p], (tree_ptr[p + 1] - tree_ptr[p]) >> 1, slot[k],
+                              _EMPTY)
+            start[i] = now
+            d = durations[it, i]
+            if not d >= 0:
+                return i
+            _push(ht, hk, st, now + d, i * 4 + _DONE)
+        elif is_new:
+            new[n_stay] = best
+            n_stay += 1
+        # the searched pools of this task move past it, and search again where it was their
+        # next candidate (a candidate found before a start took units may no longer fit: it
+        # is then looked at and passed; free units only fall, so none is missed)
         for k in range(pool_ptr[i], pool_ptr[i + 1]):
             p = pool_idx[k]
-            used[p] += demand[i, p]
-            if status[p] == _CLEAN and not is_new:
-                _remove(lists, list_ptr[p], count, p, best)
-            elif status[p] == _DRAWN and not _has_room(p, min_need, capacity, used):
-                status[p] = _STOPPED
-        start[i] = now
-        d = durations[it, i]
-        if not d >= 0:
-            return i
-        _push(ht, hk, st, now + d, i * 4 + _DONE)
-    # the walked lists: the tasks kept, then the part not reached
+            if status[p] == _DRAWN:
+                cur[p] = slot[k] + 1
+                if nxt[p] < cur[p]:
+                    nxt[p] = _first_fit(tree, tree_ptr[p], (tree_ptr[p + 1] - tree_ptr[p]) >> 1,
+                                        cur[p], _room(p, capacity, used))
     for a in range(n_active):
-        p = active[a]
-        w = kept[p]
-        for h in range(head[p], list_ptr[p] + count[p]):
-            lists[w] = lists[h]
-            w += 1
-        count[p] = w - list_ptr[p]
-        status[p] = _CLEAN
-    # new tasks that did not start wait in the lists of their pools
+        status[active[a]] = _CLEAN
+    # new tasks that did not start wait in the trees of their pools
     for q in range(n_stay):
         i = order[new[q]]
         for k in range(pool_ptr[i], pool_ptr[i + 1]):
             p = pool_idx[k]
-            _insert(lists, list_ptr[p], count, p, new[q])
+            _set_leaf(tree, tree_ptr[p], (tree_ptr[p + 1] - tree_ptr[p]) >> 1, slot[k],
+                      demand[i, p])
     st[_NEW] = 0
     return -1
 
 
 @jit(refcounts=False)
-def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, list_ptr: IntArray,
-               order: IntArray, pos: IntArray, edges: IntArray, release: Array,
-               succ_ptr: IntArray, succ_idx: IntArray, succ_lag: Array, capacity0: Array,
-               min_need: Array, start: Array, finish: Array, ready: Array, capacity: Array,
-               used: Array, pending: IntArray, new: IntArray, lists: IntArray,
-               count: IntArray, status: IntArray, head: IntArray, kept: IntArray,
+def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, slot: IntArray,
+               tree_ptr: IntArray, leaf_ptr: IntArray, leaf_pos: IntArray, order: IntArray,
+               pos: IntArray, edges: IntArray, release: Array, succ_ptr: IntArray,
+               succ_idx: IntArray, succ_lag: Array, capacity0: Array, start: Array,
+               finish: Array, ready: Array, capacity: Array, used: Array, pending: IntArray,
+               new: IntArray, tree: Array, status: IntArray, cur: IntArray, nxt: IntArray,
                active: IntArray, ht: Array, hk: IntArray, st: IntArray, durations: Array,
                ev_time: Array, ev_pool: IntArray, ev_value: Array, ev_ptr: IntArray,
                out_start: Array, out_finish: Array, out_ready: Array) -> tuple[int, int, int]:
@@ -384,8 +392,9 @@ def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, list_ptr: 
             start[i] = finish[i] = ready[i] = np.nan
             pending[i] = edges[i]
         for p in range(used.size):
-            capacity[p], used[p] = capacity0[p], 0.0
-            count[p], status[p] = 0, _CLEAN
+            capacity[p], used[p], status[p] = capacity0[p], 0.0, _CLEAN
+        for k in range(tree.size):
+            tree[k] = _EMPTY
         st[_SIZE] = st[_SEQ] = st[_NEW] = st[_ASKED] = 0
         for e in range(ev_ptr[it], ev_ptr[it + 1]):
             if not ev_time[e] >= 0:
@@ -402,9 +411,9 @@ def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, list_ptr: 
                 when = ht[ht.size - 1]
                 if (st[_SIZE] == 0 or when < ht[0] or
                         (when == ht[0] and st[_DSEQ] < (hk[0] >> _ITEM_BITS))):
-                    bad = _dispatch(when, durations, it, demand, pool_ptr, pool_idx, list_ptr,
-                                    order, min_need, start, capacity, used, new, lists, count,
-                                    status, head, kept, active, ht, hk, st)
+                    bad = _dispatch(when, durations, it, demand, pool_ptr, pool_idx, slot,
+                                    tree_ptr, leaf_ptr, leaf_pos, order, start, capacity, used,
+                                    new, tree, status, cur, nxt, active, ht, hk, st)
                     if bad >= 0:
                         return it, _BAD_DURATION, bad
                     continue
@@ -447,16 +456,25 @@ def _prepare(net: Network) -> _Net:
     order = np.lexsort((np.arange(n), np.asarray(net.rank).astype(np.int64))).astype(np.int64)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
-    list_ptr = np.zeros(demand.shape[1] + 1, dtype=np.int64)
-    list_ptr[1:] = np.cumsum(nonzero.sum(axis=0))
-    prepared = _Net(demand, pool_ptr, pool_idx, list_ptr, order, pos,
+    # each pool's tree: one leaf per task that needs it, in dispatch order
+    rows, cols = np.nonzero(nonzero)  # the entries of pool_idx, in its order
+    by_pool = np.lexsort((pos[rows], cols))
+    users = np.bincount(cols, minlength=demand.shape[1])
+    leaf_ptr = np.zeros(demand.shape[1] + 1, dtype=np.int64)
+    leaf_ptr[1:] = np.cumsum(users)
+    slot = np.empty(rows.size, dtype=np.int64)
+    slot[by_pool] = np.arange(rows.size) - leaf_ptr[cols[by_pool]]
+    sizes = [0 if m == 0 else 1 << (int(m) - 1).bit_length() for m in users]
+    tree_ptr = np.zeros(demand.shape[1] + 1, dtype=np.int64)
+    tree_ptr[1:] = np.cumsum([2 * size for size in sizes])
+    prepared = _Net(demand, pool_ptr, pool_idx, slot, tree_ptr, leaf_ptr,
+                    pos[rows[by_pool]].astype(np.int64), order, pos,
                     np.diff(np.asarray(net.pred_ptr)).astype(np.int64) + 1,
                     np.ascontiguousarray(net.release, dtype=np.float64),
                     np.ascontiguousarray(net.succ_ptr, dtype=np.int64),
                     np.ascontiguousarray(net.succ_idx, dtype=np.int64),
                     np.ascontiguousarray(net.succ_lag, dtype=np.float64),
-                    np.ascontiguousarray(net.capacity, dtype=np.float64),
-                    np.where(nonzero, demand, np.inf).min(axis=0, initial=np.inf))
+                    np.ascontiguousarray(net.capacity, dtype=np.float64))
     _check(prepared)
     if 4 * max(n, 1) >= 1 << _ITEM_BITS:
         raise ValueError(f"{n} tasks: the compiled engine handles fewer than {1 << 24}")
@@ -472,8 +490,9 @@ def _check(net: _Net) -> None:
             np.any(np.diff(ptr) < 0) or ptr[-1] > min(net.succ_idx.size, net.succ_lag.size) or
             np.any((net.succ_idx[:ptr[-1]] < 0) | (net.succ_idx[:ptr[-1]] >= n))):
         raise ValueError("inconsistent Network arrays")
-    if not np.all(net.demand >= 0):  # dispatch skips rely on starts never freeing units
-        raise ValueError("demands must be non-negative numbers")
+    # the dispatch's search relies on starts never freeing units and on finite demands
+    if not np.all(np.isfinite(net.demand) & (net.demand >= 0)):
+        raise ValueError("demands must be finite non-negative numbers")
 
 
 def _work(net: _Net, n_events: int) -> _Work:
@@ -483,9 +502,9 @@ def _work(net: _Net, n_events: int) -> _Work:
         return np.zeros(size, dtype=np.int64)
 
     return _Work(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n_pools), np.zeros(n_pools),
-                 ints(n), ints(n), ints(int(net.list_ptr[-1])), ints(n_pools), ints(n_pools),
+                 ints(n), ints(n), np.zeros(int(net.tree_ptr[-1])), ints(n_pools),
                  ints(n_pools), ints(n_pools), ints(n_pools), np.zeros(heap), ints(heap),
-                 ints(6))
+                 ints(5))
 
 
 def pack_capacity(events: Sequence[Sequence[tuple[float, int, float]]]) -> CapacityArrays:

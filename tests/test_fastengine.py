@@ -412,11 +412,11 @@ def test_nan_inputs_and_malformed_arrays_are_rejected() -> None:
                      net.pred_lag, net.succ_ptr, np.array([0, 7]), net.succ_lag, net.capacity)
     with pytest.raises(ValueError, match="inconsistent Network arrays"):
         simulate_fast(broken, d)
-    for bad in (-1.0, np.nan):
+    for bad in (-1.0, np.nan, np.inf):
         odd = Network(np.where(net.demand > 0, bad, 0.0), net.rank, net.release, net.pred_ptr,
                       net.pred_idx, net.pred_lag, net.succ_ptr, net.succ_idx, net.succ_lag,
                       net.capacity)
-        with pytest.raises(ValueError, match="demands must be non-negative numbers"):
+        with pytest.raises(ValueError, match="demands must be finite non-negative numbers"):
             simulate_fast(odd, d)
 
 
