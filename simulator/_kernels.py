@@ -10,7 +10,7 @@ import numpy as np
 from numba.core.cpu import CPUTargetOptions
 from numpy.typing import NDArray
 
-__all__ = ["NO_REFCOUNTS", "capacity_load", "jit", "njit", "schedule_load"]
+__all__ = ["NO_REFCOUNTS", "capacity_load", "inline", "jit", "njit", "schedule_load"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +34,12 @@ def jit(fn: F | None = None, *, refcounts: bool = True) -> Any:
         return cast(F, njit(cache=True, **options)(fn))
     except RuntimeError:  # no writable cache location (read-only install, no home)
         return cast(F, njit(**options)(fn))
+
+
+def inline(fn: F) -> F:
+    """A kernel helper, inlined into its callers by numba (no call overhead, no reference
+    counting of the arrays it is given)."""
+    return cast(F, njit(inline="always", **NO_REFCOUNTS)(fn))
 
 
 @jit

@@ -32,13 +32,13 @@ capacity-change times are rejected (simpy would order such events arbitrarily).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, TypeVar, cast
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernels import NO_REFCOUNTS, jit, njit
+from ._kernels import inline, jit
 from .engine import FIT_TOLERANCE, Schedule, _Run, _stuck_message
 from .errors import SimulationError
 from .model import Network
@@ -48,7 +48,6 @@ __all__ = ["CapacityArrays", "pack_capacity", "simulate_batch", "simulate_fast"]
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Names = tuple[Sequence[str], Sequence[str]]
-F = TypeVar("F", bound=Callable[..., Any])
 
 # event kinds, packed with their subject as ``subject * 4 + kind``
 _CAPACITY, _EDGE, _DONE = 0, 1, 2
@@ -64,11 +63,6 @@ _ITEM_BITS = 26
 _ITEM_MASK = (1 << _ITEM_BITS) - 1
 # run status
 _OK, _STUCK, _BAD_DURATION, _BAD_TIME = 0, 1, 2, 3
-
-
-def _inline(fn: F) -> F:
-    """A kernel helper, inlined into its callers by numba (no call overhead)."""
-    return cast(F, njit(inline="always", **NO_REFCOUNTS)(fn))
 
 
 class _Net(NamedTuple):
@@ -158,7 +152,7 @@ class CapacityArrays(NamedTuple):
 # The kernel takes arrays, not the named tuples (numba compiles those far more slowly); its
 # argument lists follow the fields of _Net and _Work.
 
-@_inline
+@inline
 def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int | np.int64) -> None:
     """heapq.heappush of ``(time, next creation number)``; the heap is ``ht`` (times) and
     ``hk`` (creation number << ITEM_BITS | item), ordered as simpy orders events."""
@@ -174,7 +168,7 @@ def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int | np.int
     ht[pos], hk[pos] = time, key
 
 
-@_inline
+@inline
 def _pop(ht: Array, hk: IntArray, st: IntArray) -> tuple[float, int]:
     """heapq.heappop: the earliest entry's time and item."""
     time, item = ht[0], hk[0] & _ITEM_MASK
@@ -196,7 +190,7 @@ def _pop(ht: Array, hk: IntArray, st: IntArray) -> tuple[float, int]:
     return time, item
 
 
-@_inline
+@inline
 def _request_dispatch(ht: Array, hk: IntArray, st: IntArray, now: float) -> None:
     """Queue the one pending dispatch as simpy would (``timeout(0)``: time ``now``, the next
     creation number). It is kept beside the heap, in ``st[_DSEQ]`` and ``ht[-1]``, and runs
@@ -208,7 +202,7 @@ def _request_dispatch(ht: Array, hk: IntArray, st: IntArray, now: float) -> None
         ht[ht.size - 1] = now + 0.0
 
 
-@_inline
+@inline
 def _edge_fired(i: int, now: float, pos: IntArray, pending: IntArray, ready: Array,
                 new: IntArray, ht: Array, hk: IntArray, st: IntArray) -> None:
     """One edge into task ``i`` fired; the last one makes it ready: it joins the new tasks
@@ -225,7 +219,7 @@ def _edge_fired(i: int, now: float, pos: IntArray, pending: IntArray, ready: Arr
         _request_dispatch(ht, hk, st, now)
 
 
-@_inline
+@inline
 def _complete(i: int, now: float, demand: Array, pos: IntArray, pool_ptr: IntArray,
               pool_idx: IntArray, succ_ptr: IntArray, succ_idx: IntArray, succ_lag: Array,
               finish: Array, ready: Array, used: Array, pending: IntArray, new: IntArray,
@@ -245,7 +239,7 @@ def _complete(i: int, now: float, demand: Array, pos: IntArray, pool_ptr: IntArr
     _request_dispatch(ht, hk, st, now)
 
 
-@_inline
+@inline
 def _fits(i: int, demand: Array, pool_ptr: IntArray, pool_idx: IntArray, capacity: Array,
           used: Array) -> bool:
     for k in range(pool_ptr[i], pool_ptr[i + 1]):
@@ -255,7 +249,7 @@ def _fits(i: int, demand: Array, pool_ptr: IntArray, pool_idx: IntArray, capacit
     return True
 
 
-@_inline
+@inline
 def _room(p: int, capacity: Array, used: Array) -> float:
     """The largest demand on pool ``p`` that fits now (as in _fits), at most _MAX_ROOM so
     that an empty leaf never fits."""
@@ -263,7 +257,7 @@ def _room(p: int, capacity: Array, used: Array) -> float:
     return _MAX_ROOM if room > _MAX_ROOM else room
 
 
-@_inline
+@inline
 def _set_leaf(tree: Array, base: int, size: int, leaf: int, value: float) -> None:
     node = size + leaf
     tree[base + node] = value
@@ -274,7 +268,7 @@ def _set_leaf(tree: Array, base: int, size: int, leaf: int, value: float) -> Non
         node >>= 1
 
 
-@_inline
+@inline
 def _first_fit(tree: Array, base: int, size: int, lo: int, room: float) -> int:
     """The first leaf at or after ``lo`` whose demand is at most ``room``; ``size`` if
     none."""
@@ -295,7 +289,7 @@ def _first_fit(tree: Array, base: int, size: int, lo: int, room: float) -> int:
         node += 1
 
 
-@_inline
+@inline
 def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: IntArray,
               pool_idx: IntArray, slot: IntArray, tree_ptr: IntArray, leaf_ptr: IntArray,
               leaf_pos: IntArray, order: IntArray, start: Array, capacity: Array,

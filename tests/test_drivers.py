@@ -3,6 +3,7 @@ correlations and risk contributions, against hand computation and theory."""
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -11,12 +12,16 @@ import pandas as pd
 from click.testing import CliRunner
 
 from simulator.cli import cli
-from simulator.drivers import drivers_frame, risk_effects
+from simulator.drivers import CAPACITY, RELEASE, chain_counts, drivers_frame, risk_effects
+from simulator.fastengine import pack_capacity, simulate_batch
 from simulator.model import Portfolio
 from simulator.montecarlo import simulate_portfolio
+from simulator.sampling import sample_block
 from simulator.scenario import load_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.yaml"
+sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+from synthetic import write_synthetic  # noqa: E402
 
 
 def load(tmp_path: Path, text: str) -> Portfolio:
@@ -131,3 +136,55 @@ def test_drivers_frame_lists_every_own_task(tmp_path: Path) -> None:
     for p in pf.projects:
         listed = set(frame.loc[frame["project"] == p.id, "driver"])
         assert {pf.tasks[i].key for i in p.tasks} <= listed
+
+
+def chains_by_definition(pf: Portfolio, start: np.ndarray, finish: np.ndarray,
+                         ready: np.ndarray) -> np.ndarray:
+    """The module docstring's driving chains, written the plain way: every driver looked up
+    by scanning all tasks."""
+    net = pf.network
+    pools = [set(np.flatnonzero(net.demand[i] > 0)) for i in range(net.n_tasks)]
+    counts = np.zeros((len(pf.projects), net.n_tasks), dtype=np.int64)
+    for s, f, r in zip(start, finish, ready, strict=True):
+        def driver(i: int, s: np.ndarray = s, f: np.ndarray = f, r: np.ndarray = r) -> int:
+            if s[i] > r[i]:
+                freed = [k for k in range(net.n_tasks)
+                         if k != i and f[k] == s[i] and pools[k] & pools[i]]
+                return min(freed) if freed else CAPACITY
+            best, when = RELEASE, net.release[i]
+            for e in range(net.pred_ptr[i], net.pred_ptr[i + 1]):
+                j, fired = int(net.pred_idx[e]), f[net.pred_idx[e]] + net.pred_lag[e]
+                if fired > when or (fired == when and (best < 0 or j < best)):
+                    best, when = j, fired
+            return best
+
+        for k, project in enumerate(pf.projects):
+            i = min(project.tasks, key=lambda t: (-f[t], t))  # last to finish, lowest number
+            chain: set[int] = set()
+            while i >= 0 and i not in chain:
+                chain.add(i)
+                i = driver(i)
+            counts[k, sorted(chain)] += 1
+    return counts
+
+
+def test_driving_chains_match_their_definition_on_crowded_schedules(tmp_path: Path) -> None:
+    """Whole days and a tenth of zero durations make many tasks finish at the same instant
+    (ties between releasers, a zero-length task released by itself): the compiled chains
+    must still be the definition's."""
+    pf = load_scenario(write_synthetic(tmp_path / "s.yaml", projects=6, tasks=120, pools=3,
+                                       risks=4, load=3))  # pools a third of what is asked
+    sample = sample_block(pf, 5, 0, 40)
+    rng = np.random.default_rng(9)
+    d = np.round(sample.duration)
+    d[rng.random(d.shape) < 0.1] = 0.0
+    start, finish, ready = simulate_batch(pf.network, d, *pack_capacity(sample.capacity))
+    assert (start > ready).mean() > 0.2  # many tasks waited for units
+    expected = chains_by_definition(pf, start, finish, ready)
+    np.testing.assert_array_equal(chain_counts(pf.network, pf, start, finish, ready), expected)
+    example = load_scenario(EXAMPLE)
+    sample = sample_block(example, 3, 0, 60)
+    start, finish, ready = simulate_batch(example.network, sample.duration,
+                                          *pack_capacity(sample.capacity))
+    np.testing.assert_array_equal(chain_counts(example.network, example, start, finish, ready),
+                                  chains_by_definition(example, start, finish, ready))
