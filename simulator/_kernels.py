@@ -10,7 +10,8 @@ import numpy as np
 from numba.core.cpu import CPUTargetOptions
 from numpy.typing import NDArray
 
-__all__ = ["NO_REFCOUNTS", "capacity_load", "inline", "jit", "njit", "schedule_load"]
+__all__ = ["NO_REFCOUNTS", "capacity_load", "inline", "jit", "njit", "offsets", "schedule_load",
+           "task_pools"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +41,21 @@ def inline(fn: F) -> F:
     """A kernel helper, inlined into its callers by numba (no call overhead, no reference
     counting of the arrays it is given)."""
     return cast(F, njit(inline="always", **NO_REFCOUNTS)(fn))
+
+
+def offsets(counts: Any) -> NDArray[np.int64]:
+    """Compressed-row offsets: ``ptr[k]:ptr[k + 1]`` holds the ``counts[k]`` entries of
+    row ``k``."""
+    ptr = np.zeros(len(counts) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(counts)
+    return ptr
+
+
+def task_pools(demand: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The pools each task needs (nonzero demand), as compressed rows ``(ptr, pool)``: by
+    task, then pool."""
+    nonzero = demand != 0
+    return offsets(nonzero.sum(axis=1)), np.nonzero(nonzero)[1].astype(np.int64)
 
 
 @jit
@@ -76,13 +92,10 @@ def schedule_load(ready: NDArray[np.float64], start: NDArray[np.float64],
     """Mean units per period, ``(iterations, pools, periods)`` each: held by running tasks
     (``[start, finish)``) and demanded by ready tasks still waiting (``[ready, start)``);
     ``edges`` are the period boundaries."""
-    nonzero = demand != 0
-    ptr = np.zeros(len(demand) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum(nonzero.sum(axis=1))
-    pool = np.nonzero(nonzero)[1].astype(np.int64)
+    ptr, pool = task_pools(demand)
     busy, waiting = _schedule_load(np.ascontiguousarray(ready), np.ascontiguousarray(start),
                                    np.ascontiguousarray(finish), ptr, pool,
-                                   np.ascontiguousarray(demand[nonzero], dtype=np.float64),
+                                   np.ascontiguousarray(demand[demand != 0], dtype=np.float64),
                                    demand.shape[1], np.ascontiguousarray(edges))
     width = np.diff(edges)
     return tuple(np.divide(x, width, out=np.zeros_like(x), where=width > 0)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernels import inline, jit
+from ._kernels import inline, jit, offsets, task_pools
 from .model import Network, Portfolio
 
 __all__ = ["DriverSums", "chain_counts", "drivers_frame", "risk_effects", "top_drivers"]
@@ -132,14 +132,10 @@ def chain_counts(net: Network, pf: Portfolio, start: Array, finish: Array, ready
                  ) -> NDArray[np.int64]:
     """``(projects, tasks)``: in how many of these iterations each task lay on each
     project's driving chain."""
-    proj_ptr = np.zeros(len(pf.projects) + 1, dtype=np.int64)
-    proj_ptr[1:] = np.cumsum([len(p.tasks) for p in pf.projects])
+    proj_ptr = offsets([len(p.tasks) for p in pf.projects])
     proj_idx = np.array([i for p in pf.projects for i in p.tasks], dtype=np.int64)
-    uses = net.demand > 0
-    pool_ptr = np.zeros(len(uses) + 1, dtype=np.int64)  # the pools each task uses
-    pool_ptr[1:] = np.cumsum(uses.sum(axis=1))
-    pool_idx = np.nonzero(uses)[1].astype(np.int64)
-    n = len(uses)
+    pool_ptr, pool_idx = task_pools(net.demand)
+    n = net.n_tasks
     size = 2  # the table: at least twice the (task, pool) pairs, a power of two
     while size < 2 * pool_ptr[-1]:
         size <<= 1

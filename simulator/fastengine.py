@@ -38,7 +38,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernels import inline, jit
+from ._kernels import inline, jit, offsets, task_pools
 from .engine import FIT_TOLERANCE, Schedule, _Run, _stuck_message
 from .errors import SimulationError
 from .model import Network
@@ -258,6 +258,12 @@ def _room(p: int, capacity: Array, used: Array) -> float:
 
 
 @inline
+def _leaves(tree_ptr: IntArray, p: int) -> int:
+    """How many leaves pool ``p``'s tree has (a power of two, or 0)."""
+    return (tree_ptr[p + 1] - tree_ptr[p]) >> 1
+
+
+@inline
 def _set_leaf(tree: Array, base: int, size: int, leaf: int, value: float) -> None:
     node = size + leaf
     tree[base + node] = value
@@ -309,7 +315,7 @@ def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: In
             active[n_active] = p
             n_active += 1
             cur[p] = 0
-            nxt[p] = _first_fit(tree, tree_ptr[p], (tree_ptr[p + 1] - tree_ptr[p]) >> 1, 0,
+            nxt[p] = _first_fit(tree, tree_ptr[p], _leaves(tree_ptr, p), 0,
                                 _room(p, capacity, used))
     n_new = st[_NEW]
     r = 0  # the next new task
@@ -335,7 +341,7 @@ def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: In
                 p = pool_idx[k]
                 used[p] += demand[i, p]
                 if not is_new:
-                    _set_leaf(tree, tree_ptr[p], (tree_ptr[p + 1] - tree_ptr[p]) >> 1, slot[k],
+                    _set_leaf(tree, tree_ptr[p], _leaves(tree_ptr, p), slot[k],
                               _EMPTY)
             start[i] = now
             d = durations[it, i]
@@ -353,7 +359,7 @@ def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: In
             if status[p] == _DRAWN:
                 cur[p] = slot[k] + 1
                 if nxt[p] < cur[p]:
-                    nxt[p] = _first_fit(tree, tree_ptr[p], (tree_ptr[p + 1] - tree_ptr[p]) >> 1,
+                    nxt[p] = _first_fit(tree, tree_ptr[p], _leaves(tree_ptr, p),
                                         cur[p], _room(p, capacity, used))
     for a in range(n_active):
         status[active[a]] = _CLEAN
@@ -362,7 +368,7 @@ def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: In
         i = order[new[q]]
         for k in range(pool_ptr[i], pool_ptr[i + 1]):
             p = pool_idx[k]
-            _set_leaf(tree, tree_ptr[p], (tree_ptr[p + 1] - tree_ptr[p]) >> 1, slot[k],
+            _set_leaf(tree, tree_ptr[p], _leaves(tree_ptr, p), slot[k],
                       demand[i, p])
     st[_NEW] = 0
     return -1
@@ -443,24 +449,18 @@ def _prepare(net: Network) -> _Net:
         return _prepared[0][1]
     demand = np.ascontiguousarray(net.demand, dtype=np.float64)
     n = len(net.rank)
-    nonzero = demand != 0
-    pool_ptr = np.zeros(n + 1, dtype=np.int64)
-    pool_ptr[1:] = np.cumsum(nonzero.sum(axis=1))
-    pool_idx = np.nonzero(nonzero)[1].astype(np.int64)  # row-major: by task, then pool
+    pool_ptr, pool_idx = task_pools(demand)
     order = np.lexsort((np.arange(n), np.asarray(net.rank).astype(np.int64))).astype(np.int64)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
     # each pool's tree: one leaf per task that needs it, in dispatch order
-    rows, cols = np.nonzero(nonzero)  # the entries of pool_idx, in its order
+    rows, cols = np.repeat(np.arange(n), np.diff(pool_ptr)), pool_idx  # the (task, pool) pairs
     by_pool = np.lexsort((pos[rows], cols))
     users = np.bincount(cols, minlength=demand.shape[1])
-    leaf_ptr = np.zeros(demand.shape[1] + 1, dtype=np.int64)
-    leaf_ptr[1:] = np.cumsum(users)
+    leaf_ptr = offsets(users)
     slot = np.empty(rows.size, dtype=np.int64)
     slot[by_pool] = np.arange(rows.size) - leaf_ptr[cols[by_pool]]
-    sizes = [0 if m == 0 else 1 << (int(m) - 1).bit_length() for m in users]
-    tree_ptr = np.zeros(demand.shape[1] + 1, dtype=np.int64)
-    tree_ptr[1:] = np.cumsum([2 * size for size in sizes])
+    tree_ptr = offsets([0 if m == 0 else 2 << (int(m) - 1).bit_length() for m in users])
     prepared = _Net(demand, pool_ptr, pool_idx, slot, tree_ptr, leaf_ptr,
                     pos[rows[by_pool]].astype(np.int64), order, pos,
                     np.diff(np.asarray(net.pred_ptr)).astype(np.int64) + 1,
@@ -504,8 +504,7 @@ def _work(net: _Net, n_events: int) -> _Work:
 def pack_capacity(events: Sequence[Sequence[tuple[float, int, float]]]) -> CapacityArrays:
     """Pack per-iteration ``(time, pool, capacity)`` lists (``BlockSample.capacity``) into
     the compressed rows :func:`simulate_batch` takes."""
-    ptr = np.zeros(len(events) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(x) for x in events])
+    ptr = offsets([len(x) for x in events])
     flat = [e for x in events for e in x]
     return CapacityArrays(np.array([float(t) for t, _, _ in flat], dtype=np.float64),
                           np.array([int(p) for _, p, _ in flat], dtype=np.int64),
