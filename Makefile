@@ -5,20 +5,27 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+TESTED := $(VENV)/.test-extras-stamp
 
 .PHONY: run test bench figures clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+# the test suite also covers the optional extras (Dask, Excel)
+$(TESTED): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,dask,excel]'
+	touch $(TESTED)
 
 run: $(STAMP)
 	$(BIN)/pmosim run scenarios/portfolio-2027.yaml --out results/portfolio-2027 --force
 
-test: $(STAMP)
+test: $(TESTED)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
@@ -30,7 +37,7 @@ figures: $(STAMP)
 	cp results/portfolio-2027/finish-s-curves.png results/portfolio-2027/capacity.png \
 	   results/portfolio-2027/drivers.png results/portfolio-2027-compare/comparison.png docs/images/
 
-bench: $(STAMP)
+bench: $(TESTED)
 	$(BIN)/python tests/benchmarks/benchmark.py
 
 clean:

@@ -16,14 +16,13 @@ import pandas as pd
 
 from simulator.errors import HistoryError, Problem
 
-from ._mapfile import suggest
 from ._readers import Table
 from ._values import is_missing, parse_dates, parse_number, show
+from .mapping import Mapping, suggest
 
 if TYPE_CHECKING:
     import datetime as dt
 
-    from .history import Mapping
 
 __all__ = ["Cleaner", "Column", "Note", "resolve_columns"]
 

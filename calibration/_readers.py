@@ -212,8 +212,8 @@ def _xlsx_rows(raw: bytes, name: str, sheet: str | None) -> list[tuple[int, list
     try:
         import openpyxl  # imported here: only Excel users pay for it
     except ImportError as e:
-        raise _fail(name, "reading .xlsx files needs openpyxl: pip install openpyxl, or save "
-                          "the sheet as CSV") from e
+        raise _fail(name, "reading .xlsx files needs the 'excel' extra: pip install "
+                          "'pmosim[excel]', or save the sheet as CSV") from e
 
     with warnings.catch_warnings():  # openpyxl warns about every feature it skips
         warnings.simplefilter("ignore")

@@ -1,4 +1,5 @@
-"""Calibration files: the fitted ratio models per reference class, with their provenance.
+"""Writing calibration files: the fitted ratio models per reference class, with their
+provenance. The simulator reads them (:func:`simulator.scenario.load_calibration`).
 
 A calibration file is YAML a person can read and a scenario can cite::
 
@@ -16,31 +17,19 @@ A calibration file is YAML a person can read and a scenario can cite::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from simulator.errors import PmosimError
+from simulator.model import ClassModels
+from simulator.scenario import CALIBRATION_FORMAT as FORMAT
+from simulator.scenario import Calibration, load_calibration
 
-from .fit import RatioModel
 from .history import History, Mapping
-from .reference import ClassModels
 
 __all__ = ["FORMAT", "Calibration", "load_calibration", "save_calibration"]
-
-FORMAT = 1
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """Fitted class models and where they came from (the ``source`` mapping of the file)."""
-
-    models: ClassModels
-    source: dict[str, Any]
-    pooling: dict[str, float]
 
 
 def _provenance(history: History, mapping: Mapping) -> dict[str, Any]:
@@ -78,31 +67,3 @@ def save_calibration(path: Path, models: ClassModels, history: History, mapping:
                     for key, m in models.classes.items()],
     }
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-
-def load_calibration(path: Path | str) -> Calibration:
-    """Read a calibration file written by :func:`save_calibration`.
-
-    Raises:
-        PmosimError: unreadable, not a pmosim calibration, or an unsupported format.
-    """
-    path = Path(path)
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise PmosimError(f"{path}: cannot read the calibration file: {e}") from e
-    if not isinstance(doc, dict) or doc.get("pmosim_calibration") != FORMAT:
-        raise PmosimError(f"{path}: not a pmosim calibration file (format {FORMAT}); make one "
-                          "with 'pmosim calibrate'")
-    try:
-        by = tuple(str(b) for b in doc["by"])
-        classes = {tuple(str(c["class"][b]) for b in by): RatioModel.from_dict(c["model"])
-                   for c in doc["classes"]}
-        pooling = {k: float(v) for k, v in doc.get("pooling", {}).items()}
-        models = ClassModels(by=by, overall=RatioModel.from_dict(doc["overall"]),
-                             classes=classes, min_own=int(pooling.get("min_own", 0)),
-                             min_class=int(pooling.get("min_class", 0)))
-    except (KeyError, TypeError, ValueError) as e:
-        raise PmosimError(f"{path}: damaged calibration file ({e!r}); make it again with "
-                          "'pmosim calibrate'") from e
-    return Calibration(models, dict(doc.get("source", {})), pooling)

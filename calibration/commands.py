@@ -17,7 +17,7 @@ from simulator.output import publish_file, write_csv
 from .backtest import backtest, rolling_origins
 from .calfile import load_calibration, save_calibration
 from .history import History, Mapping, load_history
-from .reference import fit_classes
+from .reference import class_table, fit_classes
 
 __all__ = ["backtest_cmd", "calibrate_cmd", "estimate_cmd"]
 
@@ -117,7 +117,7 @@ def calibrate_cmd(history: Path, mapping_file: Path | None, by: tuple[str, ...],
     click.echo(f"Ratio actual/estimate per class, at an estimate of {ref:.3g} days "
                "(geometric mean).\nbias: mean ratio - 1; exact: share reported as estimated;"
                "\nslopes: of P50 / logit P(exact) / spread on log(estimate), 0 = none.")
-    click.echo(_table(_narrow(models.table())))
+    click.echo(_table(_narrow(class_table(models))))
     click.echo(f"\nCalibration written to {out}; chart {chart}")
 
 

@@ -57,12 +57,10 @@ conservative (too large), so the fallback triggers only when every family misfit
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from functools import cached_property
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -70,6 +68,14 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
 from simulator.errors import PmosimError
+from simulator.model import (
+    EXACT_TOL,
+    FAMILIES,
+    FAMILY_PARAMS,
+    Candidate,
+    RatioModel,
+    frozen_family,
+)
 
 __all__ = [
     "EMPIRICAL_POINTS",
@@ -87,8 +93,6 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 
-FAMILIES = ("lognormal", "gamma", "weibull", "loglogistic")
-EXACT_TOL = 1e-9  # |ratio - 1| below this is an 'actual = estimate' report
 SLOPE_ALPHA = 0.01  # a size slope must be significant at this level ...
 SLOPE_MATERIAL = 1.10  # ... and move the median ratio (or widen the spread) by more than
 #                        this factor between the 25th and 75th percentile of the estimates
@@ -98,12 +102,6 @@ KS_ALPHA = 0.01  # every family below this KS p-value (and enough data): empiric
 MIN_CONTINUOUS = 3  # non-1 ratios needed to fit a continuous part
 EMPIRICAL_POINTS = 1000  # an empirical model keeps at most this many quantiles of its sample
 
-_PARAMS = {
-    "lognormal": ("s", "scale"),
-    "gamma": ("a", "scale"),
-    "weibull": ("c", "scale"),
-    "loglogistic": ("c", "scale"),
-}
 _SCIPY = {
     "lognormal": stats.lognorm,
     "gamma": stats.gamma,
@@ -111,303 +109,11 @@ _SCIPY = {
     "loglogistic": stats.fisk,
 }
 _SELECT = ("bic", "aic")
-_P_MAX = 1 - 1e-12  # P(exact) stays below 1 so the continuous part keeps some weight
 
 
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise ValueError(message)
-
-
-def _check_params(family: str, params: Mapping[str, float]) -> dict[str, float]:
-    expected = _PARAMS.get(family, ())
-    _check(tuple(sorted(params)) == tuple(sorted(expected)),
-           f"family {family!r} takes parameters {list(expected)}, got {list(params)}")
-    out = {name: float(params[name]) for name in expected}
-    for name, v in out.items():
-        _check(math.isfinite(v) and v > 0, f"{family} parameter {name}={v} must be finite and > 0")
-    return out
-
-
-def _frozen(family: str, params: Mapping[str, float]) -> Any:
-    """The scipy frozen distribution of a parametric family."""
-    shape = params[_PARAMS[family][0]]
-    return _SCIPY[family](shape, scale=params["scale"])
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One family fitted to one sample, with its fit statistics.
-
-    Attributes:
-        family: one of :data:`FAMILIES`.
-        params: the scipy shape and scale parameters (location 0).
-        loglik: log-likelihood of every ratio under the whole model with this family.
-        aic, bic: the information criteria from ``loglik`` and the parameter count.
-        ks, ks_pvalue: Kolmogorov-Smirnov statistic and p-value on the detrended non-1 ratios.
-        ad: Anderson-Darling statistic A² on the same data.
-    """
-
-    family: str
-    params: dict[str, float]
-    loglik: float
-    aic: float
-    bic: float
-    ks: float
-    ks_pvalue: float
-    ad: float
-
-    def __post_init__(self) -> None:
-        _check(self.family in FAMILIES,
-               f"candidate family {self.family!r} must be one of {list(FAMILIES)}")
-        object.__setattr__(self, "params", _check_params(self.family, self.params))
-        for name in ("loglik", "aic", "bic", "ks", "ks_pvalue", "ad"):
-            object.__setattr__(self, name, float(getattr(self, name)))
-
-
-@dataclass(frozen=True)
-class RatioModel:
-    """Distribution of actual/estimate for one reference class.
-
-    Attributes:
-        family: one of :data:`FAMILIES`, or ``"empirical"``.
-        params: the scipy shape/scale parameters (``{}`` for empirical).
-        p_exact: probability of a ratio of exactly 1 (heaped ``actual = estimate`` reports),
-            at the reference estimate when ``exact_slope`` is not 0.
-        slope, ref_estimate: size dependence, ``ratio = (estimate/ref_estimate)**slope * R``
-            for the continuous part ``R``; slope 0 when immaterial.
-        n: tasks of the class (for a borrowed model, the class's own count; ``source`` says
-            what the model rests on).
-        exact_slope: size dependence of heaping, the slope of logit P(exact) on
-            ``log(estimate / ref_estimate)``; 0 when immaterial.
-        spread_slope, spread_center: size dependence of the spread,
-            ``R = spread_center * (Z / spread_center) ** ((estimate/ref_estimate) ** spread_slope)``
-            for the fitted family's ``Z``; slope 0 when immaterial.
-        values: empirical only: the sorted (detrended) non-1 ratios, resampled uniformly.
-        candidates: every family tried, with its statistics, best first (empty for a model
-            borrowed from a parent class).
-        source: ``"own"``, or how the model was borrowed (see :mod:`calibration.reference`).
-
-    Methods taking ``estimate`` evaluate the size term there; ``None`` means the reference
-    estimate (size term 1).
-    """
-
-    family: str
-    params: dict[str, float]
-    p_exact: float
-    slope: float
-    ref_estimate: float
-    n: int
-    exact_slope: float = 0.0
-    spread_slope: float = 0.0
-    spread_center: float = 1.0
-    values: tuple[float, ...] = field(default=(), repr=False)
-    candidates: tuple[Candidate, ...] = field(default=(), repr=False)
-    source: str = "own"
-
-    def __post_init__(self) -> None:
-        if self.family == "empirical":
-            _check(not self.params, f"an empirical model takes no params, got {self.params}")
-            values = tuple(float(v) for v in self.values)
-            _check(len(values) > 0, "an empirical model needs at least one value")
-            _check(all(math.isfinite(v) and v > 0 for v in values),
-                   "empirical values must be finite and > 0")
-            _check(all(a <= b for a, b in itertools.pairwise(values)),
-                   "empirical values must be sorted")
-            object.__setattr__(self, "values", values)
-        else:
-            _check(self.family in FAMILIES, f"family {self.family!r} must be one of "
-                   f"{[*FAMILIES, 'empirical']}")
-            _check(not self.values, f"a {self.family} model takes no values")
-            object.__setattr__(self, "params", _check_params(self.family, self.params))
-        p, slope, ref = float(self.p_exact), float(self.slope), float(self.ref_estimate)
-        _check(0 <= p < 1, f"p_exact={p} must be in [0, 1)")
-        _check(math.isfinite(slope), f"slope={slope} must be finite")
-        exact_slope = float(self.exact_slope)
-        _check(math.isfinite(exact_slope) and (p > 0 or exact_slope == 0),
-               f"exact_slope={exact_slope} must be finite, and 0 when p_exact is 0")
-        object.__setattr__(self, "exact_slope", exact_slope)
-        spread, center = float(self.spread_slope), float(self.spread_center)
-        _check(math.isfinite(spread), f"spread_slope={spread} must be finite")
-        _check(math.isfinite(center) and center > 0,
-               f"spread_center={center} must be finite and > 0")
-        object.__setattr__(self, "spread_slope", spread)
-        object.__setattr__(self, "spread_center", center)
-        _check(math.isfinite(ref) and ref > 0, f"ref_estimate={ref} must be finite and > 0")
-        _check(int(self.n) == self.n and self.n >= 0, f"n={self.n} must be a whole number >= 0")
-        object.__setattr__(self, "p_exact", p)
-        object.__setattr__(self, "slope", slope)
-        object.__setattr__(self, "ref_estimate", ref)
-        object.__setattr__(self, "n", int(self.n))
-        object.__setattr__(self, "candidates", tuple(self.candidates))
-
-    # -- the continuous part R ----------------------------------------------------------
-
-    @cached_property
-    def _dist(self) -> Any:
-        """The scipy frozen distribution of R (parametric families), built once."""
-        return _frozen(self.family, self.params)
-
-    def _cont_ppf(self, v: FloatArray) -> FloatArray:
-        if self.family == "empirical":
-            arr = np.asarray(self.values)
-            idx = np.clip(np.ceil(v * arr.size).astype(np.int64) - 1, 0, arr.size - 1)
-            return arr[idx]
-        return np.asarray(self._dist.ppf(v), dtype=float)
-
-    def _cont_cdf(self, x: FloatArray, *, strict: bool = False) -> FloatArray:
-        """P(R <= x), or P(R < x) when ``strict`` (they differ for empirical only)."""
-        if self.family == "empirical":
-            arr = np.asarray(self.values)
-            return np.searchsorted(arr, x, side="left" if strict else "right") / arr.size
-        return np.asarray(self._dist.cdf(x), dtype=float)
-
-    def _spread(self, estimate: ArrayLike | None) -> FloatArray:
-        if estimate is None or self.spread_slope == 0:
-            return np.asarray(1.0)
-        e = np.asarray(estimate, dtype=float)
-        return np.asarray((e / self.ref_estimate) ** self.spread_slope)
-
-    def _ratio_ppf(self, v: FloatArray, s: FloatArray, k: FloatArray) -> FloatArray:
-        """Quantile ``v`` of the continuous part of the ratio, size term ``s``, spread ``k``."""
-        z = self._cont_ppf(v)
-        if self.spread_slope == 0:
-            return np.asarray(s * z)
-        c = self.spread_center
-        return np.asarray(s * c * (z / c) ** k)
-
-    def _ratio_cdf(self, r: FloatArray, s: FloatArray, k: FloatArray, *,
-                   strict: bool = False) -> FloatArray:
-        """P(continuous part of the ratio <= r) (``< r`` when ``strict``)."""
-        if self.spread_slope == 0:
-            return self._cont_cdf(r / s, strict=strict)
-        c = self.spread_center
-        return self._cont_cdf(c * (r / (s * c)) ** (1 / k), strict=strict)
-
-    def _size(self, estimate: ArrayLike | None) -> FloatArray:
-        if estimate is None or self.slope == 0:
-            return np.asarray(1.0)
-        e = np.asarray(estimate, dtype=float)
-        _check(bool(np.all(e > 0)) and bool(np.all(np.isfinite(e))),
-               "estimates must be finite and > 0")
-        return np.asarray((e / self.ref_estimate) ** self.slope)
-
-    def exact_share(self, estimate: ArrayLike | None = None) -> FloatArray:
-        """P(ratio is exactly 1) at ``estimate`` (``None``: the reference estimate)."""
-        if estimate is None or self.exact_slope == 0:
-            return np.asarray(self.p_exact)
-        e = np.asarray(estimate, dtype=float)
-        _check(bool(np.all(e > 0)) and bool(np.all(np.isfinite(e))),
-               "estimates must be finite and > 0")
-        logit = special.logit(self.p_exact) + self.exact_slope * np.log(e / self.ref_estimate)
-        return np.asarray(np.minimum(special.expit(logit), _P_MAX))
-
-    @property
-    def log_location(self) -> float:
-        """E[log R] of the continuous part at the reference estimate."""
-        if self.family == "empirical":
-            return float(np.mean(np.log(self.values)))
-        shape, log_scale = self.params[_PARAMS[self.family][0]], math.log(self.params["scale"])
-        if self.family == "gamma":
-            return float(special.digamma(shape)) + log_scale
-        if self.family == "weibull":
-            return log_scale - float(np.euler_gamma) / shape
-        return log_scale  # lognormal, loglogistic: log R is symmetric about log(scale)
-
-    def shifted(self, delta_log: float) -> RatioModel:
-        """The same model with the continuous part multiplied by ``exp(delta_log)``."""
-        factor = math.exp(delta_log)
-        center = self.spread_center * factor
-        if self.family == "empirical":
-            return replace(self, values=tuple(v * factor for v in self.values),
-                           spread_center=center)
-        return replace(self, params={**self.params, "scale": self.params["scale"] * factor},
-                       spread_center=center)
-
-    # -- the whole ratio ------------------------------------------------------------------
-
-    def ppf(self, u: ArrayLike, estimate: ArrayLike | None = None) -> FloatArray:
-        """Ratio quantiles at probabilities ``u`` (the exact generalised inverse of
-        :meth:`cdf`: a ``u`` inside the step of the point mass gives exactly 1.0).
-        ``u`` and ``estimate`` broadcast against each other."""
-        u_arr = np.asarray(u, dtype=float)
-        _check(bool(np.all((u_arr >= 0) & (u_arr <= 1))), "probabilities must be in [0, 1]")
-        u_arr, s, p, k = np.broadcast_arrays(u_arr, self._size(estimate),
-                                             self.exact_share(estimate), self._spread(estimate))
-        one = np.ones_like(s)
-        below = (1 - p) * self._ratio_cdf(one, s, k, strict=True)  # P(ratio < 1)
-        at_most = p + (1 - p) * self._ratio_cdf(one, s, k)  # P(ratio <= 1), as in cdf(1)
-        lower = self._ratio_ppf(np.minimum(u_arr / (1 - p), 1.0), s, k)
-        upper = self._ratio_ppf(np.clip((u_arr - p) / (1 - p), 0.0, 1.0), s, k)
-        return np.where(u_arr <= below, np.minimum(lower, 1.0),
-                        np.where(u_arr <= at_most, 1.0, np.maximum(upper, 1.0)))
-
-    def cdf(self, r: ArrayLike, estimate: ArrayLike | None = None) -> FloatArray:
-        """P(ratio <= r)."""
-        r_arr, s, p, k = np.broadcast_arrays(np.asarray(r, dtype=float), self._size(estimate),
-                                             self.exact_share(estimate), self._spread(estimate))
-        cont = self._ratio_cdf(np.maximum(r_arr, 0.0), s, k)
-        return np.asarray(p * (r_arr >= 1) + (1 - p) * cont)
-
-    def quantiles(self, qs: ArrayLike, estimate: ArrayLike | None = None) -> FloatArray:
-        """Ratio quantiles at levels ``qs`` (same as :meth:`ppf`)."""
-        return self.ppf(qs, estimate)
-
-    def mean(self, estimate: float | None = None) -> float:
-        """E[ratio] (``inf`` for a log-logistic with c <= 1, whose mean does not exist)."""
-        k = float(self._spread(estimate))
-        c = self.spread_center if self.spread_slope else 1.0
-        cont = c ** (1 - k) * self._power_mean(k)
-        size, p = float(self._size(estimate)), float(self.exact_share(estimate))
-        return p + (1 - p) * size * cont
-
-    def _power_mean(self, k: float) -> float:
-        """E[Z ** k] of the fitted family (``inf`` when it does not exist)."""
-        if self.family == "empirical":
-            return float(np.mean(np.asarray(self.values) ** k))
-        shape, scale = self.params[_PARAMS[self.family][0]], self.params["scale"]
-        if self.family == "lognormal":
-            return scale ** k * math.exp(k * k * shape * shape / 2)
-        if self.family == "gamma":
-            return scale ** k * math.exp(special.gammaln(shape + k) - special.gammaln(shape))
-        if self.family == "weibull":
-            return scale ** k * math.gamma(1 + k / shape)
-        if k >= shape:  # log-logistic: E[Z^k] exists only for k < c
-            return math.inf
-        x = math.pi * k / shape
-        return scale ** k * x / math.sin(x)
-
-    def p_overrun(self, estimate: float | None = None) -> float:
-        """P(ratio > 1): the chance the task takes longer than estimated."""
-        return float(1 - self.cdf(1.0, estimate))
-
-    def sample(self, size: int, *, rng: Any = None,
-               estimate: ArrayLike | None = None) -> FloatArray:
-        """``size`` ratios drawn by inverse CDF from ``np.random.default_rng(rng)``."""
-        return self.ppf(np.random.default_rng(rng).random(size), estimate)
-
-    # -- plain data -----------------------------------------------------------------------
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain, YAML-safe types; :meth:`from_dict` rebuilds an equal model."""
-        d = asdict(self)
-        d["values"] = list(self.values)
-        d["candidates"] = [asdict(c) for c in self.candidates]
-        return d
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> RatioModel:
-        """The model from :meth:`to_dict` output; unknown keys are an error."""
-        unknown = set(d) - set(cls.__dataclass_fields__)
-        _check(not unknown, f"unknown ratio-model keys {sorted(unknown)}")
-        cands = tuple(Candidate(**dict(c)) for c in d.get("candidates", ()))
-        return cls(family=str(d["family"]), params=dict(d["params"]),
-                   p_exact=d["p_exact"], slope=d["slope"], ref_estimate=d["ref_estimate"],
-                   n=d["n"], exact_slope=d.get("exact_slope", 0.0),
-                   spread_slope=d.get("spread_slope", 0.0),
-                   spread_center=d.get("spread_center", 1.0),
-                   values=tuple(d.get("values", ())), candidates=cands,
-                   source=str(d.get("source", "own")))
 
 
 # -- fitting ------------------------------------------------------------------------------
@@ -432,7 +138,7 @@ def _mle(family: str, z: FloatArray) -> dict[str, float]:
         loc, sc = stats.logistic.fit(np.log(z))
         return {"c": 1 / float(sc), "scale": math.exp(float(loc))}
     shape, _, scale = _SCIPY[family].fit(z, floc=0)
-    return {_PARAMS[family][0]: float(shape), "scale": float(scale)}
+    return {FAMILY_PARAMS[family][0]: float(shape), "scale": float(scale)}
 
 
 def _anderson_darling(z_sorted: FloatArray, dist: Any) -> float:
@@ -453,7 +159,7 @@ def _candidate(family: str, z: FloatArray, base_ll: float, k_extra: int,
         return None
     if not all(math.isfinite(v) and v > 0 for v in params.values()):
         return None
-    dist = _frozen(family, params)
+    dist = frozen_family(family, params)
     with np.errstate(all="ignore"):
         loglik = base_ll + float(np.sum(dist.logpdf(z)))
         if not math.isfinite(loglik):

@@ -31,66 +31,10 @@ import pandas as pd
 from simulator.errors import HistoryError, Problem
 
 from ._cleaning import Cleaner, resolve_columns
-from ._mapfile import mapping_rules, read_mapping_file
 from ._readers import Table, read_table
+from .mapping import Mapping, mapping_rules
 
 __all__ = ["CleaningNote", "History", "Mapping", "load_history"]
-
-
-@dataclass(frozen=True)
-class Mapping:
-    """How to read a history file.
-
-    Attributes:
-        estimate_col, actual_col: columns of the estimate and the actual effort/duration.
-        id_col: the task id column (rows repeating an id are one task); ``None``: row numbers.
-        class_cols: reference-class columns (category, team, estimator...).
-        date_col: the date that orders history for backtests.
-        date_format: ``strptime`` format such as ``"%d-%b-%y"``; ``None`` accepts ISO dates,
-            Excel serial numbers and forms that cannot be misread; a day/month column that
-            could be read both ways is then an error asking for the format.
-        units: ``hours``, ``days`` or ``minutes``, of estimate and actual.
-        hours_per_day: to convert hours and minutes to working days.
-        joins: files joined on ``id_col`` (left join, first row per id); their columns become
-            available to the mapping. A column present in several files is taken from the
-            first (the history file, then the joins in order).
-        drop_outliers: drop tasks whose actual/estimate ratio is outside ``[Q1/10, Q3*10]``.
-    """
-
-    estimate_col: str
-    actual_col: str
-    id_col: str | None = None
-    class_cols: tuple[str, ...] = ()
-    date_col: str | None = None
-    date_format: str | None = None
-    units: str = "hours"
-    hours_per_day: float = 8.0
-    joins: tuple[Path, ...] = ()
-    drop_outliers: bool = False
-
-    def __post_init__(self) -> None:  # accept lists and strings from code, as from a file
-        cols = (self.class_cols,) if isinstance(self.class_cols, str) else self.class_cols
-        object.__setattr__(self, "class_cols", tuple(cols))
-        joins = (self.joins,) if isinstance(self.joins, str | Path) else self.joins
-        object.__setattr__(self, "joins", tuple(Path(p) for p in joins))
-        object.__setattr__(self, "hours_per_day", float(self.hours_per_day))
-
-    @classmethod
-    def from_file(cls, path: Path | str) -> Mapping:
-        """Read a mapping from a small YAML file with the same keys (``class_cols`` and
-        ``joins`` as lists; relative ``joins`` resolve against the file's folder).
-
-        Raises:
-            HistoryError: unknown keys, wrong values, missing keys, each with its line.
-        """
-        kwargs, located, problems = read_mapping_file(Path(path))
-        trial = cls(**{"estimate_col": "?", "actual_col": "?", **kwargs})
-        for key, message in mapping_rules(trial):
-            line, col = located.where((key,))
-            problems.append(Problem(located.file, line, col, key, message))
-        if problems:
-            raise HistoryError(problems)
-        return trial
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -41,64 +41,23 @@ import pandas as pd
 from scipy import optimize, special
 
 from simulator.errors import PmosimError
+from simulator.model import ClassModels
 
 from .fit import EXACT_TOL, FAMILIES, MIN_CONTINUOUS, RatioModel, fit_ratio_model
 
-__all__ = ["PARENT", "ClassModels", "fit_classes"]
+__all__ = ["PARENT", "ClassModels", "class_table", "fit_classes"]
 
 PARENT = "(all)"  # how sources and tables name the overall model
 
 
-@dataclass(frozen=True)
-class ClassModels:
-    """Ratio models per reference class.
-
-    Attributes:
-        by: the class columns.
-        overall: the model fitted on every task (the parent of every class).
-        classes: the model per class key (a tuple of strings, one per ``by`` column),
-            including pooled and borrowed ones.
-        min_own, min_class: the pooling thresholds used.
-    """
-
-    by: tuple[str, ...]
-    overall: RatioModel
-    classes: dict[tuple[str, ...], RatioModel]
-    min_own: int
-    min_class: int
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "by", tuple(self.by))
-        for key in self.classes:
-            if not isinstance(key, tuple) or len(key) != len(self.by):
-                raise ValueError(f"class key {key!r} must be a tuple of {len(self.by)} "
-                                 f"value(s), one per column {list(self.by)}")
-
-    def model_for(self, key: str | tuple[str, ...]) -> RatioModel:
-        """The model of class ``key`` (a bare string for a single class column; the empty
-        tuple is the overall model).
-
-        Raises:
-            KeyError: an unknown class; the message lists the known ones.
-        """
-        k = (key,) if isinstance(key, str) else tuple(key)
-        if k == ():
-            return self.overall
-        try:
-            return self.classes[k]
-        except KeyError:
-            known = ", ".join(_label(c) for c in sorted(self.classes)) or "none"
-            raise KeyError(f"unknown class {_label(k)!r} for {'/'.join(self.by) or 'no '} "
-                           f"columns; known classes: {known}") from None
-
-    def table(self) -> pd.DataFrame:
-        """One row per class, the overall model first as ``(all)``: n, bias (mean ratio - 1),
-        P10/P50/P90 of the ratio, p_exact, the three size slopes (0: the ratio does not
-        depend on size that way), family, the KS p-value of the best parametric
-        candidate (NaN for a borrowed model) and source. Ratios at the reference estimate."""
-        rows = [_row(PARENT, self.overall)]
-        rows += [_row(_label(k), m) for k, m in sorted(self.classes.items())]
-        return pd.DataFrame(rows)
+def class_table(models: ClassModels) -> pd.DataFrame:
+    """One row per class, the overall model first as ``(all)``: n, bias (mean ratio - 1),
+    P10/P50/P90 of the ratio, p_exact, the three size slopes (0: the ratio does not
+    depend on size that way), family, the KS p-value of the best parametric
+    candidate (NaN for a borrowed model) and source. Ratios at the reference estimate."""
+    rows = [_row(PARENT, models.overall)]
+    rows += [_row(_label(k), m) for k, m in sorted(models.classes.items())]
+    return pd.DataFrame(rows)
 
 
 def _label(key: tuple[str, ...]) -> str:

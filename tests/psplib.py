@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from simulator.calendars import WorkCalendar
-from simulator.distributions import Fixed
-from simulator.model import Pool, Portfolio, Project, Task
+from simulator.model import Fixed, Pool, Portfolio, Project, Task, WorkCalendar
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 PSPLIB = SHARED / "data" / "psplib"

@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from simulator.calendars import WorkCalendar, parse_workweek
+from simulator.model import WorkCalendar, parse_workweek
 
 D = dt.date
 

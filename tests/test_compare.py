@@ -12,13 +12,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from simulator.analysis import compare, metrics
 from simulator.cli import cli
-from simulator.compare import compare, metrics
 from simulator.errors import ScenarioError
-from simulator.model import Portfolio
+from simulator.model import Portfolio, apply_variant
 from simulator.montecarlo import simulate_portfolio
 from simulator.scenario import load_scenario
-from simulator.variants import apply_variant
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.yaml"
 

@@ -11,11 +11,13 @@ import numpy as np
 import pandas as pd
 from click.testing import CliRunner
 
+from simulator.analysis import correlation, risk_effects
+from simulator.analysis import criticality as criticality_of
 from simulator.cli import cli
-from simulator.drivers import CAPACITY, RELEASE, chain_counts, drivers_frame, risk_effects
-from simulator.fastengine import pack_capacity, simulate_batch
+from simulator.engine import CAPACITY, RELEASE, chain_counts, pack_capacity, simulate_batch
 from simulator.model import Portfolio
 from simulator.montecarlo import simulate_portfolio
+from simulator.output import drivers_frame
 from simulator.sampling import sample_block
 from simulator.scenario import load_scenario
 
@@ -32,7 +34,7 @@ def load(tmp_path: Path, text: str) -> Portfolio:
 
 def criticality(pf: Portfolio, n: int, seed: int = 1) -> dict[tuple[str, str], float]:
     out = simulate_portfolio(pf, n, seed)
-    crit = out.drivers.criticality()
+    crit = criticality_of(out.drivers)
     return {(p.id, t.key): float(crit[k, i]) for k, p in enumerate(pf.projects)
             for i, t in enumerate(pf.tasks)}
 
@@ -91,7 +93,7 @@ def test_correlation_of_a_task_with_its_project_finish(tmp_path: Path) -> None:
               - {id: b, duration: {uniform: {low: 0, high: 20}}, after: [a]}
     """)
     n = 5000
-    corr = simulate_portfolio(pf, n, 4).drivers.correlation()
+    corr = correlation(simulate_portfolio(pf, n, 4).drivers)
     r = 1 / np.sqrt(5)
     assert abs(corr[0, 0] - r) < 4 * (1 - r * r) / np.sqrt(n)
     assert abs(corr[1, 0] - 2 * r) < 4 * (1 - 4 * r * r) / np.sqrt(n)
@@ -99,7 +101,7 @@ def test_correlation_of_a_task_with_its_project_finish(tmp_path: Path) -> None:
     out = simulate_portfolio(pf, 1000, 4, trace=1000)
     tr = out.trace
     a = tr[tr[:, 1] == 0][:, 3] - tr[tr[:, 1] == 0][:, 2]
-    assert abs(out.drivers.correlation()[0, 0] - np.corrcoef(a, out.finish[:, 0])[0, 1]) < 1e-9
+    assert abs(correlation(out.drivers)[0, 0] - np.corrcoef(a, out.finish[:, 0])[0, 1]) < 1e-9
 
 
 def test_risk_contribution_is_the_change_with_the_risk_switched_off(tmp_path: Path) -> None:

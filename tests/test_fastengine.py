@@ -22,13 +22,10 @@ from numba.core.registry import CPUDispatcher
 from numpy.typing import NDArray
 from psplib import PSPLIB, optima, read_sm
 
-from simulator import _kernels
-from simulator.calendars import WorkCalendar
-from simulator.distributions import Fixed
-from simulator.engine import Schedule, simulate
+from simulator.engine import Schedule, pack_capacity, simulate, simulate_batch, simulate_fast
+from simulator.engine import kernels as _kernels
 from simulator.errors import SimulationError
-from simulator.fastengine import pack_capacity, simulate_batch, simulate_fast
-from simulator.model import Network, Pool, Portfolio, Project, Task
+from simulator.model import Fixed, Network, Pool, Portfolio, Project, Task, WorkCalendar
 from simulator.sampling import capacity_events, sample_block
 from simulator.scenario import load_scenario
 

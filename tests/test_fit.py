@@ -17,7 +17,7 @@ import yaml
 from scipy import stats
 
 from calibration.fit import FAMILIES, Candidate, RatioModel, fit_ratio_model
-from calibration.reference import ClassModels, fit_classes
+from calibration.reference import ClassModels, class_table, fit_classes
 from simulator.errors import PmosimError
 
 Z = 4.0  # tolerance in standard errors
@@ -329,7 +329,7 @@ def test_classes_over_several_columns_and_table() -> None:
     assert "unchanged" in models.model_for(("tiny", "b")).source  # 2 tasks
     with pytest.raises(KeyError, match="big / a"):
         models.model_for(("big", "c"))
-    table = models.table()
+    table = class_table(models)
     assert list(table.columns) == ["class", "n", "bias", "p10", "p50", "p90", "p_exact",
                                    "size_slope", "heap_slope", "spread_slope", "family",
                                    "ks_pvalue", "source"]

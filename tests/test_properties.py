@@ -23,11 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from simulator.calendars import WorkCalendar
 from simulator.cli import cli
-from simulator.distributions import Fixed
 from simulator.engine import Schedule, simulate
-from simulator.model import Pool, Portfolio, Project, Task
+from simulator.model import Fixed, Pool, Portfolio, Project, Task, WorkCalendar
 from simulator.montecarlo import simulate_portfolio
 from simulator.sampling import BLOCK_SIZE
 from simulator.scenario import load_scenario

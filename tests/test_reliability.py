@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import simulator.montecarlo as mc
+import simulator.montecarlo.runner as mc
 from calibration.history import Mapping, load_history
 from simulator.cli import cli
 from simulator.errors import HistoryError, PmosimError, ScenarioError, SimulationError
@@ -234,7 +234,7 @@ def test_an_unwritable_place_is_a_clean_error(tmp_path: Path) -> None:
 
 def test_a_full_disk_is_a_clean_error_and_leaves_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import simulator.output as output
+    import simulator.output.files as output
 
     def no_space(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simulator.analysis import summarise
 from simulator.montecarlo import simulate_portfolio
-from simulator.results import summarise
 from simulator.scenario import load_scenario
 
 

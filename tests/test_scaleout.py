@@ -12,8 +12,7 @@ from distributed import Client, LocalCluster
 
 from simulator.cli import cli
 from simulator.errors import PmosimError
-from simulator.montecarlo import max_on_time_se, simulate_portfolio
-from simulator.parallel import Backend, check_scheduler
+from simulator.montecarlo import Backend, check_scheduler, max_on_time_se, simulate_portfolio
 from simulator.sampling import BLOCK_SIZE
 from simulator.scenario import load_scenario
 

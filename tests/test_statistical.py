@@ -24,9 +24,9 @@ import pytest
 from numpy.typing import NDArray
 from scipy import special, stats
 
+from simulator.analysis import summarise
 from simulator.model import Portfolio
 from simulator.montecarlo import Outcome, simulate_portfolio
-from simulator.results import summarise
 from simulator.scenario import load_scenario
 
 N = 4000  # iterations per run: eight blocks of 500

@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.engine import simulate
-from simulator.fastengine import pack_capacity, simulate_batch, simulate_fast
+from simulator.engine import pack_capacity, simulate, simulate_batch, simulate_fast
 from simulator.model import Portfolio
 from simulator.sampling import BLOCK_SIZE, sample_block
 from simulator.scenario import load_scenario

@@ -30,8 +30,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.engine import simulate
-from simulator.fastengine import pack_capacity, simulate_batch
+from simulator.engine import pack_capacity, simulate, simulate_batch
 from simulator.model import Portfolio, topological_order
 from simulator.montecarlo import simulate_portfolio
 from simulator.sampling import BLOCK_SIZE, BlockSample, sample_block

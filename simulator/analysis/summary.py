@@ -1,0 +1,239 @@
+"""Summaries of a Monte Carlo run, each figure with its Monte Carlo error.
+
+Probabilities carry a standard error ``sqrt(p(1-p)/n)`` and a 95 % Wilson interval;
+means a standard error ``sd/sqrt(n)``; percentiles (the empirical ``inverted_cdf``
+quantile: P80 is the smallest simulated value with at least 80 % of iterations at or
+below it) a distribution-free 95 % interval from order statistics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+from ..model import Portfolio
+from ..montecarlo import Outcome
+from ..sampling import BLOCK_SIZE
+
+__all__ = ["Z95", "CapacityRow", "Mean", "Prob", "ProjectResult", "Quantile", "RunSummary",
+           "summarise"]
+
+Z95 = float(special.ndtri(0.975))
+QUANTILES = (10, 50, 80, 90)
+SHORTFALL_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Prob:
+    """A probability: ``estimate``, standard error ``se``, 95 % Wilson interval."""
+
+    estimate: float
+    se: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, hits: NDArray[np.bool_] | np.bool_) -> Prob:
+        hits = np.atleast_1d(hits)
+        n = len(hits)
+        p = float(np.mean(hits))
+        centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
+        half = Z95 / (1 + Z95**2 / n) * np.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n))
+        return cls(p, float(np.sqrt(p * (1 - p) / n)), float(max(0.0, centre - half)),
+                   float(min(1.0, centre + half)))
+
+
+@dataclass(frozen=True)
+class Mean:
+    """A mean and its standard error."""
+
+    estimate: float
+    se: float
+
+    @classmethod
+    def of(cls, x: NDArray[np.float64]) -> Mean:
+        n = len(x)
+        sd = float(np.std(x, ddof=1)) if n > 1 else 0.0
+        return cls(float(np.mean(x)), sd / np.sqrt(n))
+
+
+@dataclass(frozen=True)
+class Quantile:
+    """The ``q``-th percentile with a distribution-free 95 % interval [low, high]."""
+
+    q: int
+    value: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, sorted_x: NDArray[np.float64], q: int) -> Quantile:
+        n = len(sorted_x)
+        frac = q / 100
+        k = min(max(int(np.ceil(n * frac)), 1), n)  # 1-based rank of the estimate
+        lo = _binom_ppf(0.025, n, frac)
+        hi = _binom_ppf(0.975, n, frac) + 1
+        return cls(q, float(sorted_x[k - 1]), float(sorted_x[min(max(lo, 1), n) - 1]),
+                   float(sorted_x[min(max(hi, 1), n) - 1]))
+
+
+@dataclass(frozen=True)
+class ProjectResult:
+    """One project's figures; finish in working days since the scenario start."""
+
+    id: str
+    name: str
+    priority: int
+    deadline: float | None
+    budget: float | None
+    p_on_time: Prob | None
+    finish_mean: Mean
+    finish: tuple[Quantile, ...]
+    cost_mean: Mean
+    cost: tuple[Quantile, ...]
+    p_within_budget: Prob | None
+    p_on_time_and_within_budget: Prob | None
+
+
+@dataclass(frozen=True)
+class CapacityRow:
+    """One pool in one period: mean units available, in use and short."""
+
+    pool: str
+    period: str
+    capacity: float
+    busy: float
+    utilisation: float
+    shortfall_mean: float
+    shortfall_p90: float
+    p_shortfall: Prob
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """Everything a run reports; ``to_dict`` is what ``summary.json`` holds (NaN where a figure
+    does not exist: the JSON writer makes it null)."""
+
+    scenario: str
+    scenario_sha256: str
+    seed: int
+    iterations: int
+    start: str | None
+    currency: str
+    projects: tuple[ProjectResult, ...]
+    p_all_on_time: Prob | None
+    expected_on_time: Mean | None
+    with_deadline: int
+    total_cost_mean: Mean
+    total_cost: tuple[Quantile, ...]
+    capacity: tuple[CapacityRow, ...]
+    dates: dict[str, str | None]
+
+    def date(self, working_days: float) -> str | None:
+        return self.dates.get(_key(working_days))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out.pop("dates")
+        for proj, raw in zip(out["projects"], self.projects, strict=True):
+            proj["deadline_date"] = None if raw.deadline is None else self.date(raw.deadline)
+            for qd in proj["finish"]:
+                qd["date"], qd["low_date"], qd["high_date"] = (
+                    self.date(qd["value"]), self.date(qd["low"]), self.date(qd["high"]))
+            proj["finish_mean"]["date"] = self.date(proj["finish_mean"]["estimate"])
+        out["block_size"] = BLOCK_SIZE
+        out["versions"] = _versions()
+        out["units"] = {"time": "working days since start", "cost": self.currency or "money"}
+        return out
+
+
+def _binom_ppf(q: float, n: int, p: float) -> int:
+    """The smallest k with P(Binomial(n, p) <= k) >= q (scipy.stats.binom.ppf)."""
+    k = int(np.clip(np.floor(special.bdtrik(q, n, p)), 0, n))
+    while k < n and special.bdtr(k, n, p) < q:
+        k += 1
+    while k > 0 and special.bdtr(k - 1, n, p) >= q:
+        k -= 1
+    return k
+
+
+def _key(x: float) -> str:
+    return repr(float(x))
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    names = ["pmosim", "numpy", "scipy", "simpy", "pandas", "joblib"]
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+def _quantiles(x: NDArray[np.float64]) -> tuple[Quantile, ...]:
+    s = np.sort(x)
+    return tuple(Quantile.of(s, q) for q in QUANTILES)
+
+
+def summarise(pf: Portfolio, out: Outcome, *, seed: int) -> RunSummary:
+    """Reduce a run's per-iteration results to the reported figures."""
+    n = len(out.finish)
+    projects = []
+    on_time_cols = []
+    for k, p in enumerate(pf.projects):
+        finish, cost = out.finish[:, k], out.cost[:, k]
+        on_time = None if p.deadline is None else finish <= p.deadline
+        in_budget = None if p.budget is None else cost <= p.budget
+        if on_time is not None:
+            on_time_cols.append(on_time)
+        both = None if on_time is None or in_budget is None else on_time & in_budget
+        projects.append(ProjectResult(
+            p.id, p.name, p.priority, p.deadline, p.budget,
+            None if on_time is None else Prob.of(on_time), Mean.of(finish), _quantiles(finish),
+            Mean.of(cost), _quantiles(cost), None if in_budget is None else Prob.of(in_budget),
+            None if both is None else Prob.of(both)))
+    hits = np.stack(on_time_cols, axis=1) if on_time_cols else np.zeros((n, 0), dtype=bool)
+    total = out.cost.sum(axis=1)
+    capacity = _capacity_rows(pf, out)
+    times = {float(x) for pr in projects for q in pr.finish for x in (q.value, q.low, q.high)}
+    times |= {pr.finish_mean.estimate for pr in projects}
+    times |= {p.deadline for p in pf.projects if p.deadline is not None}
+    ordered = sorted(times)
+    dates = pf.calendar.finish_dates(np.array(ordered))
+    start = pf.calendar.start
+    return RunSummary(
+        scenario=pf.name, scenario_sha256=pf.source_hash, seed=seed, iterations=n,
+        start=None if start is None else start.isoformat(), currency=pf.currency,
+        projects=tuple(projects),
+        p_all_on_time=Prob.of(hits.all(axis=1)) if on_time_cols else None,
+        expected_on_time=Mean.of(hits.sum(axis=1).astype(float)) if on_time_cols else None,
+        with_deadline=len(on_time_cols), total_cost_mean=Mean.of(total),
+        total_cost=_quantiles(total), capacity=capacity,
+        dates={_key(t): None if dates is None else str(d)
+               for t, d in zip(ordered, dates if dates is not None else ordered, strict=True)})
+
+
+def _capacity_rows(pf: Portfolio, out: Outcome) -> tuple[CapacityRow, ...]:
+    rows = []
+    cap_mean = out.capacity.mean(axis=0)
+    busy_mean = out.busy.mean(axis=0)
+    for p, pool in enumerate(pf.pools):
+        for m, label in enumerate(out.periods):
+            waiting = out.waiting[:, p, m]
+            cap = float(cap_mean[p, m])
+            rows.append(CapacityRow(
+                pool.id, label, cap, float(busy_mean[p, m]),
+                float(busy_mean[p, m] / cap) if cap > 0 else float("nan"),
+                float(waiting.mean()), Quantile.of(np.sort(waiting), 90).value,
+                Prob.of(waiting > SHORTFALL_EPS)))
+    return tuple(rows)

@@ -1,0 +1,328 @@
+"""The ``pmosim`` command line: read a file, call the library, write the results."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import textwrap
+from importlib import metadata
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ..analysis import RANKINGS, risk_effects, summarise
+from ..analysis import compare as run_comparison
+from ..errors import PmosimError, ScenarioError
+from ..model import Portfolio
+from ..montecarlo import (
+    ENGINES,
+    Backend,
+    check_scheduler,
+    max_on_time_se,
+    simulate_portfolio,
+    stop_local_workers,
+)
+from ..output import (
+    comparison_frame,
+    decision_table,
+    drivers_frame,
+    progress,
+    publish,
+    summary_text,
+    top_drivers,
+    write_csv,
+    write_json,
+    write_run,
+)
+from ..sampling import BLOCK_SIZE
+from ..scenario import load_scenario
+
+__all__ = ["cli", "main"]
+
+PLUGINS = "pmosim.commands"  # entry-point group of the commands other packages add
+
+ScenarioPath = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _load(path: Path) -> Portfolio:
+    try:
+        return load_scenario(path, display=str(path))
+    except ScenarioError as e:
+        for problem in e.problems:
+            click.echo(str(problem), err=True)
+        n = len(e.problems)
+        raise click.ClickException(f"{path}: {n} problem{'s' if n != 1 else ''}; nothing "
+                                   "was run or written") from None
+
+
+def _fresh_out(out: Path, force: bool) -> Path:
+    """``out``, checked before any work: an existing folder is replaced only with --force."""
+    if out.exists() and not force:
+        raise PmosimError(f"{out} already exists; choose another --out or add --force to "
+                          "replace it")
+    return out
+
+
+def _seed(seed: int | None, pf: Portfolio) -> int:
+    """The seed given, else the scenario's, else a fresh one (printed, so it can be reused)."""
+    if seed is None:
+        seed = pf.seed
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+        click.echo(f"seed: {seed} (drawn fresh; pass --seed {seed} to repeat this run)",
+                   err=True)
+    return seed
+
+
+class _Group(click.Group):
+    """Every command's user errors (:class:`PmosimError`) become one-line click errors.
+
+    Other packages add commands through the ``pmosim.commands`` entry points (pmosim's own
+    ``calibration`` package adds calibrate, estimate and backtest); each is imported only
+    when used, so that ``pmosim run`` does not pay for loading scipy.stats and the fitting
+    code, and the simulator never imports them."""
+
+    @staticmethod
+    def _plugins() -> dict[str, metadata.EntryPoint]:
+        return {ep.name: ep for ep in metadata.entry_points(group=PLUGINS)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and (ep := self._plugins().get(cmd_name)):
+            self.add_command(ep.load(), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except PmosimError as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pmosim")
+def cli() -> None:
+    """Monte Carlo forecasts for a portfolio of projects sharing resource pools."""
+
+
+@cli.command()
+@click.argument("file", type=ScenarioPath)
+def validate(file: Path) -> None:
+    """Check a scenario FILE and report every problem, one line each."""
+    pf = _load(file)
+    counts = [(len(pf.projects), "project"), (len(pf.tasks), "task"), (len(pf.pools), "pool"),
+              (len(pf.risks), "risk"), (len(pf.variants), "variant")]
+    click.echo(f"{file}: OK - " + ", ".join(f"{n} {w}{'s' if n != 1 else ''}" for n, w in counts))
+
+
+@cli.command()
+@click.argument("file", type=ScenarioPath)
+@click.option("-n", "--iterations", type=click.IntRange(1, 10_000_000), default=None,
+              help="Iterations (default: the scenario's 'iterations').")
+@click.option("--seed", type=click.IntRange(0), default=None,
+              help="Root seed (default: the scenario's 'seed', else a fresh one, printed).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Results folder (default: results/<scenario file name>).")
+@click.option("--jobs", type=click.IntRange(-1), default=1, show_default=True,
+              help="Local workers (threads for the fast engine, processes for simpy); -1 "
+                   "uses every core. Results do not depend on it.")
+@click.option("--trace", type=click.IntRange(0), default=0, show_default=True,
+              help="Write trace.csv with the schedules of the first K iterations.")
+@click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
+              help="fast: compiled engine (auto picks it); simpy: the reference engine. "
+                   "Both give identical schedules.")
+@click.option("--target-se", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Add blocks of iterations until every P(on time) has at most this "
+                   "standard error; -n is then the maximum.")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="local workers, or a Dask cluster (the 'dask' extra).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler (tls://host:8786); without it a local cluster on "
+                   "127.0.0.1 with --jobs workers.")
+@click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--allow-insecure", is_flag=True,
+              help="Allow a plain tcp:// scheduler on another machine.")
+@click.option("--risk-drivers/--no-risk-drivers", default=True, show_default=True,
+              help="Measure each risk's contribution (one more run per risk, on the same "
+                   "random numbers).")
+@click.option("--report/--no-report", default=True, show_default=True,
+              help="Write report.html and the charts (PNG).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print summary.json to stdout instead of the tables.")
+@click.option("--resume", is_flag=True,
+              help="Finish a run that was interrupted (same command): completed blocks are "
+                   "kept in a checkpoint beside the results folder.")
+def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, jobs: int,
+        trace: int, force: bool, engine: str, target_se: float | None, backend: str,
+        scheduler: str | None, tls_ca: Path | None, tls_cert: Path | None,
+        tls_key: Path | None, allow_insecure: bool, risk_drivers: bool, report: bool,
+        quiet: bool, as_json: bool, resume: bool) -> None:
+    """Simulate the scenario FILE and write summary.json, projects.csv, capacity.csv and
+    drivers.csv."""
+    pf = _load(file)
+    out = _fresh_out(out or Path("results") / file.stem, force)
+    n = iterations or pf.iterations
+    seed = _seed(seed, pf)
+    where = Backend(backend, jobs, scheduler, tls_ca, tls_cert, tls_key, allow_insecure)
+    if where.kind == "dask" and where.scheduler is not None:
+        check_scheduler(where)
+    runs = 1 + (len(pf.risks) if risk_drivers else 0)
+    store = out.parent / f".{out.name}.checkpoint"
+    if resume and not store.exists() and not quiet:
+        click.echo(f"no checkpoint at {store}: starting from the first block", err=True)
+    if not resume:
+        shutil.rmtree(store, ignore_errors=True)
+    with progress(n * runs, "simulating", quiet=quiet) as bar:
+        try:
+            outcome = simulate_portfolio(pf, n, seed, trace=trace, engine=engine,
+                                         backend=where, target_se=target_se,
+                                         progress=bar.for_run(), checkpoint=store)
+        except KeyboardInterrupt:
+            kept = len(list(store.glob("block-*.npz")))
+            click.echo(f"\nInterrupted: {kept} completed block(s) of {BLOCK_SIZE} iterations "
+                       f"kept in {store}; nothing else was written. Run the same command "
+                       "with --resume to finish.", err=True)
+            sys.exit(130)
+        done = len(outcome.finish)
+        bar.done = n  # with --target-se the base run may stop early
+        effects = None
+        if risk_drivers and pf.risks:
+            effects = risk_effects(pf, outcome, seed, engine=engine, backend=where,
+                                   progress_of=bar.for_run)
+    summary = summarise(pf, outcome, seed=seed)
+    if target_se is not None and not quiet:
+        reached = max_on_time_se(pf, outcome.finish) <= target_se
+        click.echo(f"target s.e. {target_se:g}: {'reached' if reached else 'NOT reached'} "
+                   f"after {done:,} iterations"
+                   f"{'' if reached else f' (the maximum, -n {n})'}", err=True)
+    drivers = drivers_frame(pf, outcome.drivers, effects)
+
+    def fill(folder: Path) -> None:
+        write_run(folder, pf, summary, outcome.trace if trace else None)
+        write_csv(drivers, folder / "drivers.csv")
+        if report:
+            from ..output.report import write_run_report  # matplotlib only for a report
+
+            write_run_report(folder, pf, outcome, summary, drivers)
+
+    try:
+        publish(out, force, fill)
+    except PmosimError as e:
+        raise PmosimError(f"{e} (the simulated blocks are kept in {store}: add --resume "
+                          "to write the results without simulating again)") from e
+    shutil.rmtree(store, ignore_errors=True)
+    if as_json:
+        click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
+        return
+    if quiet:
+        return
+    click.echo(summary_text(summary))
+    click.echo("\nTop drivers (% of iterations on the chain that drove the finish; risks:\n"
+               "days added to the P80 finish). All in drivers.csv.")
+    click.echo(top_drivers(drivers))
+    click.echo(f"\nResults written to {out}/")
+
+
+@cli.command()
+@click.argument("file", type=ScenarioPath)
+@click.option("--variant", "names", multiple=True,
+              help="A variant to compare (repeatable; default: every variant in FILE).")
+@click.option("-n", "--iterations", type=click.IntRange(2, 10_000_000), default=None,
+              help="Iterations per scenario (default: the scenario's 'iterations').")
+@click.option("--seed", type=click.IntRange(0), default=None,
+              help="Root seed shared by the base and every variant (default: the scenario's "
+                   "'seed', else a fresh one, printed).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for comparison.csv and comparison.json "
+                   "(default: results/<scenario file name>-compare).")
+@click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@click.option("--jobs", type=click.IntRange(-1), default=1, show_default=True,
+              help="Workers; results do not depend on it.")
+@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True)
+@click.option("--rank-by", type=click.Choice(sorted(RANKINGS)), default="portfolio_on_time",
+              show_default=True, help="The metric that orders the decision table.")
+@click.option("--report/--no-report", default=True, show_default=True,
+              help="Write report.html and the charts (PNG).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print comparison.json to stdout instead of the table.")
+def compare(file: Path, names: tuple[str, ...], iterations: int | None, seed: int | None,
+            out: Path | None, force: bool, jobs: int, engine: str, rank_by: str,
+            report: bool, quiet: bool, as_json: bool) -> None:
+    """Compare the base scenario FILE with its variants on common random numbers."""
+    pf = _load(file)
+    known = {v.name: v for v in pf.variants}
+    if not known:
+        raise PmosimError(f"{file}: no variants to compare; add a 'variants:' list "
+                          "(see the README)")
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise PmosimError(f"unknown variant '{unknown[0]}'; {file} has: {', '.join(known)}")
+    chosen = [known[n] for n in dict.fromkeys(names)] if names else list(known.values())
+    if rank_by == "value" and pf.value_horizon is None:
+        raise PmosimError(f"{file}: --rank-by value needs projects with value_per_month and a "
+                          "value_horizon")
+    out = _fresh_out(out or Path("results") / f"{file.stem}-compare", force)
+    n = iterations or pf.iterations
+    seed = _seed(seed, pf)
+    with progress(n * (1 + len(chosen)), "comparing", quiet=quiet) as bar:
+        result = run_comparison(pf, chosen, n, seed, engine=engine,
+                                backend=Backend(jobs=jobs), progress_of=bar.for_run)
+
+    def fill(folder: Path) -> None:
+        write_json(result.to_dict(), folder / "comparison.json")
+        write_csv(comparison_frame(result), folder / "comparison.csv")
+        if report:
+            from ..output.report import write_compare_report
+
+            write_compare_report(folder, result, pf, rank_by)
+
+    publish(out, force, fill)
+    if as_json:
+        click.echo((out / "comparison.json").read_text(encoding="utf-8"), nl=False)
+        return
+    if quiet:
+        return
+    click.echo(textwrap.fill(f"{pf.name}: base and {len(chosen)} variant(s), {n:,} iterations "
+                             f"each on common random numbers (seed {seed}); ranked by "
+                             f"{rank_by}.", width=79))
+    click.echo("Differences against the base ± paired standard error; * significant at 5 %.\n")
+    click.echo(decision_table(result, rank_by))
+    click.echo(f"\nResults written to {out}/")
+
+
+def main() -> None:
+    """Console entry point: user errors become one-line messages and exit status 2; worker
+    processes are stopped before the process ends."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    finally:
+        stop_local_workers()
+    _flush()
+
+
+def _flush() -> None:
+    """Flush the output; a reader that went away (``| head``) makes the exit status 1."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # nothing more can be said: keep the interpreter's exit from trying
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

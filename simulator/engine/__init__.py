@@ -1,0 +1,28 @@
+"""The engines: one iteration (or a block of them) of the portfolio's resource-constrained
+schedule, arrays in, arrays out. ``reference`` is the simpy discrete-event simulation that
+defines the semantics; ``fast`` replays it exactly in compiled code. ``chains`` and
+``loads`` reduce a block's schedules to what is kept of them."""
+
+from __future__ import annotations
+
+from .chains import CAPACITY, RELEASE, chain_counts
+from .fast import CapacityArrays, pack_capacity, simulate_batch, simulate_fast
+from .loads import capacity_load, schedule_load
+from .reference import FIT_TOLERANCE, Schedule, simulate
+from .stuck import stuck_message
+
+__all__ = [
+    "CAPACITY",
+    "FIT_TOLERANCE",
+    "RELEASE",
+    "CapacityArrays",
+    "Schedule",
+    "capacity_load",
+    "chain_counts",
+    "pack_capacity",
+    "schedule_load",
+    "simulate",
+    "simulate_batch",
+    "simulate_fast",
+    "stuck_message",
+]

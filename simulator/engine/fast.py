@@ -1,0 +1,608 @@
+"""The compiled engine: the reference engine's event loop, replayed exactly, in numba.
+
+:func:`simulate_fast` gives the same :class:`~simulator.engine.reference.Schedule` as
+:func:`simulator.engine.reference.simulate`, bit for bit, and :func:`simulate_batch` runs many
+iterations in one compiled loop. Exact equality comes from replaying what simpy does:
+
+* Every event of the reference engine is a ``timeout(delay)`` created at ``now``. simpy keeps
+  them in a binary heap keyed by ``(now + delay, creation number)``; here a heap of parallel
+  arrays holds the same keys, computed with the same float additions, so events pop in the
+  same order and every instant has the same value.
+* Events are created in the same order: at setup one per capacity change, then per task
+  either its release edge (``release > 0``) or the edge fired at once; a completion fires its
+  zero-lag edges inline and schedules the others, in successor order; a dispatch is requested
+  (a zero-delay event) only when none is pending; a dispatch walks the ready tasks in
+  ``(rank, task)`` order and schedules each started task's completion.
+* A dispatch looks only at the tasks that could start: those that became ready since the
+  last dispatch, and those waiting on a pool whose free units rose since then (a completion
+  or a capacity change). Every other waiting task did not fit at its turn last time, and
+  its pools' free units have only fallen since, so the reference engine would pass it by
+  too. Waiting tasks are kept per pool in a min-tree of their demands, leaves in dispatch
+  order, so the next task that could fit a pool's free units is found in log time; the
+  candidates are merged in dispatch order, so tasks start, and their completions are
+  created, in the same order.
+* Units in use change by the same per-pool additions and subtractions, and a demand fits
+  when ``demand <= (capacity - used) + FIT_TOLERANCE``, as in the reference engine.
+
+Errors match the reference engine's: tasks that can never start raise
+:class:`~simulator.errors.SimulationError` with its message; a negative delay (a duration or
+a capacity-change time) raises ``ValueError`` as simpy does. Unlike simpy, NaN durations and
+capacity-change times are rejected (simpy would order such events arbitrarily).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import SimulationError
+from ..model import Network
+from .kernels import inline, jit, offsets, task_pools
+from .reference import FIT_TOLERANCE, Schedule
+from .stuck import Names, stuck_message
+
+__all__ = ["CapacityArrays", "pack_capacity", "simulate_batch", "simulate_fast"]
+
+Array = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+# event kinds, packed with their subject as ``subject * 4 + kind``
+_CAPACITY, _EDGE, _DONE = 0, 1, 2
+# slots of the integer state vector
+_SIZE, _SEQ, _NEW, _ASKED, _DSEQ = 0, 1, 2, 3, 4
+# a pool's state between dispatches (CLEAN, DIRTY: its free units rose) and during one
+# (CLEAN: not searched, DRAWN: its waiting tasks are searched)
+_CLEAN, _DIRTY, _DRAWN = 0, 1, 2
+_EMPTY = np.inf  # a tree leaf with no waiting task
+_MAX_ROOM = float(np.finfo(np.float64).max)  # free units above this fit every finite demand
+# heap keys: creation number << _ITEM_BITS | item
+_ITEM_BITS = 26
+_ITEM_MASK = (1 << _ITEM_BITS) - 1
+# run status
+_OK, _STUCK, _BAD_DURATION, _BAD_TIME = 0, 1, 2, 3
+
+
+class _Net(NamedTuple):
+    """The network as the kernel reads it.
+
+    Attributes:
+        demand: ``(tasks, pools)`` units.
+        pool_ptr, pool_idx: the pools each task needs (nonzero demand), compressed rows;
+            ``slot`` is, for each of these entries, the task's leaf in that pool's tree.
+        tree_ptr: where each pool's tree lives in ``_Work.tree`` (``2 * size`` slots for
+            ``size`` leaves, a power of two, one leaf per task that needs the pool).
+        leaf_ptr, leaf_pos: the tasks behind each pool's leaves, as positions in dispatch
+            order (``leaf_pos[leaf_ptr[p] + leaf]``).
+        order: tasks in dispatch order ``(rank, task)``; ``pos`` is each task's place in it.
+        edges: edges each task waits for (predecessors plus the release edge).
+        release, succ_ptr, succ_idx, succ_lag, capacity: as in :class:`Network`.
+    """
+
+    demand: Array
+    pool_ptr: IntArray
+    pool_idx: IntArray
+    slot: IntArray
+    tree_ptr: IntArray
+    leaf_ptr: IntArray
+    leaf_pos: IntArray
+    order: IntArray
+    pos: IntArray
+    edges: IntArray
+    release: Array
+    succ_ptr: IntArray
+    succ_idx: IntArray
+    succ_lag: Array
+    capacity: Array
+
+
+class _Work(NamedTuple):
+    """Scratch arrays of one run, reused across iterations.
+
+    Attributes:
+        start, finish, ready: the schedule being built.
+        capacity, used: units per pool now.
+        pending: edges still to fire per task.
+        new: tasks that became ready since the last dispatch, as positions in dispatch
+            order, sorted.
+        tree: per pool, a min-tree over its tasks' demands on it: a leaf holds the demand
+            of a task that waits (and became ready before the last dispatch), else
+            ``_EMPTY``; a node holds the smallest leaf below it.
+        status, cur, nxt, active: per pool, its state (``_CLEAN`` ...); while it is
+            searched, ``cur`` is the first leaf not yet passed and ``nxt`` the first leaf
+            from there whose demand fitted the free units when last searched; ``active``
+            lists the pools searched in this dispatch.
+        heap_time, heap_key: the event heap: time, and creation number << _ITEM_BITS | item
+            (the last time slot holds the pending dispatch's time), where an item
+            is ``subject * 4 + kind``.
+        state: heap size, next creation number, new tasks, dispatch pending, the pending
+            dispatch's creation number.
+    """
+
+    start: Array
+    finish: Array
+    ready: Array
+    capacity: Array
+    used: Array
+    pending: IntArray
+    new: IntArray
+    tree: Array
+    status: IntArray
+    cur: IntArray
+    nxt: IntArray
+    active: IntArray
+    heap_time: Array
+    heap_key: IntArray
+    state: IntArray
+
+
+class CapacityArrays(NamedTuple):
+    """Capacity events of many iterations, compressed rows: iteration ``it`` owns rows
+    ``ptr[it]:ptr[it + 1]`` of ``times``, ``pools`` and ``values``."""
+
+    times: Array
+    pools: IntArray
+    values: Array
+    ptr: IntArray
+
+
+# --- the compiled kernel ------------------------------------------------------------------
+# The kernel takes arrays, not the named tuples (numba compiles those far more slowly); its
+# argument lists follow the fields of _Net and _Work.
+
+@inline
+def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int | np.int64) -> None:
+    """heapq.heappush of ``(time, next creation number)``; the heap is ``ht`` (times) and
+    ``hk`` (creation number << ITEM_BITS | item), ordered as simpy orders events."""
+    key = (st[_SEQ] << _ITEM_BITS) | item
+    pos = st[_SIZE]
+    st[_SEQ], st[_SIZE] = st[_SEQ] + 1, pos + 1
+    while pos > 0:
+        parent = (pos - 1) >> 1
+        if ht[parent] < time or (ht[parent] == time and hk[parent] < key):
+            break
+        ht[pos], hk[pos] = ht[parent], hk[parent]
+        pos = parent
+    ht[pos], hk[pos] = time, key
+
+
+@inline
+def _pop(ht: Array, hk: IntArray, st: IntArray) -> tuple[float, int]:
+    """heapq.heappop: the earliest entry's time and item."""
+    time, item = ht[0], hk[0] & _ITEM_MASK
+    n = st[_SIZE] - 1
+    st[_SIZE] = n
+    t, key = ht[n], hk[n]
+    pos, child = 0, 1
+    while child < n:
+        right = child + 1
+        if right < n and (ht[right] < ht[child] or
+                          (ht[right] == ht[child] and hk[right] < hk[child])):
+            child = right
+        if not (ht[child] < t or (ht[child] == t and hk[child] < key)):
+            break
+        ht[pos], hk[pos] = ht[child], hk[child]
+        pos, child = child, 2 * child + 1
+    if n > 0:
+        ht[pos], hk[pos] = t, key
+    return time, item
+
+
+@inline
+def _request_dispatch(ht: Array, hk: IntArray, st: IntArray, now: float) -> None:
+    """Queue the one pending dispatch as simpy would (``timeout(0)``: time ``now``, the next
+    creation number). It is kept beside the heap, in ``st[_DSEQ]`` and ``ht[-1]``, and runs
+    before any heap entry that sorts after it."""
+    if st[_ASKED] == 0:
+        st[_ASKED] = 1
+        st[_DSEQ] = st[_SEQ]
+        st[_SEQ] += 1
+        ht[ht.size - 1] = now + 0.0
+
+
+@inline
+def _edge_fired(i: int, now: float, pos: IntArray, pending: IntArray, ready: Array,
+                new: IntArray, ht: Array, hk: IntArray, st: IntArray) -> None:
+    """One edge into task ``i`` fired; the last one makes it ready: it joins the new tasks
+    (bisect.insort) and a dispatch is requested."""
+    pending[i] -= 1
+    if pending[i] == 0:
+        ready[i] = now
+        j = st[_NEW]
+        st[_NEW] = j + 1
+        while j > 0 and new[j - 1] > pos[i]:
+            new[j] = new[j - 1]
+            j -= 1
+        new[j] = pos[i]
+        _request_dispatch(ht, hk, st, now)
+
+
+@inline
+def _complete(i: int, now: float, demand: Array, pos: IntArray, pool_ptr: IntArray,
+              pool_idx: IntArray, succ_ptr: IntArray, succ_idx: IntArray, succ_lag: Array,
+              finish: Array, ready: Array, used: Array, pending: IntArray, new: IntArray,
+              status: IntArray, ht: Array, hk: IntArray, st: IntArray) -> None:
+    """Task ``i`` finishes: release its units (its pools are now dirty), fire its edges
+    (zero lags at once)."""
+    finish[i] = now
+    for k in range(pool_ptr[i], pool_ptr[i + 1]):
+        p = pool_idx[k]
+        used[p] -= demand[i, p]
+        status[p] = _DIRTY
+    for k in range(succ_ptr[i], succ_ptr[i + 1]):
+        if succ_lag[k] > 0:
+            _push(ht, hk, st, now + succ_lag[k], succ_idx[k] * 4 + _EDGE)
+        else:
+            _edge_fired(succ_idx[k], now, pos, pending, ready, new, ht, hk, st)
+    _request_dispatch(ht, hk, st, now)
+
+
+@inline
+def _fits(i: int, demand: Array, pool_ptr: IntArray, pool_idx: IntArray, capacity: Array,
+          used: Array) -> bool:
+    for k in range(pool_ptr[i], pool_ptr[i + 1]):
+        p = pool_idx[k]
+        if not demand[i, p] <= (capacity[p] - used[p]) + FIT_TOLERANCE:
+            return False
+    return True
+
+
+@inline
+def _room(p: int, capacity: Array, used: Array) -> float:
+    """The largest demand on pool ``p`` that fits now (as in _fits), at most _MAX_ROOM so
+    that an empty leaf never fits."""
+    room = (capacity[p] - used[p]) + FIT_TOLERANCE
+    return _MAX_ROOM if room > _MAX_ROOM else room
+
+
+@inline
+def _leaves(tree_ptr: IntArray, p: int) -> int:
+    """How many leaves pool ``p``'s tree has (a power of two, or 0)."""
+    return (tree_ptr[p + 1] - tree_ptr[p]) >> 1
+
+
+@inline
+def _set_leaf(tree: Array, base: int, size: int, leaf: int, value: float) -> None:
+    node = size + leaf
+    tree[base + node] = value
+    node >>= 1
+    while node >= 1:
+        a, b = tree[base + 2 * node], tree[base + 2 * node + 1]
+        tree[base + node] = a if a <= b else b
+        node >>= 1
+
+
+@inline
+def _first_fit(tree: Array, base: int, size: int, lo: int, room: float) -> int:
+    """The first leaf at or after ``lo`` whose demand is at most ``room``; ``size`` if
+    none."""
+    if lo >= size:
+        return size
+    node = size + lo
+    while True:
+        if tree[base + node] <= room:  # the leftmost such leaf below node
+            while node < size:
+                node <<= 1
+                if not tree[base + node] <= room:
+                    node += 1
+            return node - size
+        while node & 1:  # the next subtree to the right
+            node >>= 1
+        if node == 0:
+            return size
+        node += 1
+
+
+@inline
+def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: IntArray,
+              pool_idx: IntArray, slot: IntArray, tree_ptr: IntArray, leaf_ptr: IntArray,
+              leaf_pos: IntArray, order: IntArray, start: Array, capacity: Array,
+              used: Array, new: IntArray, tree: Array, status: IntArray, cur: IntArray,
+              nxt: IntArray, active: IntArray, ht: Array, hk: IntArray, st: IntArray) -> int:
+    """Start every waiting task that fits, in dispatch order; returns a task with a bad
+    duration (negative or NaN) or -1.
+
+    Only candidates are looked at, merged in dispatch order: the new tasks, and in each
+    dirty pool the waiting tasks whose demand on it fits its free units now (found in its
+    tree from the last task passed)."""
+    st[_ASKED] = 0
+    n_active = 0
+    for p in range(used.size):
+        if status[p] == _DIRTY:
+            status[p] = _DRAWN
+            active[n_active] = p
+            n_active += 1
+            cur[p] = 0
+            nxt[p] = _first_fit(tree, tree_ptr[p], _leaves(tree_ptr, p), 0,
+                                _room(p, capacity, used))
+    n_new = st[_NEW]
+    r = 0  # the next new task
+    n_stay = 0  # new tasks that did not start, compacted at the front of ``new``
+    none = order.size
+    while True:
+        best = new[r] if r < n_new else none
+        for a in range(n_active):
+            p = active[a]
+            if nxt[p] < leaf_ptr[p + 1] - leaf_ptr[p]:
+                q = leaf_pos[leaf_ptr[p] + nxt[p]]
+                if q < best:
+                    best = q
+        if best == none:
+            break
+        is_new = r < n_new and new[r] == best
+        if is_new:
+            r += 1
+        i = order[best]
+        fits = _fits(i, demand, pool_ptr, pool_idx, capacity, used)
+        if fits:
+            for k in range(pool_ptr[i], pool_ptr[i + 1]):
+                p = pool_idx[k]
+                used[p] += demand[i, p]
+                if not is_new:
+                    _set_leaf(tree, tree_ptr[p], _leaves(tree_ptr, p), slot[k],
+                              _EMPTY)
+            start[i] = now
+            d = durations[it, i]
+            if not d >= 0:
+                return i
+            _push(ht, hk, st, now + d, i * 4 + _DONE)
+        elif is_new:
+            new[n_stay] = best
+            n_stay += 1
+        # the searched pools of this task move past it, and search again where it was their
+        # next candidate (a candidate found before a start took units may no longer fit: it
+        # is then looked at and passed; free units only fall, so none is missed)
+        for k in range(pool_ptr[i], pool_ptr[i + 1]):
+            p = pool_idx[k]
+            if status[p] == _DRAWN:
+                cur[p] = slot[k] + 1
+                if nxt[p] < cur[p]:
+                    nxt[p] = _first_fit(tree, tree_ptr[p], _leaves(tree_ptr, p),
+                                        cur[p], _room(p, capacity, used))
+    for a in range(n_active):
+        status[active[a]] = _CLEAN
+    # new tasks that did not start wait in the trees of their pools
+    for q in range(n_stay):
+        i = order[new[q]]
+        for k in range(pool_ptr[i], pool_ptr[i + 1]):
+            p = pool_idx[k]
+            _set_leaf(tree, tree_ptr[p], _leaves(tree_ptr, p), slot[k],
+                      demand[i, p])
+    st[_NEW] = 0
+    return -1
+
+
+@jit(refcounts=False)
+def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, slot: IntArray,
+               tree_ptr: IntArray, leaf_ptr: IntArray, leaf_pos: IntArray, order: IntArray,
+               pos: IntArray, edges: IntArray, release: Array, succ_ptr: IntArray,
+               succ_idx: IntArray, succ_lag: Array, capacity0: Array, start: Array,
+               finish: Array, ready: Array, capacity: Array, used: Array, pending: IntArray,
+               new: IntArray, tree: Array, status: IntArray, cur: IntArray, nxt: IntArray,
+               active: IntArray, ht: Array, hk: IntArray, st: IntArray, durations: Array,
+               ev_time: Array, ev_pool: IntArray, ev_value: Array, ev_ptr: IntArray,
+               out_start: Array, out_finish: Array, out_ready: Array) -> tuple[int, int, int]:
+    """Every iteration in order, stopping at the first that fails: returns ``(iteration,
+    status, task or event index)``; the work arrays then hold that iteration's state."""
+    for it in range(durations.shape[0]):
+        # setup, as engine.simulate: capacity changes, then release edges in task order
+        for i in range(release.size):  # loops: slice assignments cost compile time
+            start[i] = finish[i] = ready[i] = np.nan
+            pending[i] = edges[i]
+        for p in range(used.size):
+            capacity[p], used[p], status[p] = capacity0[p], 0.0, _CLEAN
+        for k in range(tree.size):
+            tree[k] = _EMPTY
+        st[_SIZE] = st[_SEQ] = st[_NEW] = st[_ASKED] = 0
+        for e in range(ev_ptr[it], ev_ptr[it + 1]):
+            if not ev_time[e] >= 0:
+                return it, _BAD_TIME, e
+            _push(ht, hk, st, 0.0 + ev_time[e], e * 4 + _CAPACITY)
+        for i in range(release.size):
+            if release[i] > 0:
+                _push(ht, hk, st, 0.0 + release[i], i * 4 + _EDGE)
+            else:
+                _edge_fired(i, 0.0, pos, pending, ready, new, ht, hk, st)
+        # the event loop (simpy's Environment.run)
+        while True:
+            if st[_ASKED] == 1:
+                when = ht[ht.size - 1]
+                if (st[_SIZE] == 0 or when < ht[0] or
+                        (when == ht[0] and st[_DSEQ] < (hk[0] >> _ITEM_BITS))):
+                    bad = _dispatch(when, durations, it, demand, pool_ptr, pool_idx, slot,
+                                    tree_ptr, leaf_ptr, leaf_pos, order, start, capacity, used,
+                                    new, tree, status, cur, nxt, active, ht, hk, st)
+                    if bad >= 0:
+                        return it, _BAD_DURATION, bad
+                    continue
+            if st[_SIZE] == 0:
+                break
+            now, item = _pop(ht, hk, st)
+            kind, x = item & 3, item >> 2
+            if kind == _CAPACITY:
+                capacity[ev_pool[x]] = ev_value[x]
+                status[ev_pool[x]] = _DIRTY
+                _request_dispatch(ht, hk, st, now)
+            elif kind == _EDGE:
+                _edge_fired(x, now, pos, pending, ready, new, ht, hk, st)
+            elif kind == _DONE:
+                _complete(x, now, demand, pos, pool_ptr, pool_idx, succ_ptr, succ_idx,
+                          succ_lag, finish, ready, used, pending, new, status, ht, hk, st)
+        for i in range(release.size):
+            out_start[it, i], out_finish[it, i], out_ready[it, i] = start[i], finish[i], ready[i]
+        for i in range(release.size):
+            if finish[i] != finish[i]:  # NaN: never finished
+                return it, _STUCK, i
+    return durations.shape[0], _OK, -1
+
+
+# --- Python side ----------------------------------------------------------------------------
+
+_prepared: list[tuple[Network, _Net]] = []  # the last network seen (one block uses one)
+
+
+def _prepare(net: Network) -> _Net:
+    """The kernel's view of ``net``, checked (the kernel does not check indices)."""
+    if _prepared and _prepared[0][0] is net:
+        return _prepared[0][1]
+    demand = np.ascontiguousarray(net.demand, dtype=np.float64)
+    n = len(net.rank)
+    pool_ptr, pool_idx = task_pools(demand)
+    order = np.lexsort((np.arange(n), np.asarray(net.rank).astype(np.int64))).astype(np.int64)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n)
+    # each pool's tree: one leaf per task that needs it, in dispatch order
+    rows, cols = np.repeat(np.arange(n), np.diff(pool_ptr)), pool_idx  # the (task, pool) pairs
+    by_pool = np.lexsort((pos[rows], cols))
+    users = np.bincount(cols, minlength=demand.shape[1])
+    leaf_ptr = offsets(users)
+    slot = np.empty(rows.size, dtype=np.int64)
+    slot[by_pool] = np.arange(rows.size) - leaf_ptr[cols[by_pool]]
+    tree_ptr = offsets([0 if m == 0 else 2 << (int(m) - 1).bit_length() for m in users])
+    prepared = _Net(demand, pool_ptr, pool_idx, slot, tree_ptr, leaf_ptr,
+                    pos[rows[by_pool]].astype(np.int64), order, pos,
+                    np.diff(np.asarray(net.pred_ptr)).astype(np.int64) + 1,
+                    np.ascontiguousarray(net.release, dtype=np.float64),
+                    np.ascontiguousarray(net.succ_ptr, dtype=np.int64),
+                    np.ascontiguousarray(net.succ_idx, dtype=np.int64),
+                    np.ascontiguousarray(net.succ_lag, dtype=np.float64),
+                    np.ascontiguousarray(net.capacity, dtype=np.float64))
+    _check(prepared)
+    if 4 * max(n, 1) >= 1 << _ITEM_BITS:
+        raise ValueError(f"{n} tasks: the compiled engine handles fewer than {1 << 24}")
+    _prepared[:] = [(net, prepared)]
+    return prepared
+
+
+def _check(net: _Net) -> None:
+    n = net.order.size
+    ptr = net.succ_ptr
+    if (net.demand.shape != (n, net.capacity.size) or net.edges.size != n or
+            net.release.size != n or ptr.size != n + 1 or ptr[0] != 0 or
+            np.any(np.diff(ptr) < 0) or ptr[-1] > min(net.succ_idx.size, net.succ_lag.size) or
+            np.any((net.succ_idx[:ptr[-1]] < 0) | (net.succ_idx[:ptr[-1]] >= n))):
+        raise ValueError("inconsistent Network arrays")
+    # the dispatch's search relies on starts never freeing units and on finite demands
+    if not np.all(np.isfinite(net.demand) & (net.demand >= 0)):
+        raise ValueError("demands must be finite non-negative numbers")
+
+
+def _work(net: _Net, n_events: int) -> _Work:
+    n, n_pools = net.demand.shape
+    heap = n_events + 2 * n + net.succ_idx.size + 1  # events queued at once, + dispatch time
+    def ints(size: int) -> IntArray:
+        return np.zeros(size, dtype=np.int64)
+
+    return _Work(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n_pools), np.zeros(n_pools),
+                 ints(n), ints(n), np.zeros(int(net.tree_ptr[-1])), ints(n_pools),
+                 ints(n_pools), ints(n_pools), ints(n_pools), np.zeros(heap), ints(heap),
+                 ints(5))
+
+
+def pack_capacity(events: Sequence[Sequence[tuple[float, int, float]]]) -> CapacityArrays:
+    """Pack per-iteration ``(time, pool, capacity)`` lists (``BlockSample.capacity``) into
+    the compressed rows :func:`simulate_batch` takes."""
+    ptr = offsets([len(x) for x in events])
+    flat = [e for x in events for e in x]
+    return CapacityArrays(np.array([float(t) for t, _, _ in flat], dtype=np.float64),
+                          np.array([int(p) for _, p, _ in flat], dtype=np.int64),
+                          np.array([float(v) for _, _, v in flat], dtype=np.float64), ptr)
+
+
+def _pool_indices(pools: IntArray, n_pools: int) -> IntArray:
+    """Python indexing: negative pools count from the end; out of range is an IndexError."""
+    pools = np.asarray(pools, dtype=np.int64)
+    bad = (pools < -n_pools) | (pools >= n_pools)
+    if bad.any():
+        raise IndexError(f"capacity event for pool {pools[bad][0]}: there are {n_pools} pools")
+    return np.where(pools < 0, pools + n_pools, pools)
+
+
+def _failure(net: Network, status: int, index: int, duration: Array, times: Array,
+             work: _Work, names: Names | None) -> Exception:
+    """The error the reference engine raises for a failed run (NaN times: our own)."""
+    if status == _BAD_TIME:
+        t = float(times[index])
+        return ValueError(f"Negative delay {t}" if t < 0 else
+                          f"capacity change {index}: time {t} is not a number")
+    if status == _BAD_DURATION:
+        d = float(duration[index])
+        task = names[0][index] if names else f"#{index}"
+        return ValueError(f"Negative delay {d}" if d < 0 else
+                          f"task {task}: duration {d} is not a number")
+    return SimulationError(stuck_message(net, index, work.ready, work.capacity, names))
+
+
+def simulate_fast(net: Network, duration: Array,
+                  capacity_events: Sequence[tuple[float, int, float]] = (), *,
+                  names: Names | None = None) -> Schedule:
+    """Schedule one iteration; the same arguments, result and errors as
+    :func:`simulator.engine.reference.simulate`."""
+    d = np.asarray(duration, dtype=np.float64).reshape(1, -1)
+    try:
+        start, finish, ready = _batch(net, d, pack_capacity([capacity_events]), names)
+    except _IterationError as e:
+        raise e.cause from None
+    return Schedule(start[0], finish[0], ready[0])
+
+
+def simulate_batch(net: Network, durations: Array, capacity_times: Array,
+                   capacity_pools: IntArray, capacity_values: Array, capacity_ptr: IntArray,
+                   *, names: Names | None = None,
+                   first_iteration: int = 0) -> tuple[Array, Array, Array]:
+    """Schedule every row of ``durations`` (``(iterations, tasks)``) in one compiled loop.
+
+    Iteration ``it`` applies capacity events ``capacity_ptr[it]:capacity_ptr[it + 1]`` of
+    ``capacity_times``, ``capacity_pools`` and ``capacity_values`` (see :func:`pack_capacity`).
+
+    Returns:
+        ``(start, finish, ready)``, each ``(iterations, tasks)``; row ``it`` equals
+        ``simulate(net, durations[it], events of it)``.
+
+    Raises:
+        SimulationError: at the first iteration with tasks that can never start, as
+            ``iteration {first_iteration + it}: {the reference engine's message}``.
+        ValueError: a negative duration or capacity-change time (as simpy), or a NaN one.
+    """
+    d = np.asarray(durations, dtype=np.float64)
+    events = CapacityArrays(capacity_times, capacity_pools, capacity_values, capacity_ptr)
+    try:
+        return _batch(net, d, events, names)
+    except _IterationError as e:
+        raise SimulationError(f"iteration {first_iteration + e.iteration}: {e.cause}") from None
+
+
+class _IterationError(Exception):
+    def __init__(self, iteration: int, cause: SimulationError) -> None:
+        super().__init__(iteration, cause)
+        self.iteration, self.cause = iteration, cause
+
+
+def _batch(net: Network, durations: Array, events: CapacityArrays, names: Names | None
+           ) -> tuple[Array, Array, Array]:
+    """simulate_batch's work; a stuck iteration raises :class:`_IterationError`."""
+    prepared = _prepare(net)
+    d = np.ascontiguousarray(durations, dtype=np.float64)
+    if d.ndim != 2 or d.shape[1] != prepared.order.size:
+        raise ValueError(f"durations must be (iterations, {prepared.order.size}), not {d.shape}")
+    ptr = np.ascontiguousarray(events.ptr, dtype=np.int64)
+    counts = np.diff(ptr)
+    if ptr.shape != (d.shape[0] + 1,) or ptr[0] != 0 or np.any(counts < 0):
+        raise ValueError("capacity_ptr must rise from 0 and have one entry per iteration + 1")
+    times = np.ascontiguousarray(events.times, dtype=np.float64)
+    values = np.ascontiguousarray(events.values, dtype=np.float64)
+    pools = _pool_indices(events.pools, prepared.capacity.size)
+    if not times.size == pools.size == values.size >= ptr[-1]:
+        raise ValueError("capacity arrays are shorter than capacity_ptr says")
+    start, finish, ready = (np.empty(d.shape) for _ in range(3))
+    work = _work(prepared, int(counts.max(initial=0)))
+    it, status, index = _run_batch(*prepared, *work, d, times, pools, values, ptr,
+                                   start, finish, ready)
+    if status == _OK:
+        return start, finish, ready
+    error = _failure(net, status, index, d[it], times, work, names)
+    if isinstance(error, SimulationError):
+        raise _IterationError(it, error)
+    raise error

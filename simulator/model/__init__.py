@@ -1,0 +1,71 @@
+"""The model: pure values a scenario becomes (distributions, calendar, the portfolio and its
+network, variants and how they apply, calibrated ratio models). No I/O, no randomness."""
+
+from __future__ import annotations
+
+from .calendar import WorkCalendar, parse_workweek
+from .calibrated import Calibrated
+from .distributions import (
+    Distribution,
+    Empirical,
+    Exponential,
+    Fixed,
+    LogNormal,
+    Normal,
+    Pert,
+    Triangular,
+    Uniform,
+)
+from .edits import Scaled, apply_variant, edited_pool
+from .entities import CorrelationGroup, Pool, Project, Risk, Task
+from .network import Network, build_network, latest_finish, priority_ranks, topological_order
+from .portfolio import Portfolio
+from .ratio import (
+    EXACT_TOL,
+    FAMILIES,
+    FAMILY_PARAMS,
+    Candidate,
+    ClassModels,
+    RatioModel,
+    frozen_family,
+)
+from .variants import CapacityEdit, Mitigate, Variant
+
+__all__ = [
+    "EXACT_TOL",
+    "FAMILIES",
+    "FAMILY_PARAMS",
+    "Calibrated",
+    "Candidate",
+    "CapacityEdit",
+    "ClassModels",
+    "CorrelationGroup",
+    "Distribution",
+    "Empirical",
+    "Exponential",
+    "Fixed",
+    "LogNormal",
+    "Mitigate",
+    "Network",
+    "Normal",
+    "Pert",
+    "Pool",
+    "Portfolio",
+    "Project",
+    "RatioModel",
+    "Risk",
+    "Scaled",
+    "Task",
+    "Triangular",
+    "Uniform",
+    "Variant",
+    "WorkCalendar",
+    "apply_variant",
+    "build_network",
+    "edited_pool",
+    "frozen_family",
+    "latest_finish",
+    "parse_workweek",
+    "priority_ranks",
+    "topological_order",
+]

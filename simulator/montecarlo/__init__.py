@@ -1,0 +1,22 @@
+"""Monte Carlo runs: blocks of iterations sampled, simulated and reduced on local workers or
+a Dask cluster, checkpointed as they arrive, combined in block order."""
+
+from __future__ import annotations
+
+from .outcome import Block, DriverSums, Outcome
+from .parallel import Backend, check_scheduler, running, stop_local_workers
+from .runner import ENGINES, max_on_time_se, run_block, simulate_portfolio
+
+__all__ = [
+    "ENGINES",
+    "Backend",
+    "Block",
+    "DriverSums",
+    "Outcome",
+    "check_scheduler",
+    "max_on_time_se",
+    "run_block",
+    "running",
+    "simulate_portfolio",
+    "stop_local_workers",
+]

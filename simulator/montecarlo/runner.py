@@ -1,0 +1,271 @@
+"""Monte Carlo runs: blocks of iterations, sampled, simulated and reduced, combined in order.
+
+Block ``k`` holds iterations ``k*BLOCK_SIZE ...``; blocks run in any order on any number of
+workers (joblib) and are concatenated in block order, so results are byte-identical
+whatever ``jobs`` is.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import joblib
+import numpy as np
+from numpy.typing import NDArray
+
+from ..engine import (
+    CapacityArrays,
+    capacity_load,
+    chain_counts,
+    pack_capacity,
+    schedule_load,
+    simulate,
+    simulate_batch,
+)
+from ..errors import PmosimError, SimulationError
+from ..model import Portfolio
+from ..sampling import BLOCK_SIZE, BlockSample, sample_block
+from .checkpoint import Checkpoint
+from .outcome import Block, DriverSums, Outcome
+from .parallel import Backend, running
+
+__all__ = ["ENGINES", "max_on_time_se", "run_block", "simulate_portfolio"]
+
+Array = NDArray[np.float64]
+Progress = Callable[[int], None] | None
+
+ENGINES = ("auto", "fast", "simpy")
+
+
+def _schedules(pf: Portfolio, sample: BlockSample, packed: CapacityArrays, engine: str,
+               first: int) -> tuple[Array, Array, Array]:
+    """``(start, finish, ready)`` for every iteration of a block, by the chosen engine."""
+    net = pf.network
+    names = ([t.key for t in pf.tasks], [p.id for p in pf.pools])
+    if engine in ("auto", "fast"):
+        return simulate_batch(net, sample.duration, *packed, names=names,
+                              first_iteration=first)
+    n = len(sample.duration)
+    start, finish, ready = (np.empty_like(sample.duration) for _ in range(3))
+    for it in range(n):
+        try:
+            sched = simulate(net, sample.duration[it], sample.capacity[it], names=names)
+        except SimulationError as e:
+            raise SimulationError(f"iteration {first + it}: {e}") from None
+        start[it], finish[it], ready[it] = sched.start, sched.finish, sched.ready
+    return start, finish, ready
+
+
+def _project_costs(pf: Portfolio, sample: BlockSample, p_start: Array, p_finish: Array
+                   ) -> Array:
+    """``(iterations, projects)``: pool-days, fixed costs, overhead over the project's span
+    and risk costs."""
+    members = [list(p.tasks) for p in pf.projects]
+    rate = pf.network.demand @ np.array([p.cost_per_day for p in pf.pools])
+    task_cost = sample.duration * rate + np.array([t.cost for t in pf.tasks])
+    cost = np.stack([task_cost[:, m].sum(axis=1) for m in members], axis=1)
+    cost += np.array([p.cost for p in pf.projects])
+    cost += np.array([p.overhead_per_day for p in pf.projects]) * (p_finish - p_start)
+    cost += sample.risk_cost
+    return cost
+
+
+def _trace_rows(first: int, k: int, start: Array, finish: Array) -> Array:
+    """``(iteration, task, start, finish)`` rows of the block's first ``k`` iterations."""
+    n_tasks = start.shape[1]
+    rows = np.empty((k * n_tasks, 4))
+    if k:
+        rows[:, 0] = np.repeat(first + np.arange(k), n_tasks)
+        rows[:, 1] = np.tile(np.arange(n_tasks), k)
+        rows[:, 2] = start[:k].ravel()
+        rows[:, 3] = finish[:k].ravel()
+    return rows
+
+
+def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0,
+              engine: str = "auto") -> Block:
+    """Sample, simulate and reduce ``n`` iterations of block ``block``."""
+    net = pf.network
+    sample = sample_block(pf, root, block, n)
+    packed = pack_capacity(sample.capacity)
+    start, finish, ready = _schedules(pf, sample, packed, engine, block * BLOCK_SIZE)
+    members = [list(p.tasks) for p in pf.projects]
+    p_finish = np.stack([finish[:, m].max(axis=1) for m in members], axis=1)
+    p_start = np.stack([start[:, m].min(axis=1) for m in members], axis=1)
+    cost = _project_costs(pf, sample, p_start, p_finish)
+    deadlines = [p.deadline for p in pf.projects if p.deadline is not None]
+    cap_times = [t for t, _, _ in pf.base_capacity_events()]
+    horizon = max([float(finish.max(initial=0.0)), *deadlines, *cap_times, 1.0])
+    _, edges = pf.calendar.periods(horizon)
+    capacity, final = capacity_load(net.capacity, *packed, edges)
+    rows = _trace_rows(block * BLOCK_SIZE, min(trace, n), start, finish)
+    drivers = DriverSums.of(chain_counts(net, pf, start, finish, ready), sample.duration,
+                            p_finish)
+    busy, waiting = schedule_load(ready, start, finish, net.demand, edges)
+    return Block(p_finish, p_start, cost, sample.occurred, busy, waiting, capacity, final,
+                 rows, horizon, drivers)
+
+
+def _pad(blocks: list[Block], name: str, width: int, fill: list[Array] | None = None) -> Array:
+    parts = []
+    for b, blk in enumerate(blocks):
+        arr = getattr(blk, name)
+        missing = width - arr.shape[2]
+        if missing:
+            extra = (np.zeros((*arr.shape[:2], missing)) if fill is None else
+                     np.repeat(fill[b][:, :, None], missing, axis=2))
+            arr = np.concatenate([arr, extra], axis=2)
+        parts.append(arr)
+    return np.concatenate(parts)
+
+
+def _combine(pf: Portfolio, blocks: list[Block]) -> Outcome:
+    width = max(b.busy.shape[2] for b in blocks)
+    labels, edges = pf.calendar.periods(max(b.horizon for b in blocks))
+    return Outcome(
+        finish=np.concatenate([b.finish for b in blocks]),
+        first_start=np.concatenate([b.first_start for b in blocks]),
+        cost=np.concatenate([b.cost for b in blocks]),
+        occurred=np.concatenate([b.occurred for b in blocks]),
+        periods=labels[:width],
+        edges=edges[: width + 1],
+        busy=_pad(blocks, "busy", width),
+        waiting=_pad(blocks, "waiting", width),
+        capacity=_pad(blocks, "capacity", width, [b.final_capacity for b in blocks]),
+        trace=np.concatenate([b.trace for b in blocks]),
+        drivers=functools.reduce(operator.add, [b.drivers for b in blocks]),
+    )
+
+
+def max_on_time_se(pf: Portfolio, finish: Array) -> float:
+    """The largest standard error of P(on time) over the projects with a deadline."""
+    ses = [0.0]
+    for k, p in enumerate(pf.projects):
+        if p.deadline is not None:
+            hit = float(np.mean(finish[:, k] <= p.deadline))
+            ses.append(np.sqrt(hit * (1 - hit) / len(finish)))
+    return max(ses)
+
+
+class _Blocks:
+    """The blocks of one run, in order, with the ``target_se`` stopping rule."""
+
+    def __init__(self, pf: Portfolio, sizes: list[int], target_se: float | None,
+                 store: Checkpoint | None, progress: Progress) -> None:
+        self.pf, self.sizes, self.target_se = pf, sizes, target_se
+        self.store, self.progress = store, progress
+        self.done: list[Block] = store.load(len(sizes)) if store is not None else []
+        self.checked = 0  # blocks whose prefix has been tested against target_se
+        if progress is not None and self.done:
+            progress(self.iterations())
+        self.stop = self.reached()
+
+    def iterations(self) -> int:
+        return sum(len(b.finish) for b in self.done)
+
+    def add(self, blk: Block) -> None:
+        if self.store is not None:
+            self.store.save(len(self.done), blk)
+        self.done.append(blk)
+        if self.progress is not None:
+            self.progress(self.iterations())
+
+    def reached(self) -> bool:
+        """The stopping rule, block by block: stop at the first prefix whose every
+        P(on time) s.e. is at most target_se (later blocks of the batch are dropped), so
+        the result does not depend on how many blocks ran at once."""
+        if self.target_se is None:
+            return False
+        blocks = self.done
+        finish = np.concatenate([b.finish for b in blocks]) if blocks else np.empty((0, 0))
+        while self.checked < len(blocks):
+            self.checked += 1
+            n_done = sum(len(b.finish) for b in blocks[:self.checked])
+            if max_on_time_se(self.pf, finish[:n_done]) <= self.target_se:
+                self.done = blocks[:self.checked]
+                return True
+        return False
+
+    def next_batch(self, batch: int) -> range:
+        """The blocks to run next (empty once the run is complete)."""
+        if self.stop:
+            return range(0)
+        first = len(self.done)
+        return range(first, min(first + batch, len(self.sizes)))
+
+
+def _checkpoint(pf: Portfolio, folder: Path | None, seed: int, iterations: int, trace: int,
+                target_se: float | None) -> Checkpoint | None:
+    if folder is None:
+        return None
+    return Checkpoint(folder, {
+        "format": 1, "scenario_sha256": pf.source_hash, "seed": int(seed),
+        "iterations": int(iterations), "trace": int(trace), "target_se": target_se,
+        "tasks": len(pf.tasks), "projects": len(pf.projects), "pools": len(pf.pools)})
+
+
+def _run_batch(pf: Portfolio, blocks: _Blocks, todo: range, seed: int, trace: int,
+               engine: str, n_jobs: int) -> None:
+    """Run the blocks ``todo`` on ``n_jobs`` workers, adding each as it arrives."""
+    sizes = blocks.sizes
+    calls = (joblib.delayed(run_block)(pf, seed, k, sizes[k],
+                                       max(0, min(trace - k * BLOCK_SIZE, sizes[k])), engine)
+             for k in todo)
+    # the compiled kernels release the GIL: threads share the work with no start-up cost;
+    # the simpy engine holds the GIL and needs processes
+    prefer = "processes" if engine == "simpy" else "threads"
+    try:
+        with joblib.Parallel(n_jobs=1 if len(todo) == 1 else n_jobs, prefer=prefer,
+                             return_as="generator") as parallel:
+            results: Iterator[Block] = parallel(calls)
+            for blk in results:
+                blocks.add(blk)
+    except (PmosimError, KeyboardInterrupt):
+        raise
+    except Exception as e:  # a worker crashed or raised: name the block, no result
+        k = len(blocks.done)
+        first = k * BLOCK_SIZE
+        raise SimulationError(f"block {k} (iterations {first}-{first + sizes[k] - 1}) failed: "
+                              f"{type(e).__name__}: {e}") from e
+
+
+def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int = 1,
+                       trace: int = 0, engine: str = "auto", backend: Backend | None = None,
+                       target_se: float | None = None, progress: Progress = None,
+                       checkpoint: Path | None = None) -> Outcome:
+    """Run ``iterations`` iterations with root seed ``seed``.
+
+    Args:
+        jobs: local workers (threads for the fast engine, processes for simpy; ignored
+            when ``backend`` is given).
+        trace: keep the schedules of the first ``trace`` iterations.
+        engine: ``fast`` (compiled; ``auto`` picks it) or ``simpy`` (the reference); both
+            give identical schedules.
+        backend: where blocks run (:class:`simulator.montecarlo.Backend`).
+        target_se: when given, ``iterations`` is a maximum: blocks are added, a batch at a
+            time, until every project's P(on time) standard error is at most ``target_se``;
+            the run keeps the shortest prefix of blocks that reaches it (whatever the
+            number of workers).
+        progress: called with the number of iterations done after each block.
+        checkpoint: a folder where each completed block is saved as it arrives; blocks
+            already there (from an interrupted run with the same scenario, seed, iterations,
+            trace and target) are loaded instead of run again, so an interrupted run
+            resumes with byte-identical results. The caller removes it when done.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+    backend = backend or Backend(jobs=jobs)
+    sizes = [min(BLOCK_SIZE, iterations - k * BLOCK_SIZE)
+             for k in range(-(-iterations // BLOCK_SIZE))]
+    store = _checkpoint(pf, checkpoint, seed, iterations, trace, target_se)
+    blocks = _Blocks(pf, sizes, target_se, store, progress)
+    with running(backend) as n_jobs:
+        workers = joblib.cpu_count() if n_jobs < 0 else n_jobs
+        batch = len(sizes) if target_se is None else max(2, workers)
+        while todo := blocks.next_batch(batch):
+            _run_batch(pf, blocks, todo, seed, trace, engine, n_jobs)
+            blocks.stop = blocks.reached()
+    return _combine(pf, blocks.done)

@@ -1,0 +1,35 @@
+"""Output: results as tables (pandas), terminal text, charts (matplotlib), HTML reports
+(jinja2) and files written atomically. The only part of pmosim that imports pandas,
+matplotlib or jinja2; charts and reports are imported on first use (``output.charts``,
+``output.report``), so a run without a report never loads matplotlib."""
+
+from __future__ import annotations
+
+from .files import json_ready, publish, publish_file, write_csv, write_json, write_run
+from .frames import capacity_frame, comparison_frame, drivers_frame, projects_frame, trace_frame
+from .numbers import diff_cell, number, prob_text
+from .progress import Progress, progress
+from .tables import base_cell, decision_table, summary_text, top_drivers
+
+__all__ = [
+    "Progress",
+    "base_cell",
+    "capacity_frame",
+    "comparison_frame",
+    "decision_table",
+    "diff_cell",
+    "drivers_frame",
+    "json_ready",
+    "number",
+    "prob_text",
+    "progress",
+    "projects_frame",
+    "publish",
+    "publish_file",
+    "summary_text",
+    "top_drivers",
+    "trace_frame",
+    "write_csv",
+    "write_json",
+    "write_run",
+]

@@ -1,0 +1,455 @@
+"""Charts (matplotlib) of a run and of a comparison.
+
+Each ``plot_*`` function draws one panel on ``ax`` (a new figure's axes when None) and
+returns the Axes; :func:`run_charts` and :func:`compare_charts` lay the panels out, one per
+project where that applies, and render them as PNG :class:`Chart` values. User names are
+drawn as written (no math text, no TeX).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from numpy.typing import NDArray
+
+from ..analysis import Comparison, Prob, RunSummary
+from ..model import Portfolio, Project
+from ..montecarlo import Outcome
+
+__all__ = [
+    "Chart",
+    "TimeAxis",
+    "compare_charts",
+    "plot_capacity_demand",
+    "plot_comparison",
+    "plot_convergence",
+    "plot_cost_curve",
+    "plot_cost_vs_finish",
+    "plot_criticality",
+    "plot_finish_curve",
+    "plot_finish_histogram",
+    "plot_project_effects",
+    "plot_risk_contributions",
+    "plot_shortfall_heatmap",
+    "run_charts",
+]
+
+DPI = 110
+Array = NDArray[np.float64]
+
+
+@contextmanager
+def _literal_text() -> Iterator[None]:
+    """User names are drawn as written: no math text, no TeX."""
+    with mpl.rc_context({"text.parse_math": False, "text.usetex": False,
+                         "figure.dpi": DPI, "font.size": 9,
+                         "figure.constrained_layout.use": True}), warnings.catch_warnings():
+        # degenerate data (a constant cost, one project) only makes matplotlib widen limits
+        warnings.filterwarnings("ignore", category=UserWarning, module="matplotlib")
+        yield
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A rendered chart: its file name (a fixed, safe name), title and PNG bytes."""
+
+    file: str
+    title: str
+    png: bytes
+
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (4.2, 2.9)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+class TimeAxis:
+    """Working days -> dates (or working days when the scenario has no start)."""
+
+    def __init__(self, pf: Portfolio) -> None:
+        self.pf = pf
+        self.dated = pf.calendar.start is not None
+
+    def __call__(self, x: Any) -> Any:
+        arr = np.asarray(x, dtype=float)
+        if not self.dated:
+            return arr
+        dates = self.pf.calendar.finish_dates(arr.ravel())
+        assert dates is not None
+        days = dates.astype("datetime64[D]")  # numpy dates: matplotlib converts them in bulk
+        return days.reshape(arr.shape) if arr.ndim else days[0]
+
+    def num(self, x: Any) -> Any:
+        """Positions on the axis (matplotlib date numbers when dated)."""
+        return mdates.date2num(self(x)) if self.dated else self(x)
+
+    def label(self) -> str:
+        return "finish date" if self.dated else "finish (working days from the start)"
+
+    def axis(self, ax: Any, which: str = "x") -> None:
+        if self.dated:
+            target = ax.xaxis if which == "x" else ax.yaxis
+            target.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=5))
+            target.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+            for label in (ax.get_xticklabels() if which == "x" else ax.get_yticklabels()):
+                label.set_rotation(30)
+                label.set_ha("right")
+
+
+# --- one panel each ---------------------------------------------------------------------
+
+
+def plot_finish_curve(finish: Array, time: TimeAxis, project: Project,
+                      p_on_time: Prob | None = None, *, ax: Axes | None = None) -> Axes:
+    """The S-curve of one project's finish, its P50 and P80, and its deadline."""
+    ax = _axes(ax)
+    x = np.sort(finish)
+    ax.step(time(x), np.arange(1, len(x) + 1) / len(x), where="post", color="C0")
+    for q, style in ((0.5, "--"), (0.8, ":")):
+        v = float(np.quantile(finish, q, method="inverted_cdf"))
+        ax.axvline(time(v), color="C0", ls=style, lw=0.8)
+        ax.text(time(v), 0.02 if q == 0.5 else 0.12, f" P{round(q * 100)}", color="C0",
+                fontsize=7)
+    if project.deadline is not None and p_on_time is not None:
+        ax.axvline(time(project.deadline), color="C3", lw=1.2)
+        ax.text(time(project.deadline), 0.95, f" deadline\n P(on time) {p_on_time.estimate:.2f}",
+                color="C3", fontsize=7, va="top")
+    ax.set_title(project.name, fontsize=9)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("P(finished by)")
+    ax.set_xlabel(time.label())
+    time.axis(ax)
+    return ax
+
+
+def plot_finish_histogram(finish: Array, time: TimeAxis, project: Project, *,
+                          ax: Axes | None = None) -> Axes:
+    """One project's finishes per week (per 40 bins without dates), and its deadline."""
+    ax = _axes(ax)
+    if time.dated:
+        nums = time.num(finish)
+        start = np.floor(nums.min()) - (np.floor(nums.min()) + 3) % 7  # Mondays
+        ax.hist(nums, bins=np.arange(start, nums.max() + 8, 7).tolist(), color="C0", alpha=0.8)
+        ax.xaxis_date()
+    else:
+        ax.hist(finish, bins=40, color="C0", alpha=0.8)
+    if project.deadline is not None:
+        ax.axvline(time.num(project.deadline), color="C3", lw=1.2, label="deadline")
+        ax.legend(fontsize=7)
+    ax.set_title(project.name, fontsize=9)
+    ax.set_ylabel("iterations per week" if time.dated else "iterations")
+    ax.set_xlabel(time.label())
+    time.axis(ax)
+    return ax
+
+
+def plot_cost_curve(cost: Array, project: Project, unit: str,
+                    p_within_budget: Prob | None = None, *, ax: Axes | None = None) -> Axes:
+    """The S-curve of one project's cost, in thousands, and its budget."""
+    ax = _axes(ax)
+    x = np.sort(cost) / 1000
+    ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", color="C2")
+    if project.budget is not None and p_within_budget is not None:
+        ax.axvline(project.budget / 1000, color="C3", lw=1.2)
+        ax.text(project.budget / 1000, 0.95, f" budget\n P(within) "
+                f"{p_within_budget.estimate:.2f}", color="C3", fontsize=7, va="top")
+    ax.set_title(project.name, fontsize=9)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(f"cost (thousand {unit})")
+    ax.set_ylabel("P(cost at most)")
+    return ax
+
+
+def plot_cost_vs_finish(finish: Array, cost: Array, time: TimeAxis, project: Project,
+                        unit: str, joint: Prob | None = None, *, ax: Axes | None = None
+                        ) -> Axes:
+    """One project's iterations as (finish, cost) points, with its deadline and budget."""
+    ax = _axes(ax)
+    ax.scatter(time.num(finish), cost / 1000, s=3, alpha=0.35, color="C0")
+    if time.dated:
+        ax.xaxis_date()
+    if project.deadline is not None:
+        ax.axvline(time.num(project.deadline), color="C3", lw=1)
+    if project.budget is not None:
+        ax.axhline(project.budget / 1000, color="C3", lw=1)
+    label = "" if joint is None else f"P(on time and within budget) {joint.estimate:.2f}"
+    ax.set_title(f"{project.name}\n{label}", fontsize=8)
+    ax.set_xlabel(time.label())
+    ax.set_ylabel(f"cost (thousand {unit})")
+    time.axis(ax)
+    return ax
+
+
+def plot_shortfall_heatmap(out: Outcome, pools: list[str], *, ax: Axes | None = None) -> Axes:
+    """P(some demand waits for the pool), per pool and period."""
+    ax = _axes(ax, (7.0, 3.0))
+    p_short = (out.waiting > 1e-9).mean(axis=0)  # (pools, periods)
+    im = ax.imshow(p_short, aspect="auto", cmap="Reds", vmin=0, vmax=1)
+    ax.set_yticks(range(len(pools)), pools)
+    ax.set_xticks(range(len(out.periods)), out.periods, rotation=60, ha="right", fontsize=7)
+    ax.set_title("P(some demand waits for the pool) per month", fontsize=9)
+    ax.figure.colorbar(im, ax=ax, fraction=0.03, label="probability")
+    return ax
+
+
+def plot_capacity_demand(out: Outcome, pools: list[str], *, ax: Axes | None = None) -> Axes:
+    """Each pool's demand (P50, band P10-P90) against its mean capacity, per period."""
+    ax = _axes(ax, (7.0, 3.5))
+    x = np.arange(len(out.periods))
+    for j, pool in enumerate(pools):
+        demand = out.busy[:, j, :] + out.waiting[:, j, :]
+        lo, mid, hi = np.quantile(demand, [0.1, 0.5, 0.9], axis=0)
+        line = ax.plot(x, mid, label=f"{pool} demand P50")[0]
+        ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.15)
+        ax.plot(x, out.capacity[:, j, :].mean(axis=0), color=line.get_color(), ls="--", lw=1)
+    ax.set_xticks(x, out.periods, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("units (mean over the month)")
+    ax.set_title("Demand (band: P10-P90) against capacity (dashed) per pool", fontsize=9)
+    if pools:
+        ax.legend(fontsize=7, ncol=min(len(pools), 3))
+    return ax
+
+
+def plot_criticality(part: pd.DataFrame, title: str, *, ax: Axes | None = None) -> Axes:
+    """A project's most critical tasks (rows of ``drivers.csv``), with their correlation."""
+    ax = _axes(ax, (4.6, 3.0))
+    y = np.arange(len(part))
+    ax.barh(y, part["criticality"].fillna(0), color="C0")
+    for yy, (crit, corr) in enumerate(zip(part["criticality"].fillna(0), part["correlation"],
+                                          strict=True)):
+        text = "r = -" if corr is None or corr != corr else f"r = {corr:.2f}"
+        ax.text(min(crit, 1.0) + 0.02, yy, text, va="center", fontsize=6.5)
+    ax.set_yticks(y, [str(d) for d in part["driver"]], fontsize=7)
+    ax.set_xlim(0, 1.3)
+    ax.invert_yaxis()
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("criticality index (r: correlation with the finish)", fontsize=7)
+    return ax
+
+
+def plot_risk_contributions(pf: Portfolio, risk_rows: Any, *,
+                            ax: Axes | None = None) -> Axes:
+    """Working days each risk adds to each project's P80 finish."""
+    risks = list(dict.fromkeys(risk_rows["driver"]))
+    ids = [p.id for p in pf.projects]
+    ax = _axes(ax, (1.1 * len(ids) + 3, 0.45 * len(risks) + 2))
+    grid = np.zeros((len(risks), len(ids)))
+    for row in risk_rows.itertuples():
+        grid[risks.index(row.driver), ids.index(row.project)] = -float(row.p80_finish_change)
+    top = max(float(np.abs(grid).max()), 1e-9)
+    im = ax.imshow(grid, cmap="RdBu_r", vmin=-top, vmax=top, aspect="auto")
+    for i in range(len(risks)):
+        for j in range(len(ids)):
+            if abs(grid[i, j]) >= 0.05:
+                ax.text(j, i, f"{grid[i, j]:+.1f}", ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(len(ids)), [p.name for p in pf.projects], rotation=30, ha="right",
+                  fontsize=7)
+    ax.set_yticks(range(len(risks)), risks, fontsize=7)
+    ax.figure.colorbar(im, ax=ax, fraction=0.04, label="working days added to the P80 finish")
+    return ax
+
+
+def plot_convergence(pf: Portfolio, out: Outcome, *, ax: Axes | None = None) -> Axes:
+    """Each project's P(on time), ±2 s.e., as iterations accumulate."""
+    ax = _axes(ax, (7, 3.4))
+    n = len(out.finish)
+    steps = np.unique(np.linspace(50, n, 40).astype(int)) if n > 50 else np.arange(1, n + 1)
+    for k, p in enumerate(pf.projects):
+        if p.deadline is None:
+            continue
+        hits = np.cumsum(out.finish[:, k] <= p.deadline)[steps - 1] / steps
+        se = np.sqrt(hits * (1 - hits) / steps)
+        line = ax.plot(steps, hits, label=p.name)[0]
+        ax.fill_between(steps, hits - 2 * se, hits + 2 * se, color=line.get_color(), alpha=0.12)
+    ax.set_xlabel("iterations")
+    ax.set_ylabel("P(on time), ±2 s.e.")
+    ax.set_ylim(-0.02, 1.02)
+    if ax.get_lines():
+        ax.legend(fontsize=7, ncol=2)
+    else:
+        ax.text(0.5, 0.5, "no project has a deadline", ha="center", transform=ax.transAxes)
+    return ax
+
+
+def plot_comparison(c: Comparison, metric: str, label: str, scale: float = 1.0, *,
+                    ax: Axes | None = None) -> Axes:
+    """Each variant's change in ``metric`` with ±2 paired standard errors (green: better)."""
+    ax = _axes(ax)
+    diffs, errs, colors = [], [], []
+    for v in c.variants:
+        d = v.get(metric)
+        diffs.append(0.0 if d is None or math.isnan(d.diff) else d.diff * scale)
+        errs.append(0.0 if d is None or math.isnan(d.se) else 2 * d.se * scale)
+        good = d is not None and (d.diff < 0 if metric == "cost" else d.diff > 0)
+        colors.append("C2" if good else "C3")
+    ax.barh(np.arange(len(c.variants)), diffs, xerr=errs, color=colors, alpha=0.8, capsize=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel(label)
+    return ax
+
+
+def plot_project_effects(c: Comparison, pf: Portfolio, *, ax: Axes | None = None) -> Axes:
+    """Each variant's change in each project's P(on time), ±2 paired standard errors."""
+    ids = list(c.projects)
+    ax = _axes(ax, (9, 0.55 * len(ids) * max(1, len(c.variants) / 3) + 2))
+    width = 0.8 / max(len(c.variants), 1)
+    y = np.arange(len(ids))
+    for j, v in enumerate(c.variants):
+        diffs, errs = [], []
+        for pid in ids:
+            d = v.get(f"on_time[{pid}]")
+            ok = d is not None and not math.isnan(d.diff)
+            diffs.append(d.diff if ok and d is not None else 0.0)
+            errs.append(2 * d.se if ok and d is not None else 0.0)
+        ax.barh(y + j * width, diffs, height=width, xerr=errs, label=v.name, capsize=2)
+    ax.set_yticks(y + width * (len(c.variants) - 1) / 2, [p.name for p in pf.projects])
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel("change in P(on time) (bars: ±2 paired s.e.; cancelled projects: none)")
+    ax.legend(fontsize=7)
+    return ax
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+def _per_project(n: int, size: tuple[float, float], draw: Callable[[int, Axes], object]
+                 ) -> Any:
+    """A figure with one panel per project (three across), ``draw(k, ax)`` filling each."""
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows),
+                             squeeze=False)
+    for k in range(rows * cols):
+        ax = axes[k // cols][k % cols]
+        if k < n:
+            draw(k, ax)
+        else:
+            ax.axis("off")
+    return fig
+
+
+def _titled(fig: Any, file: str, title: str, caption: str, pf: Portfolio,
+            summary: RunSummary) -> Chart:
+    """The figure rendered, titled with the scenario, seed and iteration count."""
+    fig.suptitle(f"{caption}\n{pf.name} · seed {summary.seed} · {summary.iterations:,} "
+                 "iterations", fontsize=10)
+    return Chart(file, title, _png(fig))
+
+
+def _project_charts(pf: Portfolio, out: Outcome, summary: RunSummary) -> list[Chart]:
+    t = TimeAxis(pf)
+    n = len(pf.projects)
+    res = summary.projects
+    unit = pf.currency or "cost units"
+    rng = np.random.default_rng(0)
+    picks = [rng.choice(len(out.finish), size=2000, replace=False) if len(out.finish) > 2000
+             else np.arange(len(out.finish)) for _ in range(n)]
+    curves = _per_project(n, (4.2, 2.9), lambda k, ax: plot_finish_curve(
+        out.finish[:, k], t, pf.projects[k], res[k].p_on_time, ax=ax))
+    hists = _per_project(n, (4.2, 2.7), lambda k, ax: plot_finish_histogram(
+        out.finish[:, k], t, pf.projects[k], ax=ax))
+    costs = _per_project(n, (4.2, 2.8), lambda k, ax: plot_cost_curve(
+        out.cost[:, k], pf.projects[k], unit, res[k].p_within_budget, ax=ax))
+    joint = _per_project(n, (4.2, 3.0), lambda k, ax: plot_cost_vs_finish(
+        out.finish[picks[k], k], out.cost[picks[k], k], t, pf.projects[k], unit,
+        res[k].p_on_time_and_within_budget, ax=ax))
+    return [
+        _titled(curves, "finish-s-curves.png", "Finish-date S-curves", "Finish-date S-curves",
+                pf, summary),
+        _titled(hists, "finish-histograms.png", "Finish-date histograms",
+                "Finish-date histograms", pf, summary),
+        _titled(costs, "cost-s-curves.png", "Cost S-curves", "Cost S-curves", pf, summary),
+        _titled(joint, "cost-vs-finish.png", "Cost against finish",
+                "Cost against finish (lines: deadline and budget)", pf, summary),
+    ]
+
+
+def _capacity_chart(pf: Portfolio, out: Outcome, summary: RunSummary) -> Chart:
+    pools = [p.id for p in pf.pools]
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(max(7.0, 0.45 * len(out.periods) + 2),
+                                                  2.2 + 0.9 * len(pools) * 2),
+                                   gridspec_kw={"height_ratios": [1, 1.4]})
+    plot_shortfall_heatmap(out, pools, ax=ax1)
+    plot_capacity_demand(out, pools, ax=ax2)
+    return _titled(fig, "capacity.png", "Capacity: shortfall and demand", "Capacity", pf,
+                   summary)
+
+
+def _driver_charts(pf: Portfolio, summary: RunSummary, drivers: pd.DataFrame) -> list[Chart]:
+    def tasks_of(k: int) -> pd.DataFrame:
+        pid = pf.projects[k].id
+        return drivers[(drivers["project"] == pid) & (drivers["kind"] == "task")].head(8)
+
+    fig = _per_project(len(pf.projects), (4.6, 3.0), lambda k, ax: plot_criticality(
+        tasks_of(k), pf.projects[k].name, ax=ax))
+    charts = [_titled(fig, "drivers.png", "Drivers: critical tasks",
+                      "Tasks on the chain that drives each finish", pf, summary)]
+    risk_rows = drivers[drivers["kind"] == "risk"]
+    if not risk_rows.empty:
+        ax = plot_risk_contributions(pf, risk_rows)
+        charts.append(_titled(ax.figure, "risks.png", "Drivers: risk contributions",
+                              "Risk contributions (each risk alone switched off)", pf,
+                              summary))
+    return charts
+
+
+def run_charts(pf: Portfolio, out: Outcome, summary: RunSummary, drivers: pd.DataFrame
+               ) -> list[Chart]:
+    """Every chart of a run."""
+    with _literal_text():
+        charts = _project_charts(pf, out, summary)
+        if pf.pools:
+            charts.append(_capacity_chart(pf, out, summary))
+        charts += _driver_charts(pf, summary, drivers)
+        ax = plot_convergence(pf, out)
+        charts.append(_titled(ax.figure, "convergence.png", "Convergence",
+                              "Convergence of P(on time) as iterations accumulate", pf,
+                              summary))
+    return charts
+
+
+def compare_charts(c: Comparison, pf: Portfolio) -> list[Chart]:
+    """The charts of a comparison: the decisions against the base, and per project."""
+    meta = f"{c.scenario} · seed {c.seed} · {c.iterations:,} iterations per scenario"
+    with _literal_text():
+        fig, axes = plt.subplots(1, 3, figsize=(12, 0.45 * len(c.variants) + 2.4), sharey=True)
+        for ax, metric, label, scale in (
+                (axes[0], "portfolio_on_time", "P(all on time): change", 1.0),
+                (axes[1], "projects_on_time", "projects on time: change", 1.0),
+                (axes[2], "cost", f"mean cost: change (thousand {pf.currency or 'units'})",
+                 1e-3)):
+            plot_comparison(c, metric, label, scale, ax=ax)
+        axes[0].set_yticks(np.arange(len(c.variants)), [v.name for v in c.variants])
+        axes[0].invert_yaxis()
+        fig.suptitle(f"Decisions against the base (bars: ±2 paired s.e.)\n{meta}", fontsize=10)
+        overall = Chart("comparison.png", "Decisions against the base", _png(fig))
+        ax = plot_project_effects(c, pf)
+        ax.figure.suptitle(f"Which decision helps which project\n{meta}", fontsize=10)
+        projects = Chart("comparison-projects.png", "Which decision helps which project",
+                         _png(ax.figure))
+    return [overall, projects]

@@ -1,0 +1,123 @@
+"""Writing results atomically: a folder (or file) is built as a temporary sibling and renamed
+into place whole, so a failed or interrupted write leaves nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..analysis import RunSummary
+from ..errors import PmosimError
+from ..model import Portfolio
+from .frames import capacity_frame, projects_frame, trace_frame
+
+__all__ = ["json_ready", "publish", "publish_file", "write_csv", "write_json", "write_run"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _guard(value: object) -> object:
+    """Keep spreadsheets from executing user text as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    safe = frame.copy()
+    for col in safe.columns:
+        if pd.api.types.is_object_dtype(safe[col]) or pd.api.types.is_string_dtype(safe[col]):
+            safe[col] = safe[col].map(_guard)
+    safe.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+
+
+def publish(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
+    """Create ``out`` by letting ``fill`` write into a fresh temporary folder, then renaming it
+    into place. An existing ``out`` is replaced only with ``force``; on any error nothing is
+    left behind."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise PmosimError(f"{out} already exists; choose another --out or add --force to "
+                          "replace it")
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    except OSError as e:
+        raise PmosimError(f"cannot write results to {out}: {e.strerror}") from e
+    try:
+        fill(tmp)
+        if out.exists():
+            old = parent / f".{out.name}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise PmosimError(f"cannot write results to {out}: {e.strerror or e}") from e
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def publish_file(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
+    """Create the file ``out`` by letting ``fill`` write a temporary sibling, then renaming it
+    into place; an existing file is replaced only with ``force``; on error nothing is left."""
+    out = Path(out)
+    if out.exists() and not force:
+        raise PmosimError(f"{out} already exists; choose another name or add --force")
+    try:
+        out.resolve().parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.resolve().parent)
+        os.close(fd)
+    except OSError as e:
+        raise PmosimError(f"cannot write {out}: {e.strerror}") from e
+    tmp = Path(name)
+    try:
+        fill(tmp)
+        os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise PmosimError(f"cannot write {out}: {e.strerror or e}") from e
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def json_ready(value: Any) -> Any:
+    """Plain JSON values: tuples become lists, NaN and infinities null."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(data: Any, path: Path) -> None:
+    """``data`` as indented UTF-8 JSON, non-finite numbers as null."""
+    text = json.dumps(json_ready(data), indent=2, ensure_ascii=False, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def write_run(folder: Path, pf: Portfolio, summary: RunSummary, trace: np.ndarray | None
+              ) -> None:
+    """``summary.json``, ``projects.csv``, ``capacity.csv`` and, if given, ``trace.csv``."""
+    write_json(summary.to_dict(), folder / "summary.json")
+    write_csv(projects_frame(summary), folder / "projects.csv")
+    write_csv(capacity_frame(summary), folder / "capacity.csv")
+    if trace is not None:
+        write_csv(trace_frame(pf, trace), folder / "trace.csv")

@@ -1,0 +1,8 @@
+"""Sampling: the per-iteration inputs of a block of iterations, from seeded per-entity
+streams (see :mod:`simulator.sampling.block` for the randomness rules)."""
+
+from __future__ import annotations
+
+from .block import BLOCK_SIZE, BlockSample, capacity_events, entity_stream, sample_block
+
+__all__ = ["BLOCK_SIZE", "BlockSample", "capacity_events", "entity_stream", "sample_block"]

@@ -1,0 +1,142 @@
+"""Per-iteration inputs for a block of iterations, from seeded per-entity streams.
+
+Randomness rules (DESIGN.md): block ``k`` of a run with root seed ``r`` owns
+``SeedSequence(r, spawn_key=(k,))``; inside it, every task, risk and correlation group
+draws from its own child stream ``SeedSequence(r, spawn_key=(k, h))`` where ``h`` is a
+stable hash of the entity's kind and id. Each stream always draws a full block of
+:data:`BLOCK_SIZE` values per quantity, so iteration ``j`` of block ``k`` sees the same
+numbers whatever the run's length, and adding or removing an unrelated entity changes no
+other entity's numbers (common random numbers across variants).
+
+A task outside any correlation group draws its size directly from its stream
+(:meth:`Distribution.draw`). A task in a group with correlation ``rho > 0`` draws a uniform,
+turns it into a normal score ``E`` and mixes it with the group's shared factor ``G``:
+``Z = sqrt(rho) G + sqrt(1 - rho) E`` (a one-factor Gaussian copula); its size is the
+inverse CDF at ``Phi(Z)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+from ..model import Portfolio
+
+__all__ = ["BLOCK_SIZE", "BlockSample", "capacity_events", "entity_stream", "sample_block"]
+
+BLOCK_SIZE = 500
+
+CapacityEvents = list[tuple[float, int, float]]
+
+
+def _hash(kind: str, ident: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{kind}:{ident}".encode(), digest_size=8).digest(),
+                          "little")
+
+
+def entity_stream(root: int, block: int, kind: str, ident: str) -> np.random.Generator:
+    """The generator of one entity (``task``, ``risk`` or ``group``) in one block."""
+    seq = np.random.SeedSequence(root, spawn_key=(block, _hash(kind, ident)))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+@dataclass(frozen=True)
+class BlockSample:
+    """Sampled inputs of ``n`` iterations.
+
+    Attributes:
+        size: ``(n, tasks)`` durations before risk delays.
+        duration: ``(n, tasks)`` durations including risk delays.
+        occurred: ``(n, risks)`` whether each risk occurred.
+        risk_cost: ``(n, projects)`` extra cost from risks.
+        capacity: per iteration, the ``(time, pool, capacity)`` events the engine applies.
+    """
+
+    size: NDArray[np.float64]
+    duration: NDArray[np.float64]
+    occurred: NDArray[np.bool_]
+    risk_cost: NDArray[np.float64]
+    capacity: list[CapacityEvents]
+
+
+def _sizes(pf: Portfolio, root: int, block: int) -> dict[int, NDArray[np.float64]]:
+    """A full block of size draws for every random task, correlated within groups."""
+    grouped = {i: g for g in pf.groups if g.rho > 0 for i in g.tasks}
+    out = {}
+    shared: dict[str, NDArray[np.float64]] = {}
+    for i, t in enumerate(pf.tasks):
+        if t.size.is_constant:
+            continue
+        stream = entity_stream(root, block, "task", t.key)
+        g = grouped.get(i)
+        if g is None:
+            out[i] = t.size.draw(stream, BLOCK_SIZE)
+            continue
+        if g.id not in shared:
+            shared[g.id] = special.ndtri(entity_stream(root, block, "group", g.id)
+                                         .random(BLOCK_SIZE))
+        z = np.sqrt(g.rho) * shared[g.id] + np.sqrt(1 - g.rho) * special.ndtri(
+            stream.random(BLOCK_SIZE))
+        out[i] = t.size.ppf(special.ndtr(z))
+    return out
+
+
+def sample_block(pf: Portfolio, root: int, block: int, n: int) -> BlockSample:
+    """Sample the first ``n`` (at most :data:`BLOCK_SIZE`) iterations of block ``block``."""
+    n_tasks = len(pf.tasks)
+    size = np.empty((n, n_tasks))
+    drawn = _sizes(pf, root, block)
+    for i, t in enumerate(pf.tasks):
+        draw = drawn[i][:n] if i in drawn else np.full(n, t.size.mean)
+        size[:, i] = draw / t.units if t.per_unit else draw
+    extra = np.zeros_like(size)
+    occurred = np.zeros((n, len(pf.risks)), dtype=bool)
+    risk_cost = np.zeros((n, len(pf.projects)))
+    losses: list[list[tuple[int, float, float, float]]] = [[] for _ in range(n)]
+    for r, risk in enumerate(pf.risks):
+        g = entity_stream(root, block, "risk", risk.id)
+        occ, u_delay, u_cost, u_days = (g.random(BLOCK_SIZE)[:n] for _ in range(4))
+        hit = occ < risk.probability
+        occurred[:, r] = hit
+        targets = list(risk.targets)
+        if risk.delay is not None and targets:
+            amount = risk.delay.ppf(u_delay)
+            add = size[:, targets] * (amount / 100)[:, None] if risk.percent else \
+                np.broadcast_to(amount[:, None], (n, len(targets)))
+            extra[:, targets] += np.where(hit[:, None], add, 0.0)
+        if risk.cost is not None and risk.cost_projects:
+            cost = np.where(hit, risk.cost.ppf(u_cost), 0.0)
+            risk_cost[:, list(risk.cost_projects)] += cost[:, None]
+        if risk.loss is not None:
+            pool, units, at, days = risk.loss
+            ends = at + days.ppf(u_days)
+            for it in np.flatnonzero(hit):
+                losses[it].append((pool, units, at, float(ends[it])))
+    base = pf.base_capacity_events()
+    capacity = [capacity_events(pf, lost) if lost else base for lost in losses]
+    return BlockSample(size, size + extra, occurred, risk_cost, capacity)
+
+
+def capacity_events(pf: Portfolio, losses: list[tuple[int, float, float, float]]
+                    ) -> CapacityEvents:
+    """Merge the base capacity schedule with capacity losses ``(pool, units, from, to)``.
+
+    The capacity of a pool at ``t`` is its base capacity minus the units of every loss
+    active at ``t`` (``from <= t < to``), never below zero.
+    """
+    base = pf.base_capacity_events()
+    hit = {p for p, *_ in losses}
+    events = [e for e in base if e[1] not in hit]
+    for p in sorted(hit):
+        pool = pf.pools[p]
+        mine = [x for x in losses if x[0] == p]
+        times = sorted({0.0, *(t for t, _ in pool.changes),
+                        *(x[2] for x in mine), *(x[3] for x in mine)})
+        for t in times:
+            lost = sum(units for _, units, a, b in mine if a <= t < b)
+            events.append((t, p, max(pool.capacity_at(t) - lost, 0.0)))
+    return sorted(events, key=lambda e: (e[0], e[1]))

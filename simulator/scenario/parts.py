@@ -1,0 +1,175 @@
+"""The scenario's pools, projects and tasks, with every dependency resolved to task indices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..model import ClassModels, Pool, Project, Task
+from . import schema as S
+from .calibration_file import calibrated_size
+from .context import Context, dist
+from .cycles import find_cycles
+
+__all__ = ["Parts", "build_parts", "build_pools"]
+
+Links = list[list[tuple[int, float]]]
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The portfolio's parts as built from the file."""
+
+    pools: tuple[Pool, ...]
+    projects: tuple[Project, ...]
+    tasks: tuple[Task, ...]
+
+    @property
+    def pool_index(self) -> dict[str, int]:
+        return {p.id: k for k, p in enumerate(self.pools)}
+
+
+def build_pools(ctx: Context) -> tuple[Pool, ...]:
+    out = []
+    for pid, p in ctx.spec.resources.items():
+        changes = sorted((ctx.offset(c.at, ("resources", pid, "changes", k, "at")), c.capacity)
+                         for k, c in enumerate(p.changes))
+        out.append(Pool(pid, p.capacity, p.cost_per_day, tuple(changes)))
+    return tuple(out)
+
+
+def build_parts(ctx: Context, pools: tuple[Pool, ...], models: ClassModels | None
+                  ) -> Parts:
+    """Projects and tasks in file order; links within and across projects; cycles reported."""
+    spec = ctx.spec
+    ctx.check_ids([p.id for p in spec.projects], ("projects",), "project", dots=False)
+    first, keys = _task_numbers(ctx)
+    preds: Links = [[] for _ in range(sum(len(p.tasks) for p in spec.projects))]
+    tasks: list[Task] = []
+    projects: list[Project] = []
+    pool_index = {p.id: k for k, p in enumerate(pools)}
+    for pk, p in enumerate(spec.projects):
+        local: dict[str, int] = {}
+        for k, t in enumerate(p.tasks):
+            local.setdefault(t.id, first[pk] + k)
+        for k, t in enumerate(p.tasks):
+            tloc = ("projects", pk, "tasks", k)
+            _task_links(ctx, t, p.id, local, keys, tloc, preds[first[pk] + k])
+            tasks.append(_task(ctx, pk, p, t, tloc, pools, pool_index, models))
+        projects.append(_project(ctx, pk, p, first[pk]))
+    _project_links(ctx, projects, preds)
+    tasks = [Task(t.key, t.project, t.id, t.name, t.size, t.per_unit, t.demand,
+                  tuple(dict.fromkeys(preds[i])), t.cost) for i, t in enumerate(tasks)]
+    _report_cycles(ctx, tasks, projects)
+    return Parts(pools, tuple(projects), tuple(tasks))
+
+
+def _task_numbers(ctx: Context) -> tuple[list[int], dict[str, int]]:
+    """Each project's first task number, and ``project.task`` -> number (a duplicated id,
+    reported, refers to its first task)."""
+    first: list[int] = []
+    keys: dict[str, int] = {}
+    for pk, p in enumerate(ctx.spec.projects):
+        first.append(sum(len(q.tasks) for q in ctx.spec.projects[:pk]))
+        ctx.check_ids([t.id for t in p.tasks], ("projects", pk, "tasks"), "task", dots=False)
+        for k, t in enumerate(p.tasks):
+            keys.setdefault(f"{p.id}.{t.id}", first[pk] + k)
+    return first, keys
+
+
+def _task_links(ctx: Context, t: S.TaskSpec, project: str, local: dict[str, int],
+                keys: dict[str, int], loc: tuple[Any, ...], out: list[tuple[int, float]]
+                ) -> None:
+    for m, link in enumerate(t.after):
+        j = _resolve(ctx, link.id, project, local, keys, (*loc, "after", m))
+        if j is not None:
+            out.append((j, t.lag if link.lag is None else link.lag))
+
+
+def _task(ctx: Context, pk: int, p: S.ProjectSpec, t: S.TaskSpec, loc: tuple[Any, ...],
+          pools: tuple[Pool, ...], pool_index: dict[str, int], models: ClassModels | None
+          ) -> Task:
+    demand = _demand(ctx, t, loc, pools, pool_index)
+    size = (calibrated_size(ctx, models, t, loc) if t.estimate is not None else
+            dist(t.duration if t.duration is not None else t.effort))
+    return Task(key=f"{p.id}.{t.id}", project=pk, id=t.id, name=t.name or t.id, size=size,
+                per_unit=t.effort is not None, demand=demand, cost=t.cost)
+
+
+def _project(ctx: Context, pk: int, p: S.ProjectSpec, first: int) -> Project:
+    ploc = ("projects", pk)
+    release = ctx.offset(p.start, (*ploc, "start")) if p.start is not None else 0.0
+    deadline = (ctx.offset(p.deadline, (*ploc, "deadline"), end=True)
+                if p.deadline is not None else None)
+    if deadline is not None and p.start is not None and deadline <= release:
+        ctx.error((*ploc, "deadline"), f"deadline {p.deadline} is not after the "
+                                       f"project start {p.start}")
+    per_year = 52.1775 * ctx.calendar.weekmask.count("1")
+    return Project(p.id, p.name or p.id, p.priority, release, deadline, p.budget, p.cost,
+                   p.overhead_per_day, tuple(range(first, first + len(p.tasks))),
+                   p.value_per_month * 12 / per_year)
+
+
+def _resolve(ctx: Context, ref: str, project: str, local: dict[str, int],
+             keys: dict[str, int], loc: tuple[Any, ...]) -> int | None:
+    if ref in local:
+        return local[ref]
+    if ref in keys:
+        return keys[ref]
+    known = ", ".join(list(local)[:12]) + (", ..." if len(local) > 12 else "")
+    ctx.error(loc, f"unknown task '{ref}': name a task of project '{project}' ({known}) "
+                   "or another project's task as project.task")
+    return None
+
+
+def _demand(ctx: Context, t: S.TaskSpec, loc: tuple[Any, ...], pools: tuple[Pool, ...],
+            pool_index: dict[str, int]) -> tuple[tuple[int, float], ...]:
+    out = []
+    for pid, units in t.resources.items():
+        if pid not in pool_index:
+            known = ", ".join(pool_index) or "none defined"
+            ctx.error((*loc, "resources", pid), f"unknown pool '{pid}'; pools: {known}",
+                      key=True)
+            continue
+        pool = pools[pool_index[pid]]
+        if units > pool.max_capacity:
+            ctx.error((*loc, "resources", pid),
+                      f"needs {units:g} units of '{pid}' but the pool never has more than "
+                      f"{pool.max_capacity:g}: this task could never start")
+        out.append((pool_index[pid], float(units)))
+    return tuple(out)
+
+
+def _project_links(ctx: Context, projects: list[Project], preds: Links) -> None:
+    """A project's ``after``: its entry tasks follow the other project's exit tasks."""
+    index = {p.id: k for k, p in enumerate(projects)}
+    for pk, p in enumerate(ctx.spec.projects):
+        mine = projects[pk].tasks
+        entries = [i for i in mine if not any(j in mine for j, _ in preds[i])]
+        for m, link in enumerate(p.after):
+            loc = ("projects", pk, "after", m)
+            if link.id not in index or link.id == p.id:
+                why = "a project cannot follow itself" if link.id == p.id else \
+                    f"unknown project; projects: {', '.join(index)}"
+                ctx.error(loc, f"'{link.id}': {why}")
+                continue
+            other = projects[index[link.id]].tasks
+            has_succ = {j for i in other for j, _ in preds[i] if j in other}
+            exits = [i for i in other if i not in has_succ]
+            for i in entries:
+                preds[i].extend((j, link.lag or 0.0) for j in exits)
+
+
+def _report_cycles(ctx: Context, tasks: list[Task], projects: list[Project]) -> None:
+    succ: list[list[int]] = [[] for _ in tasks]
+    for i, t in enumerate(tasks):
+        for j, _ in t.preds:
+            succ[j].append(i)
+    for cycle in find_cycles(succ):
+        text = " -> ".join(tasks[i].key for i in cycle)
+        pk = tasks[cycle[1]].project
+        k = cycle[1] - projects[pk].tasks[0]  # its place in the project's task list
+        has_own = bool(ctx.spec.projects[pk].tasks[k].after)
+        loc = ("projects", pk, "tasks", k, "after") if has_own else ("projects", pk, "after")
+        ctx.error(loc, f"dependency cycle: {text} (each must finish before the next "
+                       "starts); remove one of these links")

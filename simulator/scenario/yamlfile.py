@@ -1,0 +1,218 @@
+"""Safe YAML reading that keeps where every value came from.
+
+PyYAML's composer gives a node tree with line/column marks and never builds Python objects
+from tags, so nothing in the file can execute code. We turn that tree into plain data
+ourselves: mappings become dicts, sequences lists, and every scalar stays the text the user
+wrote (quoted or not) so that ids such as ``0012``, ``NO`` or ``12:30`` are never reinterpreted
+the YAML 1.1 way; the typed schema converts numbers and dates where it expects them.
+Plain ``null``/``~``/empty scalars become ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import Problem, ScenarioError
+
+__all__ = ["Located", "display_path", "load_yaml"]
+
+MAX_BYTES = 5_000_000
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_NULLS = {"", "~", "null", "Null", "NULL"}
+# libyaml's composer when PyYAML was built with it (7x faster); both keep line/column marks
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class Located:
+    """Plain data read from a YAML file, with the position of every value and key.
+
+    Attributes:
+        data: dicts, lists, strings and ``None``.
+        file: the file name used in messages.
+        values: field path -> (line, col) of the value at that path.
+        keys: field path -> (line, col) of the mapping key that introduced it.
+    """
+
+    data: Any
+    file: str
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+        """Best known position for ``path``: the path itself or its nearest ancestor."""
+        table = self.keys if key else self.values
+        p = tuple(path)
+        while p:
+            if p in table:
+                return table[p]
+            if not key and p in self.keys:
+                return self.keys[p]
+            p = p[:-1]
+        return self.values.get((), (1, 1))
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.out = Located(None, file)
+        self.found: list[tuple[yaml.Node, Path_, str]] = []
+        self.count = 0
+
+    def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
+        self.found.append((node, path, message))
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Found problems, paths shown with ids (known once the whole file is read)."""
+        return [Problem(self.out.file, node.start_mark.line + 1, node.start_mark.column + 1,
+                        display_path(self.out.data, path), message)
+                for node, path, message in self.found]
+
+    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise ScenarioError([Problem(self.out.file, 0, 0, "", f"more than {MAX_NODES} "
+                                         "values (are anchors/aliases expanding?)")])
+        if depth > MAX_DEPTH:
+            raise ScenarioError([Problem(self.out.file, node.start_mark.line + 1,
+                                         node.start_mark.column + 1, display_path(None, path),
+                                         f"nesting deeper than {MAX_DEPTH} levels")])
+        self.out.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if node.tag not in _STANDARD_TAGS:
+            self.problem(node, path, f"tag {node.tag!r} is not allowed; plain YAML values only")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        value = str(node.value)
+        plain = getattr(node, "style", None) is None
+        return None if plain and value in _NULLS else value
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            merge = key_node.tag == "tag:yaml.org,2002:merge"
+            if not isinstance(key_node, yaml.ScalarNode) or merge:
+                self.problem(key_node, path, "keys must be plain names (no lists, maps or '<<')")
+                continue
+            key = str(key_node.value)
+            sub = (*path, key)
+            if key in result:
+                first = self.out.keys[sub]
+                self.problem(key_node, sub, f"duplicate key '{key}' (first given at line "
+                                            f"{first[0]}); give each key once")
+                continue
+            self.out.keys[sub] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[key] = self.build(value_node, sub, depth + 1)
+        return result
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document has once every alias is expanded, computed without
+    expanding (each distinct node once, iteratively, capped just above the limit)."""
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in size:
+            continue
+        kids = _children(node)
+        if ready:
+            size[id(node)] = min(1 + sum(size[id(k)] for k in kids), MAX_NODES + 1)
+        else:
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in size)
+    return size[id(root)]
+
+
+def display_path(data: Any, loc: tuple[Any, ...]) -> str:
+    """``projects[crm].tasks[build].duration``: list items shown by their id when they have one."""
+    text, node = "", data
+    for part in loc:
+        child = None
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            child = node[part]
+            ident = child.get("id") if isinstance(child, dict) else None
+            text += f"[{ident}]" if isinstance(ident, str) and ident else f"[{part}]"
+        else:
+            child = node.get(part) if isinstance(node, dict) else None
+            text += f".{part}" if text else str(part)
+        node = child
+    return text
+
+
+def load_yaml(path: Path, *, display: str | None = None) -> Located:
+    """Read ``path`` as one YAML document into :class:`Located` plain data.
+
+    Raises:
+        ScenarioError: unreadable file, bad encoding, YAML syntax, tags, duplicate keys,
+            size or nesting beyond the limits.
+    """
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ScenarioError([Problem(name, 0, 0, "", f"cannot read file: {e.strerror}")]) from e
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError([Problem(name, 0, 0, "", f"file is {len(raw):,} bytes; the limit "
+                                     f"is {MAX_BYTES:,}")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ScenarioError([Problem(name, line, col, "", "file is not UTF-8 text (byte "
+                                     f"0x{raw[e.start]:02x} at offset {e.start}); save it as "
+                                     "UTF-8")]) from e
+    try:
+        node = yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        what = " ".join(x for x in (e.context, e.problem) if x)
+        lines = text.splitlines()
+        if mark and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
+            what += " (tabs cannot indent YAML; use spaces)"
+        raise ScenarioError([Problem(name, line, col, "", f"YAML syntax error: {what}")]) from e
+    except yaml.YAMLError as e:
+        raise ScenarioError([Problem(name, 0, 0, "", f"YAML error: {e}")]) from e
+    except RecursionError as e:
+        raise ScenarioError([Problem(name, 0, 0, "", "nesting too deep")]) from e
+    builder = _Builder(name)
+    if node is None:
+        raise ScenarioError([Problem(name, 0, 0, "", "file is empty")])
+    # aliases would expand it: refuse before expanding (no '&' in the file: no anchors, so
+    # no aliases, and the builder's own count suffices)
+    if "&" in text and _expanded_size(node) > MAX_NODES:
+        raise ScenarioError([Problem(name, 0, 0, "", f"more than {MAX_NODES} values (are "
+                                     "anchors/aliases expanding?)")])
+    builder.out.data = builder.build(node, (), 0)
+    if builder.found:
+        raise ScenarioError(builder.problems)
+    return builder.out
