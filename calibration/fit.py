@@ -60,7 +60,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -252,6 +252,55 @@ def _thinned(z_sorted: FloatArray) -> tuple[float, ...]:
     return tuple(z_sorted[idx].tolist())
 
 
+@dataclass(frozen=True)
+class _SizeTerms:
+    """The fitted size dependence, and the detrended continuous ratios ``z`` with their
+    spread factors ``k``."""
+
+    p: float
+    slope: float
+    exact_slope: float
+    ref: float
+    spread: float
+    center: float
+    z: FloatArray
+    k: FloatArray
+
+
+def _inputs(ratio: ArrayLike, estimate: ArrayLike | None, families: Sequence[str],
+            select: str) -> tuple[FloatArray, FloatArray | None, tuple[str, ...]]:
+    r = _positive("ratio", ratio)
+    e = None if estimate is None else _positive("estimate", estimate)
+    _check(e is None or e.size == r.size,
+           f"estimate has {0 if e is None else e.size} values, ratio {r.size}")
+    fams = tuple(dict.fromkeys(families))
+    _check(bool(fams) and set(fams) <= set(FAMILIES),
+           f"families {list(families)} must be a non-empty subset of {list(FAMILIES)}")
+    _check(select in _SELECT, f"select={select!r} must be one of {list(_SELECT)}")
+    return r, e, fams
+
+
+def _size_terms(x: FloatArray, exact: NDArray[np.bool_], e: FloatArray | None,
+                p: float) -> _SizeTerms:
+    """Size slopes of the median, of heaping and of the spread (each 0 when immaterial)."""
+    slope, exact_slope, ref = 0.0, 0.0, 1.0
+    if e is not None:
+        ref = math.exp(float(np.mean(np.log(e))))
+        slope = _size_slope(x, e[~exact], e)
+        intercept, exact_slope = _exact_slope(exact, np.log(e / ref))
+        if exact_slope != 0:
+            p = float(special.expit(intercept))
+    size = np.ones_like(x) if slope == 0 or e is None else (e[~exact] / ref) ** slope
+    log_z = np.log(x / size)
+    center = float(np.mean(log_z))
+    spread = 0.0 if e is None else _spread_slope(log_z - center, e[~exact] / ref, e)
+    if slope == 0 and exact_slope == 0 and spread == 0:
+        ref = 1.0
+    k = np.ones_like(x) if spread == 0 or e is None else (e[~exact] / ref) ** spread
+    z = np.exp(center + (log_z - center) / k)
+    return _SizeTerms(p, slope, exact_slope, ref, spread, center, z, k)
+
+
 def fit_ratio_model(ratio: ArrayLike, estimate: ArrayLike | None = None, *,
                     families: Sequence[str] = FAMILIES, select: str = "bic",
                     empirical_min: int = 200) -> RatioModel:
@@ -269,34 +318,16 @@ def fit_ratio_model(ratio: ArrayLike, estimate: ArrayLike | None = None, *,
         PmosimError: fewer than :data:`MIN_CONTINUOUS` ratios other than exactly 1, or no
             family could be fitted.
     """
-    r = _positive("ratio", ratio)
-    e = None if estimate is None else _positive("estimate", estimate)
-    _check(e is None or e.size == r.size,
-           f"estimate has {0 if e is None else e.size} values, ratio {r.size}")
-    fams = tuple(dict.fromkeys(families))
-    _check(bool(fams) and set(fams) <= set(FAMILIES),
-           f"families {list(families)} must be a non-empty subset of {list(FAMILIES)}")
-    _check(select in _SELECT, f"select={select!r} must be one of {list(_SELECT)}")
+    r, e, fams = _inputs(ratio, estimate, families, select)
     exact = np.abs(r - 1.0) < EXACT_TOL
     x, n, n1 = r[~exact], r.size, int(exact.sum())
     if x.size < MIN_CONTINUOUS:
         raise PmosimError(f"{n} ratios of which {x.size} differ from 1: at least "
                           f"{MIN_CONTINUOUS} are needed to fit a distribution")
-    p, slope, exact_slope, ref = n1 / n, 0.0, 0.0, 1.0
-    if e is not None:
-        ref = math.exp(float(np.mean(np.log(e))))
-        slope = _size_slope(x, e[~exact], e)
-        intercept, exact_slope = _exact_slope(exact, np.log(e / ref))
-        if exact_slope != 0:
-            p = float(special.expit(intercept))
-    size = np.ones_like(x) if slope == 0 or e is None else (e[~exact] / ref) ** slope
-    log_z = np.log(x / size)
-    center = float(np.mean(log_z))
-    spread = 0.0 if e is None else _spread_slope(log_z - center, e[~exact] / ref, e)
-    if slope == 0 and exact_slope == 0 and spread == 0:
-        ref = 1.0
-    k = np.ones_like(x) if spread == 0 or e is None else (e[~exact] / ref) ** spread
-    z = np.exp(center + (log_z - center) / k)
+    t = _size_terms(x, exact, e, n1 / n)
+    p, slope, exact_slope, ref, spread, center = (t.p, t.slope, t.exact_slope, t.ref,
+                                                  t.spread, t.center)
+    z, k = t.z, t.k
     base_ll = float(np.sum(np.log(z) - np.log(k) - np.log(x)))  # log |dz/dratio|
     if exact_slope != 0:
         assert e is not None

@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 import textwrap
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from ..model import Portfolio
 from ..montecarlo import (
     ENGINES,
     Backend,
+    Outcome,
     check_scheduler,
     max_on_time_se,
     simulate_portfolio,
@@ -171,27 +173,14 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
     out = _fresh_out(out or Path("results") / file.stem, force)
     n = iterations or pf.iterations
     seed = _seed(seed, pf)
-    where = Backend(backend, jobs, scheduler, tls_ca, tls_cert, tls_key, allow_insecure)
-    if where.kind == "dask" and where.scheduler is not None:
-        check_scheduler(where)
-    runs = 1 + (len(pf.risks) if risk_drivers else 0)
-    store = out.parent / f".{out.name}.checkpoint"
-    if resume and not store.exists() and not quiet:
-        click.echo(f"no checkpoint at {store}: starting from the first block", err=True)
-    if not resume:
-        shutil.rmtree(store, ignore_errors=True)
-    with progress(n * runs, "simulating", quiet=quiet) as bar:
-        try:
-            outcome = simulate_portfolio(pf, n, seed, trace=trace, engine=engine,
-                                         backend=where, target_se=target_se,
-                                         progress=bar.for_run(), checkpoint=store)
-        except KeyboardInterrupt:
-            kept = len(list(store.glob("block-*.npz")))
-            click.echo(f"\nInterrupted: {kept} completed block(s) of {BLOCK_SIZE} iterations "
-                       f"kept in {store}; nothing else was written. Run the same command "
-                       "with --resume to finish.", err=True)
-            sys.exit(130)
-        done = len(outcome.finish)
+    where = _backend(Backend(backend, jobs, scheduler, tls_ca, tls_cert, tls_key,
+                             allow_insecure))
+    store = _checkpoint_of(out, resume, quiet)
+    with progress(n * (1 + (len(pf.risks) if risk_drivers else 0)), "simulating",
+                  quiet=quiet) as bar:
+        outcome = _interruptible(store, lambda: simulate_portfolio(
+            pf, n, seed, trace=trace, engine=engine, backend=where, target_se=target_se,
+            progress=bar.for_run(), checkpoint=store))
         bar.done = n  # with --target-se the base run may stop early
         effects = None
         if risk_drivers and pf.risks:
@@ -199,10 +188,7 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
                                    progress_of=bar.for_run)
     summary = summarise(pf, outcome, seed=seed)
     if target_se is not None and not quiet:
-        reached = max_on_time_se(pf, outcome.finish) <= target_se
-        click.echo(f"target s.e. {target_se:g}: {'reached' if reached else 'NOT reached'} "
-                   f"after {done:,} iterations"
-                   f"{'' if reached else f' (the maximum, -n {n})'}", err=True)
+        _say_target(pf, outcome, target_se, n)
     drivers = drivers_frame(pf, outcome.drivers, effects)
 
     def fill(folder: Path) -> None:
@@ -221,14 +207,48 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
     shutil.rmtree(store, ignore_errors=True)
     if as_json:
         click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
-        return
-    if quiet:
-        return
-    click.echo(summary_text(summary))
-    click.echo("\nTop drivers (% of iterations on the chain that drove the finish; risks:\n"
-               "days added to the P80 finish). All in drivers.csv.")
-    click.echo(top_drivers(drivers))
-    click.echo(f"\nResults written to {out}/")
+    elif not quiet:
+        click.echo(summary_text(summary))
+        click.echo("\nTop drivers (% of iterations on the chain that drove the finish; "
+                   "risks:\ndays added to the P80 finish). All in drivers.csv.")
+        click.echo(top_drivers(drivers))
+        click.echo(f"\nResults written to {out}/")
+
+
+def _backend(where: Backend) -> Backend:
+    """``where``, its scheduler's address checked before any work."""
+    if where.kind == "dask" and where.scheduler is not None:
+        check_scheduler(where)
+    return where
+
+
+def _checkpoint_of(out: Path, resume: bool, quiet: bool) -> Path:
+    """The checkpoint folder beside ``out``: kept with --resume, cleared otherwise."""
+    store = out.parent / f".{out.name}.checkpoint"
+    if resume and not store.exists() and not quiet:
+        click.echo(f"no checkpoint at {store}: starting from the first block", err=True)
+    if not resume:
+        shutil.rmtree(store, ignore_errors=True)
+    return store
+
+
+def _interruptible(store: Path, simulate: Callable[[], Outcome]) -> Outcome:
+    """``simulate()``; Ctrl-C keeps the checkpoint, says so and exits with 130."""
+    try:
+        return simulate()
+    except KeyboardInterrupt:
+        kept = len(list(store.glob("block-*.npz")))
+        click.echo(f"\nInterrupted: {kept} completed block(s) of {BLOCK_SIZE} iterations "
+                   f"kept in {store}; nothing else was written. Run the same command "
+                   "with --resume to finish.", err=True)
+        sys.exit(130)
+
+
+def _say_target(pf: Portfolio, outcome: Outcome, target_se: float, n: int) -> None:
+    reached = max_on_time_se(pf, outcome.finish) <= target_se
+    click.echo(f"target s.e. {target_se:g}: {'reached' if reached else 'NOT reached'} "
+               f"after {len(outcome.finish):,} iterations"
+               f"{'' if reached else f' (the maximum, -n {n})'}", err=True)
 
 
 @cli.command()
