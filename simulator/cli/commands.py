@@ -9,11 +9,12 @@ import textwrap
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
 
-from ..analysis import RANKINGS, risk_effects, summarise
+from ..analysis import RANKINGS, RunSummary, risk_effects, summarise
 from ..analysis import compare as run_comparison
 from ..errors import PmosimError, ScenarioError
 from ..model import Portfolio
@@ -205,6 +206,11 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
         raise PmosimError(f"{e} (the simulated blocks are kept in {store}: add --resume "
                           "to write the results without simulating again)") from e
     shutil.rmtree(store, ignore_errors=True)
+    _print_run(out, summary, drivers, as_json=as_json, quiet=quiet)
+
+
+def _print_run(out: Path, summary: RunSummary, drivers: Any, *, as_json: bool,
+               quiet: bool) -> None:
     if as_json:
         click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
     elif not quiet:
