@@ -293,3 +293,42 @@ def test_bad_history_through_the_cli(case: object, tmp_path: Path) -> None:
         "Invalid value for '--units'" in result.output)
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def _session_members(sid: int) -> list[int]:
+    """Processes of session ``sid`` still alive (Linux: /proc/<pid>/stat field 6)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended while we looked
+            continue
+        fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) "
+        if int(fields[3]) == sid and fields[0] != "Z":
+            alive.append(int(stat.parent.name))
+    return alive
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("options", [["--engine", "simpy"], ["--engine", "fast"],
+                                     ["--backend", "dask"]], ids=["simpy", "fast", "dask"])
+def test_no_worker_process_outlives_pmosim(tmp_path: Path, options: list[str]) -> None:
+    """pmosim starts in a session of its own; once it has exited, no process of that
+    session (a loky worker of --jobs 2, a Dask worker) may be left."""
+    out = tmp_path / "out"
+    with (tmp_path / "stdout").open("w") as so, (tmp_path / "stderr").open("w") as se:
+        proc = subprocess.Popen([*PMOSIM, "run", str(EXAMPLE), "-n", "1500", "--seed", "1",
+                                 *options, "--jobs", "2", "--no-report", "-q",
+                                 "--out", str(out)], start_new_session=True, stdout=so,
+                                stderr=se)
+        code = proc.wait(timeout=300)
+    try:
+        assert code == 0, (tmp_path / "stderr").read_text()
+        assert (out / "summary.json").is_file()
+        deadline = time.time() + 5  # a worker merely slow to exit would be gone by then
+        while _session_members(proc.pid) and time.time() < deadline:
+            time.sleep(0.1)
+        assert _session_members(proc.pid) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
