@@ -151,6 +151,33 @@ def _expanded_size(root: yaml.Node) -> int:
     return size[id(root)]
 
 
+def _runaway_alias(text: str) -> tuple[int, int, str]:
+    """The first alias (line, column, anchor name) at which the values read so far, every
+    alias expanded, pass :data:`MAX_NODES` (from the parser's events: the composed tree does
+    not keep where an alias was written)."""
+    count = 0
+    size: dict[str, int] = {}
+    open_anchors: list[tuple[str | None, int]] = []
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.AliasEvent):
+            count += size.get(str(event.anchor), 1)
+            if count > MAX_NODES:
+                mark = event.start_mark
+                return mark.line + 1, mark.column + 1, str(event.anchor)
+        elif isinstance(event, yaml.ScalarEvent):
+            count += 1
+            if event.anchor:
+                size[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            count += 1
+            open_anchors.append((event.anchor, count))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, start = open_anchors.pop()
+            if anchor:
+                size[anchor] = count - start + 1
+    return 0, 0, "?"  # not reached: the composed tree passed the limit
+
+
 def display_path(data: Any, loc: tuple[Any, ...]) -> str:
     """``projects[crm].tasks[build].duration``: list items shown by their id when they have one."""
     text, node = "", data
@@ -210,8 +237,10 @@ def load_yaml(path: Path, *, display: str | None = None) -> Located:
     # aliases would expand it: refuse before expanding (no '&' in the file: no anchors, so
     # no aliases, and the builder's own count suffices)
     if "&" in text and _expanded_size(node) > MAX_NODES:
-        raise ScenarioError([Problem(name, 0, 0, "", f"more than {MAX_NODES} values (are "
-                                     "anchors/aliases expanding?)")])
+        line, col, anchor = _runaway_alias(text)
+        raise ScenarioError([Problem(name, line, col, "", f"alias *{anchor} takes the file past "
+                                     f"{MAX_NODES:,} values once expanded; anchors and "
+                                     "aliases may not multiply the file")])
     builder.out.data = builder.build(node, (), 0)
     if builder.found:
         raise ScenarioError(builder.problems)
