@@ -114,8 +114,9 @@ def read_table(path: Path | str, display: str | None = None) -> Table:
     return _table(name, cells, digest, encoding, comma)
 
 
-def _table(name: str, cells: list[tuple[int, list[str]]], digest: str, encoding: str,
-           comma: bool) -> Table:
+def _table(
+    name: str, cells: list[tuple[int, list[str]]], digest: str, encoding: str, comma: bool
+) -> Table:
     filled = [(n, row) for n, row in cells if any(c.strip() for c in row)]
     if not filled:
         raise _fail(name, "file has no header row (only blank rows)")
@@ -124,13 +125,23 @@ def _table(name: str, cells: list[tuple[int, list[str]]], digest: str, encoding:
     while header and not header[-1]:  # trailing empty header cells (Excel, stray delimiters)
         header = header[:-1]
     if not filled[1:]:
-        raise _fail(name, "file has a header but no data rows; expected one row per task",
-                    header_row)
+        raise _fail(
+            name, "file has a header but no data rows; expected one row per task", header_row
+        )
     width = len(header)
     rows = tuple(tuple(row) + ("",) * (width - len(row)) for _, row in filled[1:])
     widths = tuple(_width(row) for _, row in filled[1:])
-    return Table(name, header, header_row, rows, tuple(n for n, _ in filled[1:]), widths,
-                 comma, digest, encoding)
+    return Table(
+        name,
+        header,
+        header_row,
+        rows,
+        tuple(n for n, _ in filled[1:]),
+        widths,
+        comma,
+        digest,
+        encoding,
+    )
 
 
 def _width(row: list[str]) -> int:
@@ -166,8 +177,11 @@ def _strict(raw: bytes, encoding: str, name: str) -> str:
         return raw.decode(encoding)
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise _fail(name, f"cannot decode as {encoding} (bad bytes at offset {e.start}): "
-                          "save the file as UTF-8", line) from e
+        raise _fail(
+            name,
+            f"cannot decode as {encoding} (bad bytes at offset {e.start}): save the file as UTF-8",
+            line,
+        ) from e
 
 
 def _sniff(text: str) -> str:
@@ -212,16 +226,22 @@ def _xlsx_rows(raw: bytes, name: str, sheet: str | None) -> list[tuple[int, list
     try:
         import openpyxl  # imported here: only Excel users pay for it
     except ImportError as e:
-        raise _fail(name, "reading .xlsx files needs the 'excel' extra: pip install "
-                          "'pmosim[excel]', or save the sheet as CSV") from e
+        raise _fail(
+            name,
+            "reading .xlsx files needs the 'excel' extra: pip install "
+            "'pmosim[excel]', or save the sheet as CSV",
+        ) from e
 
     with warnings.catch_warnings():  # openpyxl warns about every feature it skips
         warnings.simplefilter("ignore")
         try:
             book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as e:
-            raise _fail(name, f"cannot read the Excel workbook ({type(e).__name__}: {e}); "
-                              "is it a valid .xlsx file?") from e
+            raise _fail(
+                name,
+                f"cannot read the Excel workbook ({type(e).__name__}: {e}); "
+                "is it a valid .xlsx file?",
+            ) from e
         return _sheet_rows(book, name, sheet)
 
 
@@ -232,12 +252,16 @@ def _sheet_rows(book: Any, name: str, sheet: str | None) -> list[tuple[int, list
         elif sheet in book.sheetnames:
             ws = book[sheet]
         else:
-            raise _fail(name, f"no sheet '{sheet}' in the workbook; its sheets are: "
-                              f"{', '.join(book.sheetnames)}")
+            raise _fail(
+                name,
+                f"no sheet '{sheet}' in the workbook; its sheets are: {', '.join(book.sheetnames)}",
+            )
         if hasattr(ws, "reset_dimensions"):
             ws.reset_dimensions()  # some writers record wrong sheet dimensions
-        return [(n, [_cell_text(v) for v in row])
-                for n, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)]
+        return [
+            (n, [_cell_text(v) for v in row])
+            for n, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)
+        ]
     except HistoryError:
         raise
     except Exception as e:  # openpyxl raises many types on damaged sheets

@@ -29,12 +29,27 @@ _COMMA_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 _COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+")
 _DOT_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+,\d*|[+-]?\d{1,3}(?:\.\d{3}){2,}")
 _SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
-_DMY = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})"
-                  r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?")
+_DMY = re.compile(
+    r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})"
+    r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?"
+)
 _YMD_SLASH = re.compile(r"(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})")
-_NAMED = ("%d-%b-%y", "%d-%b-%Y", "%d %b %Y", "%d %b %y", "%d %B %Y", "%d-%B-%Y", "%d/%b/%Y",
-          "%d/%b/%y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y", "%d-%b-%Y %H:%M",
-          "%d-%b-%Y %H:%M:%S")
+_NAMED = (
+    "%d-%b-%y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%d %b %y",
+    "%d %B %Y",
+    "%d-%B-%Y",
+    "%d/%b/%Y",
+    "%d/%b/%y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%d-%b-%Y %H:%M",
+    "%d-%b-%Y %H:%M:%S",
+)
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)  # serial 1 = 1900-01-01 past Excel's 1900 leap bug
 YEARS = (1800, 2200)
 
@@ -94,16 +109,36 @@ def parse_dates(cells: list[str], fmt: str | None) -> DateColumn:
         if t not in cache:
             cache[t] = None if is_missing(t) else _parse_one(t, fmt)
         parsed.append(cache[t])
-    day_first = next((k for k, p in enumerate(parsed) if isinstance(p, tuple)
-                      and _valid(p, day_first=True) and not _valid(p, day_first=False)), None)
-    month_first = next((k for k, p in enumerate(parsed) if isinstance(p, tuple)
-                        and _valid(p, day_first=False) and not _valid(p, day_first=True)), None)
+    day_first = next(
+        (
+            k
+            for k, p in enumerate(parsed)
+            if isinstance(p, tuple) and _valid(p, day_first=True) and not _valid(p, day_first=False)
+        ),
+        None,
+    )
+    month_first = next(
+        (
+            k
+            for k, p in enumerate(parsed)
+            if isinstance(p, tuple) and _valid(p, day_first=False) and not _valid(p, day_first=True)
+        ),
+        None,
+    )
     if day_first is not None and month_first is not None:
         out.mixed = (day_first, month_first)
     elif day_first is None and month_first is None:
-        out.ambiguous = next((k for k, p in enumerate(parsed) if isinstance(p, tuple)
-                              and p[0] != p[1] and _valid(p, day_first=True)
-                              and _valid(p, day_first=False)), None)
+        out.ambiguous = next(
+            (
+                k
+                for k, p in enumerate(parsed)
+                if isinstance(p, tuple)
+                and p[0] != p[1]
+                and _valid(p, day_first=True)
+                and _valid(p, day_first=False)
+            ),
+            None,
+        )
     for k, (text, p) in enumerate(zip(cells, parsed, strict=True)):
         value = _resolve(p, day_first=month_first is None) if isinstance(p, tuple) else p
         if value is not None and not YEARS[0] <= value.year <= YEARS[1]:

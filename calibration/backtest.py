@@ -82,8 +82,9 @@ class BacktestResult:
     forecasts: pd.DataFrame
 
 
-def _forecast(models: ClassModels, test: pd.DataFrame, by: Sequence[str], train: pd.DataFrame
-              ) -> dict[str, tuple[Array, Array]]:
+def _forecast(
+    models: ClassModels, test: pd.DataFrame, by: Sequence[str], train: pd.DataFrame
+) -> dict[str, tuple[Array, Array]]:
     est = test["estimate"].to_numpy(float)
     known = set(models.classes)
     q = np.empty((len(test), len(LEVELS)))
@@ -99,12 +100,16 @@ def _forecast(models: ClassModels, test: pd.DataFrame, by: Sequence[str], train:
     glob_c = np.quantile(ratios, _CRPS_LEVELS, method="inverted_cdf")
     raw = np.repeat(est[:, None], len(LEVELS), axis=1)
     raw_c = np.repeat(est[:, None], len(_CRPS_LEVELS), axis=1)
-    return {"calibrated": (q, qc), "raw estimate": (raw, raw_c),
-            "global ratio": (est[:, None] * glob[None, :], est[:, None] * glob_c[None, :])}
+    return {
+        "calibrated": (q, qc),
+        "raw estimate": (raw, raw_c),
+        "global ratio": (est[:, None] * glob[None, :], est[:, None] * glob_c[None, :]),
+    }
 
 
-def rolling_origins(tasks: pd.DataFrame, *, months: int = 12, min_train: int = 200
-                    ) -> list[dt.date]:
+def rolling_origins(
+    tasks: pd.DataFrame, *, months: int = 12, min_train: int = 200
+) -> list[dt.date]:
     """Origins every ``months`` months from the first date with ``min_train`` earlier tasks."""
     dates = tasks["date"].dropna().sort_values()
     if len(dates) <= min_train:
@@ -121,8 +126,14 @@ def rolling_origins(tasks: pd.DataFrame, *, months: int = 12, min_train: int = 2
     return origins
 
 
-def backtest(tasks: pd.DataFrame, by: Sequence[str], origins: Sequence[dt.date], *,
-             rolling: bool = False, **pooling: Any) -> BacktestResult:
+def backtest(
+    tasks: pd.DataFrame,
+    by: Sequence[str],
+    origins: Sequence[dt.date],
+    *,
+    rolling: bool = False,
+    **pooling: Any,
+) -> BacktestResult:
     """Fit before each origin, forecast from it on (to the next origin when ``rolling``).
 
     Tasks without a date are not used. ``pooling`` passes ``min_own``, ``min_class`` and
@@ -135,8 +146,9 @@ def backtest(tasks: pd.DataFrame, by: Sequence[str], origins: Sequence[dt.date],
         stamp = pd.Timestamp(origin)
         train = dated[dated["date"] < stamp]
         end = pd.Timestamp(origins[k + 1]) if rolling and k + 1 < len(origins) else None
-        test = dated[(dated["date"] >= stamp) & ((dated["date"] < end) if end is not None
-                                                 else True)]
+        test = dated[
+            (dated["date"] >= stamp) & ((dated["date"] < end) if end is not None else True)
+        ]
         if train.empty or test.empty:
             continue
         models = fit_classes(train, by, **pooling)
@@ -150,20 +162,19 @@ def backtest(tasks: pd.DataFrame, by: Sequence[str], origins: Sequence[dt.date],
     if not parts:
         raise ValueError("no origin has both earlier and later dated tasks")
     everything = pd.concat(parts, ignore_index=True)
-    return BacktestResult(tuple(origins), tuple(by), _per_class(scores, by),
-                          _overall(scores), everything)
+    return BacktestResult(
+        tuple(origins), tuple(by), _per_class(scores, by), _overall(scores), everything
+    )
 
 
-def _stack(scores: list[_Fold],
-           method: str) -> tuple[Array, Array, Array]:
+def _stack(scores: list[_Fold], method: str) -> tuple[Array, Array, Array]:
     actual = np.concatenate([t["actual"].to_numpy(float) for t, _ in scores])
     q = np.concatenate([f[method][0] for _, f in scores])
     qc = np.concatenate([f[method][1] for _, f in scores])
     return actual, q, qc
 
 
-def _overall(scores: list[_Fold]
-             ) -> pd.DataFrame:
+def _overall(scores: list[_Fold]) -> pd.DataFrame:
     rows = []
     for method in METHODS:
         actual, q, qc = _stack(scores, method)
@@ -171,11 +182,16 @@ def _overall(scores: list[_Fold]
     return pd.DataFrame(rows)
 
 
-def _per_class(scores: list[_Fold],
-               by: Sequence[str]) -> pd.DataFrame:
-    keys = np.array([" / ".join(str(v) for v in row) for t, _ in scores
-                     for row in t[list(by)].itertuples(index=False)] if by else
-                    ["(all)"] * sum(len(t) for t, _ in scores))
+def _per_class(scores: list[_Fold], by: Sequence[str]) -> pd.DataFrame:
+    keys = np.array(
+        [
+            " / ".join(str(v) for v in row)
+            for t, _ in scores
+            for row in t[list(by)].itertuples(index=False)
+        ]
+        if by
+        else ["(all)"] * sum(len(t) for t, _ in scores)
+    )
     rows = []
     for method in METHODS:
         actual, q, qc = _stack(scores, method)

@@ -49,8 +49,9 @@ def _provenance(history: History, mapping: Mapping) -> dict[str, Any]:
     }
 
 
-def save_calibration(path: Path, models: ClassModels, history: History, mapping: Mapping,
-                     pooling: dict[str, float]) -> None:
+def save_calibration(
+    path: Path, models: ClassModels, history: History, mapping: Mapping, pooling: dict[str, float]
+) -> None:
     """Write the calibration file (the caller makes the write atomic)."""
     try:
         version = metadata.version("pmosim")
@@ -63,7 +64,9 @@ def save_calibration(path: Path, models: ClassModels, history: History, mapping:
         "by": list(models.by),
         "pooling": dict(pooling),
         "overall": models.overall.to_dict(),
-        "classes": [{"class": dict(zip(models.by, key, strict=True)), "model": m.to_dict()}
-                    for key, m in models.classes.items()],
+        "classes": [
+            {"class": dict(zip(models.by, key, strict=True)), "model": m.to_dict()}
+            for key, m in models.classes.items()
+        ],
     }
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")

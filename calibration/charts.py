@@ -44,8 +44,9 @@ def calibration_chart(models: ClassModels, tasks: pd.DataFrame, source: str) -> 
     cols = min(len(groups), 3)
     rows = -(-len(groups) // cols)
     with mpl.rc_context({"text.parse_math": False, "font.size": 8}):
-        fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False,
-                                 sharey=True)
+        fig, axes = plt.subplots(
+            rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False, sharey=True
+        )
         x = np.geomspace(0.02, 50, 300)
         for k, (name, part, model) in enumerate(groups):
             ax = axes[k // cols][k % cols]
@@ -54,8 +55,11 @@ def calibration_chart(models: ClassModels, tasks: pd.DataFrame, source: str) -> 
                 ax.step(r, np.arange(1, r.size + 1) / r.size, where="post", label="history")
                 est = part["estimate"].to_numpy()
                 est = est[:: max(1, est.size // 300)]
-                ax.plot(x, [float(np.mean(model.cdf(v, est))) for v in x],
-                        label=f"model ({model.family})")
+                ax.plot(
+                    x,
+                    [float(np.mean(model.cdf(v, est))) for v in x],
+                    label=f"model ({model.family})",
+                )
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(mticker.NullFormatter())
@@ -83,8 +87,15 @@ def backtest_chart(forecasts: pd.DataFrame, source: str) -> bytes:
     with mpl.rc_context({"text.parse_math": False, "font.size": 9}):
         fig, ax = plt.subplots(figsize=(5.2, 4.6))
         ax.plot([0, 1], [0, 1], color="0.6", ls="--", label="honest")
-        ax.vlines(levels, below - 2 * se, at_most + 2 * se, color="C0", alpha=0.3, lw=6,
-                  label="between the two, ±2 s.e.")
+        ax.vlines(
+            levels,
+            below - 2 * se,
+            at_most + 2 * se,
+            color="C0",
+            alpha=0.3,
+            lw=6,
+            label="between the two, ±2 s.e.",
+        )
         ax.plot(levels, at_most, "o-", color="C0", label="actual at or below")
         ax.plot(levels, below, "v--", color="C0", label="actual strictly below")
         ax.set_xlabel("forecast quantile level")

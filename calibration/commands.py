@@ -27,24 +27,47 @@ QUANTILES = (0.10, 0.50, 0.80, 0.90)
 def mapping_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The column-mapping options shared by the commands that read delivery history."""
     options = [
-        click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False,
-                     path_type=Path), help="YAML file with the keys below (options override)."),
+        click.option(
+            "--mapping",
+            "mapping_file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="YAML file with the keys below (options override).",
+        ),
         click.option("--id-col", help="Task id column (duplicates are one task)."),
         click.option("--estimate-col", help="Estimate column."),
         click.option("--actual-col", help="Actual column."),
-        click.option("--class-col", "class_cols", multiple=True,
-                     help="Reference-class column (repeatable: category, team...)."),
+        click.option(
+            "--class-col",
+            "class_cols",
+            multiple=True,
+            help="Reference-class column (repeatable: category, team...).",
+        ),
         click.option("--date-col", help="Date that orders history (for backtests)."),
         click.option("--date-format", help="strptime format of the date, e.g. %d-%b-%y."),
-        click.option("--units", type=click.Choice(["hours", "days", "minutes"]), default=None,
-                     help="Units of estimate and actual [default: hours]."),
-        click.option("--hours-per-day", type=click.FloatRange(min=0, min_open=True),
-                     default=None, help="Working hours per day [default: 8]."),
-        click.option("--join", "joins", multiple=True, type=click.Path(
-                     exists=True, dir_okay=False, path_type=Path),
-                     help="Another file joined on the id column (e.g. the dates)."),
-        click.option("--drop-outliers", is_flag=True, help="Drop extreme ratios (x10 beyond "
-                     "the quartiles, in log space)."),
+        click.option(
+            "--units",
+            type=click.Choice(["hours", "days", "minutes"]),
+            default=None,
+            help="Units of estimate and actual [default: hours].",
+        ),
+        click.option(
+            "--hours-per-day",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            help="Working hours per day [default: 8].",
+        ),
+        click.option(
+            "--join",
+            "joins",
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Another file joined on the id column (e.g. the dates).",
+        ),
+        click.option(
+            "--drop-outliers",
+            is_flag=True,
+            help="Drop extreme ratios (x10 beyond the quartiles, in log space).",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -56,14 +79,27 @@ def build_mapping(mapping_file: Path | None, **given: Any) -> Mapping:
     base: dict[str, Any] = {}
     if mapping_file is not None:
         m = Mapping.from_file(mapping_file)
-        base = {k: getattr(m, k) for k in ("estimate_col", "actual_col", "id_col", "class_cols",
-                                           "date_col", "date_format", "units", "hours_per_day",
-                                           "joins", "drop_outliers")}
+        base = {
+            k: getattr(m, k)
+            for k in (
+                "estimate_col",
+                "actual_col",
+                "id_col",
+                "class_cols",
+                "date_col",
+                "date_format",
+                "units",
+                "hours_per_day",
+                "joins",
+                "drop_outliers",
+            )
+        }
     for key, value in given.items():
         if value not in (None, (), False):
             base[key] = tuple(value) if isinstance(value, tuple | list) else value
-    missing = [f"--{k.replace('_', '-')}" for k in ("estimate_col", "actual_col")
-               if not base.get(k)]
+    missing = [
+        f"--{k.replace('_', '-')}" for k in ("estimate_col", "actual_col") if not base.get(k)
+    ]
     if missing:
         raise click.UsageError(f"give {' and '.join(missing)} (or a --mapping file)")
     return Mapping(**base)
@@ -83,22 +119,46 @@ def _by(mapping: Mapping, by: tuple[str, ...]) -> tuple[str, ...]:
 @click.command("calibrate")
 @click.argument("history", type=click.Path(path_type=Path))
 @mapping_options
-@click.option("--by", multiple=True, help="Class columns to calibrate by (default: every "
-              "--class-col).")
-@click.option("--min-own", type=click.IntRange(1), default=30, show_default=True,
-              help="Tasks a class needs for a fit of its own.")
-@click.option("--min-class", type=click.IntRange(1), default=5, show_default=True,
-              help="Tasks a class needs to be pooled with the whole history.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Calibration file to write (YAML).")
+@click.option(
+    "--by", multiple=True, help="Class columns to calibrate by (default: every --class-col)."
+)
+@click.option(
+    "--min-own",
+    type=click.IntRange(1),
+    default=30,
+    show_default=True,
+    help="Tasks a class needs for a fit of its own.",
+)
+@click.option(
+    "--min-class",
+    type=click.IntRange(1),
+    default=5,
+    show_default=True,
+    help="Tasks a class needs to be pooled with the whole history.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Calibration file to write (YAML).",
+)
 @click.option("--force", is_flag=True, help="Replace an existing calibration file.")
-def calibrate_cmd(history: Path, mapping_file: Path | None, by: tuple[str, ...],
-                  min_own: int, min_class: int, out: Path, force: bool, **columns: Any) -> None:
+def calibrate_cmd(
+    history: Path,
+    mapping_file: Path | None,
+    by: tuple[str, ...],
+    min_own: int,
+    min_class: int,
+    out: Path,
+    force: bool,
+    **columns: Any,
+) -> None:
     """Fit actual/estimate ratio distributions per reference class from HISTORY."""
     mapping = build_mapping(mapping_file, **columns)
     groups = _by(mapping, by)
-    mapping = Mapping(**{**_fields(mapping), "class_cols": tuple(dict.fromkeys(
-        (*mapping.class_cols, *groups)))})
+    mapping = Mapping(
+        **{**_fields(mapping), "class_cols": tuple(dict.fromkeys((*mapping.class_cols, *groups)))}
+    )
     if out.exists() and not force:
         raise PmosimError(f"{out} already exists; choose another --out or add --force")
     data = _history(history, mapping)
@@ -114,62 +174,128 @@ def calibrate_cmd(history: Path, mapping_file: Path | None, by: tuple[str, ...],
     png = calibration_chart(models, data.tasks, f"{history.name} · {len(data.tasks):,} tasks")
     publish_file(chart, True, lambda tmp: write_png(tmp, png))
     ref = models.overall.ref_estimate
-    click.echo(f"Ratio actual/estimate per class, at an estimate of {ref:.3g} days "
-               "(geometric mean).\nbias: mean ratio - 1; exact: share reported as estimated;"
-               "\nslopes: of P50 / logit P(exact) / spread on log(estimate), 0 = none.")
+    click.echo(
+        f"Ratio actual/estimate per class, at an estimate of {ref:.3g} days "
+        "(geometric mean).\nbias: mean ratio - 1; exact: share reported as estimated;"
+        "\nslopes: of P50 / logit P(exact) / spread on log(estimate), 0 = none."
+    )
     click.echo(_table(_narrow(class_table(models))))
     click.echo(f"\nCalibration written to {out}; chart {chart}")
 
 
 def _fields(mapping: Mapping) -> dict[str, Any]:
-    return {k: getattr(mapping, k) for k in ("estimate_col", "actual_col", "id_col",
-                                             "class_cols", "date_col", "date_format", "units",
-                                             "hours_per_day", "joins", "drop_outliers")}
+    return {
+        k: getattr(mapping, k)
+        for k in (
+            "estimate_col",
+            "actual_col",
+            "id_col",
+            "class_cols",
+            "date_col",
+            "date_format",
+            "units",
+            "hours_per_day",
+            "joins",
+            "drop_outliers",
+        )
+    }
 
 
 def _short(scores: pd.DataFrame) -> pd.DataFrame:
-    return scores.rename(columns={"coverage_p10_p90": "cov80", "coverage_p25_p75": "cov50",
-                                  "p50_hit_rate": "hit50"})
+    return scores.rename(
+        columns={"coverage_p10_p90": "cov80", "coverage_p25_p75": "cov50", "p50_hit_rate": "hit50"}
+    )
 
 
 def _narrow(table: pd.DataFrame) -> pd.DataFrame:
     """The calibrate table in 80 columns: the three slopes in one column."""
-    slopes = [f"{a:.2g}/{b:.2g}/{c:.2g}" for a, b, c in zip(
-        table["size_slope"], table["heap_slope"], table["spread_slope"], strict=True)]
-    return pd.DataFrame({"class": table["class"], "n": table["n"], "bias": table["bias"],
-                         "p10": table["p10"], "p50": table["p50"], "p90": table["p90"],
-                         "exact": table["p_exact"], "slopes": slopes,
-                         "family": table["family"]})
+    slopes = [
+        f"{a:.2g}/{b:.2g}/{c:.2g}"
+        for a, b, c in zip(
+            table["size_slope"], table["heap_slope"], table["spread_slope"], strict=True
+        )
+    ]
+    return pd.DataFrame(
+        {
+            "class": table["class"],
+            "n": table["n"],
+            "bias": table["bias"],
+            "p10": table["p10"],
+            "p50": table["p50"],
+            "p90": table["p90"],
+            "exact": table["p_exact"],
+            "slopes": slopes,
+            "family": table["family"],
+        }
+    )
 
 
 def _table(frame: pd.DataFrame) -> str:
-    with pd.option_context("display.width", 160, "display.max_columns", 20,
-                           "display.float_format", "{:.3g}".format):
+    with pd.option_context(
+        "display.width", 160, "display.max_columns", 20, "display.float_format", "{:.3g}".format
+    ):
         return frame.to_string(index=False)
 
 
 @click.command("estimate")
-@click.option("--calibration", "calibration_file", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--class", "klass", default=None,
-              help="Reference class (values joined by '/' when calibrated by several columns).")
-@click.option("--estimate", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="One estimate, in the history's units.")
-@click.option("--input", "input_file", type=click.Path(exists=True, dir_okay=False,
-              path_type=Path), help="Batch: a CSV of estimates (one output row per row).")
+@click.option(
+    "--calibration",
+    "calibration_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--class",
+    "klass",
+    default=None,
+    help="Reference class (values joined by '/' when calibrated by several columns).",
+)
+@click.option(
+    "--estimate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="One estimate, in the history's units.",
+)
+@click.option(
+    "--input",
+    "input_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Batch: a CSV of estimates (one output row per row).",
+)
 @click.option("--estimate-col", default=None, help="Batch: the estimate column.")
 @click.option("--class-col", "class_cols", multiple=True, help="Batch: class column(s).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Batch: where to write the ranges (CSV).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Batch: where to write the ranges (CSV).",
+)
 @click.option("--force", is_flag=True, help="Replace an existing --out file.")
-@click.option("--units", type=click.Choice(["days", "hours", "minutes"]), default="days",
-              show_default=True, help="Units of the estimates given, and of the ranges printed.")
-@click.option("--hours-per-day", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Working hours per day for --units hours/minutes [default: the "
-                   "calibration's, else 8].")
-def estimate_cmd(calibration_file: Path, klass: str | None, estimate: float | None,
-                 input_file: Path | None, estimate_col: str | None, class_cols: tuple[str, ...],
-                 out: Path | None, force: bool, units: str, hours_per_day: float | None) -> None:
+@click.option(
+    "--units",
+    type=click.Choice(["days", "hours", "minutes"]),
+    default="days",
+    show_default=True,
+    help="Units of the estimates given, and of the ranges printed.",
+)
+@click.option(
+    "--hours-per-day",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Working hours per day for --units hours/minutes [default: the calibration's, else 8].",
+)
+def estimate_cmd(
+    calibration_file: Path,
+    klass: str | None,
+    estimate: float | None,
+    input_file: Path | None,
+    estimate_col: str | None,
+    class_cols: tuple[str, ...],
+    out: Path | None,
+    force: bool,
+    units: str,
+    hours_per_day: float | None,
+) -> None:
     """Historical ranges for new estimates: P10/P50/P80/P90, mean and P(overrun).
 
     Calibrations work in working days; --units converts the estimates given (and the ranges
@@ -177,23 +303,29 @@ def estimate_cmd(calibration_file: Path, klass: str | None, estimate: float | No
     cal = load_calibration(calibration_file)
     models = cal.models
     per_day = {"days": 1.0, "hours": 1.0, "minutes": 60.0}[units] * (
-        1.0 if units == "days" else hours_per_day or float(cal.source.get("hours_per_day", 8.0)))
+        1.0 if units == "days" else hours_per_day or float(cal.source.get("hours_per_day", 8.0))
+    )
     if input_file is None:
         if estimate is None:
             raise click.UsageError("give --estimate (and --class), or --input for a batch")
         model = _model(models, klass)
         row = _ranges(model, estimate / per_day)
-        click.echo(f"class {klass or '(all)'}: estimate {estimate:g} {units} "
-                   f"({model.n} similar tasks; {model.source})")
-        click.echo("  ".join(f"P{round(p * 100)} {row[f'p{round(p * 100)}'] * per_day:.3g}"
-                             for p in QUANTILES) + f"  ({units})")
+        click.echo(
+            f"class {klass or '(all)'}: estimate {estimate:g} {units} "
+            f"({model.n} similar tasks; {model.source})"
+        )
+        click.echo(
+            "  ".join(
+                f"P{round(p * 100)} {row[f'p{round(p * 100)}'] * per_day:.3g}" for p in QUANTILES
+            )
+            + f"  ({units})"
+        )
         click.echo(f"mean {row['mean'] * per_day:.3g}  P(overrun) {row['p_overrun']:.2f}")
         return
     if not estimate_col or out is None:
         raise click.UsageError("a batch needs --estimate-col and --out")
     frame, rows = _read_table(input_file)
-    result = _batch(models, frame, rows, estimate_col, class_cols or models.by, input_file,
-                    per_day)
+    result = _batch(models, frame, rows, estimate_col, class_cols or models.by, input_file, per_day)
     publish_file(out, force, lambda tmp: write_csv(result, tmp))
     click.echo(f"{len(result)} rows written to {out}")
 
@@ -221,24 +353,38 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, tuple[int, ...]]:
 def _ranges(model: Any, days: float) -> dict[str, float]:
     """P10/P50/P80/P90, mean (working days) and P(overrun) of an estimate of ``days``."""
     q = days * model.ppf(np.array(QUANTILES), days)
-    return {**{f"p{round(p * 100)}": float(v) for p, v in zip(QUANTILES, q, strict=True)},
-            "mean": days * model.mean(days), "p_overrun": model.p_overrun(days)}
+    return {
+        **{f"p{round(p * 100)}": float(v) for p, v in zip(QUANTILES, q, strict=True)},
+        "mean": days * model.mean(days),
+        "p_overrun": model.p_overrun(days),
+    }
 
 
-def _batch(models: Any, frame: pd.DataFrame, rows: tuple[int, ...], estimate_col: str,
-           class_cols: tuple[str, ...], path: Path, per_day: float) -> pd.DataFrame:
+def _batch(
+    models: Any,
+    frame: pd.DataFrame,
+    rows: tuple[int, ...],
+    estimate_col: str,
+    class_cols: tuple[str, ...],
+    path: Path,
+    per_day: float,
+) -> pd.DataFrame:
     columns = list(frame.columns)
     for col in (estimate_col, *class_cols):
         if col not in columns:
-            raise PmosimError(f"{path}:{rows[0] - 1 if rows else 1}: no column {col!r}; "
-                              f"columns: {', '.join(columns)}")
+            raise PmosimError(
+                f"{path}:{rows[0] - 1 if rows else 1}: no column {col!r}; "
+                f"columns: {', '.join(columns)}"
+            )
     text = frame[estimate_col].astype(str).str.strip()
     est = pd.to_numeric(text.str.replace(",", "."), errors="coerce")
     bad = ~(est > 0) | ~np.isfinite(est)
     if bad.any():
         k = int(np.flatnonzero(bad.to_numpy())[0])
-        raise PmosimError(f"{path}:{rows[k]}:{columns.index(estimate_col) + 1}: {estimate_col}: "
-                          f"{text.iloc[k]!r} is not a positive number")
+        raise PmosimError(
+            f"{path}:{rows[k]}:{columns.index(estimate_col) + 1}: {estimate_col}: "
+            f"{text.iloc[k]!r} is not a positive number"
+        )
     found: list[dict[str, float]] = []
     for k in range(len(frame)):
         key = "/".join(str(frame[c].iloc[k]).strip() for c in class_cols) if class_cols else None
@@ -259,29 +405,51 @@ def _batch(models: Any, frame: pd.DataFrame, rows: tuple[int, ...], estimate_col
 @click.argument("history", type=click.Path(path_type=Path))
 @mapping_options
 @click.option("--by", multiple=True, help="Class columns (default: every --class-col).")
-@click.option("--split", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Fit before this date, forecast from it on.")
-@click.option("--rolling", type=click.IntRange(1), default=None, metavar="MONTHS",
-              help="Rolling origins every MONTHS months instead of one split.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write every forecast and its scores to this CSV.")
+@click.option(
+    "--split",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Fit before this date, forecast from it on.",
+)
+@click.option(
+    "--rolling",
+    type=click.IntRange(1),
+    default=None,
+    metavar="MONTHS",
+    help="Rolling origins every MONTHS months instead of one split.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write every forecast and its scores to this CSV.",
+)
 @click.option("--force", is_flag=True, help="Replace an existing --out file.")
-def backtest_cmd(history: Path, mapping_file: Path | None, by: tuple[str, ...],
-                 split: dt.datetime | None, rolling: int | None, out: Path | None,
-                 force: bool, **columns: Any) -> None:
+def backtest_cmd(
+    history: Path,
+    mapping_file: Path | None,
+    by: tuple[str, ...],
+    split: dt.datetime | None,
+    rolling: int | None,
+    out: Path | None,
+    force: bool,
+    **columns: Any,
+) -> None:
     """Fit on what was known before each origin, forecast what came after, and score it
     against two baselines (the raw estimate, one global ratio)."""
     mapping = build_mapping(mapping_file, **columns)
     groups = _by(mapping, by)
-    mapping = Mapping(**{**_fields(mapping), "class_cols": tuple(dict.fromkeys(
-        (*mapping.class_cols, *groups)))})
+    mapping = Mapping(
+        **{**_fields(mapping), "class_cols": tuple(dict.fromkeys((*mapping.class_cols, *groups)))}
+    )
     if not mapping.date_col:
         raise click.UsageError("a backtest needs --date-col (the date known at estimate time)")
     if (split is None) == (rolling is None):
         raise click.UsageError("give either --split DATE or --rolling MONTHS")
     data = _history(history, mapping)
-    origins = [split.date()] if split is not None else rolling_origins(
-        data.tasks, months=rolling or 12)
+    origins = (
+        [split.date()] if split is not None else rolling_origins(data.tasks, months=rolling or 12)
+    )
     try:
         result = backtest(data.tasks, groups, origins, rolling=rolling is not None)
     except ValueError as e:
@@ -290,19 +458,21 @@ def backtest_cmd(history: Path, mapping_file: Path | None, by: tuple[str, ...],
         publish_file(out, force, lambda tmp: write_csv(result.forecasts, tmp))
         from .charts import backtest_chart, write_png
 
-        png = backtest_chart(result.forecasts, f"{history.name} · origins "
-                             f"{result.origins[0]}..{result.origins[-1]}")
+        png = backtest_chart(
+            result.forecasts, f"{history.name} · origins {result.origins[0]}..{result.origins[-1]}"
+        )
         publish_file(out.with_suffix(".png"), True, lambda tmp: write_png(tmp, png))
     labels = [str(o) for o in result.origins]
     shown = ", ".join(labels) if len(labels) <= 3 else f"{labels[0]} ... {labels[-1]}"
-    click.echo(f"Origins: {shown} ({len(labels)}); {len(result.forecasts):,} forecasts.\n"
-               "cov80/cov50: share inside P10-P90 / P25-P75 (ideal 0.80 / 0.50);\n"
-               "hit50: share at or below P50 (0.50, more with heaping);\n"
-               "pinball, crps: in days, lower is better.\n")
+    click.echo(
+        f"Origins: {shown} ({len(labels)}); {len(result.forecasts):,} forecasts.\n"
+        "cov80/cov50: share inside P10-P90 / P25-P75 (ideal 0.80 / 0.50);\n"
+        "hit50: share at or below P50 (0.50, more with heaping);\n"
+        "pinball, crps: in days, lower is better.\n"
+    )
     click.echo(_table(_short(result.overall)))
     if groups:
         click.echo("")
         click.echo(_table(_short(result.per_class)))
     if out is not None:
         click.echo(f"\nForecasts written to {out}; calibration curve {out.with_suffix('.png')}")
-

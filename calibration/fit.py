@@ -148,8 +148,9 @@ def _anderson_darling(z_sorted: FloatArray, dist: Any) -> float:
     return float(-n - np.mean(terms))
 
 
-def _candidate(family: str, z: FloatArray, base_ll: float, k_extra: int,
-               n: int) -> Candidate | None:
+def _candidate(
+    family: str, z: FloatArray, base_ll: float, k_extra: int, n: int
+) -> Candidate | None:
     """``family`` fitted to ``z``; ``None`` when the fit fails or is degenerate."""
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -167,9 +168,16 @@ def _candidate(family: str, z: FloatArray, base_ll: float, k_extra: int,
         ks = stats.kstest(z, dist.cdf)
         ad = _anderson_darling(np.sort(z), dist)
     k = 2 + k_extra
-    return Candidate(family, params, loglik, aic=2 * k - 2 * loglik,
-                     bic=k * math.log(n) - 2 * loglik, ks=float(ks.statistic),
-                     ks_pvalue=float(ks.pvalue), ad=ad)
+    return Candidate(
+        family,
+        params,
+        loglik,
+        aic=2 * k - 2 * loglik,
+        bic=k * math.log(n) - 2 * loglik,
+        ks=float(ks.statistic),
+        ks_pvalue=float(ks.pvalue),
+        ad=ad,
+    )
 
 
 def _size_slope(ratio: FloatArray, estimate: FloatArray, all_estimates: FloatArray) -> float:
@@ -189,8 +197,9 @@ def _size_slope(ratio: FloatArray, estimate: FloatArray, all_estimates: FloatArr
     return 0.0
 
 
-def _spread_slope(residual: FloatArray, rel_estimate: FloatArray,
-                  all_estimates: FloatArray) -> float:
+def _spread_slope(
+    residual: FloatArray, rel_estimate: FloatArray, all_estimates: FloatArray
+) -> float:
     """The slope of ``log |residual|`` on ``log(estimate / ref)``, or 0 when it is not
     significant (p >= 0.01) or not material (see the module docstring)."""
     keep = np.abs(residual) > 1e-9
@@ -200,7 +209,8 @@ def _spread_slope(residual: FloatArray, rel_estimate: FloatArray,
     fit = stats.linregress(log_e, np.log(np.abs(residual[keep])))
     q25, q75 = np.percentile(all_estimates, [25, 75])
     if fit.pvalue < SLOPE_ALPHA and abs(float(fit.slope) * math.log(q75 / q25)) > math.log(
-            SLOPE_MATERIAL):
+        SLOPE_MATERIAL
+    ):
         return float(fit.slope)
     return 0.0
 
@@ -267,21 +277,27 @@ class _SizeTerms:
     k: FloatArray
 
 
-def _inputs(ratio: ArrayLike, estimate: ArrayLike | None, families: Sequence[str],
-            select: str) -> tuple[FloatArray, FloatArray | None, tuple[str, ...]]:
+def _inputs(
+    ratio: ArrayLike, estimate: ArrayLike | None, families: Sequence[str], select: str
+) -> tuple[FloatArray, FloatArray | None, tuple[str, ...]]:
     r = _positive("ratio", ratio)
     e = None if estimate is None else _positive("estimate", estimate)
-    _check(e is None or e.size == r.size,
-           f"estimate has {0 if e is None else e.size} values, ratio {r.size}")
+    _check(
+        e is None or e.size == r.size,
+        f"estimate has {0 if e is None else e.size} values, ratio {r.size}",
+    )
     fams = tuple(dict.fromkeys(families))
-    _check(bool(fams) and set(fams) <= set(FAMILIES),
-           f"families {list(families)} must be a non-empty subset of {list(FAMILIES)}")
+    _check(
+        bool(fams) and set(fams) <= set(FAMILIES),
+        f"families {list(families)} must be a non-empty subset of {list(FAMILIES)}",
+    )
     _check(select in _SELECT, f"select={select!r} must be one of {list(_SELECT)}")
     return r, e, fams
 
 
-def _size_terms(x: FloatArray, exact: NDArray[np.bool_], e: FloatArray | None,
-                p: float) -> _SizeTerms:
+def _size_terms(
+    x: FloatArray, exact: NDArray[np.bool_], e: FloatArray | None, p: float
+) -> _SizeTerms:
     """Size slopes of the median, of heaping and of the spread (each 0 when immaterial)."""
     slope, exact_slope, ref = 0.0, 0.0, 1.0
     if e is not None:
@@ -301,9 +317,14 @@ def _size_terms(x: FloatArray, exact: NDArray[np.bool_], e: FloatArray | None,
     return _SizeTerms(p, slope, exact_slope, ref, spread, center, z, k)
 
 
-def fit_ratio_model(ratio: ArrayLike, estimate: ArrayLike | None = None, *,
-                    families: Sequence[str] = FAMILIES, select: str = "bic",
-                    empirical_min: int = 200) -> RatioModel:
+def fit_ratio_model(
+    ratio: ArrayLike,
+    estimate: ArrayLike | None = None,
+    *,
+    families: Sequence[str] = FAMILIES,
+    select: str = "bic",
+    empirical_min: int = 200,
+) -> RatioModel:
     """Fit a :class:`RatioModel` to observed ratios actual/estimate.
 
     Args:
@@ -322,29 +343,46 @@ def fit_ratio_model(ratio: ArrayLike, estimate: ArrayLike | None = None, *,
     exact = np.abs(r - 1.0) < EXACT_TOL
     x, n, n1 = r[~exact], r.size, int(exact.sum())
     if x.size < MIN_CONTINUOUS:
-        raise PmosimError(f"{n} ratios of which {x.size} differ from 1: at least "
-                          f"{MIN_CONTINUOUS} are needed to fit a distribution")
+        raise PmosimError(
+            f"{n} ratios of which {x.size} differ from 1: at least "
+            f"{MIN_CONTINUOUS} are needed to fit a distribution"
+        )
     t = _size_terms(x, exact, e, n1 / n)
-    p, slope, exact_slope, ref, spread, center = (t.p, t.slope, t.exact_slope, t.ref,
-                                                  t.spread, t.center)
+    p, slope, exact_slope, ref, spread, center = (
+        t.p,
+        t.slope,
+        t.exact_slope,
+        t.ref,
+        t.spread,
+        t.center,
+    )
     z, k = t.z, t.k
     base_ll = float(np.sum(np.log(z) - np.log(k) - np.log(x)))  # log |dz/dratio|
     if exact_slope != 0:
         assert e is not None
-        base_ll += _bernoulli_ll(exact, special.expit(special.logit(p) + exact_slope
-                                                      * np.log(e / ref)))
+        base_ll += _bernoulli_ll(
+            exact, special.expit(special.logit(p) + exact_slope * np.log(e / ref))
+        )
     elif n1:
         base_ll += n1 * math.log(p) + x.size * math.log1p(-p)
     k_extra = int(n1 > 0) + int(slope != 0) + int(exact_slope != 0) + int(spread != 0)
     cands = [c for f in fams if (c := _candidate(f, z, base_ll, k_extra, n)) is not None]
     if not cands:
         raise PmosimError(f"no family in {list(fams)} could be fitted to {x.size} ratios")
-    cands.sort(key=lambda c: (c.bic if select == "bic" else c.aic))
+    cands.sort(key=lambda c: c.bic if select == "bic" else c.aic)
     best = cands[0]
-    model = RatioModel(best.family, best.params, p_exact=p, slope=slope, ref_estimate=ref,
-                       n=n, exact_slope=exact_slope, spread_slope=spread,
-                       spread_center=math.exp(center) if spread else 1.0,
-                       candidates=tuple(cands))
+    model = RatioModel(
+        best.family,
+        best.params,
+        p_exact=p,
+        slope=slope,
+        ref_estimate=ref,
+        n=n,
+        exact_slope=exact_slope,
+        spread_slope=spread,
+        spread_center=math.exp(center) if spread else 1.0,
+        candidates=tuple(cands),
+    )
     if x.size >= empirical_min and all(c.ks_pvalue < KS_ALPHA for c in cands):
         return replace(model, family="empirical", params={}, values=_thinned(np.sort(z)))
     return model

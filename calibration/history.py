@@ -80,8 +80,10 @@ class History:
         """Rows read, tasks kept, rows dropped and values changed by reason (counted in
         rows), with the first ``examples`` notes of each reason."""
         dropped = {n.row for n in self.notes if n.action == "dropped"}
-        lines = [f"{self.source}: {self.rows_read:,} rows read, {len(self.tasks):,} tasks "
-                 f"kept, {len(dropped):,} rows dropped"]
+        lines = [
+            f"{self.source}: {self.rows_read:,} rows read, {len(self.tasks):,} tasks "
+            f"kept, {len(dropped):,} rows dropped"
+        ]
         groups: dict[tuple[str, str, str], list[CleaningNote]] = {}
         for note in self.notes:
             groups.setdefault((note.action, note.column, _kind(note.reason)), []).append(note)
@@ -101,8 +103,10 @@ class History:
                     lines.append(f"      ... and {len(notes) - examples:,} more")
         dates = self.tasks["date"].dropna()
         if len(dates):
-            lines.append(f"  dates: {len(dates):,} tasks from {dates.min():%Y-%m-%d} to "
-                         f"{dates.max():%Y-%m-%d}; {len(self.tasks) - len(dates):,} without")
+            lines.append(
+                f"  dates: {len(dates):,} tasks from {dates.min():%Y-%m-%d} to "
+                f"{dates.max():%Y-%m-%d}; {len(self.tasks) - len(dates):,} without"
+            )
         lines.append(f"  estimate and actual in working days (history in {self.units})")
         return "\n".join(lines)
 
@@ -123,8 +127,9 @@ def load_history(path: Path | str, mapping: Mapping, *, display: str | None = No
         HistoryError: with every problem found, each located as ``file:row:column``.
     """
     source = display or str(path)
-    problems = [Problem(source, 0, 0, f"mapping.{key}", message)
-                for key, message in mapping_rules(mapping)]
+    problems = [
+        Problem(source, 0, 0, f"mapping.{key}", message) for key, message in mapping_rules(mapping)
+    ]
     tables: list[Table] = []
     for file, name in [(path, source), *((p, str(p)) for p in mapping.joins)]:
         try:
@@ -138,5 +143,11 @@ def load_history(path: Path | str, mapping: Mapping, *, display: str | None = No
         raise HistoryError(problems + missing)
     main = tables[0]
     tasks, notes = Cleaner(main, columns, mapping).run()
-    return History(tasks, tuple(CleaningNote(*n) for n in notes), source, main.sha256,
-                   len(main.rows), mapping.units)
+    return History(
+        tasks,
+        tuple(CleaningNote(*n) for n in notes),
+        source,
+        main.sha256,
+        len(main.rows),
+        mapping.units,
+    )

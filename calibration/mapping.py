@@ -55,22 +55,38 @@ def mapping_rules(m: Mapping) -> list[tuple[str, str]]:
         if not str(getattr(m, key)).strip():
             out.append((key, f"{key} must name a column of the history file"))
     if m.units not in UNITS:
-        out.append(("units", f"unknown units '{m.units}'{suggest(m.units, UNITS)}; use one of "
-                             f"{', '.join(UNITS)} (the units of the estimate and actual)"))
+        out.append(
+            (
+                "units",
+                f"unknown units '{m.units}'{suggest(m.units, UNITS)}; use one of "
+                f"{', '.join(UNITS)} (the units of the estimate and actual)",
+            )
+        )
     if not (math.isfinite(m.hours_per_day) and 0 < m.hours_per_day <= 24):
-        out.append(("hours_per_day", f"hours_per_day={m.hours_per_day} must be more than 0 "
-                                     "and at most 24"))
+        out.append(
+            ("hours_per_day", f"hours_per_day={m.hours_per_day} must be more than 0 and at most 24")
+        )
     if m.joins and not m.id_col:
         out.append(("joins", "joins need id_col: files are joined on the task id"))
     if m.date_format is not None and not _valid_format(m.date_format):
-        out.append(("date_format", f"date_format '{m.date_format}' is not a strptime format "
-                                   "of a date; write e.g. '%d/%m/%Y' or '%d-%b-%y'"))
+        out.append(
+            (
+                "date_format",
+                f"date_format '{m.date_format}' is not a strptime format "
+                "of a date; write e.g. '%d/%m/%Y' or '%d-%b-%y'",
+            )
+        )
     for k, name in enumerate(m.class_cols):
         if name in m.class_cols[:k]:
             out.append(("class_cols", f"class column '{name}' is listed twice"))
         if name in OUTPUT_COLUMNS:
-            out.append(("class_cols", f"class column '{name}' has the name of an output column "
-                                      f"({', '.join(OUTPUT_COLUMNS)}); rename it in the file"))
+            out.append(
+                (
+                    "class_cols",
+                    f"class column '{name}' has the name of an output column "
+                    f"({', '.join(OUTPUT_COLUMNS)}); rename it in the file",
+                )
+            )
     return out
 
 
@@ -98,8 +114,9 @@ def read_mapping_file(path: Path) -> tuple[dict[str, Any], Located, list[Problem
         raise HistoryError(e.problems) from None
     data = located.data
     if not isinstance(data, dict):
-        raise HistoryError([Problem(located.file, 1, 1, "", "expected a mapping of keys ("
-                                    f"{', '.join(KEYS)})")])
+        raise HistoryError(
+            [Problem(located.file, 1, 1, "", f"expected a mapping of keys ({', '.join(KEYS)})")]
+        )
     problems: list[Problem] = []
 
     def problem(key: str, message: str, *, at_key: bool = False) -> None:
@@ -109,8 +126,11 @@ def read_mapping_file(path: Path) -> tuple[dict[str, Any], Located, list[Problem
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         if key not in KEYS:
-            problem(key, f"unknown key '{key}'{suggest(key, KEYS)}; allowed keys: "
-                         f"{', '.join(KEYS)}", at_key=True)
+            problem(
+                key,
+                f"unknown key '{key}'{suggest(key, KEYS)}; allowed keys: {', '.join(KEYS)}",
+                at_key=True,
+            )
         elif key in _TEXT:
             _text(key, value, kwargs, problem)
         elif key in _LISTS:
@@ -121,8 +141,15 @@ def read_mapping_file(path: Path) -> tuple[dict[str, Any], Located, list[Problem
             _flag(key, value, kwargs, problem)
     for key in _REQUIRED:
         if key not in data:
-            problems.append(Problem(located.file, 1, 1, key, f"{key} is required: the column "
-                                    "that holds the task's " + key.split("_")[0]))
+            problems.append(
+                Problem(
+                    located.file,
+                    1,
+                    1,
+                    key,
+                    f"{key} is required: the column that holds the task's " + key.split("_")[0],
+                )
+            )
     return kwargs, located, problems
 
 

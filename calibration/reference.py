@@ -66,11 +66,21 @@ def _label(key: tuple[str, ...]) -> str:
 
 def _row(label: str, m: RatioModel) -> dict[str, Any]:
     p10, p50, p90 = m.quantiles([0.1, 0.5, 0.9])
-    return {"class": label, "n": m.n, "bias": m.mean() - 1, "p10": p10, "p50": p50,
-            "p90": p90, "p_exact": m.p_exact, "size_slope": m.slope,
-            "heap_slope": m.exact_slope, "spread_slope": m.spread_slope, "family": m.family,
-            "ks_pvalue": m.candidates[0].ks_pvalue if m.candidates else math.nan,
-            "source": m.source}
+    return {
+        "class": label,
+        "n": m.n,
+        "bias": m.mean() - 1,
+        "p10": p10,
+        "p50": p50,
+        "p90": p90,
+        "p_exact": m.p_exact,
+        "size_slope": m.slope,
+        "heap_slope": m.exact_slope,
+        "spread_slope": m.spread_slope,
+        "family": m.family,
+        "ks_pvalue": m.candidates[0].ks_pvalue if m.candidates else math.nan,
+        "source": m.source,
+    }
 
 
 def _ratios(tasks: pd.DataFrame, by: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -82,13 +92,15 @@ def _ratios(tasks: pd.DataFrame, by: tuple[str, ...]) -> tuple[np.ndarray, np.nd
     bad = ~(np.isfinite(est) & np.isfinite(act) & (est > 0) & (act > 0))
     if bad.any():
         i = int(np.argmax(bad))
-        raise PmosimError(f"task at position {i}: estimate={est[i]}, actual={act[i]}: both "
-                          "must be finite and > 0")
+        raise PmosimError(
+            f"task at position {i}: estimate={est[i]}, actual={act[i]}: both must be finite and > 0"
+        )
     return act / est, est
 
 
-def _pooled(parent: RatioModel, ratio: np.ndarray, estimate: np.ndarray,
-            pool_strength: float) -> RatioModel:
+def _pooled(
+    parent: RatioModel, ratio: np.ndarray, estimate: np.ndarray, pool_strength: float
+) -> RatioModel:
     n = ratio.size
     w = n / (n + pool_strength)
     exact = np.abs(ratio - 1.0) < EXACT_TOL
@@ -100,8 +112,13 @@ def _pooled(parent: RatioModel, ratio: np.ndarray, estimate: np.ndarray,
     if x.size:
         size = (estimate[~exact] / parent.ref_estimate) ** parent.slope
         delta = w * (float(np.mean(np.log(x / size))) - parent.log_location)
-    return replace(parent.shifted(delta), p_exact=p, n=n, candidates=(),
-                   source=f"pooled with {PARENT} (n={n}, weight {w:.2f})")
+    return replace(
+        parent.shifted(delta),
+        p_exact=p,
+        n=n,
+        candidates=(),
+        source=f"pooled with {PARENT} (n={n}, weight {w:.2f})",
+    )
 
 
 def _pooled_exact(parent: RatioModel, estimate: np.ndarray, own: float, w: float) -> float:
@@ -123,10 +140,17 @@ def _pooled_exact(parent: RatioModel, estimate: np.ndarray, own: float, w: float
     return float(special.expit(special.logit(parent.p_exact) + shift))
 
 
-def fit_classes(tasks: pd.DataFrame, by: Sequence[str], *, min_own: int = 30,
-                min_class: int = 5, pool_strength: float = 20.0,
-                families: Sequence[str] = FAMILIES, select: str = "bic",
-                empirical_min: int = 200) -> ClassModels:
+def fit_classes(
+    tasks: pd.DataFrame,
+    by: Sequence[str],
+    *,
+    min_own: int = 30,
+    min_class: int = 5,
+    pool_strength: float = 20.0,
+    families: Sequence[str] = FAMILIES,
+    select: str = "bic",
+    empirical_min: int = 200,
+) -> ClassModels:
     """Fit the overall model and one model per class of ``tasks`` (see the module docstring).
 
     Args:
@@ -142,11 +166,16 @@ def fit_classes(tasks: pd.DataFrame, by: Sequence[str], *, min_own: int = 30,
     """
     cols = tuple(by)
     if not (0 <= min_class <= min_own) or not pool_strength > 0:
-        raise ValueError(f"need 0 <= min_class ({min_class}) <= min_own ({min_own}) and "
-                         f"pool_strength ({pool_strength}) > 0")
+        raise ValueError(
+            f"need 0 <= min_class ({min_class}) <= min_own ({min_own}) and "
+            f"pool_strength ({pool_strength}) > 0"
+        )
     ratio, est = _ratios(tasks, cols)
-    options: dict[str, Any] = {"families": families, "select": select,
-                               "empirical_min": empirical_min}
+    options: dict[str, Any] = {
+        "families": families,
+        "select": select,
+        "empirical_min": empirical_min,
+    }
     overall = fit_ratio_model(ratio, est, **options)
     classes: dict[tuple[str, ...], RatioModel] = {}
     if cols:
@@ -160,6 +189,10 @@ def fit_classes(tasks: pd.DataFrame, by: Sequence[str], *, min_own: int = 30,
             elif r.size >= min_class:
                 classes[key] = _pooled(overall, r, e, pool_strength)
             else:
-                classes[key] = replace(overall, n=r.size, candidates=(), source=(
-                    f"{PARENT} unchanged (n={r.size} < min_class={min_class})"))
+                classes[key] = replace(
+                    overall,
+                    n=r.size,
+                    candidates=(),
+                    source=(f"{PARENT} unchanged (n={r.size} < min_class={min_class})"),
+                )
     return ClassModels(cols, overall, classes, int(min_own), int(min_class))

@@ -13,10 +13,16 @@ from simulator.model import WorkCalendar, parse_workweek
 D = dt.date
 
 
-@pytest.mark.parametrize(("spec", "mask"), [
-    ("Mon-Fri", "1111100"), ("Sun-Thu", "1111001"), (["Mon", "wed", "Friday"], "1010100"),
-    ("1111110", "1111110"), ("sat-mon", "1000011"),
-])
+@pytest.mark.parametrize(
+    ("spec", "mask"),
+    [
+        ("Mon-Fri", "1111100"),
+        ("Sun-Thu", "1111001"),
+        (["Mon", "wed", "Friday"], "1010100"),
+        ("1111110", "1111110"),
+        ("sat-mon", "1000011"),
+    ],
+)
 def test_workweek_forms(spec: str | list[str], mask: str) -> None:
     assert parse_workweek(spec) == mask
 

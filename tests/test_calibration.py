@@ -22,16 +22,37 @@ from simulator.montecarlo import simulate_portfolio
 from simulator.scenario import load_scenario
 
 SIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "sip"
-needs_sip = pytest.mark.skipif(not (SIP / "Sip-task-info.csv").exists(),
-                               reason="../shared/data/sip is not beside the checkout")
-SIP_MAPPING = Mapping(estimate_col="HoursEstimate", actual_col="HoursActual",
-                      id_col="TaskNumber", class_cols=("Category",), date_col="EstimateOn",
-                      date_format="%d-%b-%y", units="hours",
-                      joins=(SIP / "est-act-dates.csv",))
-SIP_OPTIONS = ["--id-col", "TaskNumber", "--estimate-col", "HoursEstimate", "--actual-col",
-               "HoursActual", "--class-col", "Category", "--date-col", "EstimateOn",
-               "--date-format", "%d-%b-%y", "--units", "hours", "--join",
-               str(SIP / "est-act-dates.csv")]
+needs_sip = pytest.mark.skipif(
+    not (SIP / "Sip-task-info.csv").exists(), reason="../shared/data/sip is not beside the checkout"
+)
+SIP_MAPPING = Mapping(
+    estimate_col="HoursEstimate",
+    actual_col="HoursActual",
+    id_col="TaskNumber",
+    class_cols=("Category",),
+    date_col="EstimateOn",
+    date_format="%d-%b-%y",
+    units="hours",
+    joins=(SIP / "est-act-dates.csv",),
+)
+SIP_OPTIONS = [
+    "--id-col",
+    "TaskNumber",
+    "--estimate-col",
+    "HoursEstimate",
+    "--actual-col",
+    "HoursActual",
+    "--class-col",
+    "Category",
+    "--date-col",
+    "EstimateOn",
+    "--date-format",
+    "%d-%b-%y",
+    "--units",
+    "hours",
+    "--join",
+    str(SIP / "est-act-dates.csv"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +82,9 @@ def test_sip_backtest_beats_both_baselines(sip_backtest: pd.DataFrame) -> None:
 @needs_sip
 def test_calibrate_command_writes_provenance(tmp_path: Path) -> None:
     out = tmp_path / "sip.yaml"
-    result = CliRunner().invoke(cli, ["calibrate", str(SIP / "Sip-task-info.csv"),
-                                      *SIP_OPTIONS, "--out", str(out)])
+    result = CliRunner().invoke(
+        cli, ["calibrate", str(SIP / "Sip-task-info.csv"), *SIP_OPTIONS, "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     doc = yaml.safe_load(out.read_text())
     digest = hashlib.sha256((SIP / "Sip-task-info.csv").read_bytes()).hexdigest()
@@ -71,12 +93,18 @@ def test_calibrate_command_writes_provenance(tmp_path: Path) -> None:
     assert doc["source"]["date_range"][0].startswith("2004")
     assert doc["by"] == ["Category"]
     assert {c["class"]["Category"] for c in doc["classes"]} == {
-        "Development", "Management", "Operational"}
+        "Development",
+        "Management",
+        "Operational",
+    }
     for line in ("Development", "Management", "Operational"):
         assert line in result.output
     assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
-    table = [line for line in result.output.splitlines()
-             if line.lstrip().startswith(("class ", "(all)", "Development", "Management"))]
+    table = [
+        line
+        for line in result.output.splitlines()
+        if line.lstrip().startswith(("class ", "(all)", "Development", "Management"))
+    ]
     assert len(table) == 4
     assert max(len(line) for line in table) <= 80
 
@@ -88,8 +116,9 @@ def _synthetic_history(path: Path, n: int = 3000, seed: int = 1) -> None:
     klass = rng.choice(["A", "B"], size=n)
     ratio = np.exp(rng.normal(0.2, 0.5, size=n)) * np.where(klass == "B", 2.0, 1.0)
     ratio[rng.random(n) < 0.25] = 1.0
-    pd.DataFrame({"key": np.arange(n), "team": klass, "est": est, "act": est * ratio}
-                 ).to_csv(path, index=False)
+    pd.DataFrame({"key": np.arange(n), "team": klass, "est": est, "act": est * ratio}).to_csv(
+        path, index=False
+    )
 
 
 def test_estimate_command_single_and_batch(tmp_path: Path) -> None:
@@ -97,12 +126,29 @@ def test_estimate_command_single_and_batch(tmp_path: Path) -> None:
     _synthetic_history(history)
     cal = tmp_path / "cal.yaml"
     runner = CliRunner()
-    result = runner.invoke(cli, ["calibrate", str(history), "--id-col", "key", "--estimate-col",
-                                 "est", "--actual-col", "act", "--class-col", "team",
-                                 "--units", "days", "--out", str(cal)])
+    result = runner.invoke(
+        cli,
+        [
+            "calibrate",
+            str(history),
+            "--id-col",
+            "key",
+            "--estimate-col",
+            "est",
+            "--actual-col",
+            "act",
+            "--class-col",
+            "team",
+            "--units",
+            "days",
+            "--out",
+            str(cal),
+        ],
+    )
     assert result.exit_code == 0, result.output
-    one = runner.invoke(cli, ["estimate", "--calibration", str(cal), "--class", "A",
-                              "--estimate", "8"])
+    one = runner.invoke(
+        cli, ["estimate", "--calibration", str(cal), "--class", "A", "--estimate", "8"]
+    )
     assert one.exit_code == 0, one.output
     # theory for class A: ratio 1 with probability 0.25, else lognormal(0.2, 0.5), so
     # P10 = exp(0.2 + 0.5 z(0.1/0.75)), P50 = 1 (the heap spans 0.26..0.51, just above 0.5),
@@ -110,22 +156,47 @@ def test_estimate_command_single_and_batch(tmp_path: Path) -> None:
     printed = _printed(one.output)
     assert printed["P10"] == pytest.approx(8 * np.exp(0.2 + 0.5 * norm.ppf(0.1 / 0.75)), rel=0.1)
     assert printed["P50"] == pytest.approx(8.0, rel=0.1)
-    assert printed["P80"] == pytest.approx(8 * np.exp(0.2 + 0.5 * norm.ppf(0.55 / 0.75)),
-                                           rel=0.1)
+    assert printed["P80"] == pytest.approx(8 * np.exp(0.2 + 0.5 * norm.ppf(0.55 / 0.75)), rel=0.1)
     assert "P(overrun)" in one.output
-    hours = runner.invoke(cli, ["estimate", "--calibration", str(cal), "--class", "A",
-                                "--estimate", "64", "--units", "hours"])
+    hours = runner.invoke(
+        cli,
+        [
+            "estimate",
+            "--calibration",
+            str(cal),
+            "--class",
+            "A",
+            "--estimate",
+            "64",
+            "--units",
+            "hours",
+        ],
+    )
     assert hours.exit_code == 0, hours.output
     assert "(hours)" in hours.output
     for name, days in printed.items():  # 64 hours at 8 hours a day is 8 days
         assert _printed(hours.output)[name] == pytest.approx(8 * days, rel=1e-2)  # 3 digits
     tasks = tmp_path / "tasks.csv"
-    pd.DataFrame({"name": ["x", "y", "z"], "team": ["A", "B", "A"], "est": [1, 5, 10]}
-                 ).to_csv(tasks, index=False)
+    pd.DataFrame({"name": ["x", "y", "z"], "team": ["A", "B", "A"], "est": [1, 5, 10]}).to_csv(
+        tasks, index=False
+    )
     ranges = tmp_path / "ranges.csv"
-    batch = runner.invoke(cli, ["estimate", "--calibration", str(cal), "--input", str(tasks),
-                                "--estimate-col", "est", "--class-col", "team", "--out",
-                                str(ranges)])
+    batch = runner.invoke(
+        cli,
+        [
+            "estimate",
+            "--calibration",
+            str(cal),
+            "--input",
+            str(tasks),
+            "--estimate-col",
+            "est",
+            "--class-col",
+            "team",
+            "--out",
+            str(ranges),
+        ],
+    )
     assert batch.exit_code == 0, batch.output
     out = pd.read_csv(ranges)
     assert list(out["name"]) == ["x", "y", "z"]
@@ -135,22 +206,49 @@ def test_estimate_command_single_and_batch(tmp_path: Path) -> None:
     a = out.loc[0, "p50"] / 1
     b = out.loc[1, "p50"] / 5
     assert 1.6 < b / a < 2.5
-    bad = runner.invoke(cli, ["estimate", "--calibration", str(cal), "--class", "C",
-                              "--estimate", "8"])
+    bad = runner.invoke(
+        cli, ["estimate", "--calibration", str(cal), "--class", "C", "--estimate", "8"]
+    )
     assert bad.exit_code != 0
     assert "known classes: A, B" in bad.output
     # a bad row in the batch names file, row and column, and writes nothing
     tasks.write_text("name,team,est\nx,A,1\n\ny,A,abc\nz,C,3\n")
-    bad_row = runner.invoke(cli, ["estimate", "--calibration", str(cal), "--input", str(tasks),
-                                  "--estimate-col", "est", "--class-col", "team", "--out",
-                                  str(tmp_path / "never.csv")])
+    bad_row = runner.invoke(
+        cli,
+        [
+            "estimate",
+            "--calibration",
+            str(cal),
+            "--input",
+            str(tasks),
+            "--estimate-col",
+            "est",
+            "--class-col",
+            "team",
+            "--out",
+            str(tmp_path / "never.csv"),
+        ],
+    )
     assert bad_row.exit_code != 0
     assert f"{tasks}:4:3: est: 'abc' is not a positive number" in bad_row.output
     assert not (tmp_path / "never.csv").exists()
     tasks.write_text("name,team,est\nx,A,1\nz,C,3\n")
-    bad_class = runner.invoke(cli, ["estimate", "--calibration", str(cal), "--input",
-                                    str(tasks), "--estimate-col", "est", "--class-col", "team",
-                                    "--out", str(tmp_path / "never.csv")])
+    bad_class = runner.invoke(
+        cli,
+        [
+            "estimate",
+            "--calibration",
+            str(cal),
+            "--input",
+            str(tasks),
+            "--estimate-col",
+            "est",
+            "--class-col",
+            "team",
+            "--out",
+            str(tmp_path / "never.csv"),
+        ],
+    )
     assert bad_class.exit_code != 0
     assert f"{tasks}:3:2: team: unknown class 'C'" in bad_class.output
     assert not (tmp_path / "never.csv").exists()
@@ -173,10 +271,31 @@ def test_backtest_rolling_origins_on_a_stationary_history(tmp_path: Path) -> Non
     frame["when"] = days.strftime("%d/%m/%Y")
     frame.to_csv(history, index=False)
     out = tmp_path / "forecasts.csv"
-    result = CliRunner().invoke(cli, [
-        "backtest", str(history), "--id-col", "key", "--estimate-col", "est", "--actual-col",
-        "act", "--class-col", "team", "--date-col", "when", "--date-format", "%d/%m/%Y",
-        "--units", "days", "--rolling", "6", "--out", str(out)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "backtest",
+            str(history),
+            "--id-col",
+            "key",
+            "--estimate-col",
+            "est",
+            "--actual-col",
+            "act",
+            "--class-col",
+            "team",
+            "--date-col",
+            "when",
+            "--date-format",
+            "%d/%m/%Y",
+            "--units",
+            "days",
+            "--rolling",
+            "6",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     forecasts = pd.read_csv(out)
     assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
@@ -215,16 +334,35 @@ def test_scenario_tasks_sample_estimate_times_calibrated_ratio(tmp_path: Path) -
     history = tmp_path / "history.csv"
     _synthetic_history(history, n=4000)
     runner = CliRunner()
-    result = runner.invoke(cli, ["calibrate", str(history), "--id-col", "key", "--estimate-col",
-                                 "est", "--actual-col", "act", "--class-col", "team",
-                                 "--units", "days", "--out", str(tmp_path / "cal.yaml")])
+    result = runner.invoke(
+        cli,
+        [
+            "calibrate",
+            str(history),
+            "--id-col",
+            "key",
+            "--estimate-col",
+            "est",
+            "--actual-col",
+            "act",
+            "--class-col",
+            "team",
+            "--units",
+            "days",
+            "--out",
+            str(tmp_path / "cal.yaml"),
+        ],
+    )
     assert result.exit_code == 0, result.output
-    path = _scenario(tmp_path, """
+    path = _scenario(
+        tmp_path,
+        """
         calibration: cal.yaml
         projects:
           - id: p
             tasks: [{id: a, estimate: 10, class: A}]
-    """)
+    """,
+    )
     pf = load_scenario(path)
     n = 4000
     out = simulate_portfolio(pf, n, seed=3, trace=n)
@@ -240,27 +378,50 @@ def test_scenario_tasks_sample_estimate_times_calibrated_ratio(tmp_path: Path) -
 def test_unknown_class_and_escaping_paths_are_validation_errors(tmp_path: Path) -> None:
     history = tmp_path / "history.csv"
     _synthetic_history(history, n=500)
-    CliRunner().invoke(cli, ["calibrate", str(history), "--estimate-col", "est",
-                             "--actual-col", "act", "--class-col", "team", "--units", "days",
-                             "--out", str(tmp_path / "cal.yaml")])
-    path = _scenario(tmp_path, """
+    CliRunner().invoke(
+        cli,
+        [
+            "calibrate",
+            str(history),
+            "--estimate-col",
+            "est",
+            "--actual-col",
+            "act",
+            "--class-col",
+            "team",
+            "--units",
+            "days",
+            "--out",
+            str(tmp_path / "cal.yaml"),
+        ],
+    )
+    path = _scenario(
+        tmp_path,
+        """
         calibration: cal.yaml
         projects:
           - id: p
             tasks: [{id: a, estimate: 10, class: Z}]
-    """)
+    """,
+    )
     with pytest.raises(ScenarioError, match=r"unknown class 'Z'; the calibration knows: A, B"):
         load_scenario(path)
     sub = tmp_path / "sub"
     sub.mkdir()
-    escaping = _scenario(sub, """
+    escaping = _scenario(
+        sub,
+        """
         calibration: ../cal.yaml
         projects: [{id: p, tasks: [{id: a, estimate: 10, class: A}]}]
-    """)
+    """,
+    )
     with pytest.raises(ScenarioError, match=r"outside the scenario's folder"):
         load_scenario(escaping)
-    missing = _scenario(tmp_path, """
+    missing = _scenario(
+        tmp_path,
+        """
         projects: [{id: p, tasks: [{id: a, estimate: 10}]}]
-    """)
+    """,
+    )
     with pytest.raises(ScenarioError, match=r"an estimate needs a calibration file"):
         load_scenario(missing)

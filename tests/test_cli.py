@@ -81,8 +81,9 @@ def invoke(*args: str | Path) -> Result:
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
-def entry(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-          *args: str | Path) -> tuple[int, str, str]:
+def entry(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str | Path
+) -> tuple[int, str, str]:
     """The console entry point ``simulator.cli:main`` in-process: (exit code, stdout, stderr)."""
     monkeypatch.setattr(sys, "argv", ["pmosim", *(str(a) for a in args)])
     try:
@@ -96,8 +97,9 @@ def entry(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -109,6 +111,7 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 # --- validate ---------------------------------------------------------------------------------
 
+
 def test_validate_good_file_prints_ok(tmp_path: Path) -> None:
     path = write(tmp_path, "good.yaml", CONFORMANCE)
     result = invoke("validate", path)
@@ -118,9 +121,9 @@ def test_validate_good_file_prints_ok(tmp_path: Path) -> None:
     assert result.stderr == ""
 
 
-def test_validate_good_file_exits_0_through_main(monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str],
-                                                 tmp_path: Path) -> None:
+def test_validate_good_file_exits_0_through_main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = write(tmp_path, "good.yaml", PORTFOLIO)
     code, out, err = entry(monkeypatch, capsys, "validate", path)
     assert code == 0
@@ -129,8 +132,8 @@ def test_validate_good_file_exits_0_through_main(monkeypatch: pytest.MonkeyPatch
 
 
 def test_validate_bad_file_lists_every_problem_and_exits_2(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        tmp_path: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     write(tmp_path, "bad.yaml", BAD)
     monkeypatch.chdir(tmp_path)
     code, out, err = entry(monkeypatch, capsys, "validate", "bad.yaml")
@@ -148,8 +151,7 @@ def test_validate_bad_file_in_process_runner(tmp_path: Path) -> None:
     result = invoke("validate", path)
     assert result.exit_code != 0
     assert result.stdout == ""
-    assert len([line for line in result.stderr.splitlines()
-                if line.startswith(f"{path}:")]) == 3
+    assert len([line for line in result.stderr.splitlines() if line.startswith(f"{path}:")]) == 3
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit)  # a clean exit, not a crash
 
@@ -157,8 +159,13 @@ def test_validate_bad_file_in_process_runner(tmp_path: Path) -> None:
 def test_python_dash_m_simulator_reports_problems_with_exit_2(tmp_path: Path) -> None:
     write(tmp_path, "bad.yaml", BAD)
     proc = subprocess.run(
-        [sys.executable, "-m", "simulator", "validate", "bad.yaml"], cwd=tmp_path,
-        capture_output=True, text=True, timeout=120, check=False)
+        [sys.executable, "-m", "simulator", "validate", "bad.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ""
     lines = proc.stderr.splitlines()
@@ -170,23 +177,52 @@ def test_python_dash_m_simulator_reports_problems_with_exit_2(tmp_path: Path) ->
 def test_a_successful_run_delivers_all_its_output_through_a_pipe(tmp_path: Path) -> None:
     """What the entry point printed reaches the reader whole, and the exit status is 0."""
     proc = subprocess.run(
-        [sys.executable, "-m", "simulator", "run", str(EXAMPLE), "-n", "100", "--seed", "3",
-         "--no-report", "--no-risk-drivers", "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "run",
+            str(EXAMPLE),
+            "-n",
+            "100",
+            "--seed",
+            "3",
+            "--no-report",
+            "--no-risk-drivers",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.rstrip().endswith(f"Results written to {tmp_path / 'o'}/")
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
-        "capacity.csv", "drivers.csv", "projects.csv", "summary.json"]
-    help_ = subprocess.run([sys.executable, "-m", "simulator", "--help"], capture_output=True,
-                           text=True, timeout=120, check=False)
+        "capacity.csv",
+        "drivers.csv",
+        "projects.csv",
+        "summary.json",
+    ]
+    help_ = subprocess.run(
+        [sys.executable, "-m", "simulator", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert help_.returncode == 0
     assert "Usage: python -m simulator" in help_.stdout
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])
-def test_missing_file_is_a_clean_error(monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                       command: str) -> None:
+def test_missing_file_is_a_clean_error(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    command: str,
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, out, err = entry(monkeypatch, capsys, command, "absent.yaml")
     assert code == 2
@@ -198,25 +234,37 @@ def test_missing_file_is_a_clean_error(monkeypatch: pytest.MonkeyPatch,
 
 # --- run --------------------------------------------------------------------------------------
 
+
 def test_run_writes_summary_and_tables(tmp_path: Path) -> None:
     path = write(tmp_path, "portfolio.yaml", PORTFOLIO)
     out = tmp_path / "out"
     result = invoke("run", path, "-n", "400", "--seed", "123", "--out", out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir() if p.suffix != ".png") == [
-        "capacity.csv", "drivers.csv", "projects.csv", "report.html", "summary.json"]
+        "capacity.csv",
+        "drivers.csv",
+        "projects.csv",
+        "report.html",
+        "summary.json",
+    ]
     assert len(list(out.glob("*.png"))) >= 7
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    for key in ("scenario", "scenario_sha256", "seed", "iterations", "versions", "projects",
-                "capacity"):
+    for key in (
+        "scenario",
+        "scenario_sha256",
+        "seed",
+        "iterations",
+        "versions",
+        "projects",
+        "capacity",
+    ):
         assert key in summary
     assert summary["scenario"] == "Portfolio 2027"
     assert summary["scenario_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert summary["seed"] == 123
     assert summary["iterations"] == 400
     assert {"python", "numpy", "pmosim"} <= set(summary["versions"])
-    assert [p["id"] for p in summary["projects"]] == ["customer-relationship-management",
-                                                      "erp"]
+    assert [p["id"] for p in summary["projects"]] == ["customer-relationship-management", "erp"]
     for project in summary["projects"]:
         assert 0 <= project["p_on_time"]["estimate"] <= 1
         assert project["p_on_time"]["se"] >= 0
@@ -246,7 +294,8 @@ def test_conformance_example_runs_with_trace(tmp_path: Path) -> None:
     _, rows = read_csv(out / "trace.csv")
     assert len(rows) == 3 * 3
     assert sorted((r["iteration"], r["task"]) for r in rows) == sorted(
-        (str(i), t) for i in range(3) for t in ("t2", "t3", "t4"))
+        (str(i), t) for i in range(3) for t in ("t2", "t3", "t4")
+    )
     for r in rows:
         assert r["project"] == "p"
         start, finish = float(r["start"]), float(r["finish"])
@@ -267,27 +316,28 @@ def test_no_trace_file_unless_asked(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "trace.csv").exists()
 
 
-def test_existing_folder_needs_force(monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str],
-                                     tmp_path: Path) -> None:
+def test_existing_folder_needs_force(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = write(tmp_path, "example.yaml", CONFORMANCE)
     out = tmp_path / "out"
-    code, _, _ = entry(monkeypatch, capsys, "run", path, "-n", "200", "--seed", "1",
-                       "--out", out)
+    code, _, _ = entry(monkeypatch, capsys, "run", path, "-n", "200", "--seed", "1", "--out", out)
     assert code == 0
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     before = snapshot(out)
 
-    code, stdout, err = entry(monkeypatch, capsys, "run", path, "-n", "300", "--seed", "2",
-                              "--out", out)
+    code, stdout, err = entry(
+        monkeypatch, capsys, "run", path, "-n", "300", "--seed", "2", "--out", out
+    )
     assert code == 2
     assert "already exists" in err
     assert "--force" in err
     assert "Traceback" not in err + stdout
     assert snapshot(out) == before
 
-    code, _, err = entry(monkeypatch, capsys, "run", path, "-n", "300", "--seed", "2",
-                         "--out", out, "--force")
+    code, _, err = entry(
+        monkeypatch, capsys, "run", path, "-n", "300", "--seed", "2", "--out", out, "--force"
+    )
     assert code == 0, err
     assert not (out / "notes.txt").exists()
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -295,9 +345,9 @@ def test_existing_folder_needs_force(monkeypatch: pytest.MonkeyPatch,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["example.yaml", "out"]
 
 
-def test_bad_scenario_run_writes_nothing(monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str],
-                                         tmp_path: Path) -> None:
+def test_bad_scenario_run_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     write(tmp_path, "bad.yaml", BAD)
     monkeypatch.chdir(tmp_path)
     code, out, err = entry(monkeypatch, capsys, "run", "bad.yaml", "-n", "200")
@@ -309,11 +359,15 @@ def test_bad_scenario_run_writes_nothing(monkeypatch: pytest.MonkeyPatch,
     assert [p.name for p in tmp_path.iterdir()] == ["bad.yaml"]
 
 
-@pytest.mark.parametrize("option", [["-n", "0"], ["--iterations", "-5"], ["--seed", "-1"],
-                                    ["--trace", "-1"]])
-def test_invalid_options_are_rejected(monkeypatch: pytest.MonkeyPatch,
-                                      capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                      option: list[str]) -> None:
+@pytest.mark.parametrize(
+    "option", [["-n", "0"], ["--iterations", "-5"], ["--seed", "-1"], ["--trace", "-1"]]
+)
+def test_invalid_options_are_rejected(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    option: list[str],
+) -> None:
     path = write(tmp_path, "example.yaml", CONFORMANCE)
     code, out, err = entry(monkeypatch, capsys, "run", path, *option, "--out", tmp_path / "o")
     assert code == 2
@@ -367,8 +421,9 @@ def test_scenario_seed_and_iterations_are_the_defaults(tmp_path: Path) -> None:
     assert (summary["seed"], summary["iterations"]) == (7, 300)
 
 
-def test_default_output_folder_is_results_slash_file_stem(monkeypatch: pytest.MonkeyPatch,
-                                                           tmp_path: Path) -> None:
+def test_default_output_folder_is_results_slash_file_stem(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     write(tmp_path, "example.yaml", CONFORMANCE)
     monkeypatch.chdir(tmp_path)
     result = invoke("run", "example.yaml", "-n", "200", "--seed", "3")
@@ -393,11 +448,11 @@ projects:
     result = invoke("run", path, "-n", "200", "--seed", "1", "--out", out, "--trace", "1")
     assert result.exit_code == 0, result.output
     _, rows = read_csv(out / "projects.csv")
-    assert [r["project"] for r in rows] == ["'=HYPERLINK(\"x\")", "'-minus"]
-    assert [r["name"] for r in rows] == ["'=HYPERLINK(\"x\")", "'=1+1"]
+    assert [r["project"] for r in rows] == ['\'=HYPERLINK("x")', "'-minus"]
+    assert [r["name"] for r in rows] == ['\'=HYPERLINK("x")', "'=1+1"]
     _, trace = read_csv(out / "trace.csv")
     assert {r["task"] for r in trace} == {"'+cmd", "'@SUM(1)", "ok"}
-    assert {r["project"] for r in trace} == {"'=HYPERLINK(\"x\")", "'-minus"}
+    assert {r["project"] for r in trace} == {'\'=HYPERLINK("x")', "'-minus"}
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["projects"][0]["id"] == '=HYPERLINK("x")'  # JSON keeps the real id
 

@@ -49,7 +49,9 @@ def test_a_variant_identical_to_the_base_gives_zero_difference_and_zero_se() -> 
 
 
 def test_cancelling_a_project_frees_its_capacity(tmp_path: Path) -> None:
-    pf = load(tmp_path, """
+    pf = load(
+        tmp_path,
+        """
         resources: {R: {capacity: 1}}
         projects:
           - {id: a, priority: 1, tasks: [{id: x, duration: 10, resources: {R: 1}}]}
@@ -57,18 +59,22 @@ def test_cancelling_a_project_frees_its_capacity(tmp_path: Path) -> None:
                                           resources: {R: 1}}]}
         variants:
           - {name: drop-a, cancel: [a]}
-    """)
+    """,
+    )
     base, cut = finishes(pf), finishes(variant(pf, "drop-a"))
     assert np.all(base["b.y"][:, 0] == 10.0)  # waits for a.x
     assert "a.x" not in cut
     assert np.all(cut["b.y"][:, 0] == 0.0)  # starts at once
     # common random numbers: y's duration is the same draw in both runs
-    assert np.allclose(np.diff(base["b.y"], axis=1), np.diff(cut["b.y"], axis=1),
-                       rtol=0, atol=1e-12)
+    assert np.allclose(
+        np.diff(base["b.y"], axis=1), np.diff(cut["b.y"], axis=1), rtol=0, atol=1e-12
+    )
 
 
 def test_postponing_shifts_the_release_and_the_finish_by_exactly_that(tmp_path: Path) -> None:
-    pf = load(tmp_path, """
+    pf = load(
+        tmp_path,
+        """
         start: 2027-01-04
         projects:
           - id: p
@@ -79,7 +85,8 @@ def test_postponing_shifts_the_release_and_the_finish_by_exactly_that(tmp_path: 
         variants:
           - {name: later, postpone: {p: 15}}
           - {name: to-date, postpone: {p: 2027-02-01}}
-    """)
+    """,
+    )
     base = finishes(pf)
     assert np.all(base["p.a"][:, 0] == 5.0)  # released on 11 January: 5 working days in
     later = finishes(variant(pf, "later"))
@@ -90,19 +97,24 @@ def test_postponing_shifts_the_release_and_the_finish_by_exactly_that(tmp_path: 
 
 def test_postponing_earlier_is_a_located_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
-        load(tmp_path, """
+        load(
+            tmp_path,
+            """
             start: 2027-01-04
             projects:
               - {id: p, start: 2027-02-01, tasks: [{id: a, duration: 1}]}
             variants:
               - {name: sooner, postpone: {p: 2027-01-11}}
-        """)
+        """,
+        )
     assert "s.yaml:6:" in str(info.value)
     assert "postpone moves a project later" in str(info.value)
 
 
 def test_scope_cut_keeps_the_order_of_the_remaining_work(tmp_path: Path) -> None:
-    pf = load(tmp_path, """
+    pf = load(
+        tmp_path,
+        """
         projects:
           - id: p
             tasks:
@@ -112,14 +124,17 @@ def test_scope_cut_keeps_the_order_of_the_remaining_work(tmp_path: Path) -> None
               - {id: d, duration: 1}
         variants:
           - {name: no-b, remove_tasks: [p.b]}
-    """)
+    """,
+    )
     cut = finishes(variant(pf, "no-b"), n=1)
     assert cut["p.c"][0, 0] == 3.0 + 1  # after a, with c's own lag on the removed link
     assert "p.b" not in cut
 
 
 def test_capacity_delta_from_a_date(tmp_path: Path) -> None:
-    pf = load(tmp_path, """
+    pf = load(
+        tmp_path,
+        """
         start: 2027-01-04
         resources: {R: {capacity: 1, changes: [{at: 30, capacity: 3}]}}
         projects:
@@ -131,7 +146,8 @@ def test_capacity_delta_from_a_date(tmp_path: Path) -> None:
         variants:
           - {name: plus-one, capacity: {R: {delta: 1, from: 2027-01-11}}}
           - {name: set-two, capacity: {R: 2}}
-    """)
+    """,
+    )
     pool = variant(pf, "plus-one").pools[0]
     assert (pool.capacity, pool.changes) == (1.0, ((5.0, 2.0), (30.0, 4.0)))
     plus = finishes(variant(pf, "plus-one"), n=1)
@@ -142,17 +158,22 @@ def test_capacity_delta_from_a_date(tmp_path: Path) -> None:
 
 def test_capacity_that_can_never_fit_a_task_is_a_located_error(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"s.yaml:6:.*at most 1 units, but a task needs 2"):
-        load(tmp_path, """
+        load(
+            tmp_path,
+            """
             resources: {R: {capacity: 2}}
             projects:
               - {id: p, tasks: [{id: a, duration: 1, resources: {R: 2}}]}
             variants:
               - {name: fewer, capacity: {R: -1}}
-        """)
+        """,
+        )
 
 
 def test_mitigating_a_risk_never_raises_its_cost(tmp_path: Path) -> None:
-    pf = load(tmp_path, """
+    pf = load(
+        tmp_path,
+        """
         projects:
           - {id: p, tasks: [{id: a, duration: {uniform: {low: 5, high: 8}}}]}
         risks:
@@ -163,7 +184,8 @@ def test_mitigating_a_risk_never_raises_its_cost(tmp_path: Path) -> None:
             cost: {uniform: {low: 1000, high: 5000}}
         variants:
           - {name: cheaper, mitigate: {r: {probability: 0.25, impact: 0.5, cost: 300}}}
-    """)
+    """,
+    )
     n = 4000
     base = simulate_portfolio(pf, n, 3)
     mitigated = simulate_portfolio(variant(pf, "cheaper"), n, 3)
@@ -179,7 +201,9 @@ def test_mitigating_a_risk_never_raises_its_cost(tmp_path: Path) -> None:
 
 
 def test_cost_of_delay_is_value_per_day_times_the_delay(tmp_path: Path) -> None:
-    pf = load(tmp_path, """
+    pf = load(
+        tmp_path,
+        """
         start: 2027-01-04
         value_horizon: 2028-12-29
         projects:
@@ -188,7 +212,8 @@ def test_cost_of_delay_is_value_per_day_times_the_delay(tmp_path: Path) -> None:
             tasks: [{id: a, duration: {pert: {low: 10, mode: 20, high: 40}}}]
         variants:
           - {name: later, postpone: {p: 10}}
-    """)
+    """,
+    )
     per_day = 21740 * 12 / (52.1775 * 5)
     c = compare(pf, pf.variants, 1000, 2)
     cod = c.variants[0].get("cost_of_delay")
@@ -201,7 +226,9 @@ def test_paired_standard_error_matches_replication(tmp_path: Path) -> None:
     """Across 30 independent seeds, the spread of the mean paired difference agrees with
     the reported paired standard error (chi-square, 29 degrees of freedom: the ratio of the
     observed to the reported s.d. lies within [0.6, 1.45] with probability > 0.998)."""
-    pf = load(tmp_path, """
+    pf = load(
+        tmp_path,
+        """
         resources: {R: {capacity: 2}}
         projects:
           - id: a
@@ -216,7 +243,8 @@ def test_paired_standard_error_matches_replication(tmp_path: Path) -> None:
               - {id: z, duration: {uniform: {low: 10, high: 20}}, resources: {R: 1}}
         variants:
           - {name: more, capacity: {R: +1}}
-    """)
+    """,
+    )
     means, ses = [], []
     for seed in range(30):
         c = compare(pf, pf.variants, 500, 1000 + seed)
@@ -252,8 +280,21 @@ def test_metrics_count_cancelled_projects_as_not_delivered(tmp_path: Path) -> No
 
 def test_compare_command_writes_the_decision_table(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    result = CliRunner().invoke(cli, ["compare", str(EXAMPLE), "-n", "500", "--variant",
-                                      "hire-qa", "--variant", "cancel-lake", "--out", str(out)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "compare",
+            str(EXAMPLE),
+            "-n",
+            "500",
+            "--variant",
+            "hire-qa",
+            "--variant",
+            "cancel-lake",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "hire-qa" in result.output
     assert "cancel-lake" in result.output
@@ -263,18 +304,32 @@ def test_compare_command_writes_the_decision_table(tmp_path: Path) -> None:
     doc = json.loads((out / "comparison.json").read_text())
     assert doc["iterations"] == 500
     assert {"comparison.png", "comparison-projects.png", "report.html"} <= {
-        p.name for p in out.iterdir()}
+        p.name for p in out.iterdir()
+    }
     html = (out / "report.html").read_text()
     assert "<script" not in html
     assert "hire-qa" in html
-    as_json = CliRunner().invoke(cli, ["compare", str(EXAMPLE), "-n", "200", "--variant",
-                                       "hire-qa", "--out", str(tmp_path / "j"), "--json",
-                                       "--no-report"])
+    as_json = CliRunner().invoke(
+        cli,
+        [
+            "compare",
+            str(EXAMPLE),
+            "-n",
+            "200",
+            "--variant",
+            "hire-qa",
+            "--out",
+            str(tmp_path / "j"),
+            "--json",
+            "--no-report",
+        ],
+    )
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.stdout)["variants"][0]["name"] == "hire-qa"
     assert not (tmp_path / "j" / "report.html").exists()
-    bad = CliRunner().invoke(cli, ["compare", str(EXAMPLE), "--variant", "nope", "--out",
-                                   str(tmp_path / "x")])
+    bad = CliRunner().invoke(
+        cli, ["compare", str(EXAMPLE), "--variant", "nope", "--out", str(tmp_path / "x")]
+    )
     assert bad.exit_code != 0
     assert "unknown variant 'nope'" in bad.output
     assert not (tmp_path / "x").exists()
@@ -282,7 +337,9 @@ def test_compare_command_writes_the_decision_table(tmp_path: Path) -> None:
 
 def test_variant_references_are_located_errors(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
-        load(tmp_path, """
+        load(
+            tmp_path,
+            """
             resources: {R: {capacity: 2}}
             projects:
               - {id: p, tasks: [{id: a, duration: 1, resources: {R: 1}}]}
@@ -290,8 +347,15 @@ def test_variant_references_are_located_errors(tmp_path: Path) -> None:
               - {name: v1, cancel: [q], capacity: {S: +1}}
               - {name: v2, include: [v3], remove_tasks: [p.zz]}
               - {name: v2, mitigate: {nope: {probability: 0.1}}}
-        """)
+        """,
+        )
     text = str(info.value)
-    for expected in ("unknown project 'q'", "unknown pool 'S'", "unknown variant 'v3'",
-                     "unknown task 'p.zz'", "duplicate variant name 'v2'", "unknown risk 'nope'"):
+    for expected in (
+        "unknown project 'q'",
+        "unknown pool 'S'",
+        "unknown variant 'v3'",
+        "unknown task 'p.zz'",
+        "duplicate variant name 'v2'",
+        "unknown risk 'nope'",
+    ):
         assert expected in text, expected

@@ -35,12 +35,17 @@ def load(tmp_path: Path, text: str) -> Portfolio:
 def criticality(pf: Portfolio, n: int, seed: int = 1) -> dict[tuple[str, str], float]:
     out = simulate_portfolio(pf, n, seed)
     crit = criticality_of(out.drivers)
-    return {(p.id, t.key): float(crit[k, i]) for k, p in enumerate(pf.projects)
-            for i, t in enumerate(pf.tasks)}
+    return {
+        (p.id, t.key): float(crit[k, i])
+        for k, p in enumerate(pf.projects)
+        for i, t in enumerate(pf.tasks)
+    }
 
 
 def test_a_resource_wait_puts_the_holder_on_the_chain(tmp_path: Path) -> None:
-    pf = load(tmp_path, """
+    pf = load(
+        tmp_path,
+        """
         resources: {R: {capacity: 1}}
         projects:
           - {id: a, priority: 1, tasks: [{id: x, duration: 4, resources: {R: 1}}]}
@@ -49,7 +54,8 @@ def test_a_resource_wait_puts_the_holder_on_the_chain(tmp_path: Path) -> None:
             tasks:
               - {id: y, duration: 2, resources: {R: 1}}
               - {id: z, duration: 1, after: [y]}
-    """)
+    """,
+    )
     c = criticality(pf, 10)
     # b.z <- b.y (ready at 0, started at 4 when a.x released R) <- a.x (started at release)
     assert c[("b", "b.z")] == c[("b", "b.y")] == c[("b", "a.x")] == 1.0
@@ -59,14 +65,17 @@ def test_a_resource_wait_puts_the_holder_on_the_chain(tmp_path: Path) -> None:
 
 def test_the_last_firing_predecessor_drives_a_merge(tmp_path: Path) -> None:
     """c follows a ~ U(0, 10) and b = 5: a drives c exactly when a > 5, probability 1/2."""
-    pf = load(tmp_path, """
+    pf = load(
+        tmp_path,
+        """
         projects:
           - id: p
             tasks:
               - {id: a, duration: {uniform: {low: 0, high: 10}}}
               - {id: b, duration: 5}
               - {id: c, duration: 1, after: [a, b]}
-    """)
+    """,
+    )
     n = 4000
     c = criticality(pf, n)
     assert abs(c[("p", "p.a")] - 0.5) < 4 * np.sqrt(0.25 / n)
@@ -85,13 +94,16 @@ def test_engines_agree_on_the_drivers() -> None:
 def test_correlation_of_a_task_with_its_project_finish(tmp_path: Path) -> None:
     """finish = a + b with a ~ U(0, 10), b ~ U(0, 20) independent: corr(a, finish) is
     sd_a / sqrt(sd_a^2 + sd_b^2) = 1/sqrt(5); the estimate's s.e. is about (1 - r^2)/sqrt(n)."""
-    pf = load(tmp_path, """
+    pf = load(
+        tmp_path,
+        """
         projects:
           - id: p
             tasks:
               - {id: a, duration: {uniform: {low: 0, high: 10}}}
               - {id: b, duration: {uniform: {low: 0, high: 20}}, after: [a]}
-    """)
+    """,
+    )
     n = 5000
     corr = correlation(simulate_portfolio(pf, n, 4).drivers)
     r = 1 / np.sqrt(5)
@@ -105,12 +117,15 @@ def test_correlation_of_a_task_with_its_project_finish(tmp_path: Path) -> None:
 
 
 def test_risk_contribution_is_the_change_with_the_risk_switched_off(tmp_path: Path) -> None:
-    pf = load(tmp_path, """
+    pf = load(
+        tmp_path,
+        """
         projects:
           - {id: p, tasks: [{id: a, duration: 10}]}
         risks:
           - {id: r, probability: 0.5, affects: [p.a], delay: 5, cost: 1000}
-    """)
+    """,
+    )
     base = simulate_portfolio(pf, 1000, 2)
     (effect,) = risk_effects(pf, base, 2)
     assert effect["p80_finish_change"] == -5.0  # P80 of {10, 15} w.p. 1/2 each is 15
@@ -140,18 +155,21 @@ def test_drivers_frame_lists_every_own_task(tmp_path: Path) -> None:
         assert {pf.tasks[i].key for i in p.tasks} <= listed
 
 
-def chains_by_definition(pf: Portfolio, start: np.ndarray, finish: np.ndarray,
-                         ready: np.ndarray) -> np.ndarray:
+def chains_by_definition(
+    pf: Portfolio, start: np.ndarray, finish: np.ndarray, ready: np.ndarray
+) -> np.ndarray:
     """The module docstring's driving chains, written the plain way: every driver looked up
     by scanning all tasks."""
     net = pf.network
     pools = [set(np.flatnonzero(net.demand[i] > 0)) for i in range(net.n_tasks)]
     counts = np.zeros((len(pf.projects), net.n_tasks), dtype=np.int64)
     for s, f, r in zip(start, finish, ready, strict=True):
+
         def driver(i: int, s: np.ndarray = s, f: np.ndarray = f, r: np.ndarray = r) -> int:
             if s[i] > r[i]:
-                freed = [k for k in range(net.n_tasks)
-                         if k != i and f[k] == s[i] and pools[k] & pools[i]]
+                freed = [
+                    k for k in range(net.n_tasks) if k != i and f[k] == s[i] and pools[k] & pools[i]
+                ]
                 return min(freed) if freed else CAPACITY
             best, when = RELEASE, net.release[i]
             for e in range(net.pred_ptr[i], net.pred_ptr[i + 1]):
@@ -174,8 +192,9 @@ def test_driving_chains_match_their_definition_on_crowded_schedules(tmp_path: Pa
     """Whole days and a tenth of zero durations make many tasks finish at the same instant
     (ties between releasers, a zero-length task released by itself): the compiled chains
     must still be the definition's."""
-    pf = load_scenario(write_synthetic(tmp_path / "s.yaml", projects=6, tasks=120, pools=3,
-                                       risks=4, load=3))  # pools a third of what is asked
+    pf = load_scenario(
+        write_synthetic(tmp_path / "s.yaml", projects=6, tasks=120, pools=3, risks=4, load=3)
+    )  # pools a third of what is asked
     sample = sample_block(pf, 5, 0, 40)
     rng = np.random.default_rng(9)
     d = np.round(sample.duration)
@@ -186,7 +205,10 @@ def test_driving_chains_match_their_definition_on_crowded_schedules(tmp_path: Pa
     np.testing.assert_array_equal(chain_counts(pf.network, pf, start, finish, ready), expected)
     example = load_scenario(EXAMPLE)
     sample = sample_block(example, 3, 0, 60)
-    start, finish, ready = simulate_batch(example.network, sample.duration,
-                                          *pack_capacity(sample.capacity))
-    np.testing.assert_array_equal(chain_counts(example.network, example, start, finish, ready),
-                                  chains_by_definition(example, start, finish, ready))
+    start, finish, ready = simulate_batch(
+        example.network, sample.duration, *pack_capacity(sample.capacity)
+    )
+    np.testing.assert_array_equal(
+        chain_counts(example.network, example, start, finish, ready),
+        chains_by_definition(example, start, finish, ready),
+    )

@@ -36,9 +36,12 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.ya
 PROPERTY = settings(max_examples=300, deadline=None)
 
 TENTHS = st.integers(0, 40).map(lambda k: k / 10)  # 0, 0.1, ..., 4: inexact, with ties
-TIMES = st.one_of(st.integers(0, 3).map(float),  # many ties
-                  TENTHS, st.sampled_from([1 / 3, 2 / 3, 0.1 + 0.2, 1e-12]),
-                  st.floats(0, 10, allow_nan=False))
+TIMES = st.one_of(
+    st.integers(0, 3).map(float),  # many ties
+    TENTHS,
+    st.sampled_from([1 / 3, 2 / 3, 0.1 + 0.2, 1e-12]),
+    st.floats(0, 10, allow_nan=False),
+)
 LAGS = st.one_of(st.just(0.0), TIMES)
 CAPACITIES = [0.3, 0.6, 0.7, 1.0, 1.5, 2.0, 3.0]
 
@@ -51,8 +54,9 @@ def same(a: Array, b: Array) -> bool:
 
 def assert_same(ref: Schedule, got: Schedule | tuple[Array, Array, Array]) -> None:
     got = got if isinstance(got, tuple) else (got.start, got.finish, got.ready)
-    for name, x, y in zip(("start", "finish", "ready"), (ref.start, ref.finish, ref.ready), got,
-                          strict=True):
+    for name, x, y in zip(
+        ("start", "finish", "ready"), (ref.start, ref.finish, ref.ready), got, strict=True
+    ):
         assert same(x, y), (name, np.flatnonzero(x != y), x, y)
 
 
@@ -62,20 +66,22 @@ def outcome(run: Callable[[], Any]) -> tuple[Any, ...]:
         result = run()
     except (SimulationError, ValueError, IndexError) as e:
         return type(e).__name__, str(e)
-    arrays = result if isinstance(result, tuple) else (result.start, result.finish,
-                                                       result.ready)
+    arrays = result if isinstance(result, tuple) else (result.start, result.finish, result.ready)
     return tuple(np.asarray(a).tobytes() for a in arrays)
 
 
-def batch(net: Network, durations: Array, events: Sequence[Events], **kw: Any
-          ) -> tuple[Array, Array, Array]:
+def batch(
+    net: Network, durations: Array, events: Sequence[Events], **kw: Any
+) -> tuple[Array, Array, Array]:
     return simulate_batch(net, durations, *pack_capacity(events), **kw)
 
 
 # --- PSPLIB J30 ---------------------------------------------------------------------------
 
-@pytest.mark.skipif(not (PSPLIB / "j30opt.sm").exists(),
-                    reason="../shared/data/psplib is not beside the checkout")
+
+@pytest.mark.skipif(
+    not (PSPLIB / "j30opt.sm").exists(), reason="../shared/data/psplib is not beside the checkout"
+)
 def test_j30_schedules_are_identical_and_keep_the_published_figures() -> None:
     best = optima()
     assert len(best) == 480
@@ -102,6 +108,7 @@ def test_j30_schedules_are_identical_and_keep_the_published_figures() -> None:
 
 # --- Hypothesis portfolios ----------------------------------------------------------------
 
+
 @st.composite
 def portfolios(draw: st.DrawFn) -> Portfolio:
     """Several projects with priorities and releases, 1-4 pools whose capacity changes and
@@ -114,12 +121,22 @@ def portfolios(draw: st.DrawFn) -> Portfolio:
         for _ in range(size):
             i = len(tasks)
             used = draw(st.sets(st.integers(0, n_pools - 1), max_size=n_pools))
-            demand = tuple((p, draw(st.integers(1, round(10 * final[p]))) / 10)
-                           for p in sorted(used))
+            demand = tuple(
+                (p, draw(st.integers(1, round(10 * final[p]))) / 10) for p in sorted(used)
+            )
             before = draw(st.sets(st.integers(0, i - 1), max_size=3)) if i else set()
             preds = tuple((j, draw(LAGS)) for j in sorted(before))
-            tasks.append(Task(key=f"p{k}.t{i}", project=k, id=f"t{i}", name=f"t{i}",
-                              size=Fixed(draw(TENTHS)), demand=demand, preds=preds))
+            tasks.append(
+                Task(
+                    key=f"p{k}.t{i}",
+                    project=k,
+                    id=f"t{i}",
+                    name=f"t{i}",
+                    size=Fixed(draw(TENTHS)),
+                    demand=demand,
+                    preds=preds,
+                )
+            )
     pools = []
     for p in range(n_pools):
         times = sorted(draw(st.lists(TIMES, max_size=3, unique=True)))
@@ -130,34 +147,58 @@ def portfolios(draw: st.DrawFn) -> Portfolio:
         pools.append(Pool(f"r{p}", initial, changes=tuple(zip(times, values, strict=True))))
     first = np.cumsum([0, *sizes])
     projects = tuple(
-        Project(id=f"p{k}", name=f"p{k}", priority=draw(st.integers(1, 3)),
-                release=draw(st.one_of(st.just(0.0), TIMES)),
-                tasks=tuple(range(first[k], first[k + 1])))
-        for k in range(len(sizes)))
-    return Portfolio(name="random", calendar=WorkCalendar(), pools=tuple(pools),
-                     projects=projects, tasks=tuple(tasks),
-                     priority_rule=draw(st.sampled_from(["lft", "order"])))
+        Project(
+            id=f"p{k}",
+            name=f"p{k}",
+            priority=draw(st.integers(1, 3)),
+            release=draw(st.one_of(st.just(0.0), TIMES)),
+            tasks=tuple(range(first[k], first[k + 1])),
+        )
+        for k in range(len(sizes))
+    )
+    return Portfolio(
+        name="random",
+        calendar=WorkCalendar(),
+        pools=tuple(pools),
+        projects=projects,
+        tasks=tuple(tasks),
+        priority_rule=draw(st.sampled_from(["lft", "order"])),
+    )
 
 
 def durations(data: st.DataObject, n: int, rows: int) -> Array:
-    return np.array(data.draw(st.lists(st.lists(TIMES, min_size=n, max_size=n),
-                                       min_size=rows, max_size=rows), label="durations"))
+    return np.array(
+        data.draw(
+            st.lists(st.lists(TIMES, min_size=n, max_size=n), min_size=rows, max_size=rows),
+            label="durations",
+        )
+    )
 
 
 def losses(data: st.DataObject, pf: Portfolio) -> Events:
     """The base capacity schedule or, like a sampled risk, units lost and recovered."""
-    lost = data.draw(st.lists(st.tuples(st.integers(0, len(pf.pools) - 1),
-                                        st.sampled_from([0.1, 0.3, 0.5, 1.0, 2.0]),
-                                        TIMES, TIMES.map(lambda x: x + 0.1)),
-                              max_size=3), label="losses")
-    return capacity_events(pf, [(p, u, a, a + b) for p, u, a, b in lost]) if lost else \
-        pf.base_capacity_events()
+    lost = data.draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, len(pf.pools) - 1),
+                st.sampled_from([0.1, 0.3, 0.5, 1.0, 2.0]),
+                TIMES,
+                TIMES.map(lambda x: x + 0.1),
+            ),
+            max_size=3,
+        ),
+        label="losses",
+    )
+    return (
+        capacity_events(pf, [(p, u, a, a + b) for p, u, a, b in lost])
+        if lost
+        else pf.base_capacity_events()
+    )
 
 
 @PROPERTY
 @given(portfolios(), st.data())
-def test_fast_engine_matches_simpy_on_random_portfolios(pf: Portfolio,
-                                                        data: st.DataObject) -> None:
+def test_fast_engine_matches_simpy_on_random_portfolios(pf: Portfolio, data: st.DataObject) -> None:
     d = durations(data, len(pf.tasks), 1)[0]
     events = losses(data, pf)
     ref = simulate(pf.network, d, events)
@@ -167,15 +208,13 @@ def test_fast_engine_matches_simpy_on_random_portfolios(pf: Portfolio,
 
 @PROPERTY
 @given(portfolios(), st.data())
-def test_batch_matches_simpy_iteration_by_iteration(pf: Portfolio, data: st.DataObject
-                                                    ) -> None:
+def test_batch_matches_simpy_iteration_by_iteration(pf: Portfolio, data: st.DataObject) -> None:
     rows = data.draw(st.integers(1, 6), label="iterations")
     d = durations(data, len(pf.tasks), rows)
     events = [losses(data, pf) for _ in range(rows)]
     start, finish, ready = batch(pf.network, d, events)
     for it in range(rows):
-        assert_same(simulate(pf.network, d[it], events[it]),
-                    (start[it], finish[it], ready[it]))
+        assert_same(simulate(pf.network, d[it], events[it]), (start[it], finish[it], ready[it]))
 
 
 @st.composite
@@ -184,11 +223,23 @@ def raw_networks(draw: st.DrawFn) -> Network:
     direction (cycles included), negative lags and releases, zero-unit pools."""
     n = draw(st.integers(1, 8))
     n_pools = draw(st.integers(0, 3))
-    demand = np.array(draw(st.lists(st.lists(st.sampled_from([0.0, 0.1, 0.2, 0.3, 1.0]),
-                                             min_size=n_pools, max_size=n_pools),
-                                    min_size=n, max_size=n))).reshape(n, n_pools)
-    edges = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1),
-                                    st.one_of(LAGS, st.just(-1.0))), max_size=2 * n))
+    demand = np.array(
+        draw(
+            st.lists(
+                st.lists(
+                    st.sampled_from([0.0, 0.1, 0.2, 0.3, 1.0]), min_size=n_pools, max_size=n_pools
+                ),
+                min_size=n,
+                max_size=n,
+            )
+        )
+    ).reshape(n, n_pools)
+    edges = draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.one_of(LAGS, st.just(-1.0))),
+            max_size=2 * n,
+        )
+    )
     preds: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     succs: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     for a, b, lag in edges:
@@ -198,27 +249,41 @@ def raw_networks(draw: st.DrawFn) -> Network:
     def csr(lists: list[list[tuple[int, float]]]) -> tuple[Any, Any, Any]:
         ptr = np.cumsum([0, *(len(x) for x in lists)]).astype(np.int64)
         flat = [e for x in lists for e in x]
-        return (ptr, np.array([j for j, _ in flat], dtype=np.int64),
-                np.array([g for _, g in flat], dtype=np.float64))
+        return (
+            ptr,
+            np.array([j for j, _ in flat], dtype=np.int64),
+            np.array([g for _, g in flat], dtype=np.float64),
+        )
 
     rank = np.array(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)), dtype=np.int64)
-    release = np.array(draw(st.lists(st.one_of(TIMES, st.just(-2.0)), min_size=n,
-                                     max_size=n)))
-    capacity = np.array(draw(st.lists(st.sampled_from([0.0, 0.3, 1.0]), min_size=n_pools,
-                                      max_size=n_pools)), dtype=np.float64)
+    release = np.array(draw(st.lists(st.one_of(TIMES, st.just(-2.0)), min_size=n, max_size=n)))
+    capacity = np.array(
+        draw(st.lists(st.sampled_from([0.0, 0.3, 1.0]), min_size=n_pools, max_size=n_pools)),
+        dtype=np.float64,
+    )
     return Network(demand, rank, release, *csr(preds), *csr(succs), capacity)
 
 
 @PROPERTY
 @given(raw_networks(), st.data())
 def test_same_outcome_on_any_network_including_tasks_that_never_start(
-        net: Network, data: st.DataObject) -> None:
+    net: Network, data: st.DataObject
+) -> None:
     n_pools = len(net.capacity)
     d = durations(data, net.n_tasks, 1)[0]
-    events: Events = data.draw(st.lists(st.tuples(
-        TIMES, st.integers(-n_pools, n_pools - 1),
-        st.sampled_from([0.0, 0.2, 0.3, 1.0, 2.0])), max_size=4) if n_pools else st.just([]),
-        label="events (any order)")
+    events: Events = data.draw(
+        st.lists(
+            st.tuples(
+                TIMES,
+                st.integers(-n_pools, n_pools - 1),
+                st.sampled_from([0.0, 0.2, 0.3, 1.0, 2.0]),
+            ),
+            max_size=4,
+        )
+        if n_pools
+        else st.just([]),
+        label="events (any order)",
+    )
     names = ([f"task{i}" for i in range(net.n_tasks)], [f"pool{p}" for p in range(n_pools)])
     ref = outcome(lambda: simulate(net, d, events, names=names))
     assert outcome(lambda: simulate_fast(net, d, events, names=names)) == ref
@@ -234,8 +299,7 @@ def crowded_network(seed: int, n: int = 300, n_pools: int = 4) -> Network:
     rng = np.random.default_rng(seed)
     demand = np.zeros((n, n_pools))
     for i in range(n):
-        pools = rng.choice(n_pools, size=rng.choice([1, 2, 3], p=[0.65, 0.25, 0.1]),
-                           replace=False)
+        pools = rng.choice(n_pools, size=rng.choice([1, 2, 3], p=[0.65, 0.25, 0.1]), replace=False)
         demand[i, pools] = rng.choice([0.5, 1.0, 1.5, 2.0, 0.1], size=len(pools))
     demand[rng.random(n) < 0.05] = 0.0  # some tasks need nobody
     preds: list[list[tuple[int, float]]] = [[] for _ in range(n)]
@@ -249,12 +313,21 @@ def crowded_network(seed: int, n: int = 300, n_pools: int = 4) -> Network:
     def csr(lists: list[list[tuple[int, float]]]) -> tuple[Any, Any, Any]:
         ptr = np.cumsum([0, *(len(x) for x in lists)]).astype(np.int64)
         flat = [e for x in lists for e in x]
-        return (ptr, np.array([j for j, _ in flat], dtype=np.int64),
-                np.array([g for _, g in flat], dtype=np.float64))
+        return (
+            ptr,
+            np.array([j for j, _ in flat], dtype=np.int64),
+            np.array([g for _, g in flat], dtype=np.float64),
+        )
 
     release = np.where(rng.random(n) < 0.1, rng.integers(0, 20, n).astype(float), 0.0)
-    return Network(demand, rng.integers(0, 5, n), release, *csr(preds), *csr(succs),
-                   rng.choice([2.0, 3.0, 3.5], size=n_pools))
+    return Network(
+        demand,
+        rng.integers(0, 5, n),
+        release,
+        *csr(preds),
+        *csr(succs),
+        rng.choice([2.0, 3.0, 3.5], size=n_pools),
+    )
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -270,8 +343,12 @@ def test_crowded_networks_long_queues_identical(seed: int) -> None:
     for _ in range(len(d)):
         times = np.sort(rng.choice(np.arange(1.0, 60.0), size=4, replace=False))
         pools = rng.integers(0, n_pools, size=4)
-        dips = [(float(t), int(p), float(v)) for t, p, v in
-                zip(times, pools, rng.choice([1.0, 1.5, 2.0, 4.0, 6.0], size=4), strict=True)]
+        dips = [
+            (float(t), int(p), float(v))
+            for t, p, v in zip(
+                times, pools, rng.choice([1.0, 1.5, 2.0, 4.0, 6.0], size=4), strict=True
+            )
+        ]
         # ... and every pool back to 3 units at day 80, so that every task can start
         events.append(dips + [(80.0, p, 3.0) for p in range(n_pools)])
     start, finish, ready = batch(net, d, events)
@@ -281,41 +358,97 @@ def test_crowded_networks_long_queues_identical(seed: int) -> None:
         np.testing.assert_array_equal(start[it], ref.start)
         np.testing.assert_array_equal(finish[it], ref.finish)
         np.testing.assert_array_equal(ready[it], ref.ready)
-        waited = max(waited, int(np.max(np.sum((ref.ready[None, :] <= ref.start[:, None]) &
-                                               (ref.start[None, :] > ref.start[:, None]),
-                                               axis=1))))
+        waited = max(
+            waited,
+            int(
+                np.max(
+                    np.sum(
+                        (ref.ready[None, :] <= ref.start[:, None])
+                        & (ref.start[None, :] > ref.start[:, None]),
+                        axis=1,
+                    )
+                )
+            ),
+        )
     assert waited > 30  # the queues really were long
 
 
-def one_pool(spec: list[tuple[str, float, float, tuple[tuple[int, float], ...]]],
-             capacity: float = 1.0, changes: tuple[tuple[float, float], ...] = ()
-             ) -> Portfolio:
+def one_pool(
+    spec: list[tuple[str, float, float, tuple[tuple[int, float], ...]]],
+    capacity: float = 1.0,
+    changes: tuple[tuple[float, float], ...] = (),
+) -> Portfolio:
     """Tasks ``(name, duration, units of the pool, preds)`` served in file order."""
-    tasks = tuple(Task(f"p.{name}", 0, name, name, Fixed(dur),
-                       demand=((0, units),) if units else (), preds=preds)
-                  for name, dur, units, preds in spec)
-    return Portfolio(name="instant", calendar=WorkCalendar(),
-                     pools=(Pool("R", capacity, changes=changes),),
-                     projects=(Project("p", "p", tasks=tuple(range(len(tasks)))),),
-                     tasks=tasks, priority_rule="order")
+    tasks = tuple(
+        Task(
+            f"p.{name}",
+            0,
+            name,
+            name,
+            Fixed(dur),
+            demand=((0, units),) if units else (),
+            preds=preds,
+        )
+        for name, dur, units, preds in spec
+    )
+    return Portfolio(
+        name="instant",
+        calendar=WorkCalendar(),
+        pools=(Pool("R", capacity, changes=changes),),
+        projects=(Project("p", "p", tasks=tuple(range(len(tasks)))),),
+        tasks=tasks,
+        priority_rule="order",
+    )
 
 
-@pytest.mark.parametrize(("pf", "starts"), [
-    # a and b finish together at 2; s (first in order) follows b with no lag, l follows a:
-    # both are ready for the one dispatch at 2, so s gets the unit
-    (one_pool([("s", 2, 1, ((3, 0.0),)), ("l", 2, 1, ((2, 0.0),)), ("a", 2, 0, ()),
-               ("b", 2, 0, ())]), [2, 4, 0, 0]),
-    # with a lag of 0.5 on b's edge, l takes the unit at 2 and s waits
-    (one_pool([("s", 2, 1, ((3, 0.5),)), ("l", 2, 1, ((2, 0.0),)), ("a", 2, 0, ()),
-               ("b", 2, 0, ())]), [4, 2, 0, 0]),
-    # c frees the unit at 1: m (zero duration) and d start; n, ready when m completes at 1,
-    # comes after that dispatch and waits for d
-    (one_pool([("c", 1, 1, ()), ("m", 0, 0, ((0, 0.0),)), ("n", 0, 1, ((1, 0.0),)),
-               ("d", 1, 1, ())]), [0, 1, 2, 1]),
-    # capacity drops to 0 at 2 while a completes at 2, and comes back at 3
-    (one_pool([("a", 2, 1, ()), ("b", 1, 1, ((0, 0.0),))], changes=((2.0, 0.0), (3.0, 1.0))),
-     [0, 3]),
-])
+@pytest.mark.parametrize(
+    ("pf", "starts"),
+    [
+        # a and b finish together at 2; s (first in order) follows b with no lag, l follows a:
+        # both are ready for the one dispatch at 2, so s gets the unit
+        (
+            one_pool(
+                [
+                    ("s", 2, 1, ((3, 0.0),)),
+                    ("l", 2, 1, ((2, 0.0),)),
+                    ("a", 2, 0, ()),
+                    ("b", 2, 0, ()),
+                ]
+            ),
+            [2, 4, 0, 0],
+        ),
+        # with a lag of 0.5 on b's edge, l takes the unit at 2 and s waits
+        (
+            one_pool(
+                [
+                    ("s", 2, 1, ((3, 0.5),)),
+                    ("l", 2, 1, ((2, 0.0),)),
+                    ("a", 2, 0, ()),
+                    ("b", 2, 0, ()),
+                ]
+            ),
+            [4, 2, 0, 0],
+        ),
+        # c frees the unit at 1: m (zero duration) and d start; n, ready when m completes at 1,
+        # comes after that dispatch and waits for d
+        (
+            one_pool(
+                [
+                    ("c", 1, 1, ()),
+                    ("m", 0, 0, ((0, 0.0),)),
+                    ("n", 0, 1, ((1, 0.0),)),
+                    ("d", 1, 1, ()),
+                ]
+            ),
+            [0, 1, 2, 1],
+        ),
+        # capacity drops to 0 at 2 while a completes at 2, and comes back at 3
+        (
+            one_pool([("a", 2, 1, ()), ("b", 1, 1, ((0, 0.0),))], changes=((2.0, 0.0), (3.0, 1.0))),
+            [0, 3],
+        ),
+    ],
+)
 def test_events_at_one_instant_are_ordered_alike(pf: Portfolio, starts: list[float]) -> None:
     d = np.array([t.size.mean for t in pf.tasks])
     ref = simulate(pf.network, d, pf.base_capacity_events())
@@ -331,10 +464,18 @@ def test_demands_on_the_fit_tolerance_boundary_decide_alike() -> None:
         for u in [x for x in (0.1, 0.2, 0.3) if x < c]:
             edge = (c - u) + 1e-9
             for d in (np.nextafter(edge, -np.inf), edge, np.nextafter(edge, np.inf)):
-                net = Network(np.array([[u], [d]]), np.array([0, 1]), np.zeros(2),
-                              np.zeros(3, dtype=np.int64), np.zeros(0, dtype=np.int64),
-                              np.zeros(0), np.zeros(3, dtype=np.int64),
-                              np.zeros(0, dtype=np.int64), np.zeros(0), np.array([c]))
+                net = Network(
+                    np.array([[u], [d]]),
+                    np.array([0, 1]),
+                    np.zeros(2),
+                    np.zeros(3, dtype=np.int64),
+                    np.zeros(0, dtype=np.int64),
+                    np.zeros(0),
+                    np.zeros(3, dtype=np.int64),
+                    np.zeros(0, dtype=np.int64),
+                    np.zeros(0),
+                    np.array([c]),
+                )
                 ref = simulate(net, np.ones(2))
                 assert_same(ref, simulate_fast(net, np.ones(2)))
                 started.add(float(ref.start[1]))
@@ -343,29 +484,50 @@ def test_demands_on_the_fit_tolerance_boundary_decide_alike() -> None:
 
 # --- tasks that can never start, bad inputs -----------------------------------------------
 
+
 def stuck_portfolio() -> Portfolio:
     """``b`` needs R, which is gone for good at 1; ``c`` (listed first) waits for ``b``."""
-    tasks = (Task("p.c", 0, "c", "c", Fixed(1.0), preds=((2, 0.0),)),
-             Task("p.a", 0, "a", "a", Fixed(2.0)),
-             Task("p.b", 0, "b", "b", Fixed(1.0), demand=((0, 1.0),), preds=((1, 0.0),)))
-    return Portfolio(name="stuck", calendar=WorkCalendar(),
-                     pools=(Pool("R", 1.0, changes=((1.0, 0.0),)),),
-                     projects=(Project("p", "p", tasks=(0, 1, 2)),), tasks=tasks)
+    tasks = (
+        Task("p.c", 0, "c", "c", Fixed(1.0), preds=((2, 0.0),)),
+        Task("p.a", 0, "a", "a", Fixed(2.0)),
+        Task("p.b", 0, "b", "b", Fixed(1.0), demand=((0, 1.0),), preds=((1, 0.0),)),
+    )
+    return Portfolio(
+        name="stuck",
+        calendar=WorkCalendar(),
+        pools=(Pool("R", 1.0, changes=((1.0, 0.0),)),),
+        projects=(Project("p", "p", tasks=(0, 1, 2)),),
+        tasks=tasks,
+    )
 
 
-@pytest.mark.parametrize(("first", "expected"), [
-    ("c", "task p.c never became ready (a predecessor could not start)"),
-    ("b", "task p.b, ready at working day 2, can never start: it needs 1 units of R "
-          "(capacity now 0 for good)"),
-])
-def test_a_stuck_task_raises_the_same_error_in_both_engines(first: str, expected: str
-                                                              ) -> None:
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        ("c", "task p.c never became ready (a predecessor could not start)"),
+        (
+            "b",
+            "task p.b, ready at working day 2, can never start: it needs 1 units of R "
+            "(capacity now 0 for good)",
+        ),
+    ],
+)
+def test_a_stuck_task_raises_the_same_error_in_both_engines(first: str, expected: str) -> None:
     pf = stuck_portfolio()
     net = pf.network
     if first == "b":  # without c, b is the first unfinished task
-        net = Network(net.demand[1:], net.rank[1:], net.release[1:], np.array([0, 0, 1]),
-                      np.array([0]), np.array([0.0]), np.array([0, 1, 1]), np.array([1]),
-                      np.array([0.0]), net.capacity)
+        net = Network(
+            net.demand[1:],
+            net.rank[1:],
+            net.release[1:],
+            np.array([0, 0, 1]),
+            np.array([0]),
+            np.array([0.0]),
+            np.array([0, 1, 1]),
+            np.array([1]),
+            np.array([0.0]),
+            net.capacity,
+        )
     n = net.n_tasks
     names = ([t.key for t in pf.tasks][-n:], ["R"])
     d = np.array([t.size.mean for t in pf.tasks])[-n:]
@@ -405,14 +567,33 @@ def test_nan_inputs_and_malformed_arrays_are_rejected() -> None:
         simulate_batch(net, d, *pack_capacity([[]]))
     with pytest.raises(ValueError, match="capacity_ptr"):
         simulate_batch(net, d[None, :], *pack_capacity([[], []]))
-    broken = Network(net.demand, net.rank, net.release, net.pred_ptr, net.pred_idx,
-                     net.pred_lag, net.succ_ptr, np.array([0, 7]), net.succ_lag, net.capacity)
+    broken = Network(
+        net.demand,
+        net.rank,
+        net.release,
+        net.pred_ptr,
+        net.pred_idx,
+        net.pred_lag,
+        net.succ_ptr,
+        np.array([0, 7]),
+        net.succ_lag,
+        net.capacity,
+    )
     with pytest.raises(ValueError, match="inconsistent Network arrays"):
         simulate_fast(broken, d)
     for bad in (-1.0, np.nan, np.inf):
-        odd = Network(np.where(net.demand > 0, bad, 0.0), net.rank, net.release, net.pred_ptr,
-                      net.pred_idx, net.pred_lag, net.succ_ptr, net.succ_idx, net.succ_lag,
-                      net.capacity)
+        odd = Network(
+            np.where(net.demand > 0, bad, 0.0),
+            net.rank,
+            net.release,
+            net.pred_ptr,
+            net.pred_idx,
+            net.pred_lag,
+            net.succ_ptr,
+            net.succ_idx,
+            net.succ_lag,
+            net.capacity,
+        )
         with pytest.raises(ValueError, match="demands must be finite non-negative numbers"):
             simulate_fast(odd, d)
 
@@ -452,6 +633,7 @@ def test_kernel_compiles_without_a_disk_cache(monkeypatch: pytest.MonkeyPatch) -
 
 # --- the example scenario, through sampling ---------------------------------------------------
 
+
 def test_example_scenario_sampled_iterations_are_identical() -> None:
     pf = load_scenario(EXAMPLE)
     assert pf.seed is not None
@@ -462,6 +644,7 @@ def test_example_scenario_sampled_iterations_are_identical() -> None:
     start, finish, ready = batch(pf.network, sample.duration, sample.capacity, names=names)
     for it in range(200):
         ref = simulate(pf.network, sample.duration[it], sample.capacity[it], names=names)
-        assert_same(ref, simulate_fast(pf.network, sample.duration[it], sample.capacity[it],
-                                       names=names))
+        assert_same(
+            ref, simulate_fast(pf.network, sample.duration[it], sample.capacity[it], names=names)
+        )
         assert_same(ref, (start[it], finish[it], ready[it]))

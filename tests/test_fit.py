@@ -22,8 +22,12 @@ from simulator.errors import PmosimError
 
 Z = 4.0  # tolerance in standard errors
 
-SCIPY = {"lognormal": stats.lognorm, "gamma": stats.gamma, "weibull": stats.weibull_min,
-         "loglogistic": stats.fisk}
+SCIPY = {
+    "lognormal": stats.lognorm,
+    "gamma": stats.gamma,
+    "weibull": stats.weibull_min,
+    "loglogistic": stats.fisk,
+}
 SHAPE = {"lognormal": "s", "gamma": "a", "weibull": "c", "loglogistic": "c"}
 
 
@@ -41,20 +45,27 @@ def _observed_se(family: str, shape: float, scale: float, x: np.ndarray) -> np.n
     for i in range(2):
         for j in range(2):
             ei, ej = np.eye(2)[i] * h[i], np.eye(2)[j] * h[j]
-            hess[i, j] = (nll(theta + ei + ej) - nll(theta + ei - ej) - nll(theta - ei + ej)
-                          + nll(theta - ei - ej)) / (4 * h[i] * h[j])
+            hess[i, j] = (
+                nll(theta + ei + ej)
+                - nll(theta + ei - ej)
+                - nll(theta - ei + ej)
+                + nll(theta - ei - ej)
+            ) / (4 * h[i] * h[j])
     return np.sqrt(np.diag(np.linalg.inv(hess)))
 
 
 # -- maximum likelihood ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("family", "shape", "scale"), [
-    ("lognormal", 0.6, 1.3),
-    ("gamma", 2.5, 0.5),
-    ("weibull", 1.8, 1.4),
-    ("loglogistic", 3.0, 1.2),
-])
+@pytest.mark.parametrize(
+    ("family", "shape", "scale"),
+    [
+        ("lognormal", 0.6, 1.3),
+        ("gamma", 2.5, 0.5),
+        ("weibull", 1.8, 1.4),
+        ("loglogistic", 3.0, 1.2),
+    ],
+)
 def test_mle_recovers_parameters(family: str, shape: float, scale: float) -> None:
     x = SCIPY[family](shape, scale=scale).rvs(2000, random_state=np.random.default_rng(11))
     model = fit_ratio_model(x, families=(family,))
@@ -67,15 +78,17 @@ def test_mle_recovers_parameters(family: str, shape: float, scale: float) -> Non
     assert model.candidates[0].loglik >= true_ll
 
 
-@pytest.mark.parametrize(("family", "shape", "scale"), [
-    ("lognormal", 0.8, 1.2),
-    ("weibull", 3.0, 1.1),
-    ("gamma", 0.7, 2.0),
-    ("loglogistic", 4.0, 1.1),
-])
+@pytest.mark.parametrize(
+    ("family", "shape", "scale"),
+    [
+        ("lognormal", 0.8, 1.2),
+        ("weibull", 3.0, 1.1),
+        ("gamma", 0.7, 2.0),
+        ("loglogistic", 4.0, 1.1),
+    ],
+)
 @pytest.mark.parametrize("select", ["bic", "aic"])
-def test_selection_picks_true_family(family: str, shape: float, scale: float,
-                                     select: str) -> None:
+def test_selection_picks_true_family(family: str, shape: float, scale: float, select: str) -> None:
     x = SCIPY[family](shape, scale=scale).rvs(3000, random_state=np.random.default_rng(5))
     model = fit_ratio_model(x, select=select)
     assert model.family == family
@@ -93,9 +106,15 @@ def test_information_criteria_are_honest() -> None:
     model = fit_ratio_model(x)
     n, p = 500, 0.2
     for c in model.candidates:
-        ll = (100 * math.log(p) + 400 * math.log(1 - p)
-              + float(np.sum(SCIPY[c.family].logpdf(cont, c.params[SHAPE[c.family]],
-                                                    scale=c.params["scale"]))))
+        ll = (
+            100 * math.log(p)
+            + 400 * math.log(1 - p)
+            + float(
+                np.sum(
+                    SCIPY[c.family].logpdf(cont, c.params[SHAPE[c.family]], scale=c.params["scale"])
+                )
+            )
+        )
         assert c.loglik == pytest.approx(ll, rel=1e-10)
         assert c.aic == pytest.approx(2 * 3 - 2 * ll, rel=1e-10)
         assert c.bic == pytest.approx(3 * math.log(n) - 2 * ll, rel=1e-10)
@@ -121,8 +140,9 @@ def test_goodness_of_fit_statistics() -> None:
 # -- heaping ------------------------------------------------------------------------------
 
 
-def _heaped(n: int = 2000, p: float = 0.3, s: float = 0.5, scale: float = 1.2,
-            seed: int = 21) -> np.ndarray:
+def _heaped(
+    n: int = 2000, p: float = 0.3, s: float = 0.5, scale: float = 1.2, seed: int = 21
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
     x = stats.lognorm(s, scale=scale).rvs(n, random_state=rng)
     return np.where(rng.random(n) < p, 1.0, x)
@@ -267,14 +287,26 @@ def test_empirical_needs_enough_data_and_a_misfit() -> None:
 def _tasks(seed: int = 17) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     parts = []
-    for name, n, mu, n_ones in [("bulk", 1000, 0.2, 200), ("big", 100, -0.3, 0),
-                                ("mid", 12, 0.8, 3), ("tiny", 3, 1.5, 0)]:
+    for name, n, mu, n_ones in [
+        ("bulk", 1000, 0.2, 200),
+        ("big", 100, -0.3, 0),
+        ("mid", 12, 0.8, 3),
+        ("tiny", 3, 1.5, 0),
+    ]:
         ratio = np.exp(rng.normal(mu, 0.5, n))
         ratio[:n_ones] = 1.0
         est = np.exp(rng.normal(1.5, 0.8, n))
-        parts.append(pd.DataFrame({"id": [f"{name}{i}" for i in range(n)], "estimate": est,
-                                   "actual": est * ratio, "kind": name,
-                                   "team": np.where(np.arange(n) % 2, "a", "b")}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "id": [f"{name}{i}" for i in range(n)],
+                    "estimate": est,
+                    "actual": est * ratio,
+                    "kind": name,
+                    "team": np.where(np.arange(n) % 2, "a", "b"),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -304,7 +336,11 @@ def test_pooling_rule() -> None:
 
     tiny, overall = models.model_for(("tiny",)), models.overall
     assert (tiny.family, tiny.params, tiny.p_exact, tiny.slope) == (
-        overall.family, overall.params, overall.p_exact, overall.slope)
+        overall.family,
+        overall.params,
+        overall.p_exact,
+        overall.slope,
+    )
     assert tiny.source == "(all) unchanged (n=3 < min_class=5)"
     assert tiny.n == 3
 
@@ -322,17 +358,30 @@ def test_pooling_rule() -> None:
 def test_classes_over_several_columns_and_table() -> None:
     models = fit_classes(_tasks(), ["kind", "team"], min_own=40)
     assert models.by == ("kind", "team")
-    assert set(models.classes) == {(k, t) for k in ("bulk", "big", "mid", "tiny")
-                                   for t in ("a", "b")}
+    assert set(models.classes) == {
+        (k, t) for k in ("bulk", "big", "mid", "tiny") for t in ("a", "b")
+    }
     assert models.model_for(("big", "a")).source == "own"  # 50 tasks
     assert models.model_for(("mid", "a")).source.startswith("pooled")  # 6 tasks
     assert "unchanged" in models.model_for(("tiny", "b")).source  # 2 tasks
     with pytest.raises(KeyError, match="big / a"):
         models.model_for(("big", "c"))
     table = class_table(models)
-    assert list(table.columns) == ["class", "n", "bias", "p10", "p50", "p90", "p_exact",
-                                   "size_slope", "heap_slope", "spread_slope", "family",
-                                   "ks_pvalue", "source"]
+    assert list(table.columns) == [
+        "class",
+        "n",
+        "bias",
+        "p10",
+        "p50",
+        "p90",
+        "p_exact",
+        "size_slope",
+        "heap_slope",
+        "spread_slope",
+        "family",
+        "ks_pvalue",
+        "source",
+    ]
     assert len(table) == 1 + 8
     assert table["class"].iloc[0] == "(all)"
     assert table["n"].iloc[0] == 1115
@@ -340,8 +389,10 @@ def test_classes_over_several_columns_and_table() -> None:
     assert np.all((table["p10"] <= table["p50"]) & (table["p50"] <= table["p90"]))
 
 
-@pytest.mark.parametrize(("family", "shape"), [("lognormal", 0.6), ("gamma", 0.7),
-                                                ("weibull", 1.8), ("loglogistic", 3.0)])
+@pytest.mark.parametrize(
+    ("family", "shape"),
+    [("lognormal", 0.6), ("gamma", 0.7), ("weibull", 1.8), ("loglogistic", 3.0)],
+)
 def test_log_location_is_mean_log_ratio(family: str, shape: float) -> None:
     """The pooling location E[log R], against scipy's numerical integration."""
     model = RatioModel(family, {SHAPE[family]: shape, "scale": 1.3}, 0.0, 0.0, 1.0, 0)
@@ -382,17 +433,27 @@ def test_round_trip(kind: str) -> None:
     assert again.candidates == model.candidates
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"p_exact": 1.0}, r"p_exact=1.0 must be in \[0, 1\)"),
-    ({"params": {"s": -1.0, "scale": 1.0}}, "lognormal parameter s=-1.0 must be"),
-    ({"params": {"c": 1.0, "scale": 1.0}}, "takes parameters"),
-    ({"family": "beta"}, "family 'beta' must be one of"),
-    ({"ref_estimate": 0.0}, "ref_estimate=0.0 must be"),
-    ({"values": (1.0, 2.0)}, "takes no values"),
-], ids=["p-exact", "negative-shape", "wrong-names", "family", "ref", "values"])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"p_exact": 1.0}, r"p_exact=1.0 must be in \[0, 1\)"),
+        ({"params": {"s": -1.0, "scale": 1.0}}, "lognormal parameter s=-1.0 must be"),
+        ({"params": {"c": 1.0, "scale": 1.0}}, "takes parameters"),
+        ({"family": "beta"}, "family 'beta' must be one of"),
+        ({"ref_estimate": 0.0}, "ref_estimate=0.0 must be"),
+        ({"values": (1.0, 2.0)}, "takes no values"),
+    ],
+    ids=["p-exact", "negative-shape", "wrong-names", "family", "ref", "values"],
+)
 def test_ratio_model_rejects_bad_values(kwargs: dict[str, object], message: str) -> None:
-    base: dict[str, object] = {"family": "lognormal", "params": {"s": 0.5, "scale": 1.0},
-                               "p_exact": 0.1, "slope": 0.0, "ref_estimate": 1.0, "n": 10}
+    base: dict[str, object] = {
+        "family": "lognormal",
+        "params": {"s": 0.5, "scale": 1.0},
+        "p_exact": 0.1,
+        "slope": 0.0,
+        "ref_estimate": 1.0,
+        "n": 10,
+    }
     with pytest.raises(ValueError, match=message):
         RatioModel(**{**base, **kwargs})  # type: ignore[arg-type]
 
@@ -422,8 +483,9 @@ def test_candidate_and_class_models_are_value_objects() -> None:
         ClassModels(("kind",), overall, {("a", "b"): overall}, 30, 5)
 
 
-def _heaped_by_size(n: int, a: float, b: float, spread: float, seed: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def _heaped_by_size(
+    n: int, a: float, b: float, spread: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Estimates lognormal around 5; logit P(exact) = a + b log(e/5); otherwise a lognormal
     ratio with median 1.1 and log-sd 0.5 * (e/5) ** spread."""
     rng = np.random.default_rng(seed)
@@ -458,8 +520,10 @@ def test_heaping_slope_recovered_by_maximum_likelihood() -> None:
 
 
 def test_heaping_without_size_dependence_keeps_slope_zero() -> None:
-    kept = sum(fit_ratio_model(*_heaped_by_size(300, -0.5, 0.0, 0.0, seed=200 + k)).exact_slope
-               != 0 for k in range(40))
+    kept = sum(
+        fit_ratio_model(*_heaped_by_size(300, -0.5, 0.0, 0.0, seed=200 + k)).exact_slope != 0
+        for k in range(40)
+    )
     assert kept <= 2  # 0.4 false positives expected at p < 0.01
 
 

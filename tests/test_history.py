@@ -19,12 +19,19 @@ from calibration.history import CleaningNote, History, Mapping, load_history
 from simulator.errors import HistoryError, PmosimError
 
 SIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "sip"
-needs_sip = pytest.mark.skipif(not (SIP / "Sip-task-info.csv").exists(),
-                               reason=f"SiP data set not found in {SIP}")
+needs_sip = pytest.mark.skipif(
+    not (SIP / "Sip-task-info.csv").exists(), reason=f"SiP data set not found in {SIP}"
+)
 
-SIP_MAPPING: dict[str, Any] = {"id_col": "TaskNumber", "estimate_col": "HoursEstimate",
-               "actual_col": "HoursActual", "class_cols": ("Category", "ProjectCode"),
-               "date_col": "EstimateOn", "date_format": "%d-%b-%y", "units": "hours"}
+SIP_MAPPING: dict[str, Any] = {
+    "id_col": "TaskNumber",
+    "estimate_col": "HoursEstimate",
+    "actual_col": "HoursActual",
+    "class_cols": ("Category", "ProjectCode"),
+    "date_col": "EstimateOn",
+    "date_format": "%d-%b-%y",
+    "units": "hours",
+}
 
 
 # --- the real SiP data --------------------------------------------------------------------
@@ -51,13 +58,14 @@ def _sip_first_rows() -> dict[str, dict[str, str]]:
 def test_sip_one_row_per_task_without_non_positive_values(sip: History) -> None:
     first = _sip_first_rows()
     assert len(first) == 10_266
-    non_positive = sum(1 for r in first.values()
-                       if float(r["HoursEstimate"]) <= 0 or float(r["HoursActual"]) <= 0)
+    non_positive = sum(
+        1 for r in first.values() if float(r["HoursEstimate"]) <= 0 or float(r["HoursActual"]) <= 0
+    )
     assert len(sip.tasks) == len(first) - non_positive
     assert sip.rows_read == 12_299
-    assert list(sip.tasks["id"]) == [i for i, r in first.items()
-                                     if float(r["HoursEstimate"]) > 0
-                                     and float(r["HoursActual"]) > 0]
+    assert list(sip.tasks["id"]) == [
+        i for i, r in first.items() if float(r["HoursEstimate"]) > 0 and float(r["HoursActual"]) > 0
+    ]
     duplicates = [n for n in sip.notes if "same task listed again" in n.reason]
     assert len(duplicates) == 12_299 - 10_266
     assert all(n.action == "dropped" and n.column == "TaskNumber" for n in duplicates)
@@ -100,7 +108,8 @@ def test_sip_mapping_file_behaves_like_code(sip: History, tmp_path: Path) -> Non
         "id_col: TaskNumber\nestimate_col: HoursEstimate\nactual_col: HoursActual\n"
         "class_cols: [Category, ProjectCode]\ndate_col: EstimateOn\n"
         f"date_format: '%d-%b-%y'\nunits: hours\njoins: [{SIP / 'est-act-dates.csv'}]\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     mapping = Mapping.from_file(tmp_path / "sip.yaml")
     assert mapping == Mapping(**SIP_MAPPING, joins=(SIP / "est-act-dates.csv",))
     again = load_history(SIP / "Sip-task-info.csv", mapping)
@@ -110,8 +119,7 @@ def test_sip_mapping_file_behaves_like_code(sip: History, tmp_path: Path) -> Non
 
 @needs_sip
 def test_sip_dates_read_without_a_format(sip: History) -> None:
-    mapping = Mapping(**{**SIP_MAPPING, "date_format": None},
-                      joins=(SIP / "est-act-dates.csv",))
+    mapping = Mapping(**{**SIP_MAPPING, "date_format": None}, joins=(SIP / "est-act-dates.csv",))
     again = load_history(SIP / "Sip-task-info.csv", mapping)
     pd.testing.assert_series_equal(again.tasks["date"], sip.tasks["date"])
 
@@ -145,17 +153,20 @@ def _notes(h: History, text: str) -> list[CleaningNote]:
 def _column(name: str, expected: list[Any]) -> Callable[[History], None]:
     def check(h: History) -> None:
         assert h.tasks[name].tolist() == expected
+
     return check
 
 
 def _has_notes(*reasons: str) -> Callable[[History], None]:
     def check(h: History) -> None:
         assert set(reasons) <= {n.reason for n in h.notes}, h.notes
+
     return check
 
 
-def _xlsx(rows: list[list[Any]], *, at_row: int = 1, sheet: str = "Tasks",
-          first_sheet: str | None = None) -> Callable[[Path], None]:
+def _xlsx(
+    rows: list[list[Any]], *, at_row: int = 1, sheet: str = "Tasks", first_sheet: str | None = None
+) -> Callable[[Path], None]:
     def write(path: Path) -> None:
         book = openpyxl.Workbook()
         ws = book.active
@@ -171,13 +182,19 @@ def _xlsx(rows: list[list[Any]], *, at_row: int = 1, sheet: str = "Tasks",
                 if value is not None:
                     ws.cell(r, c, value)
         book.save(path)
+
     return write
 
 
 def _pandas_xlsx(path: Path) -> None:
-    pd.DataFrame({"id": ["a", "b", "c"], "est": [1.5, 2.0, 4.0], "act": [3.0, 2.0, 5.0],
-                  "when": pd.to_datetime(["2011-05-01", "2011-05-02", "2011-05-03"])}
-                 ).to_excel(path, index=False)
+    pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "est": [1.5, 2.0, 4.0],
+            "act": [3.0, 2.0, 5.0],
+            "when": pd.to_datetime(["2011-05-01", "2011-05-02", "2011-05-03"]),
+        }
+    ).to_excel(path, index=False)
 
 
 def _check_bom(h: History) -> None:
@@ -195,8 +212,11 @@ def _check_decimal_comma(h: History) -> None:
 
 
 def _check_serial(h: History) -> None:
-    assert list(h.tasks["date"]) == [pd.Timestamp("2012-01-01"), pd.Timestamp("2012-01-02 12:00"),
-                                     pd.Timestamp("2011-12-31")]
+    assert list(h.tasks["date"]) == [
+        pd.Timestamp("2012-01-01"),
+        pd.Timestamp("2012-01-02 12:00"),
+        pd.Timestamp("2011-12-31"),
+    ]
 
 
 def _check_day_first(h: History) -> None:
@@ -212,7 +232,9 @@ def _check_blank_rows(h: History) -> None:
 def _check_same_duplicates(h: History) -> None:
     assert list(h.tasks["id"]) == ["7", "8"]
     assert [(n.row, n.action, n.column) for n in _notes(h, "same task listed again")] == [
-        (3, "dropped", "id"), (5, "dropped", "id")]
+        (3, "dropped", "id"),
+        (5, "dropped", "id"),
+    ]
     assert "kept row 2" in h.notes[1].reason
 
 
@@ -226,8 +248,10 @@ def _check_disagreeing_duplicates(h: History) -> None:
 def _check_missing_values(h: History) -> None:
     assert list(h.tasks["id"]) == ["1", "4", "5", "6"]
     assert [(n.row, n.column, n.reason) for n in h.notes if n.action == "dropped"] == [
-        (3, "act", "actual is missing ('N/A')"), (4, "est", "estimate is missing ('-')"),
-        (4, "act", "actual is missing (empty)")]
+        (3, "act", "actual is missing ('N/A')"),
+        (4, "est", "estimate is missing ('-')"),
+        (4, "act", "actual is missing (empty)"),
+    ]
 
 
 def _check_xlsx(h: History) -> None:
@@ -243,13 +267,17 @@ def _check_pandas_xlsx(h: History) -> None:
 
 def _check_not_numbers(h: History) -> None:
     assert [n.reason for n in h.notes if n.action == "dropped"] == [
-        "estimate 'abc' is not a number", "actual '8h' is not a number"]
+        "estimate 'abc' is not a number",
+        "actual '8h' is not a number",
+    ]
     assert len(h.tasks) == 3
 
 
 def _check_non_positive(h: History) -> None:
     assert [(n.row, n.reason) for n in h.notes if n.action == "dropped"] == [
-        (2, "estimate 0 is not positive"), (3, "actual -2 is not positive")]
+        (2, "estimate 0 is not positive"),
+        (3, "actual -2 is not positive"),
+    ]
 
 
 def _check_minutes(h: History) -> None:
@@ -289,115 +317,284 @@ def _check_outliers(h: History) -> None:
 
 
 ROWS = "".join(f"{k},8,8\n" for k in range(10, 13))  # three good rows
-XLSX_ROWS: list[list[Any]] = [["id", "est", "act", "when"], [1, 8, 8, dt.datetime(2012, 1, 3)],
-                              [None, None, None, None], [2.0, 20, 16, 40909]]
+XLSX_ROWS: list[list[Any]] = [
+    ["id", "est", "act", "when"],
+    [1, 8, 8, dt.datetime(2012, 1, 3)],
+    [None, None, None, None],
+    [2.0, 20, 16, 40909],
+]
 
 CASES = [
-    Case("utf8-bom", {"h.csv": "\ufeffid,est,act,team\n1,8,8,Équipe\n2,8,8,N/A\n".encode()},
-         {**BASIC, "class_cols": ["team"]}, check=_check_bom),
-    Case("utf16-bom", {"h.csv": "id\test\tact\n1\t8\t16\n".encode("utf-16")}, BASIC,
-         check=_column("actual", [2.0])),
-    Case("cp1252-accents", {"h.csv": "id,est,act,team\n1,8,8,Données\n2,8,8,Équipe Rouge\n"
-                                     "3,8,8,R&D \u2013 Œuvre €\n".encode("cp1252")},
-         {**BASIC, "class_cols": ("team",)}, check=_check_cp1252),
-    Case("semicolon-decimal-comma", {"h.csv": "id;est;act\n1;3,5;4,25\n2;1.234,5;8\n3;2;0,5\n"},
-         {**BASIC, "units": "days"}, check=_check_decimal_comma),
-    Case("pipe-delimited", {"h.csv": "id|est|act\n1|8|4\n"}, BASIC,
-         check=_column("actual", [0.5])),
-    Case("excel-serial-dates", {"h.csv": "id,est,act,when\n1,8,8,40909\n2,8,8,40910.5\n"
-                                         "3,8,8,2011-12-31\n"},
-         {**BASIC, "date_col": "when"}, check=_check_serial),
-    Case("ambiguous-day-month", {"h.csv": "id,est,act,when\n1,8,8,03/04/2012\n2,8,8,05/06/2012\n"},
-         {**BASIC, "date_col": "when"}, error="--date-format", where=(2, 4)),
-    Case("ambiguous-with-format", {"h.csv": "id,est,act,when\n1,8,8,03/04/2012\n"
-                                            "2,8,8,05/06/2012\n"},
-         {**BASIC, "date_col": "when", "date_format": "%d/%m/%Y"}, check=_check_day_first),
-    Case("day-first-shown-by-data", {"h.csv": "id,est,act,when\n1,8,8,03/04/2012\n"
-                                              "2,8,8,25/06/2012\n"},
-         {**BASIC, "date_col": "when"},
-         check=_column("date", [pd.Timestamp("2012-04-03"), pd.Timestamp("2012-06-25")])),
-    Case("day-and-month-first-mixed", {"h.csv": "id,est,act,when\n1,8,8,13/04/2012\n"
-                                                "2,8,8,04/14/2012\n"},
-         {**BASIC, "date_col": "when"}, error="mixes day-first", where=(2, 4)),
-    Case("unparseable-date", {"h.csv": "id,est,act,when\n1,8,8,2012-01-01\n2,8,8,31/31/2012\n"
-                                       "3,8,8,2012-01-03\n"},
-         {**BASIC, "date_col": "when"}, check=_check_bad_date),
-    Case("mostly-bad-dates", {"h.csv": "id,est,act,when\n1,8,8,soon\n2,8,8,later\n"
-                                       "3,8,8,2012-01-03\n"},
-         {**BASIC, "date_col": "when"}, error="2 of 3 dates cannot be read", where=(2, 4)),
-    Case("blank-rows", {"h.csv": "id,est,act\n\n1,8,8\n,,\n  \n2,8,16\n"}, BASIC,
-         check=_check_blank_rows),
-    Case("duplicate-ids-agree", {"h.csv": "id,est,act\n7,8,10\n7,8,10\n8,4,4\n7,8.0,10\n"},
-         BASIC, check=_check_same_duplicates),
-    Case("duplicate-ids-disagree", {"h.csv": "id,est,act\n7,8,10\n8,4,4\n7,8,12\n"}, BASIC,
-         check=_check_disagreeing_duplicates),
-    Case("missing-values", {"h.csv": "id,est,act\n1,8,8\n2,8,N/A\n3,-,\n4,8,8\n5,8,8\n6,8,8\n"},
-         BASIC, check=_check_missing_values),
-    Case("missing-column", {"h.csv": "id,HoursEstimate,act\n1,8,8\n"},
-         {**BASIC, "estimate_col": "HoursEstimat"},
-         error="no column 'HoursEstimat' (the mapping's estimate_col); did you mean "
-               "'HoursEstimate'?", where=(1, 0)),
+    Case(
+        "utf8-bom",
+        {"h.csv": "\ufeffid,est,act,team\n1,8,8,Équipe\n2,8,8,N/A\n".encode()},
+        {**BASIC, "class_cols": ["team"]},
+        check=_check_bom,
+    ),
+    Case(
+        "utf16-bom",
+        {"h.csv": "id\test\tact\n1\t8\t16\n".encode("utf-16")},
+        BASIC,
+        check=_column("actual", [2.0]),
+    ),
+    Case(
+        "cp1252-accents",
+        {
+            "h.csv": "id,est,act,team\n1,8,8,Données\n2,8,8,Équipe Rouge\n"
+            "3,8,8,R&D \u2013 Œuvre €\n".encode("cp1252")
+        },
+        {**BASIC, "class_cols": ("team",)},
+        check=_check_cp1252,
+    ),
+    Case(
+        "semicolon-decimal-comma",
+        {"h.csv": "id;est;act\n1;3,5;4,25\n2;1.234,5;8\n3;2;0,5\n"},
+        {**BASIC, "units": "days"},
+        check=_check_decimal_comma,
+    ),
+    Case("pipe-delimited", {"h.csv": "id|est|act\n1|8|4\n"}, BASIC, check=_column("actual", [0.5])),
+    Case(
+        "excel-serial-dates",
+        {"h.csv": "id,est,act,when\n1,8,8,40909\n2,8,8,40910.5\n3,8,8,2011-12-31\n"},
+        {**BASIC, "date_col": "when"},
+        check=_check_serial,
+    ),
+    Case(
+        "ambiguous-day-month",
+        {"h.csv": "id,est,act,when\n1,8,8,03/04/2012\n2,8,8,05/06/2012\n"},
+        {**BASIC, "date_col": "when"},
+        error="--date-format",
+        where=(2, 4),
+    ),
+    Case(
+        "ambiguous-with-format",
+        {"h.csv": "id,est,act,when\n1,8,8,03/04/2012\n2,8,8,05/06/2012\n"},
+        {**BASIC, "date_col": "when", "date_format": "%d/%m/%Y"},
+        check=_check_day_first,
+    ),
+    Case(
+        "day-first-shown-by-data",
+        {"h.csv": "id,est,act,when\n1,8,8,03/04/2012\n2,8,8,25/06/2012\n"},
+        {**BASIC, "date_col": "when"},
+        check=_column("date", [pd.Timestamp("2012-04-03"), pd.Timestamp("2012-06-25")]),
+    ),
+    Case(
+        "day-and-month-first-mixed",
+        {"h.csv": "id,est,act,when\n1,8,8,13/04/2012\n2,8,8,04/14/2012\n"},
+        {**BASIC, "date_col": "when"},
+        error="mixes day-first",
+        where=(2, 4),
+    ),
+    Case(
+        "unparseable-date",
+        {"h.csv": "id,est,act,when\n1,8,8,2012-01-01\n2,8,8,31/31/2012\n3,8,8,2012-01-03\n"},
+        {**BASIC, "date_col": "when"},
+        check=_check_bad_date,
+    ),
+    Case(
+        "mostly-bad-dates",
+        {"h.csv": "id,est,act,when\n1,8,8,soon\n2,8,8,later\n3,8,8,2012-01-03\n"},
+        {**BASIC, "date_col": "when"},
+        error="2 of 3 dates cannot be read",
+        where=(2, 4),
+    ),
+    Case(
+        "blank-rows",
+        {"h.csv": "id,est,act\n\n1,8,8\n,,\n  \n2,8,16\n"},
+        BASIC,
+        check=_check_blank_rows,
+    ),
+    Case(
+        "duplicate-ids-agree",
+        {"h.csv": "id,est,act\n7,8,10\n7,8,10\n8,4,4\n7,8.0,10\n"},
+        BASIC,
+        check=_check_same_duplicates,
+    ),
+    Case(
+        "duplicate-ids-disagree",
+        {"h.csv": "id,est,act\n7,8,10\n8,4,4\n7,8,12\n"},
+        BASIC,
+        check=_check_disagreeing_duplicates,
+    ),
+    Case(
+        "missing-values",
+        {"h.csv": "id,est,act\n1,8,8\n2,8,N/A\n3,-,\n4,8,8\n5,8,8\n6,8,8\n"},
+        BASIC,
+        check=_check_missing_values,
+    ),
+    Case(
+        "missing-column",
+        {"h.csv": "id,HoursEstimate,act\n1,8,8\n"},
+        {**BASIC, "estimate_col": "HoursEstimat"},
+        error="no column 'HoursEstimat' (the mapping's estimate_col); did you mean "
+        "'HoursEstimate'?",
+        where=(1, 0),
+    ),
     Case("empty-file", {"h.csv": b""}, BASIC, error="file is empty", where=(0, 0)),
     Case("only-blank-lines", {"h.csv": "\n\n  \n"}, BASIC, error="file is empty", where=(0, 0)),
     Case("header-only", {"h.csv": "id,est,act\n"}, BASIC, error="no data rows", where=(1, 0)),
     Case("file-missing", {}, BASIC, error="file not found", where=(0, 0), main="nothere.csv"),
-    Case("xlsx-openpyxl", {"h.xlsx": _xlsx(XLSX_ROWS, at_row=3)},
-         {**BASIC, "date_col": "when"}, check=_check_xlsx),
-    Case("xlsx-named-sheet", {"h.xlsx": _xlsx(XLSX_ROWS, at_row=3, first_sheet="Intro")},
-         {**BASIC, "date_col": "when"}, check=_check_xlsx, main="h.xlsx#Tasks"),
-    Case("xlsx-unknown-sheet", {"h.xlsx": _xlsx(XLSX_ROWS)}, BASIC,
-         error="no sheet 'Taks' in the workbook; its sheets are: Tasks", where=(0, 0),
-         main="h.xlsx#Taks"),
-    Case("xlsx-pandas", {"h.xlsx": _pandas_xlsx}, {**BASIC, "date_col": "when", "units": "days"},
-         check=_check_pandas_xlsx),
-    Case("xlsx-corrupt", {"h.xlsx": b"PK\x03\x04 this is no workbook"}, BASIC,
-         error="cannot read the Excel workbook", where=(0, 0)),
-    Case("not-a-number", {"h.csv": "id,est,act\n1,abc,8\n2,8,8h\n" + ROWS}, BASIC,
-         check=_check_not_numbers),
-    Case("zero-and-negative", {"h.csv": "id,est,act\n1,0,8\n2,8,-2\n" + ROWS}, BASIC,
-         check=_check_non_positive),
-    Case("mostly-garbage", {"h.csv": "id,est,act\n1,x,8\n2,y,8\n3,8,8\n4,-,8\n"}, BASIC,
-         error="3 of 4 tasks have no usable estimate (2 not a number, 1 missing; e.g. 'x' "
-               "here); is 'est' the right column?", where=(2, 2)),
-    Case("minutes", {"h.csv": "id,est,act\n1,90,120\n2,480,480\n"}, {**BASIC, "units": "minutes"},
-         check=_check_minutes),
-    Case("unknown-units", {"h.csv": "id,est,act\n1,8,8\n"}, {**BASIC, "units": "hour"},
-         error="unknown units 'hour'; did you mean 'hours'?", where=(0, 0)),
-    Case("join", {"h.csv": "id,est,act\n1,8,8\n2,8,8\n",
-                  "dates.csv": "id,when,team\n1,2010-01-05,red\n1,2011-01-05,blue\n9,x,y\n"},
-         {**BASIC, "date_col": "when", "class_cols": ["team"], "joins": ["dates.csv"]},
-         check=_check_join),
-    Case("join-without-id", {"h.csv": "id,est,act\n1,8,8\n",
-                             "dates.csv": "ID,when\n1,2010-01-05\n"},
-         {**BASIC, "date_col": "when", "joins": ["dates.csv"]},
-         error="joined file has no column 'id' (the mapping's id_col) to join on; did you mean "
-               "'ID'?", where=(1, 0)),
-    Case("duplicate-header", {"h.csv": "id,est,act,est\n1,8,8,9\n"}, BASIC,
-         error="column 'est' appears 2 times", where=(1, 4)),
-    Case("quoted-newline", {"h.csv": 'id,est,act,note\n1,8,8,"two\nlines"\n2,8,8,x\n'}, BASIC,
-         check=_check_quoted_newline),
-    Case("row-with-extra-cells", {"h.csv": "id,est,act\n1,8,8\n2,8,8,oops\n" + ROWS}, BASIC,
-         check=_check_wide_row),
-    Case("old-xls", {"h.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100}, BASIC,
-         error="old Excel .xls", where=(0, 0)),
-    Case("utf16-without-bom", {"h.csv": "id,est,act\n1,8,16\n".encode("utf-16-le")}, BASIC,
-         check=_column("actual", [2.0])),
-    Case("latin1-fallback", {"h.csv": b"id,est,act,team\n1,8,8,caf\x81\n"},
-         {**BASIC, "class_cols": ["team"]},
-         check=_column("team", ["caf\x81"])),
-    Case("control-characters", {"h.csv": b"id,est,act\n1,8\x00,8\n" + ROWS.encode()}, BASIC,
-         check=_has_notes("estimate '8\\x00' is not a number")),
-    Case("infinite-number", {"h.csv": "id,est,act\n1,inf,8\n2,8,1e400\n" + ROWS}, BASIC,
-         check=_has_notes("estimate 'inf' is not a number", "actual '1e400' is not a number")),
-    Case("huge-field", {"h.csv": 'id,est,act\n1,8,8\n2,8,"' + "x" * 200_000 + '"\n'}, BASIC,
-         error="cannot read the CSV at this row: field larger than field limit", where=(3, 0)),
-    Case("wrong-delimiter", {"h.csv": "id est act\n1 8 8\n"}, BASIC,
-         error="a single column: is the delimiter one of", where=(1, 0)),
-    Case("bad-date-format", {"h.csv": "id,est,act,when\n1,8,8,2012\n"},
-         {**BASIC, "date_col": "when", "date_format": "%Q"},
-         error="date_format '%Q' is not a strptime format", where=(0, 0)),
-    Case("outliers", {"h.csv": "id,est,act\n1,8,8\n2,8,10\n3,8,6\n4,8,12\n5,8,8\n6,1,100\n"},
-         {**BASIC, "drop_outliers": True}, check=_check_outliers),
+    Case(
+        "xlsx-openpyxl",
+        {"h.xlsx": _xlsx(XLSX_ROWS, at_row=3)},
+        {**BASIC, "date_col": "when"},
+        check=_check_xlsx,
+    ),
+    Case(
+        "xlsx-named-sheet",
+        {"h.xlsx": _xlsx(XLSX_ROWS, at_row=3, first_sheet="Intro")},
+        {**BASIC, "date_col": "when"},
+        check=_check_xlsx,
+        main="h.xlsx#Tasks",
+    ),
+    Case(
+        "xlsx-unknown-sheet",
+        {"h.xlsx": _xlsx(XLSX_ROWS)},
+        BASIC,
+        error="no sheet 'Taks' in the workbook; its sheets are: Tasks",
+        where=(0, 0),
+        main="h.xlsx#Taks",
+    ),
+    Case(
+        "xlsx-pandas",
+        {"h.xlsx": _pandas_xlsx},
+        {**BASIC, "date_col": "when", "units": "days"},
+        check=_check_pandas_xlsx,
+    ),
+    Case(
+        "xlsx-corrupt",
+        {"h.xlsx": b"PK\x03\x04 this is no workbook"},
+        BASIC,
+        error="cannot read the Excel workbook",
+        where=(0, 0),
+    ),
+    Case(
+        "not-a-number",
+        {"h.csv": "id,est,act\n1,abc,8\n2,8,8h\n" + ROWS},
+        BASIC,
+        check=_check_not_numbers,
+    ),
+    Case(
+        "zero-and-negative",
+        {"h.csv": "id,est,act\n1,0,8\n2,8,-2\n" + ROWS},
+        BASIC,
+        check=_check_non_positive,
+    ),
+    Case(
+        "mostly-garbage",
+        {"h.csv": "id,est,act\n1,x,8\n2,y,8\n3,8,8\n4,-,8\n"},
+        BASIC,
+        error="3 of 4 tasks have no usable estimate (2 not a number, 1 missing; e.g. 'x' "
+        "here); is 'est' the right column?",
+        where=(2, 2),
+    ),
+    Case(
+        "minutes",
+        {"h.csv": "id,est,act\n1,90,120\n2,480,480\n"},
+        {**BASIC, "units": "minutes"},
+        check=_check_minutes,
+    ),
+    Case(
+        "unknown-units",
+        {"h.csv": "id,est,act\n1,8,8\n"},
+        {**BASIC, "units": "hour"},
+        error="unknown units 'hour'; did you mean 'hours'?",
+        where=(0, 0),
+    ),
+    Case(
+        "join",
+        {
+            "h.csv": "id,est,act\n1,8,8\n2,8,8\n",
+            "dates.csv": "id,when,team\n1,2010-01-05,red\n1,2011-01-05,blue\n9,x,y\n",
+        },
+        {**BASIC, "date_col": "when", "class_cols": ["team"], "joins": ["dates.csv"]},
+        check=_check_join,
+    ),
+    Case(
+        "join-without-id",
+        {"h.csv": "id,est,act\n1,8,8\n", "dates.csv": "ID,when\n1,2010-01-05\n"},
+        {**BASIC, "date_col": "when", "joins": ["dates.csv"]},
+        error="joined file has no column 'id' (the mapping's id_col) to join on; did you mean "
+        "'ID'?",
+        where=(1, 0),
+    ),
+    Case(
+        "duplicate-header",
+        {"h.csv": "id,est,act,est\n1,8,8,9\n"},
+        BASIC,
+        error="column 'est' appears 2 times",
+        where=(1, 4),
+    ),
+    Case(
+        "quoted-newline",
+        {"h.csv": 'id,est,act,note\n1,8,8,"two\nlines"\n2,8,8,x\n'},
+        BASIC,
+        check=_check_quoted_newline,
+    ),
+    Case(
+        "row-with-extra-cells",
+        {"h.csv": "id,est,act\n1,8,8\n2,8,8,oops\n" + ROWS},
+        BASIC,
+        check=_check_wide_row,
+    ),
+    Case(
+        "old-xls",
+        {"h.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100},
+        BASIC,
+        error="old Excel .xls",
+        where=(0, 0),
+    ),
+    Case(
+        "utf16-without-bom",
+        {"h.csv": "id,est,act\n1,8,16\n".encode("utf-16-le")},
+        BASIC,
+        check=_column("actual", [2.0]),
+    ),
+    Case(
+        "latin1-fallback",
+        {"h.csv": b"id,est,act,team\n1,8,8,caf\x81\n"},
+        {**BASIC, "class_cols": ["team"]},
+        check=_column("team", ["caf\x81"]),
+    ),
+    Case(
+        "control-characters",
+        {"h.csv": b"id,est,act\n1,8\x00,8\n" + ROWS.encode()},
+        BASIC,
+        check=_has_notes("estimate '8\\x00' is not a number"),
+    ),
+    Case(
+        "infinite-number",
+        {"h.csv": "id,est,act\n1,inf,8\n2,8,1e400\n" + ROWS},
+        BASIC,
+        check=_has_notes("estimate 'inf' is not a number", "actual '1e400' is not a number"),
+    ),
+    Case(
+        "huge-field",
+        {"h.csv": 'id,est,act\n1,8,8\n2,8,"' + "x" * 200_000 + '"\n'},
+        BASIC,
+        error="cannot read the CSV at this row: field larger than field limit",
+        where=(3, 0),
+    ),
+    Case(
+        "wrong-delimiter",
+        {"h.csv": "id est act\n1 8 8\n"},
+        BASIC,
+        error="a single column: is the delimiter one of",
+        where=(1, 0),
+    ),
+    Case(
+        "bad-date-format",
+        {"h.csv": "id,est,act,when\n1,8,8,2012\n"},
+        {**BASIC, "date_col": "when", "date_format": "%Q"},
+        error="date_format '%Q' is not a strptime format",
+        where=(0, 0),
+    ),
+    Case(
+        "outliers",
+        {"h.csv": "id,est,act\n1,8,8\n2,8,10\n3,8,6\n4,8,12\n5,8,8\n6,1,100\n"},
+        {**BASIC, "drop_outliers": True},
+        check=_check_outliers,
+    ),
 ]
 
 
@@ -447,8 +644,14 @@ def test_ambiguous_date_message_suggests_both_formats(tmp_path: Path) -> None:
 
 def test_all_problems_in_one_pass(tmp_path: Path) -> None:
     (tmp_path / "h.csv").write_text("id,HoursEstimate,act\n1,8,8\n")
-    mapping = Mapping(estimate_col="HoursEstimat", actual_col="actual", id_col="id",
-                      class_cols=("team",), units="weeks", joins=(tmp_path / "gone.csv",))
+    mapping = Mapping(
+        estimate_col="HoursEstimat",
+        actual_col="actual",
+        id_col="id",
+        class_cols=("team",),
+        units="weeks",
+        joins=(tmp_path / "gone.csv",),
+    )
     with pytest.raises(HistoryError) as info:
         load_history(tmp_path / "h.csv", mapping, display="h.csv")
     messages = str(info.value)
@@ -457,14 +660,19 @@ def test_all_problems_in_one_pass(tmp_path: Path) -> None:
     (tmp_path / "gone.csv").write_text("id,x\n1,2\n")
     with pytest.raises(HistoryError) as info:
         load_history(tmp_path / "h.csv", mapping, display="h.csv")
-    assert [p.path for p in info.value.problems] == ["mapping.units", "HoursEstimat", "actual",
-                                                     "team"]
+    assert [p.path for p in info.value.problems] == [
+        "mapping.units",
+        "HoursEstimat",
+        "actual",
+        "team",
+    ]
     assert "the columns are h.csv: id, HoursEstimate, act; " in info.value.problems[1].message
 
 
 def test_report_groups_reasons_with_first_rows(tmp_path: Path) -> None:
-    rows = "".join(f"{k},8,N/A\n" for k in range(2, 7)) + "".join(f"{k},8,4\n" for k in
-                                                                    range(10, 20))
+    rows = "".join(f"{k},8,N/A\n" for k in range(2, 7)) + "".join(
+        f"{k},8,4\n" for k in range(10, 20)
+    )
     (tmp_path / "h.csv").write_text("id,est,act\n" + rows)
     text = load_history(tmp_path / "h.csv", Mapping(**BASIC), display="h.csv").report()
     assert text.splitlines()[0] == "h.csv: 15 rows read, 10 tasks kept, 5 rows dropped"
@@ -486,8 +694,9 @@ def test_no_id_column_uses_rows_and_missing_ids_are_named(tmp_path: Path) -> Non
     assert by_row.tasks["id"].tolist() == ["2", "3"]
     by_id = load_history(tmp_path / "h.csv", Mapping(**BASIC))
     assert by_id.tasks["id"].tolist() == ["1", "row-3"]
-    assert by_id.notes[1] == CleaningNote(3, "id", "changed",
-                                          "id is missing; the task is called 'row-3'")
+    assert by_id.notes[1] == CleaningNote(
+        3, "id", "changed", "id is missing; the task is called 'row-3'"
+    )
 
 
 def test_tasks_columns_and_types(tmp_path: Path) -> None:
@@ -507,23 +716,37 @@ def test_tasks_columns_and_types(tmp_path: Path) -> None:
 def test_mapping_file_equals_code_and_resolves_joins(tmp_path: Path) -> None:
     folder = tmp_path / "maps"
     folder.mkdir()
-    (folder / "m.yaml").write_text("id_col: id\nestimate_col: est\nactual_col: act\n"
-                                   "class_cols: team\njoins: [../dates.csv]\ndate_col: when\n"
-                                   "units: days\nhours_per_day: 7.5\ndrop_outliers: no\n")
+    (folder / "m.yaml").write_text(
+        "id_col: id\nestimate_col: est\nactual_col: act\n"
+        "class_cols: team\njoins: [../dates.csv]\ndate_col: when\n"
+        "units: days\nhours_per_day: 7.5\ndrop_outliers: no\n"
+    )
     mapping = Mapping.from_file(folder / "m.yaml")
-    assert mapping == Mapping(id_col="id", estimate_col="est", actual_col="act",
-                              class_cols=["team"],  # type: ignore[arg-type]
-                              joins=(folder / ".." / "dates.csv",), date_col="when",
-                              units="days", hours_per_day=7.5)
+    assert mapping == Mapping(
+        id_col="id",
+        estimate_col="est",
+        actual_col="act",
+        class_cols=["team"],  # type: ignore[arg-type]
+        joins=(folder / ".." / "dates.csv",),
+        date_col="when",
+        units="days",
+        hours_per_day=7.5,
+    )
     assert mapping.class_cols == ("team",)
-    one = Mapping("est", "act", id_col="id", class_cols="team",  # type: ignore[arg-type]
-                  joins="dates.csv")  # type: ignore[arg-type]
+    one = Mapping(
+        "est",
+        "act",
+        id_col="id",
+        class_cols="team",  # type: ignore[arg-type]
+        joins="dates.csv",
+    )  # type: ignore[arg-type]
     assert (one.class_cols, one.joins) == (("team",), (Path("dates.csv"),))
 
 
 def test_mapping_file_unknown_key_is_located(tmp_path: Path) -> None:
-    (tmp_path / "m.yaml").write_text("estimate_col: est\nactual_col: act\nunit: days\n"
-                                     "hours_per_day: many\n")
+    (tmp_path / "m.yaml").write_text(
+        "estimate_col: est\nactual_col: act\nunit: days\nhours_per_day: many\n"
+    )
     with pytest.raises(HistoryError) as info:
         Mapping.from_file(tmp_path / "m.yaml")
     unknown, bad_number = info.value.problems
@@ -533,8 +756,9 @@ def test_mapping_file_unknown_key_is_located(tmp_path: Path) -> None:
 
 
 def test_mapping_file_missing_keys_and_bad_values(tmp_path: Path) -> None:
-    (tmp_path / "m.yaml").write_text("actual_col: act\nunits: weeks\nclass_cols: {a: 1}\n"
-                                     "joins: [x.csv]\n")
+    (tmp_path / "m.yaml").write_text(
+        "actual_col: act\nunits: weeks\nclass_cols: {a: 1}\njoins: [x.csv]\n"
+    )
     with pytest.raises(HistoryError) as info:
         Mapping.from_file(tmp_path / "m.yaml")
     where = {(p.path, p.line) for p in info.value.problems}

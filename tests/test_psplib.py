@@ -12,8 +12,9 @@ from psplib import PSPLIB, optima, read_sm
 
 from simulator.engine import simulate
 
-pytestmark = pytest.mark.skipif(not (PSPLIB / "j30opt.sm").exists(),
-                                reason="../shared/data/psplib is not beside the checkout")
+pytestmark = pytest.mark.skipif(
+    not (PSPLIB / "j30opt.sm").exists(), reason="../shared/data/psplib is not beside the checkout"
+)
 
 
 def test_j30_makespans_match_the_published_figures() -> None:

@@ -49,8 +49,9 @@ def test_the_corpora_are_as_large_as_promised() -> None:
     assert len(CASES) >= 15
 
 
-@pytest.mark.parametrize(("name", "text"), [(row[0], row[1]) for row in BAD],
-                         ids=[row[0] for row in BAD])
+@pytest.mark.parametrize(
+    ("name", "text"), [(row[0], row[1]) for row in BAD], ids=[row[0] for row in BAD]
+)
 def test_bad_scenario_through_the_cli(name: str, text: str | bytes, tmp_path: Path) -> None:
     path = tmp_path / "scenario.yaml"
     if isinstance(text, bytes):
@@ -66,7 +67,8 @@ def test_bad_scenario_through_the_cli(name: str, text: str | bytes, tmp_path: Pa
     tracemalloc.stop()
     assert result.exit_code != 0
     assert not isinstance(result.exception, Exception) or isinstance(
-        result.exception, SystemExit), result.exception  # a clean error, never a crash
+        result.exception, SystemExit
+    ), result.exception  # a clean error, never a crash
     assert "Traceback" not in result.output
     assert f"{path.name}:" in result.output  # located
     assert not out.exists()
@@ -79,22 +81,49 @@ def test_bad_scenarios_exit_2_through_main(tmp_path: Path) -> None:
     for name, text, _ in BAD[:3]:
         path = tmp_path / f"{name}.yaml"
         path.write_bytes(text if isinstance(text, bytes) else text.encode())
-        proc = subprocess.run([*PMOSIM, "run", str(path), "--out", str(tmp_path / "o")],
-                              capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(
+            [*PMOSIM, "run", str(path), "--out", str(tmp_path / "o")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert proc.returncode == 2, proc.stderr
         assert "Traceback" not in proc.stderr
         assert not (tmp_path / "o").exists()
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.binary(max_size=400), st.text(max_size=400),
-                 st.lists(st.sampled_from(["projects:", "  - id: p", "    tasks:",
-                                           "      - {id: a, duration: 1}", "resources:",
-                                           "  R: {capacity: 2}", "risks: []", "  - [", "&a",
-                                           "*a", "!!python/object:os.system", "\t", "NO",
-                                           "deadline: 2027-13-45", "after: [a]", "---"]),
-                          max_size=12).map("\n".join)))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.text(max_size=400),
+        st.lists(
+            st.sampled_from(
+                [
+                    "projects:",
+                    "  - id: p",
+                    "    tasks:",
+                    "      - {id: a, duration: 1}",
+                    "resources:",
+                    "  R: {capacity: 2}",
+                    "risks: []",
+                    "  - [",
+                    "&a",
+                    "*a",
+                    "!!python/object:os.system",
+                    "\t",
+                    "NO",
+                    "deadline: 2027-13-45",
+                    "after: [a]",
+                    "---",
+                ]
+            ),
+            max_size=12,
+        ).map("\n".join),
+    )
+)
 def test_fuzzed_scenarios_raise_only_scenario_errors(tmp_path: Path, data: str | bytes) -> None:
     path = tmp_path / "fuzz.yaml"
     if isinstance(data, bytes):
@@ -105,14 +134,40 @@ def test_fuzzed_scenarios_raise_only_scenario_errors(tmp_path: Path, data: str |
         load_scenario(path)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.binary(max_size=300),
-                 st.lists(st.lists(st.sampled_from(["1", "2,5", "-", "N/A", "", "x", "8",
-                                                    "1e400", "nan", "2012-01-03", "40909",
-                                                    "03/04/2012", '"a,b"', "0", "-3"]),
-                                   min_size=0, max_size=5), max_size=8)
-                 .map(lambda rows: "id,est,act,when\n" + "\n".join(",".join(r) for r in rows))))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.one_of(
+        st.binary(max_size=300),
+        st.lists(
+            st.lists(
+                st.sampled_from(
+                    [
+                        "1",
+                        "2,5",
+                        "-",
+                        "N/A",
+                        "",
+                        "x",
+                        "8",
+                        "1e400",
+                        "nan",
+                        "2012-01-03",
+                        "40909",
+                        "03/04/2012",
+                        '"a,b"',
+                        "0",
+                        "-3",
+                    ]
+                ),
+                min_size=0,
+                max_size=5,
+            ),
+            max_size=8,
+        ).map(lambda rows: "id,est,act,when\n" + "\n".join(",".join(r) for r in rows)),
+    )
+)
 def test_fuzzed_histories_raise_only_history_errors(tmp_path: Path, data: str | bytes) -> None:
     path = tmp_path / "h.csv"
     path.write_bytes(data if isinstance(data, bytes) else data.encode())
@@ -138,7 +193,9 @@ def test_interrupted_run_resumes_to_identical_results(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         simulate_portfolio(pf, 3000, 5, trace=600, progress=stop_after_two, checkpoint=store)
     assert sorted(p.name for p in store.glob("block-*.npz")) == [
-        "block-000000.npz", "block-000001.npz"]
+        "block-000000.npz",
+        "block-000001.npz",
+    ]
     calls = []
     real = mc.run_block
 
@@ -152,8 +209,16 @@ def test_interrupted_run_resumes_to_identical_results(tmp_path: Path) -> None:
     finally:
         mc.run_block = real
     assert sorted(calls) == [2, 3, 4, 5]  # the saved blocks were not run again
-    for name in ("finish", "first_start", "cost", "occurred", "busy", "waiting", "capacity",
-                 "trace"):
+    for name in (
+        "finish",
+        "first_start",
+        "cost",
+        "occurred",
+        "busy",
+        "waiting",
+        "capacity",
+        "trace",
+    ):
         assert np.array_equal(getattr(resumed, name), getattr(ref, name)), name
     assert np.array_equal(resumed.drivers.critical, ref.drivers.critical)
     assert np.array_equal(resumed.drivers.sum_df, ref.drivers.sum_df)
@@ -169,12 +234,24 @@ def test_a_checkpoint_of_another_run_is_not_used(tmp_path: Path) -> None:
 
 def test_ctrl_c_keeps_blocks_and_resume_is_byte_identical(tmp_path: Path) -> None:
     scenario = write_synthetic(tmp_path / "big.yaml", projects=10, tasks=600, risks=5)
-    args = [*PMOSIM, "run", str(scenario), "-n", "8000", "--seed", "3", "--no-report",
-            "--no-risk-drivers", "--jobs", "2"]
+    args = [
+        *PMOSIM,
+        "run",
+        str(scenario),
+        "-n",
+        "8000",
+        "--seed",
+        "3",
+        "--no-report",
+        "--no-risk-drivers",
+        "--jobs",
+        "2",
+    ]
     out = tmp_path / "out"
     store = tmp_path / ".out.checkpoint"
-    proc = subprocess.Popen([*args, "--out", str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*args, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.time() + 120
     while time.time() < deadline and len(list(store.glob("block-*.npz"))) < 2:
         if proc.poll() is not None:
@@ -189,8 +266,9 @@ def test_ctrl_c_keeps_blocks_and_resume_is_byte_identical(tmp_path: Path) -> Non
     assert not out.exists()
     kept = len(list(store.glob("block-*.npz")))
     assert 2 <= kept < 16
-    resumed = subprocess.run([*args, "--out", str(out), "--resume"], capture_output=True,
-                             text=True, timeout=300)
+    resumed = subprocess.run(
+        [*args, "--out", str(out), "--resume"], capture_output=True, text=True, timeout=300
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert not store.exists()  # removed once the results are in place
     ref = tmp_path / "ref"
@@ -199,8 +277,7 @@ def test_ctrl_c_keeps_blocks_and_resume_is_byte_identical(tmp_path: Path) -> Non
         assert (out / name).read_bytes() == (ref / name).read_bytes(), name
 
 
-def test_a_crashing_worker_names_its_block(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crashing_worker_names_its_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = mc.run_block
 
     def fails_on_block_2(pf: object, root: int, block: int, *rest: object) -> object:
@@ -210,12 +287,17 @@ def test_a_crashing_worker_names_its_block(tmp_path: Path,
 
     monkeypatch.setattr(mc, "run_block", fails_on_block_2)
     pf = load_scenario(EXAMPLE)
-    with pytest.raises(SimulationError, match=r"block 2 \(iterations 1000-1499\) failed: "
-                                              r"RuntimeError: worker lost"):
+    with pytest.raises(
+        SimulationError,
+        match=r"block 2 \(iterations 1000-1499\) failed: "
+        r"RuntimeError: worker lost",
+    ):
         simulate_portfolio(pf, 2000, 1)
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "-n", "2000", "--out", str(out),
-                                      "--no-report", "--no-risk-drivers"])
+    result = CliRunner().invoke(
+        cli,
+        ["run", str(EXAMPLE), "-n", "2000", "--out", str(out), "--no-report", "--no-risk-drivers"],
+    )
     assert result.exit_code != 0
     assert "block 2" in result.output
     assert "Results written" not in result.output
@@ -225,15 +307,27 @@ def test_a_crashing_worker_names_its_block(tmp_path: Path,
 def test_an_unwritable_place_is_a_clean_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "-n", "500", "--out",
-                                      str(blocker / "out"), "--no-report", "--no-risk-drivers"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            str(EXAMPLE),
+            "-n",
+            "500",
+            "--out",
+            str(blocker / "out"),
+            "--no-report",
+            "--no-risk-drivers",
+        ],
+    )
     assert result.exit_code != 0
     assert "cannot write" in result.output
     assert "Traceback" not in result.output
 
 
 def test_a_full_disk_is_a_clean_error_and_leaves_nothing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import simulator.output.files as output
 
     def no_space(*args: object, **kwargs: object) -> None:
@@ -241,16 +335,30 @@ def test_a_full_disk_is_a_clean_error_and_leaves_nothing(
 
     monkeypatch.setattr(output, "write_csv", no_space)
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "-n", "500", "--out", str(out),
-                                      "--no-report", "--no-risk-drivers"])
+    result = CliRunner().invoke(
+        cli,
+        ["run", str(EXAMPLE), "-n", "500", "--out", str(out), "--no-report", "--no-risk-drivers"],
+    )
     assert result.exit_code != 0
     assert "No space left on device" in result.output
     assert "--resume" in result.output
     # no results folder and no temporary left; only the checkpoint, for --resume
     assert [p.name for p in tmp_path.iterdir()] == [".out.checkpoint"]
     monkeypatch.undo()
-    resumed = CliRunner().invoke(cli, ["run", str(EXAMPLE), "-n", "500", "--out", str(out),
-                                       "--no-report", "--no-risk-drivers", "--resume"])
+    resumed = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            str(EXAMPLE),
+            "-n",
+            "500",
+            "--out",
+            str(out),
+            "--no-report",
+            "--no-risk-drivers",
+            "--resume",
+        ],
+    )
     assert resumed.exit_code == 0, resumed.output
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
@@ -261,10 +369,19 @@ def test_errors_are_the_projects_own(tmp_path: Path) -> None:
 
 
 def _calibrate_args(mapping: Mapping) -> list[str]:
-    args = ["--estimate-col", mapping.estimate_col, "--actual-col", mapping.actual_col,
-            "--units", mapping.units]
-    for flag, value in (("--id-col", mapping.id_col), ("--date-col", mapping.date_col),
-                        ("--date-format", mapping.date_format)):
+    args = [
+        "--estimate-col",
+        mapping.estimate_col,
+        "--actual-col",
+        mapping.actual_col,
+        "--units",
+        mapping.units,
+    ]
+    for flag, value in (
+        ("--id-col", mapping.id_col),
+        ("--date-col", mapping.date_col),
+        ("--date-format", mapping.date_format),
+    ):
         if value:
             args += [flag, value]
     for col in mapping.class_cols:
@@ -274,23 +391,29 @@ def _calibrate_args(mapping: Mapping) -> list[str]:
     return args
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.error is not None],
-                         ids=[c.id for c in CASES if c.error is not None])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c.error is not None],
+    ids=[c.id for c in CASES if c.error is not None],
+)
 def test_bad_history_through_the_cli(case: object, tmp_path: Path) -> None:
     from test_history import _make
 
     path, mapping = _make(case, tmp_path)  # type: ignore[arg-type]
     out = tmp_path / "cal.yaml"
     t0 = time.perf_counter()
-    result = CliRunner().invoke(cli, ["calibrate", str(path), *_calibrate_args(mapping),
-                                      "--out", str(out)])
+    result = CliRunner().invoke(
+        cli, ["calibrate", str(path), *_calibrate_args(mapping), "--out", str(out)]
+    )
     assert time.perf_counter() - t0 < 2.0
     assert result.exit_code != 0
     assert not isinstance(result.exception, Exception) or isinstance(
-        result.exception, SystemExit), result.exception
+        result.exception, SystemExit
+    ), result.exception
     # the loader's message, or click's own for an option it checks itself (--units)
     assert case.error in result.output or (  # type: ignore[attr-defined]
-        "Invalid value for '--units'" in result.output)
+        "Invalid value for '--units'" in result.output
+    )
     assert "Traceback" not in result.output
     assert not out.exists()
 
@@ -303,24 +426,44 @@ def _session_members(sid: int) -> list[int]:
             text = stat.read_text()
         except OSError:  # the process ended while we looked
             continue
-        fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) "
+        fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) "
         if int(fields[3]) == sid and fields[0] != "Z":
             alive.append(int(stat.parent.name))
     return alive
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
-@pytest.mark.parametrize("options", [["--engine", "simpy"], ["--engine", "fast"],
-                                     ["--backend", "dask"]], ids=["simpy", "fast", "dask"])
+@pytest.mark.parametrize(
+    "options",
+    [["--engine", "simpy"], ["--engine", "fast"], ["--backend", "dask"]],
+    ids=["simpy", "fast", "dask"],
+)
 def test_no_worker_process_outlives_pmosim(tmp_path: Path, options: list[str]) -> None:
     """pmosim starts in a session of its own; once it has exited, no process of that
     session (a loky worker of --jobs 2, a Dask worker) may be left."""
     out = tmp_path / "out"
     with (tmp_path / "stdout").open("w") as so, (tmp_path / "stderr").open("w") as se:
-        proc = subprocess.Popen([*PMOSIM, "run", str(EXAMPLE), "-n", "1500", "--seed", "1",
-                                 *options, "--jobs", "2", "--no-report", "-q",
-                                 "--out", str(out)], start_new_session=True, stdout=so,
-                                stderr=se)
+        proc = subprocess.Popen(
+            [
+                *PMOSIM,
+                "run",
+                str(EXAMPLE),
+                "-n",
+                "1500",
+                "--seed",
+                "1",
+                *options,
+                "--jobs",
+                "2",
+                "--no-report",
+                "-q",
+                "--out",
+                str(out),
+            ],
+            start_new_session=True,
+            stdout=so,
+            stderr=se,
+        )
         code = proc.wait(timeout=300)
     try:
         assert code == 0, (tmp_path / "stderr").read_text()

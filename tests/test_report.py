@@ -13,8 +13,15 @@ from click.testing import CliRunner
 from simulator.cli import cli
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.yaml"
-CHARTS = {"finish-s-curves.png", "finish-histograms.png", "cost-s-curves.png",
-          "cost-vs-finish.png", "capacity.png", "drivers.png", "convergence.png"}
+CHARTS = {
+    "finish-s-curves.png",
+    "finish-histograms.png",
+    "cost-s-curves.png",
+    "cost-vs-finish.png",
+    "capacity.png",
+    "drivers.png",
+    "convergence.png",
+}
 
 HOSTILE = textwrap.dedent("""
     scenario: "<script>alert('s')</script> $\\\\frac{1}{2}$"
@@ -52,8 +59,9 @@ class _Collect(HTMLParser):
 
 def _run(tmp_path: Path, scenario: Path, *extra: str) -> Path:
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["run", str(scenario), "-n", "300", "--seed", "1",
-                                      "--out", str(out), *extra])
+    result = CliRunner().invoke(
+        cli, ["run", str(scenario), "-n", "300", "--seed", "1", "--out", str(out), *extra]
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -109,26 +117,58 @@ def test_json_prints_the_summary_and_quiet_prints_nothing(tmp_path: Path) -> Non
 
     runner = CliRunner()
     out = tmp_path / "j"
-    result = runner.invoke(cli, ["run", str(EXAMPLE), "-n", "300", "--seed", "2", "--out",
-                                 str(out), "--json", "--no-report", "--no-risk-drivers"])
+    result = runner.invoke(
+        cli,
+        [
+            "run",
+            str(EXAMPLE),
+            "-n",
+            "300",
+            "--seed",
+            "2",
+            "--out",
+            str(out),
+            "--json",
+            "--no-report",
+            "--no-risk-drivers",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == json.loads((out / "summary.json").read_text())
-    quiet = runner.invoke(cli, ["run", str(EXAMPLE), "-n", "300", "--seed", "2", "--out",
-                                str(tmp_path / "q"), "-q", "--no-report", "--no-risk-drivers"])
+    quiet = runner.invoke(
+        cli,
+        [
+            "run",
+            str(EXAMPLE),
+            "-n",
+            "300",
+            "--seed",
+            "2",
+            "--out",
+            str(tmp_path / "q"),
+            "-q",
+            "--no-report",
+            "--no-risk-drivers",
+        ],
+    )
     assert quiet.exit_code == 0
     assert quiet.stdout == ""
 
 
 def test_compare_report_escapes_hostile_variant_names(tmp_path: Path) -> None:
     path = tmp_path / "hostile.yaml"
-    path.write_text(HOSTILE + textwrap.dedent("""
+    path.write_text(
+        HOSTILE
+        + textwrap.dedent("""
         variants:
           - {name: "<script>alert(2)</script>", description: "=HYPERLINK(1)",
              capacity: {"=HYPERLINK(\\"http://x\\")": +1}}
-    """))
+    """)
+    )
     out = tmp_path / "cmp"
-    result = CliRunner().invoke(cli, ["compare", str(path), "-n", "200", "--seed", "3",
-                                      "--out", str(out)])
+    result = CliRunner().invoke(
+        cli, ["compare", str(path), "-n", "200", "--seed", "3", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     parsed = _check_html(out)
     assert "<script>alert(2)</script>" in " ".join(parsed.text)

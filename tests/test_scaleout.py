@@ -24,12 +24,21 @@ def test_a_dask_cluster_gives_byte_identical_results(tmp_path: Path) -> None:
     args = ["run", str(EXAMPLE), "-n", "1200", "--seed", "11", "--trace", "2"]
     runner = CliRunner()
     assert runner.invoke(cli, [*args, "--out", str(local)]).exit_code == 0
-    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                      dashboard_address=None, processes=True) as cluster, Client(cluster):
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            processes=True,
+        ) as cluster,
+        Client(cluster),
+    ):
         address = cluster.scheduler_address
         assert address.startswith("tcp://127.0.0.1:")
-        result = runner.invoke(cli, [*args, "--out", str(remote), "--backend", "dask",
-                                     "--scheduler", address])
+        result = runner.invoke(
+            cli, [*args, "--out", str(remote), "--backend", "dask", "--scheduler", address]
+        )
     assert result.exit_code == 0, result.output
     for name in ("summary.json", "projects.csv", "capacity.csv", "trace.csv"):
         assert (local / name).read_bytes() == (remote / name).read_bytes(), name
@@ -63,10 +72,17 @@ def test_target_se_run_resumes_to_the_same_stop(tmp_path: Path) -> None:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        simulate_portfolio(pf, 20 * BLOCK_SIZE, seed=5, target_se=target,
-                           progress=stop_after_three, checkpoint=tmp_path / "c")
-    resumed = simulate_portfolio(pf, 20 * BLOCK_SIZE, seed=5, target_se=target,
-                                 checkpoint=tmp_path / "c", jobs=3)
+        simulate_portfolio(
+            pf,
+            20 * BLOCK_SIZE,
+            seed=5,
+            target_se=target,
+            progress=stop_after_three,
+            checkpoint=tmp_path / "c",
+        )
+    resumed = simulate_portfolio(
+        pf, 20 * BLOCK_SIZE, seed=5, target_se=target, checkpoint=tmp_path / "c", jobs=3
+    )
     assert np.array_equal(resumed.finish, ref.finish)
 
 
@@ -94,8 +110,19 @@ def test_local_schedulers_and_tls_addresses() -> None:
 
 def test_cli_refuses_an_insecure_remote_scheduler_before_running(tmp_path: Path) -> None:
     out = tmp_path / "r"
-    result = CliRunner().invoke(cli, ["run", str(EXAMPLE), "--out", str(out), "--backend",
-                                      "dask", "--scheduler", "tcp://10.1.2.3:8786"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run",
+            str(EXAMPLE),
+            "--out",
+            str(out),
+            "--backend",
+            "dask",
+            "--scheduler",
+            "tcp://10.1.2.3:8786",
+        ],
+    )
     assert result.exit_code != 0
     assert "needs TLS" in result.output
     assert not out.exists()

@@ -35,9 +35,12 @@ class Expect(NamedTuple):
     message: str
 
     def matches(self, p: Problem) -> bool:
-        return ((self.line is None or p.line == self.line)
-                and (self.col is None or p.col == self.col)
-                and self.path in p.path and self.message in p.message)
+        return (
+            (self.line is None or p.line == self.line)
+            and (self.col is None or p.col == self.col)
+            and self.path in p.path
+            and self.message in p.message
+        )
 
 
 def _bomb(levels: int = 9, width: int = 9) -> str:
@@ -49,281 +52,445 @@ def _bomb(levels: int = 9, width: int = 9) -> str:
 
 BAD: list[tuple[str, str | bytes, list[Expect]]] = [
     # --- YAML itself -------------------------------------------------------------------------
-    ("yaml-syntax-unclosed-flow",
-     "projects: [a, b\n",
-     [Expect(2, None, "", "YAML syntax error")]),
-    ("yaml-syntax-bad-indent",
-     "projects:\n  - id: p\n   tasks: []\n",
-     [Expect(3, None, "", "YAML syntax error")]),
-    ("tab-indentation",
-     "projects:\n\t- id: p\n",
-     [Expect(2, 1, "", "tabs cannot indent YAML")]),
-    ("empty-file",
-     "",
-     [Expect(0, None, "", "empty")]),
-    ("only-a-comment",
-     "# nothing here yet\n",
-     [Expect(0, None, "", "empty")]),
-    ("top-level-is-a-list",
-     "- a\n- b\n",
-     [Expect(1, 1, "", "expected a mapping")]),
-    ("duplicate-key-names-first-line",
-     HEAD + "      - id: a\n        duration: 1\n        duration: 2\n",
-     [Expect(8, 9, "duration", "duplicate key 'duration' (first given at line 7)")]),
-    ("duplicate-top-level-key",
-     "scenario: a\n" + HEAD + "      - {id: a, duration: 1}\nscenario: b\n",
-     [Expect(8, 1, "scenario", "first given at line 1")]),
-    ("python-object-tag",
-     "scenario: !!python/object:os.system x\n" + HEAD + "      - {id: a, duration: 1}\n",
-     [Expect(1, 11, "scenario", "not allowed")]),
-    ("python-object-apply-tag",
-     "scenario: !!python/object/apply:os.system ['echo pwned']\n" + HEAD
-     + "      - {id: a, duration: 1}\n",
-     [Expect(1, 11, "scenario", "not allowed")]),
-    ("merge-key",
-     "base: &b {duration: 1}\n" + HEAD + "      - {id: a, <<: *b}\n",
-     [Expect(7, 17, "", "'<<'")]),
-    ("alias-bomb",  # the second *l4 of line 6 takes the count past 200,000 (207,600)
-     _bomb(),
-     [Expect(6, 15, "", "alias *l4 takes the file past 200,000 values")]),
-    ("nesting-1000-deep",
-     "projects: " + "[" * 1000 + "]" * 1000 + "\n",
-     [Expect(None, None, "", "nesting")]),
-    ("nesting-100-deep",
-     "projects: " + "[" * 100 + "]" * 100 + "\n",
-     [Expect(1, None, "projects", "nesting deeper than")]),
-    ("over-the-size-cap",
-     "# " + "x" * 5_000_000 + "\n" + HEAD + "      - {id: a, duration: 1}\n",
-     [Expect(None, None, "", "the limit is 5,000,000")]),
-    ("not-utf8",
-     b"scenario: caf\xe9\n" + HEAD.encode() + b"      - {id: a, duration: 1}\n",
-     [Expect(1, None, "", "not UTF-8")]),
+    ("yaml-syntax-unclosed-flow", "projects: [a, b\n", [Expect(2, None, "", "YAML syntax error")]),
+    (
+        "yaml-syntax-bad-indent",
+        "projects:\n  - id: p\n   tasks: []\n",
+        [Expect(3, None, "", "YAML syntax error")],
+    ),
+    ("tab-indentation", "projects:\n\t- id: p\n", [Expect(2, 1, "", "tabs cannot indent YAML")]),
+    ("empty-file", "", [Expect(0, None, "", "empty")]),
+    ("only-a-comment", "# nothing here yet\n", [Expect(0, None, "", "empty")]),
+    ("top-level-is-a-list", "- a\n- b\n", [Expect(1, 1, "", "expected a mapping")]),
+    (
+        "duplicate-key-names-first-line",
+        HEAD + "      - id: a\n        duration: 1\n        duration: 2\n",
+        [Expect(8, 9, "duration", "duplicate key 'duration' (first given at line 7)")],
+    ),
+    (
+        "duplicate-top-level-key",
+        "scenario: a\n" + HEAD + "      - {id: a, duration: 1}\nscenario: b\n",
+        [Expect(8, 1, "scenario", "first given at line 1")],
+    ),
+    (
+        "python-object-tag",
+        "scenario: !!python/object:os.system x\n" + HEAD + "      - {id: a, duration: 1}\n",
+        [Expect(1, 11, "scenario", "not allowed")],
+    ),
+    (
+        "python-object-apply-tag",
+        "scenario: !!python/object/apply:os.system ['echo pwned']\n"
+        + HEAD
+        + "      - {id: a, duration: 1}\n",
+        [Expect(1, 11, "scenario", "not allowed")],
+    ),
+    (
+        "merge-key",
+        "base: &b {duration: 1}\n" + HEAD + "      - {id: a, <<: *b}\n",
+        [Expect(7, 17, "", "'<<'")],
+    ),
+    (
+        "alias-bomb",  # the second *l4 of line 6 takes the count past 200,000 (207,600)
+        _bomb(),
+        [Expect(6, 15, "", "alias *l4 takes the file past 200,000 values")],
+    ),
+    (
+        "nesting-1000-deep",
+        "projects: " + "[" * 1000 + "]" * 1000 + "\n",
+        [Expect(None, None, "", "nesting")],
+    ),
+    (
+        "nesting-100-deep",
+        "projects: " + "[" * 100 + "]" * 100 + "\n",
+        [Expect(1, None, "projects", "nesting deeper than")],
+    ),
+    (
+        "over-the-size-cap",
+        "# " + "x" * 5_000_000 + "\n" + HEAD + "      - {id: a, duration: 1}\n",
+        [Expect(None, None, "", "the limit is 5,000,000")],
+    ),
+    (
+        "not-utf8",
+        b"scenario: caf\xe9\n" + HEAD.encode() + b"      - {id: a, duration: 1}\n",
+        [Expect(1, None, "", "not UTF-8")],
+    ),
     # --- unknown keys ------------------------------------------------------------------------
-    ("unknown-key-top-level",
-     HEAD + "      - {id: a, duration: 1}\nprojcts: []\n",
-     [Expect(7, 1, "projcts", "unknown key 'projcts'; allowed keys: scenario,")]),
-    ("unknown-key-in-pool",
-     "resources:\n  R1: {capacity: 2, colour: red}\nprojects:\n  - id: p\n    tasks:\n"
-     "      - {id: a, duration: 1}\n",
-     [Expect(2, 21, "resources.R1.colour", "unknown key 'colour'; allowed keys: name, capacity")]),
-    ("unknown-key-in-task",
-     HEAD + "      - {id: a, duration: 1, colour: red}\n",
-     [Expect(6, 30, "projects[p].tasks[a].colour", "unknown key 'colour'")]),
-    ("unknown-distribution-family",
-     HEAD + "      - {id: a, duration: {gamma: {shape: 2, scale: 3}}}\n",
-     [Expect(6, 28, "projects[p].tasks[a].duration.gamma",
-             "unknown key 'gamma'; allowed keys: fixed, uniform, triangular, pert")]),
-    ("unknown-key-in-distribution-parameters",
-     HEAD + "      - {id: a, duration: {pert: {low: 1, mode: 2, high: 3, peak: 2}}}\n",
-     [Expect(6, 61, "duration.pert.peak", "unknown key 'peak'; allowed keys: low, mode, high")]),
+    (
+        "unknown-key-top-level",
+        HEAD + "      - {id: a, duration: 1}\nprojcts: []\n",
+        [Expect(7, 1, "projcts", "unknown key 'projcts'; allowed keys: scenario,")],
+    ),
+    (
+        "unknown-key-in-pool",
+        "resources:\n  R1: {capacity: 2, colour: red}\nprojects:\n  - id: p\n    tasks:\n"
+        "      - {id: a, duration: 1}\n",
+        [
+            Expect(
+                2, 21, "resources.R1.colour", "unknown key 'colour'; allowed keys: name, capacity"
+            )
+        ],
+    ),
+    (
+        "unknown-key-in-task",
+        HEAD + "      - {id: a, duration: 1, colour: red}\n",
+        [Expect(6, 30, "projects[p].tasks[a].colour", "unknown key 'colour'")],
+    ),
+    (
+        "unknown-distribution-family",
+        HEAD + "      - {id: a, duration: {gamma: {shape: 2, scale: 3}}}\n",
+        [
+            Expect(
+                6,
+                28,
+                "projects[p].tasks[a].duration.gamma",
+                "unknown key 'gamma'; allowed keys: fixed, uniform, triangular, pert",
+            )
+        ],
+    ),
+    (
+        "unknown-key-in-distribution-parameters",
+        HEAD + "      - {id: a, duration: {pert: {low: 1, mode: 2, high: 3, peak: 2}}}\n",
+        [Expect(6, 61, "duration.pert.peak", "unknown key 'peak'; allowed keys: low, mode, high")],
+    ),
     # --- wrong types ---------------------------------------------------------------------------
-    ("capacity-not-a-number",
-     "resources:\n  R1: {capacity: two}\nprojects:\n  - id: p\n    tasks:\n"
-     "      - {id: a, duration: 1}\n",
-     [Expect(2, 18, "resources.R1.capacity", "expected a number, got 'two'")]),
-    ("tasks-not-a-list",
-     "projects:\n  - id: p\n    tasks: design, build\n",
-     [Expect(3, 12, "projects[p].tasks", "expected a list")]),
-    ("tasks-a-mapping",
-     "projects:\n  - id: p\n    tasks: {id: a, duration: 1}\n",
-     [Expect(3, 12, "projects[p].tasks", "expected a list, got a mapping")]),
-    ("priority-rule-unknown",
-     "priority_rule: fifo\n" + HEAD + "      - {id: a, duration: 1}\n",
-     [Expect(1, 16, "priority_rule", "'lft' or 'order'")]),
-    ("iterations-zero",
-     "iterations: 0\n" + HEAD + "      - {id: a, duration: 1}\n",
-     [Expect(1, 13, "iterations", ">= 1")]),
-    ("start-not-a-calendar-date",
-     "start: 2027-02-30\n" + HEAD + "      - {id: a, duration: 1}\n",
-     [Expect(1, 8, "start", "2027-02-30")]),
+    (
+        "capacity-not-a-number",
+        "resources:\n  R1: {capacity: two}\nprojects:\n  - id: p\n    tasks:\n"
+        "      - {id: a, duration: 1}\n",
+        [Expect(2, 18, "resources.R1.capacity", "expected a number, got 'two'")],
+    ),
+    (
+        "tasks-not-a-list",
+        "projects:\n  - id: p\n    tasks: design, build\n",
+        [Expect(3, 12, "projects[p].tasks", "expected a list")],
+    ),
+    (
+        "tasks-a-mapping",
+        "projects:\n  - id: p\n    tasks: {id: a, duration: 1}\n",
+        [Expect(3, 12, "projects[p].tasks", "expected a list, got a mapping")],
+    ),
+    (
+        "priority-rule-unknown",
+        "priority_rule: fifo\n" + HEAD + "      - {id: a, duration: 1}\n",
+        [Expect(1, 16, "priority_rule", "'lft' or 'order'")],
+    ),
+    (
+        "iterations-zero",
+        "iterations: 0\n" + HEAD + "      - {id: a, duration: 1}\n",
+        [Expect(1, 13, "iterations", ">= 1")],
+    ),
+    (
+        "start-not-a-calendar-date",
+        "start: 2027-02-30\n" + HEAD + "      - {id: a, duration: 1}\n",
+        [Expect(1, 8, "start", "2027-02-30")],
+    ),
     # --- distribution parameters ---------------------------------------------------------------
-    ("pert-low-above-mode",
-     HEAD + "      - {id: a, duration: {pert: {low: 9, mode: 5, high: 15}}}\n",
-     [Expect(6, None, "projects[p].tasks[a].duration.pert", "low=9.0 must not exceed mode=5.0")]),
-    ("triangular-mode-above-high",
-     HEAD + "      - {id: a, duration: {triangular: {low: 1, mode: 9, high: 5}}}\n",
-     [Expect(6, None, "duration.triangular", "mode=9.0 must not exceed high=5.0")]),
-    ("uniform-low-above-high",
-     HEAD + "      - {id: a, duration: {uniform: {low: 5, high: 1}}}\n",
-     [Expect(6, None, "duration.uniform", "low=5.0 must not exceed high=1.0")]),
-    ("lognormal-only-p10",
-     HEAD + "      - {id: a, duration: {lognormal: {p10: 3}}}\n",
-     [Expect(6, None, "duration.lognormal", "{p10, p90}")]),
-    ("two-distribution-families",
-     HEAD + "      - {id: a, duration: {fixed: 2, uniform: {low: 1, high: 3}}}\n",
-     [Expect(6, None, "projects[p].tasks[a].duration", "exactly one distribution")]),
-    ("negative-duration",
-     HEAD + "      - {id: a, duration: -3}\n",
-     [Expect(6, 27, "projects[p].tasks[a].duration", ">= 0")]),
-    ("nan-duration",
-     HEAD + "      - {id: a, duration: .nan}\n",
-     [Expect(6, 27, "projects[p].tasks[a].duration", "finite")]),
-    ("inf-in-uniform-high",
-     HEAD + "      - {id: a, duration: {uniform: {low: 1, high: .inf}}}\n",
-     [Expect(6, 52, "duration.uniform.high", "finite")]),
-    ("minus-inf-capacity",
-     "resources:\n  R1: {capacity: -.inf}\nprojects:\n  - id: p\n    tasks:\n"
-     "      - {id: a, duration: 1}\n",
-     [Expect(2, 18, "resources.R1.capacity", "finite")]),
-    ("probability-above-one",
-     HEAD + "      - {id: a, duration: 1}\n"
-     "risks:\n  - {id: r, probability: 1.5, affects: [p.a], delay: 2}\n",
-     [Expect(8, 26, "risks[r].probability", "<= 1")]),
-    ("probability-negative",
-     HEAD + "      - {id: a, duration: 1}\n"
-     "risks:\n  - {id: r, probability: -0.1, affects: [p.a], delay: 2}\n",
-     [Expect(8, 26, "risks[r].probability", ">= 0")]),
+    (
+        "pert-low-above-mode",
+        HEAD + "      - {id: a, duration: {pert: {low: 9, mode: 5, high: 15}}}\n",
+        [Expect(6, None, "projects[p].tasks[a].duration.pert", "low=9.0 must not exceed mode=5.0")],
+    ),
+    (
+        "triangular-mode-above-high",
+        HEAD + "      - {id: a, duration: {triangular: {low: 1, mode: 9, high: 5}}}\n",
+        [Expect(6, None, "duration.triangular", "mode=9.0 must not exceed high=5.0")],
+    ),
+    (
+        "uniform-low-above-high",
+        HEAD + "      - {id: a, duration: {uniform: {low: 5, high: 1}}}\n",
+        [Expect(6, None, "duration.uniform", "low=5.0 must not exceed high=1.0")],
+    ),
+    (
+        "lognormal-only-p10",
+        HEAD + "      - {id: a, duration: {lognormal: {p10: 3}}}\n",
+        [Expect(6, None, "duration.lognormal", "{p10, p90}")],
+    ),
+    (
+        "two-distribution-families",
+        HEAD + "      - {id: a, duration: {fixed: 2, uniform: {low: 1, high: 3}}}\n",
+        [Expect(6, None, "projects[p].tasks[a].duration", "exactly one distribution")],
+    ),
+    (
+        "negative-duration",
+        HEAD + "      - {id: a, duration: -3}\n",
+        [Expect(6, 27, "projects[p].tasks[a].duration", ">= 0")],
+    ),
+    (
+        "nan-duration",
+        HEAD + "      - {id: a, duration: .nan}\n",
+        [Expect(6, 27, "projects[p].tasks[a].duration", "finite")],
+    ),
+    (
+        "inf-in-uniform-high",
+        HEAD + "      - {id: a, duration: {uniform: {low: 1, high: .inf}}}\n",
+        [Expect(6, 52, "duration.uniform.high", "finite")],
+    ),
+    (
+        "minus-inf-capacity",
+        "resources:\n  R1: {capacity: -.inf}\nprojects:\n  - id: p\n    tasks:\n"
+        "      - {id: a, duration: 1}\n",
+        [Expect(2, 18, "resources.R1.capacity", "finite")],
+    ),
+    (
+        "probability-above-one",
+        HEAD + "      - {id: a, duration: 1}\n"
+        "risks:\n  - {id: r, probability: 1.5, affects: [p.a], delay: 2}\n",
+        [Expect(8, 26, "risks[r].probability", "<= 1")],
+    ),
+    (
+        "probability-negative",
+        HEAD + "      - {id: a, duration: 1}\n"
+        "risks:\n  - {id: r, probability: -0.1, affects: [p.a], delay: 2}\n",
+        [Expect(8, 26, "risks[r].probability", ">= 0")],
+    ),
     # --- task size -----------------------------------------------------------------------------
-    ("duration-and-effort",
-     HEAD + "      - {id: a, duration: 1, effort: 2, resources: {R1: 1}}\n",
-     [Expect(6, None, "projects[p].tasks[a]", "give one of duration")]),
-    ("neither-duration-nor-effort",
-     HEAD + "      - {id: a, resources: {R1: 1}}\n",
-     [Expect(6, None, "projects[p].tasks[a]", "give one of duration")]),
-    ("effort-without-resources",
-     HEAD + "      - {id: a, effort: 4}\n",
-     [Expect(6, None, "projects[p].tasks[a]", "effort needs resources")]),
-    ("empty-projects-list",
-     "resources:\n  R1: {capacity: 2}\nprojects: []\n",
-     [Expect(3, None, "projects", "at least 1")]),
-    ("missing-projects",
-     "scenario: nothing\n",
-     [Expect(1, None, "", "'projects' is missing")]),
+    (
+        "duration-and-effort",
+        HEAD + "      - {id: a, duration: 1, effort: 2, resources: {R1: 1}}\n",
+        [Expect(6, None, "projects[p].tasks[a]", "give one of duration")],
+    ),
+    (
+        "neither-duration-nor-effort",
+        HEAD + "      - {id: a, resources: {R1: 1}}\n",
+        [Expect(6, None, "projects[p].tasks[a]", "give one of duration")],
+    ),
+    (
+        "effort-without-resources",
+        HEAD + "      - {id: a, effort: 4}\n",
+        [Expect(6, None, "projects[p].tasks[a]", "effort needs resources")],
+    ),
+    (
+        "empty-projects-list",
+        "resources:\n  R1: {capacity: 2}\nprojects: []\n",
+        [Expect(3, None, "projects", "at least 1")],
+    ),
+    ("missing-projects", "scenario: nothing\n", [Expect(1, None, "", "'projects' is missing")]),
     # --- references ----------------------------------------------------------------------------
-    ("unknown-task-in-after",
-     HEAD + "      - {id: a, duration: 1}\n      - {id: b, duration: 1, after: [desgin]}\n",
-     [Expect(7, 38, "projects[p].tasks[b].after[0]", "unknown task 'desgin'")]),
-    ("unknown-task-of-other-project",
-     HEAD + "      - {id: a, duration: 1}\n  - id: q\n    tasks:\n"
-     "      - {id: b, duration: 1, after: [p.zz]}\n",
-     [Expect(9, 38, "projects[q].tasks[b].after[0]", "unknown task 'p.zz'")]),
-    ("unknown-project-in-task-after",
-     HEAD + "      - {id: a, duration: 1, after: [nope.a]}\n",
-     [Expect(6, 38, "projects[p].tasks[a].after[0]", "unknown task 'nope.a'")]),
-    ("unknown-project-in-project-after",
-     HEAD + "      - {id: a, duration: 1}\n  - id: q\n    after: [nope]\n    tasks:\n"
-     "      - {id: b, duration: 1}\n",
-     [Expect(8, 13, "projects[q].after[0]", "'nope': unknown project; projects: p, q")]),
-    ("project-after-itself",
-     HEAD + "      - {id: a, duration: 1}\n    after: [p]\n",
-     [Expect(7, 13, "projects[p].after[0]", "cannot follow itself")]),
-    ("unknown-pool-in-task",
-     HEAD + "      - {id: a, duration: 1, resources: {R9: 1}}\n",
-     [Expect(6, 42, "projects[p].tasks[a].resources.R9", "unknown pool 'R9'; pools: R1")]),
-    ("unknown-pool-in-capacity-loss",
-     HEAD + "      - {id: a, duration: 1}\n"
-     "risks:\n  - {id: r, probability: 0.5,\n"
-     "     capacity_loss: {pool: R9, units: 1, at: 0, days: 5}}\n",
-     [Expect(9, 28, "risks[r].capacity_loss.pool", "unknown pool 'R9'")]),
-    ("risk-affects-matches-nothing",
-     HEAD + "      - {id: a, duration: 1}\n"
-     "risks:\n  - {id: r, probability: 0.5, affects: [p.build*], delay: 2}\n",
-     [Expect(8, 41, "risks[r].affects[0]", "'p.build*' matches no task")]),
-    ("risk-affects-unknown-project",
-     HEAD + "      - {id: a, duration: 1}\n"
-     "risks:\n  - {id: r, probability: 0.5, affects: [crm], cost: 100}\n",
-     [Expect(8, 41, "risks[r].affects[0]", "'crm' matches no task")]),
-    ("task-in-two-correlation-groups",
-     HEAD + "      - {id: a, duration: 1}\n      - {id: b, duration: 1}\n"
-     "correlations:\n  - {id: g1, tasks: [p.a], rho: 0.5}\n  - {id: g2, tasks: [p.*], rho: 0.3}\n",
-     [Expect(10, None, "correlations[g2]", "task 'p.a' is already in correlation group 'g1'")]),
-    ("task-in-project-and-explicit-group",
-     HEAD.replace("  - id: p\n", "  - id: p\n    correlation: 0.4\n")
-     + "      - {id: a, duration: 1}\n"
-     "correlations:\n  - {id: g1, tasks: [p.a], rho: 0.5}\n",
-     [Expect(None, None, "", "task 'p.a' is already in correlation group")]),
-    ("duplicate-task-id",
-     HEAD + "      - {id: a, duration: 1}\n      - {id: a, duration: 2}\n",
-     [Expect(7, 14, "projects[p].tasks[a].id", "duplicate task id 'a'")]),
-    ("duplicate-project-id",
-     HEAD + "      - {id: a, duration: 1}\n  - id: p\n    tasks:\n      - {id: b, duration: 1}\n",
-     [Expect(7, 9, "projects[p].id", "duplicate project id 'p'")]),
+    (
+        "unknown-task-in-after",
+        HEAD + "      - {id: a, duration: 1}\n      - {id: b, duration: 1, after: [desgin]}\n",
+        [Expect(7, 38, "projects[p].tasks[b].after[0]", "unknown task 'desgin'")],
+    ),
+    (
+        "unknown-task-of-other-project",
+        HEAD + "      - {id: a, duration: 1}\n  - id: q\n    tasks:\n"
+        "      - {id: b, duration: 1, after: [p.zz]}\n",
+        [Expect(9, 38, "projects[q].tasks[b].after[0]", "unknown task 'p.zz'")],
+    ),
+    (
+        "unknown-project-in-task-after",
+        HEAD + "      - {id: a, duration: 1, after: [nope.a]}\n",
+        [Expect(6, 38, "projects[p].tasks[a].after[0]", "unknown task 'nope.a'")],
+    ),
+    (
+        "unknown-project-in-project-after",
+        HEAD + "      - {id: a, duration: 1}\n  - id: q\n    after: [nope]\n    tasks:\n"
+        "      - {id: b, duration: 1}\n",
+        [Expect(8, 13, "projects[q].after[0]", "'nope': unknown project; projects: p, q")],
+    ),
+    (
+        "project-after-itself",
+        HEAD + "      - {id: a, duration: 1}\n    after: [p]\n",
+        [Expect(7, 13, "projects[p].after[0]", "cannot follow itself")],
+    ),
+    (
+        "unknown-pool-in-task",
+        HEAD + "      - {id: a, duration: 1, resources: {R9: 1}}\n",
+        [Expect(6, 42, "projects[p].tasks[a].resources.R9", "unknown pool 'R9'; pools: R1")],
+    ),
+    (
+        "unknown-pool-in-capacity-loss",
+        HEAD + "      - {id: a, duration: 1}\n"
+        "risks:\n  - {id: r, probability: 0.5,\n"
+        "     capacity_loss: {pool: R9, units: 1, at: 0, days: 5}}\n",
+        [Expect(9, 28, "risks[r].capacity_loss.pool", "unknown pool 'R9'")],
+    ),
+    (
+        "risk-affects-matches-nothing",
+        HEAD + "      - {id: a, duration: 1}\n"
+        "risks:\n  - {id: r, probability: 0.5, affects: [p.build*], delay: 2}\n",
+        [Expect(8, 41, "risks[r].affects[0]", "'p.build*' matches no task")],
+    ),
+    (
+        "risk-affects-unknown-project",
+        HEAD + "      - {id: a, duration: 1}\n"
+        "risks:\n  - {id: r, probability: 0.5, affects: [crm], cost: 100}\n",
+        [Expect(8, 41, "risks[r].affects[0]", "'crm' matches no task")],
+    ),
+    (
+        "task-in-two-correlation-groups",
+        HEAD + "      - {id: a, duration: 1}\n      - {id: b, duration: 1}\n"
+        "correlations:\n  - {id: g1, tasks: [p.a], rho: 0.5}\n"
+        "  - {id: g2, tasks: [p.*], rho: 0.3}\n",
+        [Expect(10, None, "correlations[g2]", "task 'p.a' is already in correlation group 'g1'")],
+    ),
+    (
+        "task-in-project-and-explicit-group",
+        HEAD.replace("  - id: p\n", "  - id: p\n    correlation: 0.4\n")
+        + "      - {id: a, duration: 1}\n"
+        "correlations:\n  - {id: g1, tasks: [p.a], rho: 0.5}\n",
+        [Expect(None, None, "", "task 'p.a' is already in correlation group")],
+    ),
+    (
+        "duplicate-task-id",
+        HEAD + "      - {id: a, duration: 1}\n      - {id: a, duration: 2}\n",
+        [Expect(7, 14, "projects[p].tasks[a].id", "duplicate task id 'a'")],
+    ),
+    (
+        "duplicate-project-id",
+        HEAD
+        + "      - {id: a, duration: 1}\n  - id: p\n    tasks:\n      - {id: b, duration: 1}\n",
+        [Expect(7, 9, "projects[p].id", "duplicate project id 'p'")],
+    ),
     # --- cycles --------------------------------------------------------------------------------
-    ("cycle-within-project",
-     HEAD + "      - {id: a, duration: 1, after: [c]}\n      - {id: b, duration: 1, after: [a]}\n"
-     "      - {id: c, duration: 1, after: [b]}\n",
-     [Expect(7, None, "projects[p].tasks[b].after",
-             "dependency cycle: p.a -> p.b -> p.c -> p.a")]),
-    ("task-after-itself",
-     HEAD + "      - {id: a, duration: 1, after: [a]}\n",
-     [Expect(6, None, "projects[p].tasks[a].after", "dependency cycle: p.a -> p.a")]),
-    ("cycle-across-projects",
-     HEAD + "      - {id: a, duration: 1, after: [q.b]}\n  - id: q\n    tasks:\n"
-     "      - {id: b, duration: 1, after: [p.a]}\n",
-     [Expect(9, None, "projects[q].tasks[b].after", "dependency cycle: p.a -> q.b -> p.a")]),
-    ("cycle-through-project-after",
-     HEAD + "      - {id: a, duration: 1}\n    after: [q]\n  - id: q\n    after: [p]\n    tasks:\n"
-     "      - {id: b, duration: 1}\n",
-     [Expect(None, None, "after", "dependency cycle: p.a -> q.b -> p.a")]),
+    (
+        "cycle-within-project",
+        HEAD
+        + "      - {id: a, duration: 1, after: [c]}\n      - {id: b, duration: 1, after: [a]}\n"
+        "      - {id: c, duration: 1, after: [b]}\n",
+        [
+            Expect(
+                7, None, "projects[p].tasks[b].after", "dependency cycle: p.a -> p.b -> p.c -> p.a"
+            )
+        ],
+    ),
+    (
+        "task-after-itself",
+        HEAD + "      - {id: a, duration: 1, after: [a]}\n",
+        [Expect(6, None, "projects[p].tasks[a].after", "dependency cycle: p.a -> p.a")],
+    ),
+    (
+        "cycle-across-projects",
+        HEAD + "      - {id: a, duration: 1, after: [q.b]}\n  - id: q\n    tasks:\n"
+        "      - {id: b, duration: 1, after: [p.a]}\n",
+        [Expect(9, None, "projects[q].tasks[b].after", "dependency cycle: p.a -> q.b -> p.a")],
+    ),
+    (
+        "cycle-through-project-after",
+        HEAD
+        + "      - {id: a, duration: 1}\n    after: [q]\n  - id: q\n    after: [p]\n    tasks:\n"
+        "      - {id: b, duration: 1}\n",
+        [Expect(None, None, "after", "dependency cycle: p.a -> q.b -> p.a")],
+    ),
     # --- capacity and dates --------------------------------------------------------------------
-    ("demand-above-largest-capacity",
-     HEAD + "      - {id: big, duration: 1, resources: {R1: 3}}\n",
-     [Expect(6, 48, "projects[p].tasks[big].resources.R1",
-             "needs 3 units of 'R1' but the pool never has more than 2")]),
-    ("demand-above-capacity-even-after-changes",
-     "resources:\n  R1: {capacity: 2, changes: [{at: 5, capacity: 4}]}\n"
-     "projects:\n  - id: p\n    tasks:\n      - {id: big, duration: 1, resources: {R1: 5}}\n",
-     [Expect(6, None, "tasks[big].resources.R1", "never has more than 4")]),
-    ("deadline-before-scenario-start",
-     "start: 2027-01-04\nprojects:\n  - id: p\n    deadline: 2026-12-01\n    tasks:\n"
-     "      - {id: a, duration: 1}\n",
-     [Expect(4, 15, "projects[p].deadline", "2026-12-01 is before the scenario start 2027-01-04")]),
-    ("project-start-before-scenario-start",
-     "start: 2027-01-04\nprojects:\n  - id: p\n    start: 2026-11-02\n    tasks:\n"
-     "      - {id: a, duration: 1}\n",
-     [Expect(4, 12, "projects[p].start", "before the scenario start")]),
-    ("deadline-before-project-start",
-     "start: 2027-01-04\nprojects:\n  - id: p\n    start: 2027-03-01\n    deadline: 2027-02-01\n"
-     "    tasks:\n      - {id: a, duration: 1}\n",
-     [Expect(5, 15, "projects[p].deadline",
-             "deadline 2027-02-01 is not after the project start 2027-03-01")]),
-    ("deadline-equal-to-project-start-in-working-days",
-     HEAD.replace("  - id: p\n", "  - id: p\n    start: 10\n    deadline: 10\n")
-     + "      - {id: a, duration: 1}\n",
-     [Expect(6, None, "projects[p].deadline", "is not after the project start")]),
-    ("date-without-scenario-start",
-     "projects:\n  - id: p\n    deadline: 2027-02-01\n    tasks:\n      - {id: a, duration: 1}\n",
-     [Expect(3, 15, "projects[p].deadline", "needs a scenario start date")]),
-    ("capacity-change-date-without-scenario-start",
-     "resources:\n  R1: {capacity: 2, changes: [{at: 2027-04-01, capacity: 3}]}\n"
-     "projects:\n  - id: p\n    tasks:\n      - {id: a, duration: 1}\n",
-     [Expect(2, None, "resources.R1.changes[0].at", "needs a scenario start date")]),
-    ("bad-workweek",
-     "calendar: {workweek: Mon-Fry}\n" + HEAD + "      - {id: a, duration: 1}\n",
-     [Expect(1, None, "calendar.workweek", "Mon-Fry")]),
+    (
+        "demand-above-largest-capacity",
+        HEAD + "      - {id: big, duration: 1, resources: {R1: 3}}\n",
+        [
+            Expect(
+                6,
+                48,
+                "projects[p].tasks[big].resources.R1",
+                "needs 3 units of 'R1' but the pool never has more than 2",
+            )
+        ],
+    ),
+    (
+        "demand-above-capacity-even-after-changes",
+        "resources:\n  R1: {capacity: 2, changes: [{at: 5, capacity: 4}]}\n"
+        "projects:\n  - id: p\n    tasks:\n      - {id: big, duration: 1, resources: {R1: 5}}\n",
+        [Expect(6, None, "tasks[big].resources.R1", "never has more than 4")],
+    ),
+    (
+        "deadline-before-scenario-start",
+        "start: 2027-01-04\nprojects:\n  - id: p\n    deadline: 2026-12-01\n    tasks:\n"
+        "      - {id: a, duration: 1}\n",
+        [
+            Expect(
+                4, 15, "projects[p].deadline", "2026-12-01 is before the scenario start 2027-01-04"
+            )
+        ],
+    ),
+    (
+        "project-start-before-scenario-start",
+        "start: 2027-01-04\nprojects:\n  - id: p\n    start: 2026-11-02\n    tasks:\n"
+        "      - {id: a, duration: 1}\n",
+        [Expect(4, 12, "projects[p].start", "before the scenario start")],
+    ),
+    (
+        "deadline-before-project-start",
+        "start: 2027-01-04\nprojects:\n  - id: p\n    start: 2027-03-01\n    deadline: 2027-02-01\n"
+        "    tasks:\n      - {id: a, duration: 1}\n",
+        [
+            Expect(
+                5,
+                15,
+                "projects[p].deadline",
+                "deadline 2027-02-01 is not after the project start 2027-03-01",
+            )
+        ],
+    ),
+    (
+        "deadline-equal-to-project-start-in-working-days",
+        HEAD.replace("  - id: p\n", "  - id: p\n    start: 10\n    deadline: 10\n")
+        + "      - {id: a, duration: 1}\n",
+        [Expect(6, None, "projects[p].deadline", "is not after the project start")],
+    ),
+    (
+        "date-without-scenario-start",
+        "projects:\n  - id: p\n    deadline: 2027-02-01\n"
+        "    tasks:\n      - {id: a, duration: 1}\n",
+        [Expect(3, 15, "projects[p].deadline", "needs a scenario start date")],
+    ),
+    (
+        "capacity-change-date-without-scenario-start",
+        "resources:\n  R1: {capacity: 2, changes: [{at: 2027-04-01, capacity: 3}]}\n"
+        "projects:\n  - id: p\n    tasks:\n      - {id: a, duration: 1}\n",
+        [Expect(2, None, "resources.R1.changes[0].at", "needs a scenario start date")],
+    ),
+    (
+        "bad-workweek",
+        "calendar: {workweek: Mon-Fry}\n" + HEAD + "      - {id: a, duration: 1}\n",
+        [Expect(1, None, "calendar.workweek", "Mon-Fry")],
+    ),
     # --- several problems, all reported in one pass --------------------------------------------
-    ("several-schema-problems",
-     "resources:\n  R1: {capacity: two}\nprojects:\n  - id: p\n    tasks:\n"
-     "      - {id: a, duration: -1}\n      - {id: b, duration: 1, colour: red}\n"
-     "      - {id: c, duration: {pert: {low: 9, mode: 5, high: 15}}}\n",
-     [Expect(2, 18, "resources.R1.capacity", "expected a number"),
-      Expect(6, 27, "projects[p].tasks[a].duration", ">= 0"),
-      Expect(7, 30, "projects[p].tasks[b].colour", "unknown key 'colour'"),
-      Expect(8, None, "projects[p].tasks[c].duration.pert", "must not exceed mode")]),
-    ("several-reference-problems",
-     "start: 2027-01-04\n" + HEAD
-     + "      - {id: a, duration: 1, after: [zz]}\n"
-     "      - {id: b, duration: 1, resources: {R9: 1}}\n"
-     "      - {id: c, duration: 1, resources: {R1: 5}}\n"
-     "  - id: q\n    deadline: 2026-01-01\n    tasks:\n"
-     "      - {id: d, duration: 1, after: [e]}\n      - {id: e, duration: 1, after: [d]}\n"
-     "risks:\n  - {id: r, probability: 0.5, affects: [nothing.*], delay: 2}\n",
-     [Expect(7, None, "projects[p].tasks[a].after[0]", "unknown task 'zz'"),
-      Expect(8, None, "projects[p].tasks[b].resources.R9", "unknown pool 'R9'"),
-      Expect(9, None, "projects[p].tasks[c].resources.R1", "never has more than 2"),
-      Expect(11, None, "projects[q].deadline", "before the scenario start"),
-      Expect(None, None, "projects[q]", "dependency cycle: q.d -> q.e -> q.d"),
-      Expect(16, None, "risks[r].affects[0]", "matches no task")]),
-    ("duplicate-task-id-and-unknown-pool",
-     HEAD + "      - {id: a, duration: 1}\n      - {id: a, duration: 2}\n"
-     "  - id: q\n    tasks:\n      - {id: b, duration: 1, resources: {R9: 1}}\n",
-     [Expect(7, None, "projects[p].tasks[a].id", "duplicate task id 'a'"),
-      Expect(10, None, "projects[q].tasks[b].resources.R9", "unknown pool 'R9'")]),
-    ("duplicate-keys-in-several-places",
-     "scenario: a\nscenario: b\n" + HEAD + "      - id: a\n        duration: 1\n"
-     "        duration: 2\n",
-     [Expect(2, 1, "scenario", "first given at line 1"),
-      Expect(10, 9, "duration", "first given at line 9")]),
+    (
+        "several-schema-problems",
+        "resources:\n  R1: {capacity: two}\nprojects:\n  - id: p\n    tasks:\n"
+        "      - {id: a, duration: -1}\n      - {id: b, duration: 1, colour: red}\n"
+        "      - {id: c, duration: {pert: {low: 9, mode: 5, high: 15}}}\n",
+        [
+            Expect(2, 18, "resources.R1.capacity", "expected a number"),
+            Expect(6, 27, "projects[p].tasks[a].duration", ">= 0"),
+            Expect(7, 30, "projects[p].tasks[b].colour", "unknown key 'colour'"),
+            Expect(8, None, "projects[p].tasks[c].duration.pert", "must not exceed mode"),
+        ],
+    ),
+    (
+        "several-reference-problems",
+        "start: 2027-01-04\n" + HEAD + "      - {id: a, duration: 1, after: [zz]}\n"
+        "      - {id: b, duration: 1, resources: {R9: 1}}\n"
+        "      - {id: c, duration: 1, resources: {R1: 5}}\n"
+        "  - id: q\n    deadline: 2026-01-01\n    tasks:\n"
+        "      - {id: d, duration: 1, after: [e]}\n      - {id: e, duration: 1, after: [d]}\n"
+        "risks:\n  - {id: r, probability: 0.5, affects: [nothing.*], delay: 2}\n",
+        [
+            Expect(7, None, "projects[p].tasks[a].after[0]", "unknown task 'zz'"),
+            Expect(8, None, "projects[p].tasks[b].resources.R9", "unknown pool 'R9'"),
+            Expect(9, None, "projects[p].tasks[c].resources.R1", "never has more than 2"),
+            Expect(11, None, "projects[q].deadline", "before the scenario start"),
+            Expect(None, None, "projects[q]", "dependency cycle: q.d -> q.e -> q.d"),
+            Expect(16, None, "risks[r].affects[0]", "matches no task"),
+        ],
+    ),
+    (
+        "duplicate-task-id-and-unknown-pool",
+        HEAD + "      - {id: a, duration: 1}\n      - {id: a, duration: 2}\n"
+        "  - id: q\n    tasks:\n      - {id: b, duration: 1, resources: {R9: 1}}\n",
+        [
+            Expect(7, None, "projects[p].tasks[a].id", "duplicate task id 'a'"),
+            Expect(10, None, "projects[q].tasks[b].resources.R9", "unknown pool 'R9'"),
+        ],
+    ),
+    (
+        "duplicate-keys-in-several-places",
+        "scenario: a\nscenario: b\n" + HEAD + "      - id: a\n        duration: 1\n"
+        "        duration: 2\n",
+        [
+            Expect(2, 1, "scenario", "first given at line 1"),
+            Expect(10, 9, "duration", "first given at line 9"),
+        ],
+    ),
 ]
 
 
@@ -333,10 +500,12 @@ def _write(tmp_path: Path, text: str | bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("text", "expected"), [row[1:] for row in BAD],
-                         ids=[row[0] for row in BAD])
-def test_bad_scenario_reports_every_problem(tmp_path: Path, text: str | bytes,
-                                            expected: list[Expect]) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected"), [row[1:] for row in BAD], ids=[row[0] for row in BAD]
+)
+def test_bad_scenario_reports_every_problem(
+    tmp_path: Path, text: str | bytes, expected: list[Expect]
+) -> None:
     path = _write(tmp_path, text)
     started = time.perf_counter()
     with pytest.raises(ScenarioError) as info:
@@ -358,7 +527,8 @@ def test_problem_prints_as_file_line_col_path_message(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(path, display="s.yaml")
     assert [str(p) for p in info.value.problems] == [
-        "s.yaml:6:42: projects[p].tasks[a].resources.R9: unknown pool 'R9'; pools: R1"]
+        "s.yaml:6:42: projects[p].tasks[a].resources.R9: unknown pool 'R9'; pools: R1"
+    ]
 
 
 def test_file_name_defaults_to_the_path_given(tmp_path: Path) -> None:
@@ -517,8 +687,9 @@ def test_correlation_group_ids_must_be_unique(tmp_path: Path) -> None:
 
 def test_exponential_mean_must_exceed_its_shift(tmp_path: Path) -> None:
     path = tmp_path / "expo.yaml"
-    path.write_text("projects: [{id: p, tasks: [{id: a, duration: "
-                    "{exponential: {mean: 2, low: 3}}}]}]\n")
+    path.write_text(
+        "projects: [{id: p, tasks: [{id: a, duration: {exponential: {mean: 2, low: 3}}}]}]\n"
+    )
     with pytest.raises(ScenarioError, match=r"mean=2.0 must exceed low=3.0"):
         load_scenario(path)
 

@@ -41,16 +41,29 @@ from ..model import Mitigate, Portfolio, Variant, apply_variant
 from ..montecarlo import Backend, Outcome, simulate_portfolio
 from .summary import Z95
 
-__all__ = ["RANKINGS", "Comparison", "Difference", "VariantResult", "compare", "metrics",
-           "ranked", "risk_effects"]
+__all__ = [
+    "RANKINGS",
+    "Comparison",
+    "Difference",
+    "VariantResult",
+    "compare",
+    "metrics",
+    "ranked",
+    "risk_effects",
+]
 
 Array = NDArray[np.float64]
 BOOTSTRAP = 200
 ProgressOf = Callable[[], Callable[[int], None] | None] | None
 
 
-def metrics(pf: Portfolio, outcome: Outcome, project_ids: Sequence[str],
-            value_per_day: dict[str, float], horizon: float | None) -> dict[str, Array]:
+def metrics(
+    pf: Portfolio,
+    outcome: Outcome,
+    project_ids: Sequence[str],
+    value_per_day: dict[str, float],
+    horizon: float | None,
+) -> dict[str, Array]:
     """Per-iteration metrics of one scenario; projects missing from ``pf`` (cancelled) give
     NaN for their own metrics and 0 in the counts."""
     n = len(outcome.finish)
@@ -109,10 +122,16 @@ class Difference:
         return abs(self.z) > Z95
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "base": self.base, "variant": self.variant,
-                "diff": self.diff, "se": self.se, "se_unpaired": self.se_unpaired,
-                "z": self.z if math.isfinite(self.z) else None,
-                "significant": self.significant}
+        return {
+            "metric": self.metric,
+            "base": self.base,
+            "variant": self.variant,
+            "diff": self.diff,
+            "se": self.se,
+            "se_unpaired": self.se_unpaired,
+            "z": self.z if math.isfinite(self.z) else None,
+            "significant": self.significant,
+        }
 
 
 def _paired(name: str, b: Array, v: Array) -> Difference | None:
@@ -124,8 +143,7 @@ def _paired(name: str, b: Array, v: Array) -> Difference | None:
         return Difference(name, mb, mv, math.nan, math.nan, math.nan)
     d = v - b
     se = float(np.std(d, ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-    unpaired = float(math.sqrt((np.var(b, ddof=1) + np.var(v, ddof=1)) / n)) if n > 1 else \
-        math.nan
+    unpaired = float(math.sqrt((np.var(b, ddof=1) + np.var(v, ddof=1)) / n)) if n > 1 else math.nan
     return Difference(name, mb, mv, float(np.mean(d)), se, unpaired)
 
 
@@ -164,17 +182,34 @@ class Comparison:
     base: dict[str, float]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scenario": self.scenario, "iterations": self.iterations, "seed": self.seed,
-                "projects": list(self.projects), "base": self.base,
-                "variants": [{"name": v.name, "description": v.description,
-                              "cancelled": list(v.cancelled),
-                              "differences": [d.to_dict() for d in v.differences]}
-                             for v in self.variants]}
+        return {
+            "scenario": self.scenario,
+            "iterations": self.iterations,
+            "seed": self.seed,
+            "projects": list(self.projects),
+            "base": self.base,
+            "variants": [
+                {
+                    "name": v.name,
+                    "description": v.description,
+                    "cancelled": list(v.cancelled),
+                    "differences": [d.to_dict() for d in v.differences],
+                }
+                for v in self.variants
+            ],
+        }
 
 
-def compare(pf: Portfolio, variants: Sequence[Variant], iterations: int, seed: int, *,
-            engine: str = "auto", backend: Backend | None = None,
-            progress_of: ProgressOf = None) -> Comparison:
+def compare(
+    pf: Portfolio,
+    variants: Sequence[Variant],
+    iterations: int,
+    seed: int,
+    *,
+    engine: str = "auto",
+    backend: Backend | None = None,
+    progress_of: ProgressOf = None,
+) -> Comparison:
     """Run the base and each variant on common random numbers and compare them."""
     ids = tuple(p.id for p in pf.projects)
     values = {p.id: p.value_per_day for p in pf.projects if p.value_per_day}
@@ -183,25 +218,32 @@ def compare(pf: Portfolio, variants: Sequence[Variant], iterations: int, seed: i
     def tick() -> Callable[[int], None] | None:
         return progress_of() if progress_of else None
 
-    base_out = simulate_portfolio(pf, iterations, seed, engine=engine, backend=backend,
-                                  progress=tick())
+    base_out = simulate_portfolio(
+        pf, iterations, seed, engine=engine, backend=backend, progress=tick()
+    )
     base = metrics(pf, base_out, ids, values, horizon)
     results = []
     for v in variants:
         pv = apply_variant(pf, v)
-        out = simulate_portfolio(pv, iterations, seed, engine=engine, backend=backend,
-                                 progress=tick())
+        out = simulate_portfolio(
+            pv, iterations, seed, engine=engine, backend=backend, progress=tick()
+        )
         m = metrics(pv, out, ids, values, horizon)
         diffs = [d for name in base if (d := _paired(name, base[name], m[name])) is not None]
-        diffs += [_quantile_diff(f"cost_p{round(q * 100)}", q, base["cost"], m["cost"], seed)
-                  for q in (0.5, 0.8)]
+        diffs += [
+            _quantile_diff(f"cost_p{round(q * 100)}", q, base["cost"], m["cost"], seed)
+            for q in (0.5, 0.8)
+        ]
         if "value" in base and (val := _paired("value", base["value"], m["value"])):
-            diffs.append(Difference("cost_of_delay", 0.0, -val.diff, -val.diff, val.se,
-                                    val.se_unpaired))
+            diffs.append(
+                Difference("cost_of_delay", 0.0, -val.diff, -val.diff, val.se, val.se_unpaired)
+            )
         cancelled = tuple(pf.projects[k].id for k in sorted(v.cancel))
         results.append(VariantResult(v.name, v.description, cancelled, tuple(diffs)))
-    summary = {name: float(np.nanmean(vals)) if not np.all(np.isnan(vals)) else math.nan
-               for name, vals in base.items()}
+    summary = {
+        name: float(np.nanmean(vals)) if not np.all(np.isnan(vals)) else math.nan
+        for name, vals in base.items()
+    }
     return Comparison(pf.name, iterations, seed, ids, tuple(results), summary)
 
 
@@ -224,8 +266,9 @@ def ranked(c: Comparison, by: str) -> list[VariantResult]:
     return sorted(c.variants, key=key, reverse=True)
 
 
-def risk_effects(pf: Portfolio, base: Outcome, seed: int, progress_of: ProgressOf = None,
-                 **run: Any) -> list[dict[str, Any]]:
+def risk_effects(
+    pf: Portfolio, base: Outcome, seed: int, progress_of: ProgressOf = None, **run: Any
+) -> list[dict[str, Any]]:
     """Per risk and project: the change in P80 finish (working days) and mean cost when the
     risk alone is switched off, on the base's random numbers (``base`` is its Outcome)."""
     n = len(base.finish)
@@ -233,14 +276,21 @@ def risk_effects(pf: Portfolio, base: Outcome, seed: int, progress_of: ProgressO
     mean_cost = base.cost.mean(axis=0)
     rows = []
     for k, risk in enumerate(pf.risks):
-        off = apply_variant(pf, Variant(f"without {risk.id}",
-                                        mitigate={k: Mitigate(0.0, None, 0.0, ())}))
-        out = simulate_portfolio(off, n, seed,
-                                 progress=progress_of() if progress_of else None, **run)
+        off = apply_variant(
+            pf, Variant(f"without {risk.id}", mitigate={k: Mitigate(0.0, None, 0.0, ())})
+        )
+        out = simulate_portfolio(
+            off, n, seed, progress=progress_of() if progress_of else None, **run
+        )
         d_p80 = np.quantile(out.finish, 0.8, axis=0) - p80
         d_cost = out.cost.mean(axis=0) - mean_cost
         for pk, p in enumerate(pf.projects):
-            rows.append({"project": p.id, "risk": risk.id,
-                         "p80_finish_change": float(d_p80[pk]),
-                         "mean_cost_change": float(d_cost[pk])})
+            rows.append(
+                {
+                    "project": p.id,
+                    "risk": risk.id,
+                    "p80_finish_change": float(d_p80[pk]),
+                    "mean_cost_change": float(d_cost[pk]),
+                }
+            )
     return rows

@@ -61,13 +61,13 @@ def correlation(sums: DriverSums) -> Array:
     var_f = np.maximum(sums.sum_ff / n - mean_f**2, 0.0)
     scale = np.sqrt(np.outer(var_d, var_f))
     with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.where(scale > 1e-12 * (1 + np.outer(mean_d**2, mean_f**2)),
-                        cov / scale, np.nan)
+        corr = np.where(scale > 1e-12 * (1 + np.outer(mean_d**2, mean_f**2)), cov / scale, np.nan)
     return np.clip(corr, -1.0, 1.0)
 
 
-def driver_rows(pf: Portfolio, sums: DriverSums,
-                risk_effects: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def driver_rows(
+    pf: Portfolio, sums: DriverSums, risk_effects: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """One row per project and driver: every task of the project and every other task that
     was ever on its chain, then each risk's contribution (``drivers.csv``)."""
     crit = criticality(sums)
@@ -79,13 +79,27 @@ def driver_rows(pf: Portfolio, sums: DriverSums,
             if crit[k, i] == 0 and i not in own:
                 continue
             c = corr[i, k]
-            rows.append({"project": p.id, "kind": "task", "driver": t.key,
-                         "criticality": float(crit[k, i]),
-                         "correlation": None if math.isnan(c) else float(c),
-                         "p80_finish_change": None, "mean_cost_change": None})
+            rows.append(
+                {
+                    "project": p.id,
+                    "kind": "task",
+                    "driver": t.key,
+                    "criticality": float(crit[k, i]),
+                    "correlation": None if math.isnan(c) else float(c),
+                    "p80_finish_change": None,
+                    "mean_cost_change": None,
+                }
+            )
     for e in risk_effects or []:
-        rows.append({"project": e["project"], "kind": "risk", "driver": e["risk"],
-                     "criticality": None, "correlation": None,
-                     "p80_finish_change": e["p80_finish_change"],
-                     "mean_cost_change": e["mean_cost_change"]})
+        rows.append(
+            {
+                "project": e["project"],
+                "kind": "risk",
+                "driver": e["risk"],
+                "criticality": None,
+                "correlation": None,
+                "p80_finish_change": e["p80_finish_change"],
+                "mean_cost_change": e["mean_cost_change"],
+            }
+        )
     return rows

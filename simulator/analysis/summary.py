@@ -17,13 +17,22 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from ..model import Portfolio
+from ..model import Portfolio, Project
 from ..montecarlo import Outcome
 from ..sampling import BLOCK_SIZE
 
-__all__ = ["Z95", "CapacityRow", "Mean", "Prob", "ProjectResult", "Quantile", "RunSummary",
-           "summarise"]
+__all__ = [
+    "Z95",
+    "CapacityRow",
+    "Mean",
+    "Prob",
+    "ProjectResult",
+    "Quantile",
+    "RunSummary",
+    "summarise",
+]
 
+Array = NDArray[np.float64]
 Z95 = float(special.ndtri(0.975))
 QUANTILES = (10, 50, 80, 90)
 SHORTFALL_EPS = 1e-9
@@ -45,8 +54,12 @@ class Prob:
         p = float(np.mean(hits))
         centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
         half = Z95 / (1 + Z95**2 / n) * np.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n))
-        return cls(p, float(np.sqrt(p * (1 - p) / n)), float(max(0.0, centre - half)),
-                   float(min(1.0, centre + half)))
+        return cls(
+            p,
+            float(np.sqrt(p * (1 - p) / n)),
+            float(max(0.0, centre - half)),
+            float(min(1.0, centre + half)),
+        )
 
 
 @dataclass(frozen=True)
@@ -79,8 +92,12 @@ class Quantile:
         k = min(max(int(np.ceil(n * frac)), 1), n)  # 1-based rank of the estimate
         lo = _binom_ppf(0.025, n, frac)
         hi = _binom_ppf(0.975, n, frac) + 1
-        return cls(q, float(sorted_x[k - 1]), float(sorted_x[min(max(lo, 1), n) - 1]),
-                   float(sorted_x[min(max(hi, 1), n) - 1]))
+        return cls(
+            q,
+            float(sorted_x[k - 1]),
+            float(sorted_x[min(max(lo, 1), n) - 1]),
+            float(sorted_x[min(max(hi, 1), n) - 1]),
+        )
 
 
 @dataclass(frozen=True)
@@ -145,7 +162,10 @@ class RunSummary:
             proj["deadline_date"] = None if raw.deadline is None else self.date(raw.deadline)
             for qd in proj["finish"]:
                 qd["date"], qd["low_date"], qd["high_date"] = (
-                    self.date(qd["value"]), self.date(qd["low"]), self.date(qd["high"]))
+                    self.date(qd["value"]),
+                    self.date(qd["low"]),
+                    self.date(qd["high"]),
+                )
             proj["finish_mean"]["date"] = self.date(proj["finish_mean"]["estimate"])
         out["block_size"] = BLOCK_SIZE
         out["versions"] = _versions()
@@ -185,42 +205,67 @@ def _quantiles(x: NDArray[np.float64]) -> tuple[Quantile, ...]:
     return tuple(Quantile.of(s, q) for q in QUANTILES)
 
 
-def summarise(pf: Portfolio, out: Outcome, *, seed: int) -> RunSummary:
-    """Reduce a run's per-iteration results to the reported figures."""
-    n = len(out.finish)
-    projects = []
-    on_time_cols = []
-    for k, p in enumerate(pf.projects):
-        finish, cost = out.finish[:, k], out.cost[:, k]
-        on_time = None if p.deadline is None else finish <= p.deadline
-        in_budget = None if p.budget is None else cost <= p.budget
-        if on_time is not None:
-            on_time_cols.append(on_time)
-        both = None if on_time is None or in_budget is None else on_time & in_budget
-        projects.append(ProjectResult(
-            p.id, p.name, p.priority, p.deadline, p.budget,
-            None if on_time is None else Prob.of(on_time), Mean.of(finish), _quantiles(finish),
-            Mean.of(cost), _quantiles(cost), None if in_budget is None else Prob.of(in_budget),
-            None if both is None else Prob.of(both)))
-    hits = np.stack(on_time_cols, axis=1) if on_time_cols else np.zeros((n, 0), dtype=bool)
-    total = out.cost.sum(axis=1)
-    capacity = _capacity_rows(pf, out)
+def _project_result(p: Project, finish: Array, cost: Array) -> ProjectResult:
+    on_time = None if p.deadline is None else finish <= p.deadline
+    in_budget = None if p.budget is None else cost <= p.budget
+    both = None if on_time is None or in_budget is None else on_time & in_budget
+    return ProjectResult(
+        p.id,
+        p.name,
+        p.priority,
+        p.deadline,
+        p.budget,
+        None if on_time is None else Prob.of(on_time),
+        Mean.of(finish),
+        _quantiles(finish),
+        Mean.of(cost),
+        _quantiles(cost),
+        None if in_budget is None else Prob.of(in_budget),
+        None if both is None else Prob.of(both),
+    )
+
+
+def _dates(pf: Portfolio, projects: list[ProjectResult]) -> dict[str, str | None]:
+    """The date of every finish figure and deadline (None without a start date)."""
     times = {float(x) for pr in projects for q in pr.finish for x in (q.value, q.low, q.high)}
     times |= {pr.finish_mean.estimate for pr in projects}
     times |= {p.deadline for p in pf.projects if p.deadline is not None}
     ordered = sorted(times)
     dates = pf.calendar.finish_dates(np.array(ordered))
+    return {
+        _key(t): None if dates is None else str(d)
+        for t, d in zip(ordered, dates if dates is not None else ordered, strict=True)
+    }
+
+
+def summarise(pf: Portfolio, out: Outcome, *, seed: int) -> RunSummary:
+    """Reduce a run's per-iteration results to the reported figures."""
+    n = len(out.finish)
+    projects = [
+        _project_result(p, out.finish[:, k], out.cost[:, k]) for k, p in enumerate(pf.projects)
+    ]
+    due = [(k, p.deadline) for k, p in enumerate(pf.projects) if p.deadline is not None]
+    hits = np.zeros((n, len(due)), dtype=bool)
+    for m, (k, deadline) in enumerate(due):
+        hits[:, m] = out.finish[:, k] <= deadline
+    total = out.cost.sum(axis=1)
     start = pf.calendar.start
     return RunSummary(
-        scenario=pf.name, scenario_sha256=pf.source_hash, seed=seed, iterations=n,
-        start=None if start is None else start.isoformat(), currency=pf.currency,
+        scenario=pf.name,
+        scenario_sha256=pf.source_hash,
+        seed=seed,
+        iterations=n,
+        start=None if start is None else start.isoformat(),
+        currency=pf.currency,
         projects=tuple(projects),
-        p_all_on_time=Prob.of(hits.all(axis=1)) if on_time_cols else None,
-        expected_on_time=Mean.of(hits.sum(axis=1).astype(float)) if on_time_cols else None,
-        with_deadline=len(on_time_cols), total_cost_mean=Mean.of(total),
-        total_cost=_quantiles(total), capacity=capacity,
-        dates={_key(t): None if dates is None else str(d)
-               for t, d in zip(ordered, dates if dates is not None else ordered, strict=True)})
+        p_all_on_time=Prob.of(hits.all(axis=1)) if due else None,
+        expected_on_time=Mean.of(hits.sum(axis=1).astype(float)) if due else None,
+        with_deadline=len(due),
+        total_cost_mean=Mean.of(total),
+        total_cost=_quantiles(total),
+        capacity=_capacity_rows(pf, out),
+        dates=_dates(pf, projects),
+    )
 
 
 def _capacity_rows(pf: Portfolio, out: Outcome) -> tuple[CapacityRow, ...]:
@@ -231,9 +276,16 @@ def _capacity_rows(pf: Portfolio, out: Outcome) -> tuple[CapacityRow, ...]:
         for m, label in enumerate(out.periods):
             waiting = out.waiting[:, p, m]
             cap = float(cap_mean[p, m])
-            rows.append(CapacityRow(
-                pool.id, label, cap, float(busy_mean[p, m]),
-                float(busy_mean[p, m] / cap) if cap > 0 else float("nan"),
-                float(waiting.mean()), Quantile.of(np.sort(waiting), 90).value,
-                Prob.of(waiting > SHORTFALL_EPS)))
+            rows.append(
+                CapacityRow(
+                    pool.id,
+                    label,
+                    cap,
+                    float(busy_mean[p, m]),
+                    float(busy_mean[p, m] / cap) if cap > 0 else float("nan"),
+                    float(waiting.mean()),
+                    Quantile.of(np.sort(waiting), 90).value,
+                    Prob.of(waiting > SHORTFALL_EPS),
+                )
+            )
     return tuple(rows)

@@ -56,15 +56,17 @@ def _load(path: Path) -> Portfolio:
         for problem in e.problems:
             click.echo(str(problem), err=True)
         n = len(e.problems)
-        raise click.ClickException(f"{path}: {n} problem{'s' if n != 1 else ''}; nothing "
-                                   "was run or written") from None
+        raise click.ClickException(
+            f"{path}: {n} problem{'s' if n != 1 else ''}; nothing was run or written"
+        ) from None
 
 
 def _fresh_out(out: Path, force: bool) -> Path:
     """``out``, checked before any work: an existing folder is replaced only with --force."""
     if out.exists() and not force:
-        raise PmosimError(f"{out} already exists; choose another --out or add --force to "
-                          "replace it")
+        raise PmosimError(
+            f"{out} already exists; choose another --out or add --force to replace it"
+        )
     return out
 
 
@@ -74,8 +76,7 @@ def _seed(seed: int | None, pf: Portfolio) -> int:
         seed = pf.seed
     if seed is None:
         seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
-        click.echo(f"seed: {seed} (drawn fresh; pass --seed {seed} to repeat this run)",
-                   err=True)
+        click.echo(f"seed: {seed} (drawn fresh; pass --seed {seed} to repeat this run)", err=True)
     return seed
 
 
@@ -117,80 +118,187 @@ def cli() -> None:
 def validate(file: Path) -> None:
     """Check a scenario FILE and report every problem, one line each."""
     pf = _load(file)
-    counts = [(len(pf.projects), "project"), (len(pf.tasks), "task"), (len(pf.pools), "pool"),
-              (len(pf.risks), "risk"), (len(pf.variants), "variant")]
+    counts = [
+        (len(pf.projects), "project"),
+        (len(pf.tasks), "task"),
+        (len(pf.pools), "pool"),
+        (len(pf.risks), "risk"),
+        (len(pf.variants), "variant"),
+    ]
     click.echo(f"{file}: OK - " + ", ".join(f"{n} {w}{'s' if n != 1 else ''}" for n, w in counts))
 
 
 @cli.command()
 @click.argument("file", type=ScenarioPath)
-@click.option("-n", "--iterations", type=click.IntRange(1, 10_000_000), default=None,
-              help="Iterations (default: the scenario's 'iterations').")
-@click.option("--seed", type=click.IntRange(0), default=None,
-              help="Root seed (default: the scenario's 'seed', else a fresh one, printed).")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Results folder (default: results/<scenario file name>).")
-@click.option("--jobs", type=click.IntRange(-1), default=1, show_default=True,
-              help="Local workers (threads for the fast engine, processes for simpy); -1 "
-                   "uses every core. Results do not depend on it.")
-@click.option("--trace", type=click.IntRange(0), default=0, show_default=True,
-              help="Write trace.csv with the schedules of the first K iterations.")
+@click.option(
+    "-n",
+    "--iterations",
+    type=click.IntRange(1, 10_000_000),
+    default=None,
+    help="Iterations (default: the scenario's 'iterations').",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    default=None,
+    help="Root seed (default: the scenario's 'seed', else a fresh one, printed).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Results folder (default: results/<scenario file name>).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(-1),
+    default=1,
+    show_default=True,
+    help="Local workers (threads for the fast engine, processes for simpy); -1 "
+    "uses every core. Results do not depend on it.",
+)
+@click.option(
+    "--trace",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Write trace.csv with the schedules of the first K iterations.",
+)
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
-@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
-              help="fast: compiled engine (auto picks it); simpy: the reference engine. "
-                   "Both give identical schedules.")
-@click.option("--target-se", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Add blocks of iterations until every P(on time) has at most this "
-                   "standard error; -n is then the maximum.")
-@click.option("--backend", type=click.Choice(["local", "dask"]), default="local",
-              show_default=True, help="local workers, or a Dask cluster (the 'dask' extra).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Dask scheduler (tls://host:8786); without it a local cluster on "
-                   "127.0.0.1 with --jobs workers.")
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="auto",
+    show_default=True,
+    help="fast: compiled engine (auto picks it); simpy: the reference engine. "
+    "Both give identical schedules.",
+)
+@click.option(
+    "--target-se",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Add blocks of iterations until every P(on time) has at most this "
+    "standard error; -n is then the maximum.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local workers, or a Dask cluster (the 'dask' extra).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Dask scheduler (tls://host:8786); without it a local cluster on "
+    "127.0.0.1 with --jobs workers.",
+)
 @click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--allow-insecure", is_flag=True,
-              help="Allow a plain tcp:// scheduler on another machine.")
-@click.option("--risk-drivers/--no-risk-drivers", default=True, show_default=True,
-              help="Measure each risk's contribution (one more run per risk, on the same "
-                   "random numbers).")
-@click.option("--report/--no-report", default=True, show_default=True,
-              help="Write report.html and the charts (PNG).")
+@click.option(
+    "--allow-insecure", is_flag=True, help="Allow a plain tcp:// scheduler on another machine."
+)
+@click.option(
+    "--risk-drivers/--no-risk-drivers",
+    default=True,
+    show_default=True,
+    help="Measure each risk's contribution (one more run per risk, on the same random numbers).",
+)
+@click.option(
+    "--report/--no-report",
+    default=True,
+    show_default=True,
+    help="Write report.html and the charts (PNG).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print summary.json to stdout instead of the tables.")
-@click.option("--resume", is_flag=True,
-              help="Finish a run that was interrupted (same command): completed blocks are "
-                   "kept in a checkpoint beside the results folder.")
-def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, jobs: int,
-        trace: int, force: bool, engine: str, target_se: float | None, backend: str,
-        scheduler: str | None, tls_ca: Path | None, tls_cert: Path | None,
-        tls_key: Path | None, allow_insecure: bool, risk_drivers: bool, report: bool,
-        quiet: bool, as_json: bool, resume: bool) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print summary.json to stdout instead of the tables."
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Finish a run that was interrupted (same command): completed blocks are "
+    "kept in a checkpoint beside the results folder.",
+)
+def run(
+    file: Path,
+    iterations: int | None,
+    seed: int | None,
+    out: Path | None,
+    jobs: int,
+    trace: int,
+    force: bool,
+    engine: str,
+    target_se: float | None,
+    backend: str,
+    scheduler: str | None,
+    tls_ca: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    allow_insecure: bool,
+    risk_drivers: bool,
+    report: bool,
+    quiet: bool,
+    as_json: bool,
+    resume: bool,
+) -> None:
     """Simulate the scenario FILE and write summary.json, projects.csv, capacity.csv and
     drivers.csv."""
     pf = _load(file)
     out = _fresh_out(out or Path("results") / file.stem, force)
     n = iterations or pf.iterations
     seed = _seed(seed, pf)
-    where = _backend(Backend(backend, jobs, scheduler, tls_ca, tls_cert, tls_key,
-                             allow_insecure))
+    where = _backend(Backend(backend, jobs, scheduler, tls_ca, tls_cert, tls_key, allow_insecure))
     store = _checkpoint_of(out, resume, quiet)
-    with progress(n * (1 + (len(pf.risks) if risk_drivers else 0)), "simulating",
-                  quiet=quiet) as bar:
-        outcome = _interruptible(store, lambda: simulate_portfolio(
-            pf, n, seed, trace=trace, engine=engine, backend=where, target_se=target_se,
-            progress=bar.for_run(), checkpoint=store))
+    with progress(
+        n * (1 + (len(pf.risks) if risk_drivers else 0)), "simulating", quiet=quiet
+    ) as bar:
+        outcome = _interruptible(
+            store,
+            lambda: simulate_portfolio(
+                pf,
+                n,
+                seed,
+                trace=trace,
+                engine=engine,
+                backend=where,
+                target_se=target_se,
+                progress=bar.for_run(),
+                checkpoint=store,
+            ),
+        )
         bar.done = n  # with --target-se the base run may stop early
         effects = None
         if risk_drivers and pf.risks:
-            effects = risk_effects(pf, outcome, seed, engine=engine, backend=where,
-                                   progress_of=bar.for_run)
+            effects = risk_effects(
+                pf, outcome, seed, engine=engine, backend=where, progress_of=bar.for_run
+            )
     summary = summarise(pf, outcome, seed=seed)
     if target_se is not None and not quiet:
         _say_target(pf, outcome, target_se, n)
     drivers = drivers_frame(pf, outcome.drivers, effects)
+
+    _publish_run(out, force, store, pf, outcome, summary, drivers, trace=trace, report=report)
+    shutil.rmtree(store, ignore_errors=True)
+    _print_run(out, summary, drivers, as_json=as_json, quiet=quiet)
+
+
+def _publish_run(
+    out: Path,
+    force: bool,
+    store: Path,
+    pf: Portfolio,
+    outcome: Outcome,
+    summary: RunSummary,
+    drivers: Any,
+    *,
+    trace: int,
+    report: bool,
+) -> None:
+    """The results folder, written whole or not at all."""
 
     def fill(folder: Path) -> None:
         write_run(folder, pf, summary, outcome.trace if trace else None)
@@ -203,20 +311,21 @@ def run(file: Path, iterations: int | None, seed: int | None, out: Path | None, 
     try:
         publish(out, force, fill)
     except PmosimError as e:
-        raise PmosimError(f"{e} (the simulated blocks are kept in {store}: add --resume "
-                          "to write the results without simulating again)") from e
-    shutil.rmtree(store, ignore_errors=True)
-    _print_run(out, summary, drivers, as_json=as_json, quiet=quiet)
+        raise PmosimError(
+            f"{e} (the simulated blocks are kept in {store}: add --resume "
+            "to write the results without simulating again)"
+        ) from e
 
 
-def _print_run(out: Path, summary: RunSummary, drivers: Any, *, as_json: bool,
-               quiet: bool) -> None:
+def _print_run(out: Path, summary: RunSummary, drivers: Any, *, as_json: bool, quiet: bool) -> None:
     if as_json:
         click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
     elif not quiet:
         click.echo(summary_text(summary))
-        click.echo("\nTop drivers (% of iterations on the chain that drove the finish; "
-                   "risks:\ndays added to the P80 finish). All in drivers.csv.")
+        click.echo(
+            "\nTop drivers (% of iterations on the chain that drove the finish; "
+            "risks:\ndays added to the P80 finish). All in drivers.csv."
+        )
         click.echo(top_drivers(drivers))
         click.echo(f"\nResults written to {out}/")
 
@@ -244,64 +353,117 @@ def _interruptible(store: Path, simulate: Callable[[], Outcome]) -> Outcome:
         return simulate()
     except KeyboardInterrupt:
         kept = len(list(store.glob("block-*.npz")))
-        click.echo(f"\nInterrupted: {kept} completed block(s) of {BLOCK_SIZE} iterations "
-                   f"kept in {store}; nothing else was written. Run the same command "
-                   "with --resume to finish.", err=True)
+        click.echo(
+            f"\nInterrupted: {kept} completed block(s) of {BLOCK_SIZE} iterations "
+            f"kept in {store}; nothing else was written. Run the same command "
+            "with --resume to finish.",
+            err=True,
+        )
         sys.exit(130)
 
 
 def _say_target(pf: Portfolio, outcome: Outcome, target_se: float, n: int) -> None:
     reached = max_on_time_se(pf, outcome.finish) <= target_se
-    click.echo(f"target s.e. {target_se:g}: {'reached' if reached else 'NOT reached'} "
-               f"after {len(outcome.finish):,} iterations"
-               f"{'' if reached else f' (the maximum, -n {n})'}", err=True)
+    click.echo(
+        f"target s.e. {target_se:g}: {'reached' if reached else 'NOT reached'} "
+        f"after {len(outcome.finish):,} iterations"
+        f"{'' if reached else f' (the maximum, -n {n})'}",
+        err=True,
+    )
 
 
 @cli.command()
 @click.argument("file", type=ScenarioPath)
-@click.option("--variant", "names", multiple=True,
-              help="A variant to compare (repeatable; default: every variant in FILE).")
-@click.option("-n", "--iterations", type=click.IntRange(2, 10_000_000), default=None,
-              help="Iterations per scenario (default: the scenario's 'iterations').")
-@click.option("--seed", type=click.IntRange(0), default=None,
-              help="Root seed shared by the base and every variant (default: the scenario's "
-                   "'seed', else a fresh one, printed).")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for comparison.csv and comparison.json "
-                   "(default: results/<scenario file name>-compare).")
+@click.option(
+    "--variant",
+    "names",
+    multiple=True,
+    help="A variant to compare (repeatable; default: every variant in FILE).",
+)
+@click.option(
+    "-n",
+    "--iterations",
+    type=click.IntRange(2, 10_000_000),
+    default=None,
+    help="Iterations per scenario (default: the scenario's 'iterations').",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(0),
+    default=None,
+    help="Root seed shared by the base and every variant (default: the scenario's "
+    "'seed', else a fresh one, printed).",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for comparison.csv and comparison.json "
+    "(default: results/<scenario file name>-compare).",
+)
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
-@click.option("--jobs", type=click.IntRange(-1), default=1, show_default=True,
-              help="Workers; results do not depend on it.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(-1),
+    default=1,
+    show_default=True,
+    help="Workers; results do not depend on it.",
+)
 @click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True)
-@click.option("--rank-by", type=click.Choice(sorted(RANKINGS)), default="portfolio_on_time",
-              show_default=True, help="The metric that orders the decision table.")
-@click.option("--report/--no-report", default=True, show_default=True,
-              help="Write report.html and the charts (PNG).")
+@click.option(
+    "--rank-by",
+    type=click.Choice(sorted(RANKINGS)),
+    default="portfolio_on_time",
+    show_default=True,
+    help="The metric that orders the decision table.",
+)
+@click.option(
+    "--report/--no-report",
+    default=True,
+    show_default=True,
+    help="Write report.html and the charts (PNG).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print comparison.json to stdout instead of the table.")
-def compare(file: Path, names: tuple[str, ...], iterations: int | None, seed: int | None,
-            out: Path | None, force: bool, jobs: int, engine: str, rank_by: str,
-            report: bool, quiet: bool, as_json: bool) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print comparison.json to stdout instead of the table."
+)
+def compare(
+    file: Path,
+    names: tuple[str, ...],
+    iterations: int | None,
+    seed: int | None,
+    out: Path | None,
+    force: bool,
+    jobs: int,
+    engine: str,
+    rank_by: str,
+    report: bool,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     """Compare the base scenario FILE with its variants on common random numbers."""
     pf = _load(file)
     known = {v.name: v for v in pf.variants}
     if not known:
-        raise PmosimError(f"{file}: no variants to compare; add a 'variants:' list "
-                          "(see the README)")
+        raise PmosimError(
+            f"{file}: no variants to compare; add a 'variants:' list (see the README)"
+        )
     unknown = [n for n in names if n not in known]
     if unknown:
         raise PmosimError(f"unknown variant '{unknown[0]}'; {file} has: {', '.join(known)}")
     chosen = [known[n] for n in dict.fromkeys(names)] if names else list(known.values())
     if rank_by == "value" and pf.value_horizon is None:
-        raise PmosimError(f"{file}: --rank-by value needs projects with value_per_month and a "
-                          "value_horizon")
+        raise PmosimError(
+            f"{file}: --rank-by value needs projects with value_per_month and a value_horizon"
+        )
     out = _fresh_out(out or Path("results") / f"{file.stem}-compare", force)
     n = iterations or pf.iterations
     seed = _seed(seed, pf)
     with progress(n * (1 + len(chosen)), "comparing", quiet=quiet) as bar:
-        result = run_comparison(pf, chosen, n, seed, engine=engine,
-                                backend=Backend(jobs=jobs), progress_of=bar.for_run)
+        result = run_comparison(
+            pf, chosen, n, seed, engine=engine, backend=Backend(jobs=jobs), progress_of=bar.for_run
+        )
 
     def fill(folder: Path) -> None:
         write_json(result.to_dict(), folder / "comparison.json")
@@ -317,9 +479,14 @@ def compare(file: Path, names: tuple[str, ...], iterations: int | None, seed: in
         return
     if quiet:
         return
-    click.echo(textwrap.fill(f"{pf.name}: base and {len(chosen)} variant(s), {n:,} iterations "
-                             f"each on common random numbers (seed {seed}); ranked by "
-                             f"{rank_by}.", width=79))
+    click.echo(
+        textwrap.fill(
+            f"{pf.name}: base and {len(chosen)} variant(s), {n:,} iterations "
+            f"each on common random numbers (seed {seed}); ranked by "
+            f"{rank_by}.",
+            width=79,
+        )
+    )
     click.echo("Differences against the base ± paired standard error; * significant at 5 %.\n")
     click.echo(decision_table(result, rank_by))
     click.echo(f"\nResults written to {out}/")

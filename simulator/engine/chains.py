@@ -26,10 +26,24 @@ def _slot(pool: int, t: float, mask: int) -> int:
 
 
 @inline
-def _driver(i: int, start: Array, finish: Array, ready: Array, release: Array,
-            pred_ptr: Any, pred_idx: Any, pred_lag: Any, pool_ptr: Any, pool_idx: Any,
-            h_pool: Any, h_time: Array, h_first: Any, h_second: Any, h_stamp: Any,
-            stamp: int) -> int:
+def _driver(
+    i: int,
+    start: Array,
+    finish: Array,
+    ready: Array,
+    release: Array,
+    pred_ptr: Any,
+    pred_idx: Any,
+    pred_lag: Any,
+    pool_ptr: Any,
+    pool_idx: Any,
+    h_pool: Any,
+    h_time: Array,
+    h_first: Any,
+    h_second: Any,
+    h_stamp: Any,
+    stamp: int,
+) -> int:
     if start[i] > ready[i]:
         t = start[i]
         mask = h_pool.size - 1
@@ -55,10 +69,28 @@ def _driver(i: int, start: Array, finish: Array, ready: Array, release: Array,
 
 
 @jit(refcounts=False)
-def _chains(start: Array, finish: Array, ready: Array, release: Array, pred_ptr: Any,
-            pred_idx: Any, pred_lag: Any, proj_ptr: Any, proj_idx: Any, pool_ptr: Any,
-            pool_idx: Any, counts: Any, seen: Any, known: Any, drv: Any, h_pool: Any,
-            h_time: Array, h_first: Any, h_second: Any, h_stamp: Any) -> None:
+def _chains(
+    start: Array,
+    finish: Array,
+    ready: Array,
+    release: Array,
+    pred_ptr: Any,
+    pred_idx: Any,
+    pred_lag: Any,
+    proj_ptr: Any,
+    proj_idx: Any,
+    pool_ptr: Any,
+    pool_idx: Any,
+    counts: Any,
+    seen: Any,
+    known: Any,
+    drv: Any,
+    h_pool: Any,
+    h_time: Array,
+    h_first: Any,
+    h_second: Any,
+    h_stamp: Any,
+) -> None:
     """Add each iteration's driving chains to ``counts`` (``(projects, tasks)``, zeros).
 
     Per iteration, an open-addressing table of ``(pool, finish time)`` -> the two
@@ -94,16 +126,32 @@ def _chains(start: Array, finish: Array, ready: Array, release: Array, pred_ptr:
                 seen[i] = stamp
                 counts[pk, i] += 1
                 if known[i] != it:
-                    drv[i] = _driver(i, start[it], finish[it], ready[it], release, pred_ptr,
-                                     pred_idx, pred_lag, pool_ptr, pool_idx, h_pool, h_time,
-                                     h_first, h_second, h_stamp, it)
+                    drv[i] = _driver(
+                        i,
+                        start[it],
+                        finish[it],
+                        ready[it],
+                        release,
+                        pred_ptr,
+                        pred_idx,
+                        pred_lag,
+                        pool_ptr,
+                        pool_idx,
+                        h_pool,
+                        h_time,
+                        h_first,
+                        h_second,
+                        h_stamp,
+                        it,
+                    )
                     known[i] = it
                 i = drv[i]
                 steps += 1
 
 
-def chain_counts(net: Network, pf: Portfolio, start: Array, finish: Array, ready: Array
-                 ) -> NDArray[np.int64]:
+def chain_counts(
+    net: Network, pf: Portfolio, start: Array, finish: Array, ready: Array
+) -> NDArray[np.int64]:
     """``(projects, tasks)``: in how many of these iterations each task lay on each
     project's driving chain."""
     proj_ptr = offsets([len(p.tasks) for p in pf.projects])
@@ -114,10 +162,26 @@ def chain_counts(net: Network, pf: Portfolio, start: Array, finish: Array, ready
     while size < 2 * pool_ptr[-1]:
         size <<= 1
     counts = np.zeros((len(pf.projects), n), dtype=np.int64)
-    _chains(np.ascontiguousarray(start), np.ascontiguousarray(finish),
-            np.ascontiguousarray(ready), net.release, net.pred_ptr, net.pred_idx, net.pred_lag,
-            proj_ptr, proj_idx, pool_ptr, pool_idx, counts, np.full(n, -1, dtype=np.int64),
-            np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.int64),
-            np.zeros(size, dtype=np.int64), np.zeros(size), np.zeros(size, dtype=np.int64),
-            np.zeros(size, dtype=np.int64), np.full(size, -1, dtype=np.int64))
+    _chains(
+        np.ascontiguousarray(start),
+        np.ascontiguousarray(finish),
+        np.ascontiguousarray(ready),
+        net.release,
+        net.pred_ptr,
+        net.pred_idx,
+        net.pred_lag,
+        proj_ptr,
+        proj_idx,
+        pool_ptr,
+        pool_idx,
+        counts,
+        np.full(n, -1, dtype=np.int64),
+        np.full(n, -1, dtype=np.int64),
+        np.zeros(n, dtype=np.int64),
+        np.zeros(size, dtype=np.int64),
+        np.zeros(size),
+        np.zeros(size, dtype=np.int64),
+        np.zeros(size, dtype=np.int64),
+        np.full(size, -1, dtype=np.int64),
+    )
     return counts

@@ -152,6 +152,7 @@ class CapacityArrays(NamedTuple):
 # The kernel takes arrays, not the named tuples (numba compiles those far more slowly); its
 # argument lists follow the fields of _Net and _Work.
 
+
 @inline
 def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int | np.int64) -> None:
     """heapq.heappush of ``(time, next creation number)``; the heap is ``ht`` (times) and
@@ -178,8 +179,9 @@ def _pop(ht: Array, hk: IntArray, st: IntArray) -> tuple[float, int]:
     pos, child = 0, 1
     while child < n:
         right = child + 1
-        if right < n and (ht[right] < ht[child] or
-                          (ht[right] == ht[child] and hk[right] < hk[child])):
+        if right < n and (
+            ht[right] < ht[child] or (ht[right] == ht[child] and hk[right] < hk[child])
+        ):
             child = right
         if not (ht[child] < t or (ht[child] == t and hk[child] < key)):
             break
@@ -203,8 +205,17 @@ def _request_dispatch(ht: Array, hk: IntArray, st: IntArray, now: float) -> None
 
 
 @inline
-def _edge_fired(i: int, now: float, pos: IntArray, pending: IntArray, ready: Array,
-                new: IntArray, ht: Array, hk: IntArray, st: IntArray) -> None:
+def _edge_fired(
+    i: int,
+    now: float,
+    pos: IntArray,
+    pending: IntArray,
+    ready: Array,
+    new: IntArray,
+    ht: Array,
+    hk: IntArray,
+    st: IntArray,
+) -> None:
     """One edge into task ``i`` fired; the last one makes it ready: it joins the new tasks
     (bisect.insort) and a dispatch is requested."""
     pending[i] -= 1
@@ -220,10 +231,26 @@ def _edge_fired(i: int, now: float, pos: IntArray, pending: IntArray, ready: Arr
 
 
 @inline
-def _complete(i: int, now: float, demand: Array, pos: IntArray, pool_ptr: IntArray,
-              pool_idx: IntArray, succ_ptr: IntArray, succ_idx: IntArray, succ_lag: Array,
-              finish: Array, ready: Array, used: Array, pending: IntArray, new: IntArray,
-              status: IntArray, ht: Array, hk: IntArray, st: IntArray) -> None:
+def _complete(
+    i: int,
+    now: float,
+    demand: Array,
+    pos: IntArray,
+    pool_ptr: IntArray,
+    pool_idx: IntArray,
+    succ_ptr: IntArray,
+    succ_idx: IntArray,
+    succ_lag: Array,
+    finish: Array,
+    ready: Array,
+    used: Array,
+    pending: IntArray,
+    new: IntArray,
+    status: IntArray,
+    ht: Array,
+    hk: IntArray,
+    st: IntArray,
+) -> None:
     """Task ``i`` finishes: release its units (its pools are now dirty), fire its edges
     (zero lags at once)."""
     finish[i] = now
@@ -240,8 +267,9 @@ def _complete(i: int, now: float, demand: Array, pos: IntArray, pool_ptr: IntArr
 
 
 @inline
-def _fits(i: int, demand: Array, pool_ptr: IntArray, pool_idx: IntArray, capacity: Array,
-          used: Array) -> bool:
+def _fits(
+    i: int, demand: Array, pool_ptr: IntArray, pool_idx: IntArray, capacity: Array, used: Array
+) -> bool:
     for k in range(pool_ptr[i], pool_ptr[i + 1]):
         p = pool_idx[k]
         if not demand[i, p] <= (capacity[p] - used[p]) + FIT_TOLERANCE:
@@ -296,11 +324,31 @@ def _first_fit(tree: Array, base: int, size: int, lo: int, room: float) -> int:
 
 
 @inline
-def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: IntArray,
-              pool_idx: IntArray, slot: IntArray, tree_ptr: IntArray, leaf_ptr: IntArray,
-              leaf_pos: IntArray, order: IntArray, start: Array, capacity: Array,
-              used: Array, new: IntArray, tree: Array, status: IntArray, cur: IntArray,
-              nxt: IntArray, active: IntArray, ht: Array, hk: IntArray, st: IntArray) -> int:
+def _dispatch(
+    now: float,
+    durations: Array,
+    it: int,
+    demand: Array,
+    pool_ptr: IntArray,
+    pool_idx: IntArray,
+    slot: IntArray,
+    tree_ptr: IntArray,
+    leaf_ptr: IntArray,
+    leaf_pos: IntArray,
+    order: IntArray,
+    start: Array,
+    capacity: Array,
+    used: Array,
+    new: IntArray,
+    tree: Array,
+    status: IntArray,
+    cur: IntArray,
+    nxt: IntArray,
+    active: IntArray,
+    ht: Array,
+    hk: IntArray,
+    st: IntArray,
+) -> int:
     """Start every waiting task that fits, in dispatch order; returns a task with a bad
     duration (negative or NaN) or -1.
 
@@ -315,8 +363,9 @@ def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: In
             active[n_active] = p
             n_active += 1
             cur[p] = 0
-            nxt[p] = _first_fit(tree, tree_ptr[p], _leaves(tree_ptr, p), 0,
-                                _room(p, capacity, used))
+            nxt[p] = _first_fit(
+                tree, tree_ptr[p], _leaves(tree_ptr, p), 0, _room(p, capacity, used)
+            )
     n_new = st[_NEW]
     r = 0  # the next new task
     n_stay = 0  # new tasks that did not start, compacted at the front of ``new``
@@ -341,8 +390,7 @@ def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: In
                 p = pool_idx[k]
                 used[p] += demand[i, p]
                 if not is_new:
-                    _set_leaf(tree, tree_ptr[p], _leaves(tree_ptr, p), slot[k],
-                              _EMPTY)
+                    _set_leaf(tree, tree_ptr[p], _leaves(tree_ptr, p), slot[k], _EMPTY)
             start[i] = now
             d = durations[it, i]
             if not d >= 0:
@@ -359,8 +407,9 @@ def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: In
             if status[p] == _DRAWN:
                 cur[p] = slot[k] + 1
                 if nxt[p] < cur[p]:
-                    nxt[p] = _first_fit(tree, tree_ptr[p], _leaves(tree_ptr, p),
-                                        cur[p], _room(p, capacity, used))
+                    nxt[p] = _first_fit(
+                        tree, tree_ptr[p], _leaves(tree_ptr, p), cur[p], _room(p, capacity, used)
+                    )
     for a in range(n_active):
         status[active[a]] = _CLEAN
     # new tasks that did not start wait in the trees of their pools
@@ -368,22 +417,52 @@ def _dispatch(now: float, durations: Array, it: int, demand: Array, pool_ptr: In
         i = order[new[q]]
         for k in range(pool_ptr[i], pool_ptr[i + 1]):
             p = pool_idx[k]
-            _set_leaf(tree, tree_ptr[p], _leaves(tree_ptr, p), slot[k],
-                      demand[i, p])
+            _set_leaf(tree, tree_ptr[p], _leaves(tree_ptr, p), slot[k], demand[i, p])
     st[_NEW] = 0
     return -1
 
 
 @jit(refcounts=False)
-def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, slot: IntArray,
-               tree_ptr: IntArray, leaf_ptr: IntArray, leaf_pos: IntArray, order: IntArray,
-               pos: IntArray, edges: IntArray, release: Array, succ_ptr: IntArray,
-               succ_idx: IntArray, succ_lag: Array, capacity0: Array, start: Array,
-               finish: Array, ready: Array, capacity: Array, used: Array, pending: IntArray,
-               new: IntArray, tree: Array, status: IntArray, cur: IntArray, nxt: IntArray,
-               active: IntArray, ht: Array, hk: IntArray, st: IntArray, durations: Array,
-               ev_time: Array, ev_pool: IntArray, ev_value: Array, ev_ptr: IntArray,
-               out_start: Array, out_finish: Array, out_ready: Array) -> tuple[int, int, int]:
+def _run_batch(
+    demand: Array,
+    pool_ptr: IntArray,
+    pool_idx: IntArray,
+    slot: IntArray,
+    tree_ptr: IntArray,
+    leaf_ptr: IntArray,
+    leaf_pos: IntArray,
+    order: IntArray,
+    pos: IntArray,
+    edges: IntArray,
+    release: Array,
+    succ_ptr: IntArray,
+    succ_idx: IntArray,
+    succ_lag: Array,
+    capacity0: Array,
+    start: Array,
+    finish: Array,
+    ready: Array,
+    capacity: Array,
+    used: Array,
+    pending: IntArray,
+    new: IntArray,
+    tree: Array,
+    status: IntArray,
+    cur: IntArray,
+    nxt: IntArray,
+    active: IntArray,
+    ht: Array,
+    hk: IntArray,
+    st: IntArray,
+    durations: Array,
+    ev_time: Array,
+    ev_pool: IntArray,
+    ev_value: Array,
+    ev_ptr: IntArray,
+    out_start: Array,
+    out_finish: Array,
+    out_ready: Array,
+) -> tuple[int, int, int]:
     """Every iteration in order, stopping at the first that fails: returns ``(iteration,
     status, task or event index)``; the work arrays then hold that iteration's state."""
     for it in range(durations.shape[0]):
@@ -409,11 +488,36 @@ def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, slot: IntA
         while True:
             if st[_ASKED] == 1:
                 when = ht[ht.size - 1]
-                if (st[_SIZE] == 0 or when < ht[0] or
-                        (when == ht[0] and st[_DSEQ] < (hk[0] >> _ITEM_BITS))):
-                    bad = _dispatch(when, durations, it, demand, pool_ptr, pool_idx, slot,
-                                    tree_ptr, leaf_ptr, leaf_pos, order, start, capacity, used,
-                                    new, tree, status, cur, nxt, active, ht, hk, st)
+                if (
+                    st[_SIZE] == 0
+                    or when < ht[0]
+                    or (when == ht[0] and st[_DSEQ] < (hk[0] >> _ITEM_BITS))
+                ):
+                    bad = _dispatch(
+                        when,
+                        durations,
+                        it,
+                        demand,
+                        pool_ptr,
+                        pool_idx,
+                        slot,
+                        tree_ptr,
+                        leaf_ptr,
+                        leaf_pos,
+                        order,
+                        start,
+                        capacity,
+                        used,
+                        new,
+                        tree,
+                        status,
+                        cur,
+                        nxt,
+                        active,
+                        ht,
+                        hk,
+                        st,
+                    )
                     if bad >= 0:
                         return it, _BAD_DURATION, bad
                     continue
@@ -428,8 +532,26 @@ def _run_batch(demand: Array, pool_ptr: IntArray, pool_idx: IntArray, slot: IntA
             elif kind == _EDGE:
                 _edge_fired(x, now, pos, pending, ready, new, ht, hk, st)
             elif kind == _DONE:
-                _complete(x, now, demand, pos, pool_ptr, pool_idx, succ_ptr, succ_idx,
-                          succ_lag, finish, ready, used, pending, new, status, ht, hk, st)
+                _complete(
+                    x,
+                    now,
+                    demand,
+                    pos,
+                    pool_ptr,
+                    pool_idx,
+                    succ_ptr,
+                    succ_idx,
+                    succ_lag,
+                    finish,
+                    ready,
+                    used,
+                    pending,
+                    new,
+                    status,
+                    ht,
+                    hk,
+                    st,
+                )
         for i in range(release.size):
             out_start[it, i], out_finish[it, i], out_ready[it, i] = start[i], finish[i], ready[i]
         for i in range(release.size):
@@ -461,14 +583,23 @@ def _prepare(net: Network) -> _Net:
     slot = np.empty(rows.size, dtype=np.int64)
     slot[by_pool] = np.arange(rows.size) - leaf_ptr[cols[by_pool]]
     tree_ptr = offsets([0 if m == 0 else 2 << (int(m) - 1).bit_length() for m in users])
-    prepared = _Net(demand, pool_ptr, pool_idx, slot, tree_ptr, leaf_ptr,
-                    pos[rows[by_pool]].astype(np.int64), order, pos,
-                    np.diff(np.asarray(net.pred_ptr)).astype(np.int64) + 1,
-                    np.ascontiguousarray(net.release, dtype=np.float64),
-                    np.ascontiguousarray(net.succ_ptr, dtype=np.int64),
-                    np.ascontiguousarray(net.succ_idx, dtype=np.int64),
-                    np.ascontiguousarray(net.succ_lag, dtype=np.float64),
-                    np.ascontiguousarray(net.capacity, dtype=np.float64))
+    prepared = _Net(
+        demand,
+        pool_ptr,
+        pool_idx,
+        slot,
+        tree_ptr,
+        leaf_ptr,
+        pos[rows[by_pool]].astype(np.int64),
+        order,
+        pos,
+        np.diff(np.asarray(net.pred_ptr)).astype(np.int64) + 1,
+        np.ascontiguousarray(net.release, dtype=np.float64),
+        np.ascontiguousarray(net.succ_ptr, dtype=np.int64),
+        np.ascontiguousarray(net.succ_idx, dtype=np.int64),
+        np.ascontiguousarray(net.succ_lag, dtype=np.float64),
+        np.ascontiguousarray(net.capacity, dtype=np.float64),
+    )
     _check(prepared)
     if 4 * max(n, 1) >= 1 << _ITEM_BITS:
         raise ValueError(f"{n} tasks: the compiled engine handles fewer than {1 << 24}")
@@ -479,10 +610,16 @@ def _prepare(net: Network) -> _Net:
 def _check(net: _Net) -> None:
     n = net.order.size
     ptr = net.succ_ptr
-    if (net.demand.shape != (n, net.capacity.size) or net.edges.size != n or
-            net.release.size != n or ptr.size != n + 1 or ptr[0] != 0 or
-            np.any(np.diff(ptr) < 0) or ptr[-1] > min(net.succ_idx.size, net.succ_lag.size) or
-            np.any((net.succ_idx[:ptr[-1]] < 0) | (net.succ_idx[:ptr[-1]] >= n))):
+    if (
+        net.demand.shape != (n, net.capacity.size)
+        or net.edges.size != n
+        or net.release.size != n
+        or ptr.size != n + 1
+        or ptr[0] != 0
+        or np.any(np.diff(ptr) < 0)
+        or ptr[-1] > min(net.succ_idx.size, net.succ_lag.size)
+        or np.any((net.succ_idx[: ptr[-1]] < 0) | (net.succ_idx[: ptr[-1]] >= n))
+    ):
         raise ValueError("inconsistent Network arrays")
     # the dispatch's search relies on starts never freeing units and on finite demands
     if not np.all(np.isfinite(net.demand) & (net.demand >= 0)):
@@ -492,13 +629,27 @@ def _check(net: _Net) -> None:
 def _work(net: _Net, n_events: int) -> _Work:
     n, n_pools = net.demand.shape
     heap = n_events + 2 * n + net.succ_idx.size + 1  # events queued at once, + dispatch time
+
     def ints(size: int) -> IntArray:
         return np.zeros(size, dtype=np.int64)
 
-    return _Work(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n_pools), np.zeros(n_pools),
-                 ints(n), ints(n), np.zeros(int(net.tree_ptr[-1])), ints(n_pools),
-                 ints(n_pools), ints(n_pools), ints(n_pools), np.zeros(heap), ints(heap),
-                 ints(5))
+    return _Work(
+        np.zeros(n),
+        np.zeros(n),
+        np.zeros(n),
+        np.zeros(n_pools),
+        np.zeros(n_pools),
+        ints(n),
+        ints(n),
+        np.zeros(int(net.tree_ptr[-1])),
+        ints(n_pools),
+        ints(n_pools),
+        ints(n_pools),
+        ints(n_pools),
+        np.zeros(heap),
+        ints(heap),
+        ints(5),
+    )
 
 
 def pack_capacity(events: Sequence[Sequence[tuple[float, int, float]]]) -> CapacityArrays:
@@ -506,9 +657,12 @@ def pack_capacity(events: Sequence[Sequence[tuple[float, int, float]]]) -> Capac
     the compressed rows :func:`simulate_batch` takes."""
     ptr = offsets([len(x) for x in events])
     flat = [e for x in events for e in x]
-    return CapacityArrays(np.array([float(t) for t, _, _ in flat], dtype=np.float64),
-                          np.array([int(p) for _, p, _ in flat], dtype=np.int64),
-                          np.array([float(v) for _, _, v in flat], dtype=np.float64), ptr)
+    return CapacityArrays(
+        np.array([float(t) for t, _, _ in flat], dtype=np.float64),
+        np.array([int(p) for _, p, _ in flat], dtype=np.int64),
+        np.array([float(v) for _, _, v in flat], dtype=np.float64),
+        ptr,
+    )
 
 
 def _pool_indices(pools: IntArray, n_pools: int) -> IntArray:
@@ -520,24 +674,37 @@ def _pool_indices(pools: IntArray, n_pools: int) -> IntArray:
     return np.where(pools < 0, pools + n_pools, pools)
 
 
-def _failure(net: Network, status: int, index: int, duration: Array, times: Array,
-             work: _Work, names: Names | None) -> Exception:
+def _failure(
+    net: Network,
+    status: int,
+    index: int,
+    duration: Array,
+    times: Array,
+    work: _Work,
+    names: Names | None,
+) -> Exception:
     """The error the reference engine raises for a failed run (NaN times: our own)."""
     if status == _BAD_TIME:
         t = float(times[index])
-        return ValueError(f"Negative delay {t}" if t < 0 else
-                          f"capacity change {index}: time {t} is not a number")
+        return ValueError(
+            f"Negative delay {t}" if t < 0 else f"capacity change {index}: time {t} is not a number"
+        )
     if status == _BAD_DURATION:
         d = float(duration[index])
         task = names[0][index] if names else f"#{index}"
-        return ValueError(f"Negative delay {d}" if d < 0 else
-                          f"task {task}: duration {d} is not a number")
+        return ValueError(
+            f"Negative delay {d}" if d < 0 else f"task {task}: duration {d} is not a number"
+        )
     return SimulationError(stuck_message(net, index, work.ready, work.capacity, names))
 
 
-def simulate_fast(net: Network, duration: Array,
-                  capacity_events: Sequence[tuple[float, int, float]] = (), *,
-                  names: Names | None = None) -> Schedule:
+def simulate_fast(
+    net: Network,
+    duration: Array,
+    capacity_events: Sequence[tuple[float, int, float]] = (),
+    *,
+    names: Names | None = None,
+) -> Schedule:
     """Schedule one iteration; the same arguments, result and errors as
     :func:`simulator.engine.reference.simulate`."""
     d = np.asarray(duration, dtype=np.float64).reshape(1, -1)
@@ -548,10 +715,17 @@ def simulate_fast(net: Network, duration: Array,
     return Schedule(start[0], finish[0], ready[0])
 
 
-def simulate_batch(net: Network, durations: Array, capacity_times: Array,
-                   capacity_pools: IntArray, capacity_values: Array, capacity_ptr: IntArray,
-                   *, names: Names | None = None,
-                   first_iteration: int = 0) -> tuple[Array, Array, Array]:
+def simulate_batch(
+    net: Network,
+    durations: Array,
+    capacity_times: Array,
+    capacity_pools: IntArray,
+    capacity_values: Array,
+    capacity_ptr: IntArray,
+    *,
+    names: Names | None = None,
+    first_iteration: int = 0,
+) -> tuple[Array, Array, Array]:
     """Schedule every row of ``durations`` (``(iterations, tasks)``) in one compiled loop.
 
     Iteration ``it`` applies capacity events ``capacity_ptr[it]:capacity_ptr[it + 1]`` of
@@ -580,8 +754,9 @@ class _IterationError(Exception):
         self.iteration, self.cause = iteration, cause
 
 
-def _batch(net: Network, durations: Array, events: CapacityArrays, names: Names | None
-           ) -> tuple[Array, Array, Array]:
+def _batch(
+    net: Network, durations: Array, events: CapacityArrays, names: Names | None
+) -> tuple[Array, Array, Array]:
     """simulate_batch's work; a stuck iteration raises :class:`_IterationError`."""
     prepared = _prepare(net)
     d = np.ascontiguousarray(durations, dtype=np.float64)
@@ -598,8 +773,9 @@ def _batch(net: Network, durations: Array, events: CapacityArrays, names: Names 
         raise ValueError("capacity arrays are shorter than capacity_ptr says")
     start, finish, ready = (np.empty(d.shape) for _ in range(3))
     work = _work(prepared, int(counts.max(initial=0)))
-    it, status, index = _run_batch(*prepared, *work, d, times, pools, values, ptr,
-                                   start, finish, ready)
+    it, status, index = _run_batch(
+        *prepared, *work, d, times, pools, values, ptr, start, finish, ready
+    )
     if status == _OK:
         return start, finish, ready
     error = _failure(net, status, index, d[it], times, work, names)

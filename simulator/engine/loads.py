@@ -12,10 +12,16 @@ __all__ = ["capacity_load", "schedule_load"]
 
 
 @jit
-def _schedule_load(ready: NDArray[np.float64], start: NDArray[np.float64],
-                   finish: NDArray[np.float64], ptr: NDArray[np.int64],
-                   pool: NDArray[np.int64], units: NDArray[np.float64], n_pools: int,
-                   edges: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _schedule_load(
+    ready: NDArray[np.float64],
+    start: NDArray[np.float64],
+    finish: NDArray[np.float64],
+    ptr: NDArray[np.int64],
+    pool: NDArray[np.int64],
+    units: NDArray[np.float64],
+    n_pools: int,
+    edges: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     iters, tasks = start.shape
     periods = len(edges) - 1
     busy = np.zeros((iters, n_pools, periods))
@@ -39,27 +45,42 @@ def _schedule_load(ready: NDArray[np.float64], start: NDArray[np.float64],
     return busy, waiting
 
 
-def schedule_load(ready: NDArray[np.float64], start: NDArray[np.float64],
-                  finish: NDArray[np.float64], demand: NDArray[np.float64],
-                  edges: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def schedule_load(
+    ready: NDArray[np.float64],
+    start: NDArray[np.float64],
+    finish: NDArray[np.float64],
+    demand: NDArray[np.float64],
+    edges: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Mean units per period, ``(iterations, pools, periods)`` each: held by running tasks
     (``[start, finish)``) and demanded by ready tasks still waiting (``[ready, start)``);
     ``edges`` are the period boundaries."""
     ptr, pool = task_pools(demand)
-    busy, waiting = _schedule_load(np.ascontiguousarray(ready), np.ascontiguousarray(start),
-                                   np.ascontiguousarray(finish), ptr, pool,
-                                   np.ascontiguousarray(demand[demand != 0], dtype=np.float64),
-                                   demand.shape[1], np.ascontiguousarray(edges))
+    busy, waiting = _schedule_load(
+        np.ascontiguousarray(ready),
+        np.ascontiguousarray(start),
+        np.ascontiguousarray(finish),
+        ptr,
+        pool,
+        np.ascontiguousarray(demand[demand != 0], dtype=np.float64),
+        demand.shape[1],
+        np.ascontiguousarray(edges),
+    )
     width = np.diff(edges)
-    return tuple(np.divide(x, width, out=np.zeros_like(x), where=width > 0)
-                 for x in (busy, waiting))
+    return tuple(
+        np.divide(x, width, out=np.zeros_like(x), where=width > 0) for x in (busy, waiting)
+    )
 
 
 @jit
-def _capacity_load(cap0: NDArray[np.float64], times: NDArray[np.float64],
-                   pools: NDArray[np.int64], values: NDArray[np.float64],
-                   ptr: NDArray[np.int64], edges: NDArray[np.float64]
-                   ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _capacity_load(
+    cap0: NDArray[np.float64],
+    times: NDArray[np.float64],
+    pools: NDArray[np.int64],
+    values: NDArray[np.float64],
+    ptr: NDArray[np.int64],
+    edges: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     iters, n_pools, periods = len(ptr) - 1, len(cap0), len(edges) - 1
     out = np.zeros((iters, n_pools, periods))
     final = np.empty((iters, n_pools))
@@ -81,14 +102,24 @@ def _capacity_load(cap0: NDArray[np.float64], times: NDArray[np.float64],
     return out, final
 
 
-def capacity_load(cap0: NDArray[np.float64], times: NDArray[np.float64],
-                  pools: NDArray[np.int64], values: NDArray[np.float64],
-                  ptr: NDArray[np.int64], edges: NDArray[np.float64]
-                  ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def capacity_load(
+    cap0: NDArray[np.float64],
+    times: NDArray[np.float64],
+    pools: NDArray[np.int64],
+    values: NDArray[np.float64],
+    ptr: NDArray[np.int64],
+    edges: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Mean capacity per pool and period of every iteration, from its capacity events in
     compressed rows (iteration ``it`` owns ``ptr[it]:ptr[it + 1]``, sorted by time), and the
     capacity each pool ends with: ``((iterations, pools, periods), (iterations, pools))``."""
-    total, final = _capacity_load(np.ascontiguousarray(cap0, dtype=np.float64), times,
-                                  pools, values, ptr, np.ascontiguousarray(edges))
+    total, final = _capacity_load(
+        np.ascontiguousarray(cap0, dtype=np.float64),
+        times,
+        pools,
+        values,
+        ptr,
+        np.ascontiguousarray(edges),
+    )
     width = np.diff(edges)
     return np.divide(total, width, out=np.zeros_like(total), where=width > 0), final

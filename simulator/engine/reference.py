@@ -117,9 +117,13 @@ class _Run:
         self.waiting = still
 
 
-def simulate(net: Network, duration: NDArray[np.float64],
-             capacity_events: Sequence[tuple[float, int, float]] = (), *,
-             names: Names | None = None) -> Schedule:
+def simulate(
+    net: Network,
+    duration: NDArray[np.float64],
+    capacity_events: Sequence[tuple[float, int, float]] = (),
+    *,
+    names: Names | None = None,
+) -> Schedule:
     """Schedule one iteration.
 
     Args:

@@ -39,8 +39,10 @@ def parse_workweek(spec: str | list[str]) -> str:
         days = [(i + k) % 7 for k in range((j - i) % 7 + 1)]
         mask = "".join("1" if k in days else "0" for k in range(7))
     else:
-        raise ValueError(f"workweek {spec!r}: use a range like Mon-Fri, a list of day names, "
-                         "or a 7-character mask like 1111100")
+        raise ValueError(
+            f"workweek {spec!r}: use a range like Mon-Fri, a list of day names, "
+            "or a 7-character mask like 1111100"
+        )
     if "1" not in mask:
         raise ValueError("workweek has no working day")
     return mask
@@ -61,14 +63,18 @@ class WorkCalendar:
     holidays: tuple[dt.date, ...] = ()
 
     def _cal(self) -> np.busdaycalendar:
-        return np.busdaycalendar(weekmask=self.weekmask,
-                                 holidays=[np.datetime64(h, "D") for h in self.holidays])
+        return np.busdaycalendar(
+            weekmask=self.weekmask, holidays=[np.datetime64(h, "D") for h in self.holidays]
+        )
 
     def offset(self, day: dt.date) -> float:
         """Working days before ``day`` (the beginning of ``day``)."""
         assert self.start is not None
-        return float(np.busday_count(np.datetime64(self.start, "D"), np.datetime64(day, "D"),
-                                     busdaycal=self._cal()))
+        return float(
+            np.busday_count(
+                np.datetime64(self.start, "D"), np.datetime64(day, "D"), busdaycal=self._cal()
+            )
+        )
 
     def end_of(self, day: dt.date) -> float:
         """Offset of the end of ``day`` (used for deadlines)."""
@@ -79,8 +85,9 @@ class WorkCalendar:
         if self.start is None:
             return None
         idx = np.maximum(np.ceil(np.asarray(finish, dtype=float)) - 1, 0).astype(np.int64)
-        return np.busday_offset(np.datetime64(self.start, "D"), idx, roll="forward",
-                                busdaycal=self._cal())
+        return np.busday_offset(
+            np.datetime64(self.start, "D"), idx, roll="forward", busdaycal=self._cal()
+        )
 
     def finish_date(self, finish: float) -> str | None:
         dates = self.finish_dates(np.array([finish]))

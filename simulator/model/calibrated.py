@@ -26,8 +26,9 @@ class Calibrated(Distribution):
     kind: ClassVar[str] = "calibrated"
 
     def ppf(self, u: FloatArray) -> FloatArray:
-        return self.estimate * np.asarray(self.model.ppf(np.asarray(u, dtype=float),
-                                                         self.estimate), dtype=float)
+        return self.estimate * np.asarray(
+            self.model.ppf(np.asarray(u, dtype=float), self.estimate), dtype=float
+        )
 
     @property
     def mean(self) -> float:

@@ -213,8 +213,11 @@ class Normal(Distribution):
     def __post_init__(self) -> None:
         _finite(mean=self.mu, sd=self.sigma)
         _check(self.sigma > 0, f"sd={self.sigma} must be > 0")
-        _check(self.mu / self.sigma > -30, f"mean={self.mu} lies too far below 0 for sd="
-               f"{self.sigma}: almost no probability is left after truncating at 0")
+        _check(
+            self.mu / self.sigma > -30,
+            f"mean={self.mu} lies too far below 0 for sd="
+            f"{self.sigma}: almost no probability is left after truncating at 0",
+        )
 
     @property
     def _a(self) -> float:

@@ -29,13 +29,14 @@ Semantics, applied in this order:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
 
 from .distributions import Distribution, FloatArray
-from .entities import CorrelationGroup, Pool, Project, Risk, Task
+from .entities import CorrelationGroup, Pool, Risk, Task
 from .portfolio import Portfolio
 from .variants import CapacityEdit, Mitigate, Variant
 
@@ -100,8 +101,12 @@ def _mitigated(risk: Risk, m: Mitigate) -> Risk:
     loss = out.loss
     if loss is not None:
         loss = (loss[0], loss[1], loss[2], Scaled(loss[3], f))
-    return replace(out, delay=None if out.delay is None else Scaled(out.delay, f),
-                   cost=None if out.cost is None else Scaled(out.cost, f), loss=loss)
+    return replace(
+        out,
+        delay=None if out.delay is None else Scaled(out.delay, f),
+        cost=None if out.cost is None else Scaled(out.cost, f),
+        loss=loss,
+    )
 
 
 def apply_variant(pf: Portfolio, v: Variant) -> Portfolio:
@@ -112,43 +117,43 @@ def apply_variant(pf: Portfolio, v: Variant) -> Portfolio:
             extra_cost[k] += m.cost / len(m.charge)
     projects = []
     for k, p in enumerate(pf.projects):
-        projects.append(replace(
-            p, release=v.release.get(k, p.release), priority=v.priority.get(k, p.priority),
-            deadline=v.deadline.get(k, p.deadline), budget=v.budget.get(k, p.budget),
-            cost=p.cost + extra_cost[k]))
-    pools = tuple(edited_pool(pool, v.capacity[k]) if k in v.capacity else pool
-                  for k, pool in enumerate(pf.pools))
-    risks = tuple(_mitigated(r, v.mitigate[k]) if k in v.mitigate else r
-                  for k, r in enumerate(pf.risks))
-    out = replace(pf, name=f"{pf.name} [{v.name}]", projects=tuple(projects), pools=pools,
-                  risks=risks)
+        projects.append(
+            replace(
+                p,
+                release=v.release.get(k, p.release),
+                priority=v.priority.get(k, p.priority),
+                deadline=v.deadline.get(k, p.deadline),
+                budget=v.budget.get(k, p.budget),
+                cost=p.cost + extra_cost[k],
+            )
+        )
+    pools = tuple(
+        edited_pool(pool, v.capacity[k]) if k in v.capacity else pool
+        for k, pool in enumerate(pf.pools)
+    )
+    risks = tuple(
+        _mitigated(r, v.mitigate[k]) if k in v.mitigate else r for k, r in enumerate(pf.risks)
+    )
+    out = replace(
+        pf, name=f"{pf.name} [{v.name}]", projects=tuple(projects), pools=pools, risks=risks
+    )
     cancelled = {i for k in v.cancel for i in pf.projects[k].tasks}
     return _without(out, v.cancel, cancelled, v.remove - cancelled)
 
 
-def _without(pf: Portfolio, gone_projects: frozenset[int], dropped: set[int],
-             bridged: frozenset[int]) -> Portfolio:
+def _without(
+    pf: Portfolio, gone_projects: frozenset[int], dropped: set[int], bridged: frozenset[int]
+) -> Portfolio:
     """``pf`` without the projects ``gone_projects``, the tasks ``dropped`` (links to them
     removed) and the tasks ``bridged`` (successors inherit their predecessors)."""
     if not gone_projects and not dropped and not bridged:
         return pf
     removed = dropped | bridged
-    memo: dict[int, list[tuple[int, float]]] = {}
-
-    def through(j: int) -> list[int]:
-        """The remaining tasks standing in for predecessor ``j``."""
-        if j in dropped:
-            return []
-        if j not in bridged:
-            return [j]
-        if j not in memo:
-            memo[j] = [(x, 0.0) for q, _ in pf.tasks[j].preds for x in through(q)]
-        return [x for x, _ in memo[j]]
-
     keep_tasks = [i for i in range(len(pf.tasks)) if i not in removed]
     keep_projects = [k for k in range(len(pf.projects)) if k not in gone_projects]
     new_task = {old: new for new, old in enumerate(keep_tasks)}
     new_project = {old: new for new, old in enumerate(keep_projects)}
+    through = _stand_ins(pf, dropped, bridged)
     tasks: list[Task] = []
     for i in keep_tasks:
         t = pf.tasks[i]
@@ -157,17 +162,45 @@ def _without(pf: Portfolio, gone_projects: frozenset[int], dropped: set[int],
             for x in through(j):
                 preds[new_task[x]] = max(lag, preds.get(new_task[x], lag))
         tasks.append(replace(t, project=new_project[t.project], preds=tuple(preds.items())))
-    projects: list[Project] = []
-    for k in keep_projects:
-        p = pf.projects[k]
-        projects.append(replace(p, tasks=tuple(new_task[i] for i in p.tasks if i in new_task)))
-    risks: list[Risk] = []
-    for r in pf.risks:
-        risks.append(replace(r, targets=tuple(new_task[i] for i in r.targets if i in new_task),
-                             cost_projects=tuple(new_project[k] for k in r.cost_projects
-                                                 if k in new_project)))
-    groups = tuple(CorrelationGroup(g.id, g.rho, tuple(new_task[i] for i in g.tasks
-                                                       if i in new_task))
-                   for g in pf.groups)
-    return replace(pf, projects=tuple(projects), tasks=tuple(tasks), risks=tuple(risks),
-                   groups=tuple(g for g in groups if g.tasks))
+    projects = [
+        replace(p, tasks=tuple(new_task[i] for i in p.tasks if i in new_task))
+        for p in (pf.projects[k] for k in keep_projects)
+    ]
+    risks = [
+        replace(
+            r,
+            targets=tuple(new_task[i] for i in r.targets if i in new_task),
+            cost_projects=tuple(new_project[k] for k in r.cost_projects if k in new_project),
+        )
+        for r in pf.risks
+    ]
+    groups = tuple(
+        CorrelationGroup(g.id, g.rho, tuple(new_task[i] for i in g.tasks if i in new_task))
+        for g in pf.groups
+    )
+    return replace(
+        pf,
+        projects=tuple(projects),
+        tasks=tuple(tasks),
+        risks=tuple(risks),
+        groups=tuple(g for g in groups if g.tasks),
+    )
+
+
+def _stand_ins(
+    pf: Portfolio, dropped: set[int], bridged: frozenset[int]
+) -> Callable[[int], list[int]]:
+    """``through(j)``: the remaining tasks that stand in for predecessor ``j`` (none for a
+    dropped task, a bridged task's own predecessors, through chains of them)."""
+    memo: dict[int, list[int]] = {}
+
+    def through(j: int) -> list[int]:
+        if j in dropped:
+            return []
+        if j not in bridged:
+            return [j]
+        if j not in memo:
+            memo[j] = [x for q, _ in pf.tasks[j].preds for x in through(q)]
+        return memo[j]
+
+    return through

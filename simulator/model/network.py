@@ -43,8 +43,9 @@ class Network:
         return len(self.rank)
 
 
-def _csr(lists: list[list[tuple[int, float]]]) -> tuple[NDArray[np.int64], NDArray[np.int64],
-                                                         NDArray[np.float64]]:
+def _csr(
+    lists: list[list[tuple[int, float]]],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
     ptr = np.zeros(len(lists) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([len(x) for x in lists])
     idx = np.array([j for x in lists for j, _ in x], dtype=np.int64)
@@ -52,8 +53,9 @@ def _csr(lists: list[list[tuple[int, float]]]) -> tuple[NDArray[np.int64], NDArr
     return ptr, idx, lag
 
 
-def build_network(pools: Sequence[Pool], projects: Sequence[Project], tasks: Sequence[Task],
-                  rule: str) -> Network:
+def build_network(
+    pools: Sequence[Pool], projects: Sequence[Project], tasks: Sequence[Task], rule: str
+) -> Network:
     """The engine's arrays for these parts, tasks ranked by ``rule`` (see
     :func:`priority_ranks`)."""
     n, n_pools = len(tasks), len(pools)
@@ -67,8 +69,18 @@ def build_network(pools: Sequence[Pool], projects: Sequence[Project], tasks: Seq
     release = np.array([projects[t.project].release for t in tasks])
     pred_ptr, pred_idx, pred_lag = _csr([list(t.preds) for t in tasks])
     succ_ptr, succ_idx, succ_lag = _csr(succs)
-    return Network(demand, priority_ranks(projects, tasks, rule), release, pred_ptr, pred_idx,
-                   pred_lag, succ_ptr, succ_idx, succ_lag, np.array([p.capacity for p in pools]))
+    return Network(
+        demand,
+        priority_ranks(projects, tasks, rule),
+        release,
+        pred_ptr,
+        pred_idx,
+        pred_lag,
+        succ_ptr,
+        succ_idx,
+        succ_lag,
+        np.array([p.capacity for p in pools]),
+    )
 
 
 def latest_finish(projects: Sequence[Project], tasks: Sequence[Task]) -> NDArray[np.float64]:
@@ -84,8 +96,9 @@ def latest_finish(projects: Sequence[Project], tasks: Sequence[Task]) -> NDArray
     early = np.zeros(n)
     for i in order:
         task = tasks[i]
-        early[i] = max([projects[task.project].release,
-                        *(early[j] + mean[j] + lag for j, lag in task.preds)])
+        early[i] = max(
+            [projects[task.project].release, *(early[j] + mean[j] + lag for j, lag in task.preds)]
+        )
     finish = early + mean
     project_end = [max(finish[list(p.tasks)]) for p in projects]
     lft = np.array([project_end[t.project] for t in tasks])
@@ -117,8 +130,9 @@ def topological_order(tasks: Sequence[Task]) -> list[int]:
     return order
 
 
-def priority_ranks(projects: Sequence[Project], tasks: Sequence[Task], rule: str
-                   ) -> NDArray[np.int64]:
+def priority_ranks(
+    projects: Sequence[Project], tasks: Sequence[Task], rule: str
+) -> NDArray[np.int64]:
     """Dispatch order: project priority, then the task rule (``lft`` or ``order``), then file
     order. Returns each task's position."""
     n = len(tasks)

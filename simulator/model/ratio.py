@@ -19,8 +19,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-__all__ = ["EXACT_TOL", "FAMILIES", "FAMILY_PARAMS", "Candidate", "ClassModels", "RatioModel",
-           "frozen_family"]
+__all__ = [
+    "EXACT_TOL",
+    "FAMILIES",
+    "FAMILY_PARAMS",
+    "Candidate",
+    "ClassModels",
+    "RatioModel",
+    "frozen_family",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -35,6 +42,7 @@ FAMILY_PARAMS = {
 }
 _P_MAX = 1 - 1e-12  # P(exact) stays below 1 so the continuous part keeps some weight
 
+
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise ValueError(message)
@@ -42,8 +50,10 @@ def _check(ok: bool, message: str) -> None:
 
 def _check_params(family: str, params: Mapping[str, float]) -> dict[str, float]:
     expected = FAMILY_PARAMS.get(family, ())
-    _check(tuple(sorted(params)) == tuple(sorted(expected)),
-           f"family {family!r} takes parameters {list(expected)}, got {list(params)}")
+    _check(
+        tuple(sorted(params)) == tuple(sorted(expected)),
+        f"family {family!r} takes parameters {list(expected)}, got {list(params)}",
+    )
     out = {name: float(params[name]) for name in expected}
     for name, v in out.items():
         _check(math.isfinite(v) and v > 0, f"{family} parameter {name}={v} must be finite and > 0")
@@ -55,8 +65,12 @@ def frozen_family(family: str, params: Mapping[str, float]) -> Any:
     when a model is first evaluated, not when pmosim starts)."""
     from scipy import stats
 
-    scipy_dist = {"lognormal": stats.lognorm, "gamma": stats.gamma,
-                  "weibull": stats.weibull_min, "loglogistic": stats.fisk}[family]
+    scipy_dist = {
+        "lognormal": stats.lognorm,
+        "gamma": stats.gamma,
+        "weibull": stats.weibull_min,
+        "loglogistic": stats.fisk,
+    }[family]
     return scipy_dist(params[FAMILY_PARAMS[family][0]], scale=params["scale"])
 
 
@@ -83,8 +97,10 @@ class Candidate:
     ad: float
 
     def __post_init__(self) -> None:
-        _check(self.family in FAMILIES,
-               f"candidate family {self.family!r} must be one of {list(FAMILIES)}")
+        _check(
+            self.family in FAMILIES,
+            f"candidate family {self.family!r} must be one of {list(FAMILIES)}",
+        )
         object.__setattr__(self, "params", _check_params(self.family, self.params))
         for name in ("loglik", "aic", "bic", "ks", "ks_pvalue", "ad"):
             object.__setattr__(self, name, float(getattr(self, name)))
@@ -135,27 +151,36 @@ class RatioModel:
             _check(not self.params, f"an empirical model takes no params, got {self.params}")
             values = tuple(float(v) for v in self.values)
             _check(len(values) > 0, "an empirical model needs at least one value")
-            _check(all(math.isfinite(v) and v > 0 for v in values),
-                   "empirical values must be finite and > 0")
-            _check(all(a <= b for a, b in itertools.pairwise(values)),
-                   "empirical values must be sorted")
+            _check(
+                all(math.isfinite(v) and v > 0 for v in values),
+                "empirical values must be finite and > 0",
+            )
+            _check(
+                all(a <= b for a, b in itertools.pairwise(values)),
+                "empirical values must be sorted",
+            )
             object.__setattr__(self, "values", values)
         else:
-            _check(self.family in FAMILIES, f"family {self.family!r} must be one of "
-                   f"{[*FAMILIES, 'empirical']}")
+            _check(
+                self.family in FAMILIES,
+                f"family {self.family!r} must be one of {[*FAMILIES, 'empirical']}",
+            )
             _check(not self.values, f"a {self.family} model takes no values")
             object.__setattr__(self, "params", _check_params(self.family, self.params))
         p, slope, ref = float(self.p_exact), float(self.slope), float(self.ref_estimate)
         _check(0 <= p < 1, f"p_exact={p} must be in [0, 1)")
         _check(math.isfinite(slope), f"slope={slope} must be finite")
         exact_slope = float(self.exact_slope)
-        _check(math.isfinite(exact_slope) and (p > 0 or exact_slope == 0),
-               f"exact_slope={exact_slope} must be finite, and 0 when p_exact is 0")
+        _check(
+            math.isfinite(exact_slope) and (p > 0 or exact_slope == 0),
+            f"exact_slope={exact_slope} must be finite, and 0 when p_exact is 0",
+        )
         object.__setattr__(self, "exact_slope", exact_slope)
         spread, center = float(self.spread_slope), float(self.spread_center)
         _check(math.isfinite(spread), f"spread_slope={spread} must be finite")
-        _check(math.isfinite(center) and center > 0,
-               f"spread_center={center} must be finite and > 0")
+        _check(
+            math.isfinite(center) and center > 0, f"spread_center={center} must be finite and > 0"
+        )
         object.__setattr__(self, "spread_slope", spread)
         object.__setattr__(self, "spread_center", center)
         _check(math.isfinite(ref) and ref > 0, f"ref_estimate={ref} must be finite and > 0")
@@ -201,8 +226,9 @@ class RatioModel:
         c = self.spread_center
         return np.asarray(s * c * (z / c) ** k)
 
-    def _ratio_cdf(self, r: FloatArray, s: FloatArray, k: FloatArray, *,
-                   strict: bool = False) -> FloatArray:
+    def _ratio_cdf(
+        self, r: FloatArray, s: FloatArray, k: FloatArray, *, strict: bool = False
+    ) -> FloatArray:
         """P(continuous part of the ratio <= r) (``< r`` when ``strict``)."""
         if self.spread_slope == 0:
             return self._cont_cdf(r / s, strict=strict)
@@ -213,8 +239,9 @@ class RatioModel:
         if estimate is None or self.slope == 0:
             return np.asarray(1.0)
         e = np.asarray(estimate, dtype=float)
-        _check(bool(np.all(e > 0)) and bool(np.all(np.isfinite(e))),
-               "estimates must be finite and > 0")
+        _check(
+            bool(np.all(e > 0)) and bool(np.all(np.isfinite(e))), "estimates must be finite and > 0"
+        )
         return np.asarray((e / self.ref_estimate) ** self.slope)
 
     def exact_share(self, estimate: ArrayLike | None = None) -> FloatArray:
@@ -222,8 +249,9 @@ class RatioModel:
         if estimate is None or self.exact_slope == 0:
             return np.asarray(self.p_exact)
         e = np.asarray(estimate, dtype=float)
-        _check(bool(np.all(e > 0)) and bool(np.all(np.isfinite(e))),
-               "estimates must be finite and > 0")
+        _check(
+            bool(np.all(e > 0)) and bool(np.all(np.isfinite(e))), "estimates must be finite and > 0"
+        )
         logit = special.logit(self.p_exact) + self.exact_slope * np.log(e / self.ref_estimate)
         return np.asarray(np.minimum(special.expit(logit), _P_MAX))
 
@@ -245,10 +273,14 @@ class RatioModel:
         factor = math.exp(delta_log)
         center = self.spread_center * factor
         if self.family == "empirical":
-            return replace(self, values=tuple(v * factor for v in self.values),
-                           spread_center=center)
-        return replace(self, params={**self.params, "scale": self.params["scale"] * factor},
-                       spread_center=center)
+            return replace(
+                self, values=tuple(v * factor for v in self.values), spread_center=center
+            )
+        return replace(
+            self,
+            params={**self.params, "scale": self.params["scale"] * factor},
+            spread_center=center,
+        )
 
     # -- the whole ratio ------------------------------------------------------------------
 
@@ -258,20 +290,28 @@ class RatioModel:
         ``u`` and ``estimate`` broadcast against each other."""
         u_arr = np.asarray(u, dtype=float)
         _check(bool(np.all((u_arr >= 0) & (u_arr <= 1))), "probabilities must be in [0, 1]")
-        u_arr, s, p, k = np.broadcast_arrays(u_arr, self._size(estimate),
-                                             self.exact_share(estimate), self._spread(estimate))
+        u_arr, s, p, k = np.broadcast_arrays(
+            u_arr, self._size(estimate), self.exact_share(estimate), self._spread(estimate)
+        )
         one = np.ones_like(s)
         below = (1 - p) * self._ratio_cdf(one, s, k, strict=True)  # P(ratio < 1)
         at_most = p + (1 - p) * self._ratio_cdf(one, s, k)  # P(ratio <= 1), as in cdf(1)
         lower = self._ratio_ppf(np.minimum(u_arr / (1 - p), 1.0), s, k)
         upper = self._ratio_ppf(np.clip((u_arr - p) / (1 - p), 0.0, 1.0), s, k)
-        return np.where(u_arr <= below, np.minimum(lower, 1.0),
-                        np.where(u_arr <= at_most, 1.0, np.maximum(upper, 1.0)))
+        return np.where(
+            u_arr <= below,
+            np.minimum(lower, 1.0),
+            np.where(u_arr <= at_most, 1.0, np.maximum(upper, 1.0)),
+        )
 
     def cdf(self, r: ArrayLike, estimate: ArrayLike | None = None) -> FloatArray:
         """P(ratio <= r)."""
-        r_arr, s, p, k = np.broadcast_arrays(np.asarray(r, dtype=float), self._size(estimate),
-                                             self.exact_share(estimate), self._spread(estimate))
+        r_arr, s, p, k = np.broadcast_arrays(
+            np.asarray(r, dtype=float),
+            self._size(estimate),
+            self.exact_share(estimate),
+            self._spread(estimate),
+        )
         cont = self._ratio_cdf(np.maximum(r_arr, 0.0), s, k)
         return np.asarray(p * (r_arr >= 1) + (1 - p) * cont)
 
@@ -293,22 +333,23 @@ class RatioModel:
             return float(np.mean(np.asarray(self.values) ** k))
         shape, scale = self.params[FAMILY_PARAMS[self.family][0]], self.params["scale"]
         if self.family == "lognormal":
-            return scale ** k * math.exp(k * k * shape * shape / 2)
+            return scale**k * math.exp(k * k * shape * shape / 2)
         if self.family == "gamma":
-            return scale ** k * math.exp(special.gammaln(shape + k) - special.gammaln(shape))
+            return scale**k * math.exp(special.gammaln(shape + k) - special.gammaln(shape))
         if self.family == "weibull":
-            return scale ** k * math.gamma(1 + k / shape)
+            return scale**k * math.gamma(1 + k / shape)
         if k >= shape:  # log-logistic: E[Z^k] exists only for k < c
             return math.inf
         x = math.pi * k / shape
-        return scale ** k * x / math.sin(x)
+        return scale**k * x / math.sin(x)
 
     def p_overrun(self, estimate: float | None = None) -> float:
         """P(ratio > 1): the chance the task takes longer than estimated."""
         return float(1 - self.cdf(1.0, estimate))
 
-    def sample(self, size: int, *, rng: Any = None,
-               estimate: ArrayLike | None = None) -> FloatArray:
+    def sample(
+        self, size: int, *, rng: Any = None, estimate: ArrayLike | None = None
+    ) -> FloatArray:
         """``size`` ratios drawn by inverse CDF from ``np.random.default_rng(rng)``."""
         return self.ppf(np.random.default_rng(rng).random(size), estimate)
 
@@ -327,13 +368,20 @@ class RatioModel:
         unknown = set(d) - set(cls.__dataclass_fields__)
         _check(not unknown, f"unknown ratio-model keys {sorted(unknown)}")
         cands = tuple(Candidate(**dict(c)) for c in d.get("candidates", ()))
-        return cls(family=str(d["family"]), params=dict(d["params"]),
-                   p_exact=d["p_exact"], slope=d["slope"], ref_estimate=d["ref_estimate"],
-                   n=d["n"], exact_slope=d.get("exact_slope", 0.0),
-                   spread_slope=d.get("spread_slope", 0.0),
-                   spread_center=d.get("spread_center", 1.0),
-                   values=tuple(d.get("values", ())), candidates=cands,
-                   source=str(d.get("source", "own")))
+        return cls(
+            family=str(d["family"]),
+            params=dict(d["params"]),
+            p_exact=d["p_exact"],
+            slope=d["slope"],
+            ref_estimate=d["ref_estimate"],
+            n=d["n"],
+            exact_slope=d.get("exact_slope", 0.0),
+            spread_slope=d.get("spread_slope", 0.0),
+            spread_center=d.get("spread_center", 1.0),
+            values=tuple(d.get("values", ())),
+            candidates=cands,
+            source=str(d.get("source", "own")),
+        )
 
 
 @dataclass(frozen=True)
@@ -358,8 +406,10 @@ class ClassModels:
         object.__setattr__(self, "by", tuple(self.by))
         for key in self.classes:
             if not isinstance(key, tuple) or len(key) != len(self.by):
-                raise ValueError(f"class key {key!r} must be a tuple of {len(self.by)} "
-                                 f"value(s), one per column {list(self.by)}")
+                raise ValueError(
+                    f"class key {key!r} must be a tuple of {len(self.by)} "
+                    f"value(s), one per column {list(self.by)}"
+                )
 
     def model_for(self, key: str | tuple[str, ...]) -> RatioModel:
         """The model of class ``key`` (a bare string for a single class column; the empty
@@ -375,5 +425,7 @@ class ClassModels:
             return self.classes[k]
         except KeyError:
             known = ", ".join(" / ".join(c) for c in sorted(self.classes)) or "none"
-            raise KeyError(f"unknown class {' / '.join(k)!r} for {'/'.join(self.by) or 'no '} "
-                           f"columns; known classes: {known}") from None
+            raise KeyError(
+                f"unknown class {' / '.join(k)!r} for {'/'.join(self.by) or 'no '} "
+                f"columns; known classes: {known}"
+            ) from None

@@ -46,9 +46,15 @@ class Variant:
 
     def merged_over(self, earlier: Variant) -> Variant:
         """This variant's changes on top of ``earlier``'s."""
-        return Variant(self.name, self.description,
-                       {**earlier.release, **self.release}, {**earlier.priority, **self.priority},
-                       {**earlier.deadline, **self.deadline}, {**earlier.budget, **self.budget},
-                       {**earlier.capacity, **self.capacity},
-                       {**earlier.mitigate, **self.mitigate},
-                       earlier.cancel | self.cancel, earlier.remove | self.remove)
+        return Variant(
+            self.name,
+            self.description,
+            {**earlier.release, **self.release},
+            {**earlier.priority, **self.priority},
+            {**earlier.deadline, **self.deadline},
+            {**earlier.budget, **self.budget},
+            {**earlier.capacity, **self.capacity},
+            {**earlier.mitigate, **self.mitigate},
+            earlier.cancel | self.cancel,
+            earlier.remove | self.remove,
+        )

@@ -15,8 +15,17 @@ from .outcome import Block, DriverSums
 
 __all__ = ["Checkpoint"]
 
-_BLOCK_ARRAYS = ("finish", "first_start", "cost", "occurred", "busy", "waiting", "capacity",
-                 "final_capacity", "trace")
+_BLOCK_ARRAYS = (
+    "finish",
+    "first_start",
+    "cost",
+    "occurred",
+    "busy",
+    "waiting",
+    "capacity",
+    "final_capacity",
+    "trace",
+)
 _DRIVER_ARRAYS = ("critical", "sum_d", "sum_dd", "sum_f", "sum_ff", "sum_df")
 
 
@@ -43,18 +52,19 @@ class Checkpoint:
                 tmp.write_text(json.dumps(self.key), encoding="utf-8")
                 os.replace(tmp, manifest)
             except OSError as e:
-                raise PmosimError(f"cannot write the checkpoint {self.folder}: "
-                                  f"{e.strerror or e}") from e
+                raise PmosimError(
+                    f"cannot write the checkpoint {self.folder}: {e.strerror or e}"
+                ) from e
             return []
         blocks = []
         for k in range(n_blocks):
             try:
                 with np.load(self.folder / f"block-{k:06d}.npz", allow_pickle=False) as z:
-                    drivers = DriverSums(int(z["d_n"]), *(z[f"d_{name}"]
-                                                          for name in _DRIVER_ARRAYS))
+                    drivers = DriverSums(
+                        int(z["d_n"]), *(z[f"d_{name}"] for name in _DRIVER_ARRAYS)
+                    )
                     fields = {name: z[name] for name in _BLOCK_ARRAYS}
-                    blocks.append(Block(**fields, horizon=float(z["horizon"]),
-                                         drivers=drivers))
+                    blocks.append(Block(**fields, horizon=float(z["horizon"]), drivers=drivers))
             except (OSError, ValueError, KeyError):
                 break
         return blocks

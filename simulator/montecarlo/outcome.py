@@ -27,14 +27,26 @@ class DriverSums:
 
     @classmethod
     def of(cls, critical: NDArray[np.int64], duration: Array, p_finish: Array) -> DriverSums:
-        return cls(len(duration), critical, duration.sum(axis=0), (duration**2).sum(axis=0),
-                   p_finish.sum(axis=0), (p_finish**2).sum(axis=0), duration.T @ p_finish)
+        return cls(
+            len(duration),
+            critical,
+            duration.sum(axis=0),
+            (duration**2).sum(axis=0),
+            p_finish.sum(axis=0),
+            (p_finish**2).sum(axis=0),
+            duration.T @ p_finish,
+        )
 
     def __add__(self, other: DriverSums) -> DriverSums:
-        return DriverSums(self.n + other.n, self.critical + other.critical,
-                          self.sum_d + other.sum_d, self.sum_dd + other.sum_dd,
-                          self.sum_f + other.sum_f, self.sum_ff + other.sum_ff,
-                          self.sum_df + other.sum_df)
+        return DriverSums(
+            self.n + other.n,
+            self.critical + other.critical,
+            self.sum_d + other.sum_d,
+            self.sum_dd + other.sum_dd,
+            self.sum_f + other.sum_f,
+            self.sum_ff + other.sum_ff,
+            self.sum_df + other.sum_df,
+        )
 
 
 @dataclass(frozen=True)

@@ -58,8 +58,9 @@ def _distributed() -> None:
     try:
         import distributed  # noqa: F401
     except ImportError as e:
-        raise PmosimError("--backend dask needs the 'dask' extra: pip install "
-                          "'pmosim[dask]'") from e
+        raise PmosimError(
+            "--backend dask needs the 'dask' extra: pip install 'pmosim[dask]'"
+        ) from e
 
 
 def check_scheduler(backend: Backend) -> None:
@@ -72,19 +73,23 @@ def check_scheduler(backend: Backend) -> None:
         scheme, location = parse_address(backend.scheduler)
         host, _ = parse_host_port(location)
     except (ValueError, TypeError) as e:
-        raise PmosimError(f"--scheduler {backend.scheduler!r}: expected an address like "
-                          "tls://host:8786") from e
+        raise PmosimError(
+            f"--scheduler {backend.scheduler!r}: expected an address like tls://host:8786"
+        ) from e
     if scheme == "tls":
         if not (backend.tls_ca and backend.tls_cert and backend.tls_key):
             raise PmosimError("a tls:// scheduler needs --tls-ca, --tls-cert and --tls-key")
         return
     if scheme != "tcp":
-        raise PmosimError(f"--scheduler {backend.scheduler!r}: use tls:// (or tcp:// on this "
-                          "machine)")
+        raise PmosimError(
+            f"--scheduler {backend.scheduler!r}: use tls:// (or tcp:// on this machine)"
+        )
     if not _is_loopback(host) and not backend.allow_insecure:
-        raise PmosimError(f"--scheduler {backend.scheduler}: a scheduler on another machine "
-                          "needs TLS (tls://... with --tls-ca/--tls-cert/--tls-key); add "
-                          "--allow-insecure only on a network you trust")
+        raise PmosimError(
+            f"--scheduler {backend.scheduler}: a scheduler on another machine "
+            "needs TLS (tls://... with --tls-ca/--tls-cert/--tls-key); add "
+            "--allow-insecure only on a network you trust"
+        )
 
 
 @contextmanager
@@ -103,17 +108,24 @@ def running(backend: Backend) -> Iterator[int]:
     try:
         if backend.scheduler is None:
             workers = joblib.cpu_count() if backend.jobs < 1 else backend.jobs
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, host="127.0.0.1",
-                                   dashboard_address=None, processes=True)
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                host="127.0.0.1",
+                dashboard_address=None,
+                processes=True,
+            )
             client = Client(cluster)
         else:
             check_scheduler(backend)
             security = None
             if backend.tls_ca:
-                security = Security(tls_ca_file=str(backend.tls_ca),
-                                    tls_client_cert=str(backend.tls_cert),
-                                    tls_client_key=str(backend.tls_key),
-                                    require_encryption=True)
+                security = Security(
+                    tls_ca_file=str(backend.tls_ca),
+                    tls_client_cert=str(backend.tls_cert),
+                    tls_client_key=str(backend.tls_key),
+                    require_encryption=True,
+                )
             client = Client(backend.scheduler, security=security, timeout="20s")
     except (OSError, TimeoutError) as e:
         if cluster is not None:

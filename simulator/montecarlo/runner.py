@@ -40,14 +40,14 @@ Progress = Callable[[int], None] | None
 ENGINES = ("auto", "fast", "simpy")
 
 
-def _schedules(pf: Portfolio, sample: BlockSample, packed: CapacityArrays, engine: str,
-               first: int) -> tuple[Array, Array, Array]:
+def _schedules(
+    pf: Portfolio, sample: BlockSample, packed: CapacityArrays, engine: str, first: int
+) -> tuple[Array, Array, Array]:
     """``(start, finish, ready)`` for every iteration of a block, by the chosen engine."""
     net = pf.network
     names = ([t.key for t in pf.tasks], [p.id for p in pf.pools])
     if engine in ("auto", "fast"):
-        return simulate_batch(net, sample.duration, *packed, names=names,
-                              first_iteration=first)
+        return simulate_batch(net, sample.duration, *packed, names=names, first_iteration=first)
     n = len(sample.duration)
     start, finish, ready = (np.empty_like(sample.duration) for _ in range(3))
     for it in range(n):
@@ -59,8 +59,7 @@ def _schedules(pf: Portfolio, sample: BlockSample, packed: CapacityArrays, engin
     return start, finish, ready
 
 
-def _project_costs(pf: Portfolio, sample: BlockSample, p_start: Array, p_finish: Array
-                   ) -> Array:
+def _project_costs(pf: Portfolio, sample: BlockSample, p_start: Array, p_finish: Array) -> Array:
     """``(iterations, projects)``: pool-days, fixed costs, overhead over the project's span
     and risk costs."""
     members = [list(p.tasks) for p in pf.projects]
@@ -85,8 +84,9 @@ def _trace_rows(first: int, k: int, start: Array, finish: Array) -> Array:
     return rows
 
 
-def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0,
-              engine: str = "auto") -> Block:
+def run_block(
+    pf: Portfolio, root: int, block: int, n: int, trace: int = 0, engine: str = "auto"
+) -> Block:
     """Sample, simulate and reduce ``n`` iterations of block ``block``."""
     net = pf.network
     sample = sample_block(pf, root, block, n)
@@ -102,11 +102,21 @@ def run_block(pf: Portfolio, root: int, block: int, n: int, trace: int = 0,
     _, edges = pf.calendar.periods(horizon)
     capacity, final = capacity_load(net.capacity, *packed, edges)
     rows = _trace_rows(block * BLOCK_SIZE, min(trace, n), start, finish)
-    drivers = DriverSums.of(chain_counts(net, pf, start, finish, ready), sample.duration,
-                            p_finish)
+    drivers = DriverSums.of(chain_counts(net, pf, start, finish, ready), sample.duration, p_finish)
     busy, waiting = schedule_load(ready, start, finish, net.demand, edges)
-    return Block(p_finish, p_start, cost, sample.occurred, busy, waiting, capacity, final,
-                 rows, horizon, drivers)
+    return Block(
+        p_finish,
+        p_start,
+        cost,
+        sample.occurred,
+        busy,
+        waiting,
+        capacity,
+        final,
+        rows,
+        horizon,
+        drivers,
+    )
 
 
 def _pad(blocks: list[Block], name: str, width: int, fill: list[Array] | None = None) -> Array:
@@ -115,8 +125,11 @@ def _pad(blocks: list[Block], name: str, width: int, fill: list[Array] | None = 
         arr = getattr(blk, name)
         missing = width - arr.shape[2]
         if missing:
-            extra = (np.zeros((*arr.shape[:2], missing)) if fill is None else
-                     np.repeat(fill[b][:, :, None], missing, axis=2))
+            extra = (
+                np.zeros((*arr.shape[:2], missing))
+                if fill is None
+                else np.repeat(fill[b][:, :, None], missing, axis=2)
+            )
             arr = np.concatenate([arr, extra], axis=2)
         parts.append(arr)
     return np.concatenate(parts)
@@ -153,8 +166,14 @@ def max_on_time_se(pf: Portfolio, finish: Array) -> float:
 class _Blocks:
     """The blocks of one run, in order, with the ``target_se`` stopping rule."""
 
-    def __init__(self, pf: Portfolio, sizes: list[int], target_se: float | None,
-                 store: Checkpoint | None, progress: Progress) -> None:
+    def __init__(
+        self,
+        pf: Portfolio,
+        sizes: list[int],
+        target_se: float | None,
+        store: Checkpoint | None,
+        progress: Progress,
+    ) -> None:
         self.pf, self.sizes, self.target_se = pf, sizes, target_se
         self.store, self.progress = store, progress
         self.done: list[Block] = store.load(len(sizes)) if store is not None else []
@@ -183,9 +202,9 @@ class _Blocks:
         finish = np.concatenate([b.finish for b in blocks]) if blocks else np.empty((0, 0))
         while self.checked < len(blocks):
             self.checked += 1
-            n_done = sum(len(b.finish) for b in blocks[:self.checked])
+            n_done = sum(len(b.finish) for b in blocks[: self.checked])
             if max_on_time_se(self.pf, finish[:n_done]) <= self.target_se:
-                self.done = blocks[:self.checked]
+                self.done = blocks[: self.checked]
                 return True
         return False
 
@@ -197,29 +216,50 @@ class _Blocks:
         return range(first, min(first + batch, len(self.sizes)))
 
 
-def _checkpoint(pf: Portfolio, folder: Path | None, seed: int, iterations: int, trace: int,
-                target_se: float | None) -> Checkpoint | None:
+def _checkpoint(
+    pf: Portfolio,
+    folder: Path | None,
+    seed: int,
+    iterations: int,
+    trace: int,
+    target_se: float | None,
+) -> Checkpoint | None:
     if folder is None:
         return None
-    return Checkpoint(folder, {
-        "format": 1, "scenario_sha256": pf.source_hash, "seed": int(seed),
-        "iterations": int(iterations), "trace": int(trace), "target_se": target_se,
-        "tasks": len(pf.tasks), "projects": len(pf.projects), "pools": len(pf.pools)})
+    return Checkpoint(
+        folder,
+        {
+            "format": 1,
+            "scenario_sha256": pf.source_hash,
+            "seed": int(seed),
+            "iterations": int(iterations),
+            "trace": int(trace),
+            "target_se": target_se,
+            "tasks": len(pf.tasks),
+            "projects": len(pf.projects),
+            "pools": len(pf.pools),
+        },
+    )
 
 
-def _run_batch(pf: Portfolio, blocks: _Blocks, todo: range, seed: int, trace: int,
-               engine: str, n_jobs: int) -> None:
+def _run_batch(
+    pf: Portfolio, blocks: _Blocks, todo: range, seed: int, trace: int, engine: str, n_jobs: int
+) -> None:
     """Run the blocks ``todo`` on ``n_jobs`` workers, adding each as it arrives."""
     sizes = blocks.sizes
-    calls = (joblib.delayed(run_block)(pf, seed, k, sizes[k],
-                                       max(0, min(trace - k * BLOCK_SIZE, sizes[k])), engine)
-             for k in todo)
+    calls = (
+        joblib.delayed(run_block)(
+            pf, seed, k, sizes[k], max(0, min(trace - k * BLOCK_SIZE, sizes[k])), engine
+        )
+        for k in todo
+    )
     # the compiled kernels release the GIL: threads share the work with no start-up cost;
     # the simpy engine holds the GIL and needs processes
     prefer = "processes" if engine == "simpy" else "threads"
     try:
-        with joblib.Parallel(n_jobs=1 if len(todo) == 1 else n_jobs, prefer=prefer,
-                             return_as="generator") as parallel:
+        with joblib.Parallel(
+            n_jobs=1 if len(todo) == 1 else n_jobs, prefer=prefer, return_as="generator"
+        ) as parallel:
             results: Iterator[Block] = parallel(calls)
             for blk in results:
                 blocks.add(blk)
@@ -228,14 +268,24 @@ def _run_batch(pf: Portfolio, blocks: _Blocks, todo: range, seed: int, trace: in
     except Exception as e:  # a worker crashed or raised: name the block, no result
         k = len(blocks.done)
         first = k * BLOCK_SIZE
-        raise SimulationError(f"block {k} (iterations {first}-{first + sizes[k] - 1}) failed: "
-                              f"{type(e).__name__}: {e}") from e
+        raise SimulationError(
+            f"block {k} (iterations {first}-{first + sizes[k] - 1}) failed: {type(e).__name__}: {e}"
+        ) from e
 
 
-def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int = 1,
-                       trace: int = 0, engine: str = "auto", backend: Backend | None = None,
-                       target_se: float | None = None, progress: Progress = None,
-                       checkpoint: Path | None = None) -> Outcome:
+def simulate_portfolio(
+    pf: Portfolio,
+    iterations: int,
+    seed: int,
+    *,
+    jobs: int = 1,
+    trace: int = 0,
+    engine: str = "auto",
+    backend: Backend | None = None,
+    target_se: float | None = None,
+    progress: Progress = None,
+    checkpoint: Path | None = None,
+) -> Outcome:
     """Run ``iterations`` iterations with root seed ``seed``.
 
     Args:
@@ -258,8 +308,9 @@ def simulate_portfolio(pf: Portfolio, iterations: int, seed: int, *, jobs: int =
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     backend = backend or Backend(jobs=jobs)
-    sizes = [min(BLOCK_SIZE, iterations - k * BLOCK_SIZE)
-             for k in range(-(-iterations // BLOCK_SIZE))]
+    sizes = [
+        min(BLOCK_SIZE, iterations - k * BLOCK_SIZE) for k in range(-(-iterations // BLOCK_SIZE))
+    ]
     store = _checkpoint(pf, checkpoint, seed, iterations, trace, target_se)
     blocks = _Blocks(pf, sizes, target_se, store, progress)
     with running(backend) as n_jobs:

@@ -54,9 +54,18 @@ Array = NDArray[np.float64]
 @contextmanager
 def _literal_text() -> Iterator[None]:
     """User names are drawn as written: no math text, no TeX."""
-    with mpl.rc_context({"text.parse_math": False, "text.usetex": False,
-                         "figure.dpi": DPI, "font.size": 9,
-                         "figure.constrained_layout.use": True}), warnings.catch_warnings():
+    with (
+        mpl.rc_context(
+            {
+                "text.parse_math": False,
+                "text.usetex": False,
+                "figure.dpi": DPI,
+                "font.size": 9,
+                "figure.constrained_layout.use": True,
+            }
+        ),
+        warnings.catch_warnings(),
+    ):
         # degenerate data (a constant cost, one project) only makes matplotlib widen limits
         warnings.filterwarnings("ignore", category=UserWarning, module="matplotlib")
         yield
@@ -115,7 +124,7 @@ class TimeAxis:
             target = ax.xaxis if which == "x" else ax.yaxis
             target.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=5))
             target.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
-            for label in (ax.get_xticklabels() if which == "x" else ax.get_yticklabels()):
+            for label in ax.get_xticklabels() if which == "x" else ax.get_yticklabels():
                 label.set_rotation(30)
                 label.set_ha("right")
 
@@ -123,8 +132,14 @@ class TimeAxis:
 # --- one panel each ---------------------------------------------------------------------
 
 
-def plot_finish_curve(finish: Array, time: TimeAxis, project: Project,
-                      p_on_time: Prob | None = None, *, ax: Axes | None = None) -> Axes:
+def plot_finish_curve(
+    finish: Array,
+    time: TimeAxis,
+    project: Project,
+    p_on_time: Prob | None = None,
+    *,
+    ax: Axes | None = None,
+) -> Axes:
     """The S-curve of one project's finish, its P50 and P80, and its deadline."""
     ax = _axes(ax)
     x = np.sort(finish)
@@ -132,12 +147,17 @@ def plot_finish_curve(finish: Array, time: TimeAxis, project: Project,
     for q, style in ((0.5, "--"), (0.8, ":")):
         v = float(np.quantile(finish, q, method="inverted_cdf"))
         ax.axvline(time(v), color="C0", ls=style, lw=0.8)
-        ax.text(time(v), 0.02 if q == 0.5 else 0.12, f" P{round(q * 100)}", color="C0",
-                fontsize=7)
+        ax.text(time(v), 0.02 if q == 0.5 else 0.12, f" P{round(q * 100)}", color="C0", fontsize=7)
     if project.deadline is not None and p_on_time is not None:
         ax.axvline(time(project.deadline), color="C3", lw=1.2)
-        ax.text(time(project.deadline), 0.95, f" deadline\n P(on time) {p_on_time.estimate:.2f}",
-                color="C3", fontsize=7, va="top")
+        ax.text(
+            time(project.deadline),
+            0.95,
+            f" deadline\n P(on time) {p_on_time.estimate:.2f}",
+            color="C3",
+            fontsize=7,
+            va="top",
+        )
     ax.set_title(project.name, fontsize=9)
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("P(finished by)")
@@ -146,8 +166,9 @@ def plot_finish_curve(finish: Array, time: TimeAxis, project: Project,
     return ax
 
 
-def plot_finish_histogram(finish: Array, time: TimeAxis, project: Project, *,
-                          ax: Axes | None = None) -> Axes:
+def plot_finish_histogram(
+    finish: Array, time: TimeAxis, project: Project, *, ax: Axes | None = None
+) -> Axes:
     """One project's finishes per week (per 40 bins without dates), and its deadline."""
     ax = _axes(ax)
     if time.dated:
@@ -167,16 +188,28 @@ def plot_finish_histogram(finish: Array, time: TimeAxis, project: Project, *,
     return ax
 
 
-def plot_cost_curve(cost: Array, project: Project, unit: str,
-                    p_within_budget: Prob | None = None, *, ax: Axes | None = None) -> Axes:
+def plot_cost_curve(
+    cost: Array,
+    project: Project,
+    unit: str,
+    p_within_budget: Prob | None = None,
+    *,
+    ax: Axes | None = None,
+) -> Axes:
     """The S-curve of one project's cost, in thousands, and its budget."""
     ax = _axes(ax)
     x = np.sort(cost) / 1000
     ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", color="C2")
     if project.budget is not None and p_within_budget is not None:
         ax.axvline(project.budget / 1000, color="C3", lw=1.2)
-        ax.text(project.budget / 1000, 0.95, f" budget\n P(within) "
-                f"{p_within_budget.estimate:.2f}", color="C3", fontsize=7, va="top")
+        ax.text(
+            project.budget / 1000,
+            0.95,
+            f" budget\n P(within) {p_within_budget.estimate:.2f}",
+            color="C3",
+            fontsize=7,
+            va="top",
+        )
     ax.set_title(project.name, fontsize=9)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(f"cost (thousand {unit})")
@@ -184,9 +217,16 @@ def plot_cost_curve(cost: Array, project: Project, unit: str,
     return ax
 
 
-def plot_cost_vs_finish(finish: Array, cost: Array, time: TimeAxis, project: Project,
-                        unit: str, joint: Prob | None = None, *, ax: Axes | None = None
-                        ) -> Axes:
+def plot_cost_vs_finish(
+    finish: Array,
+    cost: Array,
+    time: TimeAxis,
+    project: Project,
+    unit: str,
+    joint: Prob | None = None,
+    *,
+    ax: Axes | None = None,
+) -> Axes:
     """One project's iterations as (finish, cost) points, with its deadline and budget."""
     ax = _axes(ax)
     ax.scatter(time.num(finish), cost / 1000, s=3, alpha=0.35, color="C0")
@@ -239,8 +279,9 @@ def plot_criticality(part: pd.DataFrame, title: str, *, ax: Axes | None = None) 
     ax = _axes(ax, (4.6, 3.0))
     y = np.arange(len(part))
     ax.barh(y, part["criticality"].fillna(0), color="C0")
-    for yy, (crit, corr) in enumerate(zip(part["criticality"].fillna(0), part["correlation"],
-                                          strict=True)):
+    for yy, (crit, corr) in enumerate(
+        zip(part["criticality"].fillna(0), part["correlation"], strict=True)
+    ):
         text = "r = -" if corr is None or corr != corr else f"r = {corr:.2f}"
         ax.text(min(crit, 1.0) + 0.02, yy, text, va="center", fontsize=6.5)
     ax.set_yticks(y, [str(d) for d in part["driver"]], fontsize=7)
@@ -251,8 +292,7 @@ def plot_criticality(part: pd.DataFrame, title: str, *, ax: Axes | None = None) 
     return ax
 
 
-def plot_risk_contributions(pf: Portfolio, risk_rows: Any, *,
-                            ax: Axes | None = None) -> Axes:
+def plot_risk_contributions(pf: Portfolio, risk_rows: Any, *, ax: Axes | None = None) -> Axes:
     """Working days each risk adds to each project's P80 finish."""
     risks = list(dict.fromkeys(risk_rows["driver"]))
     ids = [p.id for p in pf.projects]
@@ -266,8 +306,9 @@ def plot_risk_contributions(pf: Portfolio, risk_rows: Any, *,
         for j in range(len(ids)):
             if abs(grid[i, j]) >= 0.05:
                 ax.text(j, i, f"{grid[i, j]:+.1f}", ha="center", va="center", fontsize=7)
-    ax.set_xticks(range(len(ids)), [p.name for p in pf.projects], rotation=30, ha="right",
-                  fontsize=7)
+    ax.set_xticks(
+        range(len(ids)), [p.name for p in pf.projects], rotation=30, ha="right", fontsize=7
+    )
     ax.set_yticks(range(len(risks)), risks, fontsize=7)
     ax.figure.colorbar(im, ax=ax, fraction=0.04, label="working days added to the P80 finish")
     return ax
@@ -295,8 +336,9 @@ def plot_convergence(pf: Portfolio, out: Outcome, *, ax: Axes | None = None) -> 
     return ax
 
 
-def plot_comparison(c: Comparison, metric: str, label: str, scale: float = 1.0, *,
-                    ax: Axes | None = None) -> Axes:
+def plot_comparison(
+    c: Comparison, metric: str, label: str, scale: float = 1.0, *, ax: Axes | None = None
+) -> Axes:
     """Each variant's change in ``metric`` with ±2 paired standard errors (green: better)."""
     ax = _axes(ax)
     diffs, errs, colors = [], [], []
@@ -337,13 +379,11 @@ def plot_project_effects(c: Comparison, pf: Portfolio, *, ax: Axes | None = None
 # --- figures ------------------------------------------------------------------------------
 
 
-def _per_project(n: int, size: tuple[float, float], draw: Callable[[int, Axes], object]
-                 ) -> Any:
+def _per_project(n: int, size: tuple[float, float], draw: Callable[[int, Axes], object]) -> Any:
     """A figure with one panel per project (three across), ``draw(k, ax)`` filling each."""
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows),
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False)
     for k in range(rows * cols):
         ax = axes[k // cols][k % cols]
         if k < n:
@@ -353,51 +393,97 @@ def _per_project(n: int, size: tuple[float, float], draw: Callable[[int, Axes], 
     return fig
 
 
-def _titled(fig: Any, file: str, title: str, caption: str, pf: Portfolio,
-            summary: RunSummary) -> Chart:
+def _titled(
+    fig: Any, file: str, title: str, caption: str, pf: Portfolio, summary: RunSummary
+) -> Chart:
     """The figure rendered, titled with the scenario, seed and iteration count."""
-    fig.suptitle(f"{caption}\n{pf.name} · seed {summary.seed} · {summary.iterations:,} "
-                 "iterations", fontsize=10)
+    fig.suptitle(
+        f"{caption}\n{pf.name} · seed {summary.seed} · {summary.iterations:,} iterations",
+        fontsize=10,
+    )
     return Chart(file, title, _png(fig))
 
 
-def _project_charts(pf: Portfolio, out: Outcome, summary: RunSummary) -> list[Chart]:
-    t = TimeAxis(pf)
-    n = len(pf.projects)
-    res = summary.projects
-    unit = pf.currency or "cost units"
+def _samples(n: int, projects: int, most: int = 2000) -> list[NDArray[np.int64]]:
+    """Per project, the iterations a scatter plot shows: all, or ``most`` drawn at random
+    (seeded, so the chart is the same every time)."""
     rng = np.random.default_rng(0)
-    picks = [rng.choice(len(out.finish), size=2000, replace=False) if len(out.finish) > 2000
-             else np.arange(len(out.finish)) for _ in range(n)]
-    curves = _per_project(n, (4.2, 2.9), lambda k, ax: plot_finish_curve(
-        out.finish[:, k], t, pf.projects[k], res[k].p_on_time, ax=ax))
-    hists = _per_project(n, (4.2, 2.7), lambda k, ax: plot_finish_histogram(
-        out.finish[:, k], t, pf.projects[k], ax=ax))
-    costs = _per_project(n, (4.2, 2.8), lambda k, ax: plot_cost_curve(
-        out.cost[:, k], pf.projects[k], unit, res[k].p_within_budget, ax=ax))
-    joint = _per_project(n, (4.2, 3.0), lambda k, ax: plot_cost_vs_finish(
-        out.finish[picks[k], k], out.cost[picks[k], k], t, pf.projects[k], unit,
-        res[k].p_on_time_and_within_budget, ax=ax))
     return [
-        _titled(curves, "finish-s-curves.png", "Finish-date S-curves", "Finish-date S-curves",
-                pf, summary),
-        _titled(hists, "finish-histograms.png", "Finish-date histograms",
-                "Finish-date histograms", pf, summary),
-        _titled(costs, "cost-s-curves.png", "Cost S-curves", "Cost S-curves", pf, summary),
-        _titled(joint, "cost-vs-finish.png", "Cost against finish",
-                "Cost against finish (lines: deadline and budget)", pf, summary),
+        rng.choice(n, size=most, replace=False) if n > most else np.arange(n)
+        for _ in range(projects)
+    ]
+
+
+class _ProjectPanels:
+    """The per-project panels of a run, each drawn by ``name(k, ax)`` for project ``k``."""
+
+    def __init__(self, pf: Portfolio, out: Outcome, summary: RunSummary) -> None:
+        self.pf, self.out, self.res = pf, out, summary.projects
+        self.time = TimeAxis(pf)
+        self.unit = pf.currency or "cost units"
+        self.pick = _samples(len(out.finish), len(pf.projects))
+
+    def finish_curve(self, k: int, ax: Axes) -> Axes:
+        return plot_finish_curve(
+            self.out.finish[:, k], self.time, self.pf.projects[k], self.res[k].p_on_time, ax=ax
+        )
+
+    def finish_histogram(self, k: int, ax: Axes) -> Axes:
+        return plot_finish_histogram(self.out.finish[:, k], self.time, self.pf.projects[k], ax=ax)
+
+    def cost_curve(self, k: int, ax: Axes) -> Axes:
+        p_budget = self.res[k].p_within_budget
+        return plot_cost_curve(self.out.cost[:, k], self.pf.projects[k], self.unit, p_budget, ax=ax)
+
+    def cost_vs_finish(self, k: int, ax: Axes) -> Axes:
+        pick, joint = self.pick[k], self.res[k].p_on_time_and_within_budget
+        finish, cost = self.out.finish[pick, k], self.out.cost[pick, k]
+        return plot_cost_vs_finish(
+            finish, cost, self.time, self.pf.projects[k], self.unit, joint, ax=ax
+        )
+
+
+# file, title, caption (the title when empty), panel size, panel
+_PROJECT_FIGURES = (
+    ("finish-s-curves.png", "Finish-date S-curves", "", (4.2, 2.9), "finish_curve"),
+    ("finish-histograms.png", "Finish-date histograms", "", (4.2, 2.7), "finish_histogram"),
+    ("cost-s-curves.png", "Cost S-curves", "", (4.2, 2.8), "cost_curve"),
+    (
+        "cost-vs-finish.png",
+        "Cost against finish",
+        "Cost against finish (lines: deadline and budget)",
+        (4.2, 3.0),
+        "cost_vs_finish",
+    ),
+)
+
+
+def _project_charts(pf: Portfolio, out: Outcome, summary: RunSummary) -> list[Chart]:
+    panels = _ProjectPanels(pf, out, summary)
+    return [
+        _titled(
+            _per_project(len(pf.projects), size, getattr(panels, panel)),
+            file,
+            title,
+            caption or title,
+            pf,
+            summary,
+        )
+        for file, title, caption, size, panel in _PROJECT_FIGURES
     ]
 
 
 def _capacity_chart(pf: Portfolio, out: Outcome, summary: RunSummary) -> Chart:
     pools = [p.id for p in pf.pools]
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(max(7.0, 0.45 * len(out.periods) + 2),
-                                                  2.2 + 0.9 * len(pools) * 2),
-                                   gridspec_kw={"height_ratios": [1, 1.4]})
+    fig, (ax1, ax2) = plt.subplots(
+        2,
+        1,
+        figsize=(max(7.0, 0.45 * len(out.periods) + 2), 2.2 + 0.9 * len(pools) * 2),
+        gridspec_kw={"height_ratios": [1, 1.4]},
+    )
     plot_shortfall_heatmap(out, pools, ax=ax1)
     plot_capacity_demand(out, pools, ax=ax2)
-    return _titled(fig, "capacity.png", "Capacity: shortfall and demand", "Capacity", pf,
-                   summary)
+    return _titled(fig, "capacity.png", "Capacity: shortfall and demand", "Capacity", pf, summary)
 
 
 def _driver_charts(pf: Portfolio, summary: RunSummary, drivers: pd.DataFrame) -> list[Chart]:
@@ -405,21 +491,40 @@ def _driver_charts(pf: Portfolio, summary: RunSummary, drivers: pd.DataFrame) ->
         pid = pf.projects[k].id
         return drivers[(drivers["project"] == pid) & (drivers["kind"] == "task")].head(8)
 
-    fig = _per_project(len(pf.projects), (4.6, 3.0), lambda k, ax: plot_criticality(
-        tasks_of(k), pf.projects[k].name, ax=ax))
-    charts = [_titled(fig, "drivers.png", "Drivers: critical tasks",
-                      "Tasks on the chain that drives each finish", pf, summary)]
+    fig = _per_project(
+        len(pf.projects),
+        (4.6, 3.0),
+        lambda k, ax: plot_criticality(tasks_of(k), pf.projects[k].name, ax=ax),
+    )
+    charts = [
+        _titled(
+            fig,
+            "drivers.png",
+            "Drivers: critical tasks",
+            "Tasks on the chain that drives each finish",
+            pf,
+            summary,
+        )
+    ]
     risk_rows = drivers[drivers["kind"] == "risk"]
     if not risk_rows.empty:
         ax = plot_risk_contributions(pf, risk_rows)
-        charts.append(_titled(ax.figure, "risks.png", "Drivers: risk contributions",
-                              "Risk contributions (each risk alone switched off)", pf,
-                              summary))
+        charts.append(
+            _titled(
+                ax.figure,
+                "risks.png",
+                "Drivers: risk contributions",
+                "Risk contributions (each risk alone switched off)",
+                pf,
+                summary,
+            )
+        )
     return charts
 
 
-def run_charts(pf: Portfolio, out: Outcome, summary: RunSummary, drivers: pd.DataFrame
-               ) -> list[Chart]:
+def run_charts(
+    pf: Portfolio, out: Outcome, summary: RunSummary, drivers: pd.DataFrame
+) -> list[Chart]:
     """Every chart of a run."""
     with _literal_text():
         charts = _project_charts(pf, out, summary)
@@ -427,9 +532,16 @@ def run_charts(pf: Portfolio, out: Outcome, summary: RunSummary, drivers: pd.Dat
             charts.append(_capacity_chart(pf, out, summary))
         charts += _driver_charts(pf, summary, drivers)
         ax = plot_convergence(pf, out)
-        charts.append(_titled(ax.figure, "convergence.png", "Convergence",
-                              "Convergence of P(on time) as iterations accumulate", pf,
-                              summary))
+        charts.append(
+            _titled(
+                ax.figure,
+                "convergence.png",
+                "Convergence",
+                "Convergence of P(on time) as iterations accumulate",
+                pf,
+                summary,
+            )
+        )
     return charts
 
 
@@ -439,10 +551,10 @@ def compare_charts(c: Comparison, pf: Portfolio) -> list[Chart]:
     with _literal_text():
         fig, axes = plt.subplots(1, 3, figsize=(12, 0.45 * len(c.variants) + 2.4), sharey=True)
         for ax, metric, label, scale in (
-                (axes[0], "portfolio_on_time", "P(all on time): change", 1.0),
-                (axes[1], "projects_on_time", "projects on time: change", 1.0),
-                (axes[2], "cost", f"mean cost: change (thousand {pf.currency or 'units'})",
-                 1e-3)):
+            (axes[0], "portfolio_on_time", "P(all on time): change", 1.0),
+            (axes[1], "projects_on_time", "projects on time: change", 1.0),
+            (axes[2], "cost", f"mean cost: change (thousand {pf.currency or 'units'})", 1e-3),
+        ):
             plot_comparison(c, metric, label, scale, ax=ax)
         axes[0].set_yticks(np.arange(len(c.variants)), [v.name for v in c.variants])
         axes[0].invert_yaxis()
@@ -450,6 +562,7 @@ def compare_charts(c: Comparison, pf: Portfolio) -> list[Chart]:
         overall = Chart("comparison.png", "Decisions against the base", _png(fig))
         ax = plot_project_effects(c, pf)
         ax.figure.suptitle(f"Which decision helps which project\n{meta}", fontsize=10)
-        projects = Chart("comparison-projects.png", "Which decision helps which project",
-                         _png(ax.figure))
+        projects = Chart(
+            "comparison-projects.png", "Which decision helps which project", _png(ax.figure)
+        )
     return [overall, projects]

@@ -46,8 +46,9 @@ def publish(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
     left behind."""
     out = Path(out)
     if out.exists() and not force:
-        raise PmosimError(f"{out} already exists; choose another --out or add --force to "
-                          "replace it")
+        raise PmosimError(
+            f"{out} already exists; choose another --out or add --force to replace it"
+        )
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -113,8 +114,7 @@ def write_json(data: Any, path: Path) -> None:
     path.write_text(text + "\n", encoding="utf-8")
 
 
-def write_run(folder: Path, pf: Portfolio, summary: RunSummary, trace: np.ndarray | None
-              ) -> None:
+def write_run(folder: Path, pf: Portfolio, summary: RunSummary, trace: np.ndarray | None) -> None:
     """``summary.json``, ``projects.csv``, ``capacity.csv`` and, if given, ``trace.csv``."""
     write_json(summary.to_dict(), folder / "summary.json")
     write_csv(projects_frame(summary), folder / "projects.csv")

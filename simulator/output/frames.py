@@ -11,21 +11,26 @@ from ..analysis import Comparison, RunSummary, driver_rows
 from ..model import Portfolio
 from ..montecarlo import DriverSums
 
-__all__ = ["capacity_frame", "comparison_frame", "drivers_frame", "projects_frame",
-           "trace_frame"]
+__all__ = ["capacity_frame", "comparison_frame", "drivers_frame", "projects_frame", "trace_frame"]
 
 
 def projects_frame(s: RunSummary) -> pd.DataFrame:
     """``projects.csv``: one row per project, every figure with its Monte Carlo error."""
     rows = []
     for p in s.projects:
-        row: dict[str, Any] = {"project": p.id, "name": p.name, "priority": p.priority,
-                               "deadline_wd": p.deadline,
-                               "deadline": None if p.deadline is None else
-                               s.date(p.deadline), "budget": p.budget}
-        for label, prob in (("p_on_time", p.p_on_time),
-                            ("p_within_budget", p.p_within_budget),
-                            ("p_on_time_and_within_budget", p.p_on_time_and_within_budget)):
+        row: dict[str, Any] = {
+            "project": p.id,
+            "name": p.name,
+            "priority": p.priority,
+            "deadline_wd": p.deadline,
+            "deadline": None if p.deadline is None else s.date(p.deadline),
+            "budget": p.budget,
+        }
+        for label, prob in (
+            ("p_on_time", p.p_on_time),
+            ("p_within_budget", p.p_within_budget),
+            ("p_on_time_and_within_budget", p.p_on_time_and_within_budget),
+        ):
             row[label] = None if prob is None else prob.estimate
             row[f"{label}_se"] = None if prob is None else prob.se
             row[f"{label}_low"] = None if prob is None else prob.low
@@ -44,30 +49,53 @@ def projects_frame(s: RunSummary) -> pd.DataFrame:
         rows.append(row)
     return pd.DataFrame(rows)
 
+
 def capacity_frame(s: RunSummary) -> pd.DataFrame:
     """``capacity.csv``: one row per pool and period."""
-    return pd.DataFrame([{
-        "pool": c.pool, "period": c.period, "capacity": c.capacity, "busy": c.busy,
-        "utilisation": c.utilisation, "shortfall_mean": c.shortfall_mean,
-        "shortfall_p90": c.shortfall_p90, "p_shortfall": c.p_shortfall.estimate,
-        "p_shortfall_se": c.p_shortfall.se} for c in s.capacity])
+    return pd.DataFrame(
+        [
+            {
+                "pool": c.pool,
+                "period": c.period,
+                "capacity": c.capacity,
+                "busy": c.busy,
+                "utilisation": c.utilisation,
+                "shortfall_mean": c.shortfall_mean,
+                "shortfall_p90": c.shortfall_p90,
+                "p_shortfall": c.p_shortfall.estimate,
+                "p_shortfall_se": c.p_shortfall.se,
+            }
+            for c in s.capacity
+        ]
+    )
 
 
-def drivers_frame(pf: Portfolio, sums: DriverSums,
-                  risk_effects: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+def drivers_frame(
+    pf: Portfolio, sums: DriverSums, risk_effects: list[dict[str, Any]] | None = None
+) -> pd.DataFrame:
     """``drivers.csv``: one row per project and driver (task or risk), projects in file
     order, tasks by criticality, then risks by the time they cost."""
     rows = driver_rows(pf, sums, risk_effects)
-    frame = pd.DataFrame(rows, columns=["project", "kind", "driver", "criticality",
-                                        "correlation", "p80_finish_change",
-                                        "mean_cost_change"])
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "project",
+            "kind",
+            "driver",
+            "criticality",
+            "correlation",
+            "p80_finish_change",
+            "mean_cost_change",
+        ],
+    )
     rank = frame["criticality"].fillna(-frame["p80_finish_change"].fillna(0))
     frame = frame.assign(_kind=frame["kind"] == "risk", _rank=-rank)
     order = frame.sort_values(["project", "_kind", "_rank", "driver"], kind="mergesort").index
     index = {p.id: k for k, p in enumerate(pf.projects)}
     frame = frame.loc[order].drop(columns=["_kind", "_rank"])
-    return frame.iloc[np.argsort([index[p] for p in frame["project"]], kind="mergesort")
-                      ].reset_index(drop=True)
+    return frame.iloc[
+        np.argsort([index[p] for p in frame["project"]], kind="mergesort")
+    ].reset_index(drop=True)
 
 
 def comparison_frame(c: Comparison) -> pd.DataFrame:
@@ -76,20 +104,31 @@ def comparison_frame(c: Comparison) -> pd.DataFrame:
     for v in c.variants:
         for d in v.differences:
             row = d.to_dict()
-            rows.append({"variant": v.name, "metric": d.metric, "base": row["base"],
-                         "variant_value": row["variant"], "diff": row["diff"], "se": row["se"],
-                         "se_unpaired": row["se_unpaired"], "z": row["z"],
-                         "significant": row["significant"]})
+            rows.append(
+                {
+                    "variant": v.name,
+                    "metric": d.metric,
+                    "base": row["base"],
+                    "variant_value": row["variant"],
+                    "diff": row["diff"],
+                    "se": row["se"],
+                    "se_unpaired": row["se_unpaired"],
+                    "z": row["z"],
+                    "significant": row["significant"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def trace_frame(pf: Portfolio, trace: np.ndarray) -> pd.DataFrame:
     """``trace.csv``: the schedules of the traced iterations."""
     tasks = pf.tasks
-    return pd.DataFrame({
-        "iteration": trace[:, 0].astype(np.int64),
-        "project": [pf.projects[tasks[int(i)].project].id for i in trace[:, 1]],
-        "task": [tasks[int(i)].id for i in trace[:, 1]],
-        "start": trace[:, 2],
-        "finish": trace[:, 3],
-    })
+    return pd.DataFrame(
+        {
+            "iteration": trace[:, 0].astype(np.int64),
+            "project": [pf.projects[tasks[int(i)].project].id for i in trace[:, 1]],
+            "task": [tasks[int(i)].id for i in trace[:, 1]],
+            "start": trace[:, 2],
+            "finish": trace[:, 3],
+        }
+    )

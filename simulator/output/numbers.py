@@ -17,7 +17,7 @@ def number(x: float | None, *, sign: bool = False, digits: int = 3) -> str:
         if abs(x) >= limit:
             text = f"{x / limit:.{digits}g}{suffix}"
             return f"+{text}" if sign and x >= 0 else text
-    if abs(x) >= 10 ** digits / 10:
+    if abs(x) >= 10**digits / 10:
         return f"{x:+.0f}" if sign else f"{x:.0f}"
     return f"{x:+.{digits}g}" if sign else f"{x:.{digits}g}"
 

@@ -40,6 +40,13 @@ def progress(total: int, label: str, *, quiet: bool) -> Iterator[Progress]:
         yield Progress(None)
         return
     width = min(shutil.get_terminal_size((80, 20)).columns or 80, 100)
-    with tqdm(total=total, desc=label, unit="it", file=sys.stderr, leave=False,
-              ncols=width, mininterval=0.2) as bar:
+    with tqdm(
+        total=total,
+        desc=label,
+        unit="it",
+        file=sys.stderr,
+        leave=False,
+        ncols=width,
+        mininterval=0.2,
+    ) as bar:
         yield Progress(bar)

@@ -12,7 +12,6 @@ from .numbers import diff_cell, number, prob_text
 __all__ = ["base_cell", "decision_table", "summary_text", "top_drivers"]
 
 
-
 def _when(s: RunSummary, wd: float) -> str:
     return s.date(wd) or f"wd {wd:.1f}"
 
@@ -29,27 +28,39 @@ def summary_text(s: RunSummary, *, top_shortfalls: int = 6) -> str:
     for p in s.projects:
         deadline = "-" if p.deadline is None else _when(s, p.deadline)
         p50, p80 = p.finish[1], p.finish[2]
-        lines.append(f"{p.id[:14]:<14} {deadline:<10} {prob_text(p.p_on_time):>11} "
-                     f"{_when(s, p50.value):>10} {_when(s, p80.value):>10} "
-                     f"{number(p.cost[1].value):>8} {prob_text(p.p_within_budget):>11}")
+        lines.append(
+            f"{p.id[:14]:<14} {deadline:<10} {prob_text(p.p_on_time):>11} "
+            f"{_when(s, p50.value):>10} {_when(s, p80.value):>10} "
+            f"{number(p.cost[1].value):>8} {prob_text(p.p_within_budget):>11}"
+        )
     lines.append("")
     if s.p_all_on_time is not None and s.expected_on_time is not None:
-        lines.append(f"Portfolio: P(all {s.with_deadline} on time) {prob_text(s.p_all_on_time)}, "
-                     f"expected on time {s.expected_on_time.estimate:.2f} "
-                     f"±{s.expected_on_time.se:.2f}")
-    lines.append(f"Total cost: mean {number(s.total_cost_mean.estimate)}, P10-P90 "
-                 f"{number(s.total_cost[0].value)}-{number(s.total_cost[3].value)} "
-                 f"{s.currency}".rstrip())
-    short = sorted((c for c in s.capacity if c.shortfall_mean > 0),
-                   key=lambda c: -c.shortfall_mean)[:top_shortfalls]
+        lines.append(
+            f"Portfolio: P(all {s.with_deadline} on time) {prob_text(s.p_all_on_time)}, "
+            f"expected on time {s.expected_on_time.estimate:.2f} "
+            f"±{s.expected_on_time.se:.2f}"
+        )
+    lines.append(
+        f"Total cost: mean {number(s.total_cost_mean.estimate)}, P10-P90 "
+        f"{number(s.total_cost[0].value)}-{number(s.total_cost[3].value)} "
+        f"{s.currency}".rstrip()
+    )
+    short = sorted(
+        (c for c in s.capacity if c.shortfall_mean > 0), key=lambda c: -c.shortfall_mean
+    )[:top_shortfalls]
     if short:
-        lines += ["", "Largest capacity shortfalls (units demanded by ready tasks, waiting):",
-                  f"{'pool':<14} {'period':<10} {'capacity':>8} {'busy':>6} {'short mean':>10} "
-                  f"{'short P90':>9} {'P(short)':>8}"]
+        lines += [
+            "",
+            "Largest capacity shortfalls (units demanded by ready tasks, waiting):",
+            f"{'pool':<14} {'period':<10} {'capacity':>8} {'busy':>6} {'short mean':>10} "
+            f"{'short P90':>9} {'P(short)':>8}",
+        ]
         for c in short:
-            lines.append(f"{c.pool[:14]:<14} {c.period:<10} {c.capacity:>8.1f} {c.busy:>6.1f} "
-                         f"{c.shortfall_mean:>10.2f} {c.shortfall_p90:>9.2f} "
-                         f"{c.p_shortfall.estimate:>8.2f}")
+            lines.append(
+                f"{c.pool[:14]:<14} {c.period:<10} {c.capacity:>8.1f} {c.busy:>6.1f} "
+                f"{c.shortfall_mean:>10.2f} {c.shortfall_p90:>9.2f} "
+                f"{c.p_shortfall.estimate:>8.2f}"
+            )
     else:
         lines += ["", "No capacity shortfall: no ready task ever waited for a pool."]
     return "\n".join(lines)
@@ -58,8 +69,11 @@ def summary_text(s: RunSummary, *, top_shortfalls: int = 6) -> str:
 def decision_table(c: Comparison, by: str) -> str:
     """The ranked decision table printed by ``pmosim compare`` (80 columns for up to four
     metrics; cost P80 and shortfall are in the CSV and the report)."""
-    columns = [("P(all on time)", "portfolio_on_time", 1.0),
-               ("E[# on time]", "projects_on_time", 1.0), ("mean cost", "cost", 1.0)]
+    columns = [
+        ("P(all on time)", "portfolio_on_time", 1.0),
+        ("E[# on time]", "projects_on_time", 1.0),
+        ("mean cost", "cost", 1.0),
+    ]
     if "value" in c.base:
         columns.append(("value", "value", 1.0))
     head = ["variant", *(name for name, _, _ in columns)]
@@ -68,9 +82,13 @@ def decision_table(c: Comparison, by: str) -> str:
     for v in ranked(c, by):
         rows.append([v.name, *(diff_cell(v.get(m), s) for _, m, s in columns)])
     widths = [max(len(r[k]) for r in rows) for k in range(len(head))]
-    lines = ["  ".join(cell.ljust(w) if k == 0 else cell.rjust(w)
-                       for k, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip()
-             for r in rows]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if k == 0 else cell.rjust(w)
+            for k, (cell, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -89,16 +107,25 @@ def top_drivers(frame: Any, per_project: int = 3) -> str:
     lines = []
     for pid, part in frame.groupby("project", sort=False):
         tasks = part[part["kind"] == "task"].head(per_project)
-        risks = part[(part["kind"] == "risk") & (part["p80_finish_change"] < -0.05)].sort_values(
-            "p80_finish_change").head(2)
-        bits = [f"{r.driver} {r.criticality:.0%}" for r in tasks.itertuples()
-                if r.criticality and r.criticality > 0]
-        bits += [f"risk {r.driver} {-r.p80_finish_change:+.1f} d at P80"
-                 for r in risks.itertuples()]
+        risks = (
+            part[(part["kind"] == "risk") & (part["p80_finish_change"] < -0.05)]
+            .sort_values("p80_finish_change")
+            .head(2)
+        )
+        bits = [
+            f"{r.driver} {r.criticality:.0%}"
+            for r in tasks.itertuples()
+            if r.criticality and r.criticality > 0
+        ]
+        bits += [
+            f"risk {r.driver} {-r.p80_finish_change:+.1f} d at P80" for r in risks.itertuples()
+        ]
         if bits:
-            lines += textwrap.wrap(f"{pid}: " + ", ".join(bits), width=78,
-                                   initial_indent="  ", subsequent_indent="      ",
-                                   break_on_hyphens=False)
+            lines += textwrap.wrap(
+                f"{pid}: " + ", ".join(bits),
+                width=78,
+                initial_indent="  ",
+                subsequent_indent="      ",
+                break_on_hyphens=False,
+            )
     return "\n".join(lines)
-
-

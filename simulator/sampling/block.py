@@ -34,8 +34,9 @@ CapacityEvents = list[tuple[float, int, float]]
 
 
 def _hash(kind: str, ident: str) -> int:
-    return int.from_bytes(hashlib.blake2b(f"{kind}:{ident}".encode(), digest_size=8).digest(),
-                          "little")
+    return int.from_bytes(
+        hashlib.blake2b(f"{kind}:{ident}".encode(), digest_size=8).digest(), "little"
+    )
 
 
 def entity_stream(root: int, block: int, kind: str, ident: str) -> np.random.Generator:
@@ -77,10 +78,12 @@ def _sizes(pf: Portfolio, root: int, block: int) -> dict[int, NDArray[np.float64
             out[i] = t.size.draw(stream, BLOCK_SIZE)
             continue
         if g.id not in shared:
-            shared[g.id] = special.ndtri(entity_stream(root, block, "group", g.id)
-                                         .random(BLOCK_SIZE))
+            shared[g.id] = special.ndtri(
+                entity_stream(root, block, "group", g.id).random(BLOCK_SIZE)
+            )
         z = np.sqrt(g.rho) * shared[g.id] + np.sqrt(1 - g.rho) * special.ndtri(
-            stream.random(BLOCK_SIZE))
+            stream.random(BLOCK_SIZE)
+        )
         out[i] = t.size.ppf(special.ndtr(z))
     return out
 
@@ -105,8 +108,11 @@ def sample_block(pf: Portfolio, root: int, block: int, n: int) -> BlockSample:
         targets = list(risk.targets)
         if risk.delay is not None and targets:
             amount = risk.delay.ppf(u_delay)
-            add = size[:, targets] * (amount / 100)[:, None] if risk.percent else \
-                np.broadcast_to(amount[:, None], (n, len(targets)))
+            add = (
+                size[:, targets] * (amount / 100)[:, None]
+                if risk.percent
+                else np.broadcast_to(amount[:, None], (n, len(targets)))
+            )
             extra[:, targets] += np.where(hit[:, None], add, 0.0)
         if risk.cost is not None and risk.cost_projects:
             cost = np.where(hit, risk.cost.ppf(u_cost), 0.0)
@@ -121,8 +127,7 @@ def sample_block(pf: Portfolio, root: int, block: int, n: int) -> BlockSample:
     return BlockSample(size, size + extra, occurred, risk_cost, capacity)
 
 
-def capacity_events(pf: Portfolio, losses: list[tuple[int, float, float, float]]
-                    ) -> CapacityEvents:
+def capacity_events(pf: Portfolio, losses: list[tuple[int, float, float, float]]) -> CapacityEvents:
     """Merge the base capacity schedule with capacity losses ``(pool, units, from, to)``.
 
     The capacity of a pool at ``t`` is its base capacity minus the units of every loss
@@ -134,8 +139,9 @@ def capacity_events(pf: Portfolio, losses: list[tuple[int, float, float, float]]
     for p in sorted(hit):
         pool = pf.pools[p]
         mine = [x for x in losses if x[0] == p]
-        times = sorted({0.0, *(t for t, _ in pool.changes),
-                        *(x[2] for x in mine), *(x[3] for x in mine)})
+        times = sorted(
+            {0.0, *(t for t, _ in pool.changes), *(x[2] for x in mine), *(x[3] for x in mine)}
+        )
         for t in times:
             lost = sum(units for _, units, a, b in mine if a <= t < b)
             events.append((t, p, max(pool.capacity_at(t) - lost, 0.0)))

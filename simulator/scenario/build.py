@@ -18,8 +18,7 @@ from .yamlfile import Located
 __all__ = ["build_portfolio"]
 
 
-def build_portfolio(located: Located, spec: S.ScenarioFile, folder: Path, digest: str
-                    ) -> Portfolio:
+def build_portfolio(located: Located, spec: S.ScenarioFile, folder: Path, digest: str) -> Portfolio:
     """The portfolio ``spec`` describes.
 
     Raises:
@@ -35,11 +34,22 @@ def build_portfolio(located: Located, spec: S.ScenarioFile, folder: Path, digest
     horizon = _value_horizon(ctx)
     if ctx.problems:
         raise ScenarioError(ctx.problems)
-    return Portfolio(name=spec.scenario, calendar=ctx.calendar, pools=parts.pools,
-                     projects=parts.projects, tasks=parts.tasks, risks=risks, groups=groups,
-                     priority_rule=spec.priority_rule, iterations=spec.iterations,
-                     seed=spec.seed, currency=spec.currency, source_hash=digest,
-                     variants=variants, value_horizon=horizon)
+    return Portfolio(
+        name=spec.scenario,
+        calendar=ctx.calendar,
+        pools=parts.pools,
+        projects=parts.projects,
+        tasks=parts.tasks,
+        risks=risks,
+        groups=groups,
+        priority_rule=spec.priority_rule,
+        iterations=spec.iterations,
+        seed=spec.seed,
+        currency=spec.currency,
+        source_hash=digest,
+        variants=variants,
+        value_horizon=horizon,
+    )
 
 
 def _value_horizon(ctx: Context) -> float | None:
@@ -49,7 +59,11 @@ def _value_horizon(ctx: Context) -> float | None:
         return ctx.offset(spec.value_horizon, ("value_horizon",), end=True)
     if any(p.value_per_month for p in spec.projects):
         k = next(k for k, p in enumerate(spec.projects) if p.value_per_month)
-        ctx.error(("projects", k, "value_per_month"), "project values need "
-                  "'value_horizon: DATE' at the top: value accrues from each finish until "
-                  "then", key=True)
+        ctx.error(
+            ("projects", k, "value_per_month"),
+            "project values need "
+            "'value_horizon: DATE' at the top: value accrues from each finish until "
+            "then",
+            key=True,
+        )
     return None

@@ -29,8 +29,13 @@ from ..model import Calibrated, ClassModels, Distribution, Fixed, RatioModel
 from . import schema as S
 from .context import Context
 
-__all__ = ["CALIBRATION_FORMAT", "Calibration", "calibrated_size", "load_calibration",
-           "scenario_models"]
+__all__ = [
+    "CALIBRATION_FORMAT",
+    "Calibration",
+    "calibrated_size",
+    "load_calibration",
+    "scenario_models",
+]
 
 CALIBRATION_FORMAT = 1
 
@@ -56,19 +61,28 @@ def load_calibration(path: Path | str) -> Calibration:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise PmosimError(f"{path}: cannot read the calibration file: {e}") from e
     if not isinstance(doc, dict) or doc.get("pmosim_calibration") != CALIBRATION_FORMAT:
-        raise PmosimError(f"{path}: not a pmosim calibration file (format "
-                          f"{CALIBRATION_FORMAT}); make one with 'pmosim calibrate'")
+        raise PmosimError(
+            f"{path}: not a pmosim calibration file (format "
+            f"{CALIBRATION_FORMAT}); make one with 'pmosim calibrate'"
+        )
     try:
         by = tuple(str(b) for b in doc["by"])
-        classes = {tuple(str(c["class"][b]) for b in by): RatioModel.from_dict(c["model"])
-                   for c in doc["classes"]}
+        classes = {
+            tuple(str(c["class"][b]) for b in by): RatioModel.from_dict(c["model"])
+            for c in doc["classes"]
+        }
         pooling = {k: float(v) for k, v in doc.get("pooling", {}).items()}
-        models = ClassModels(by=by, overall=RatioModel.from_dict(doc["overall"]),
-                             classes=classes, min_own=int(pooling.get("min_own", 0)),
-                             min_class=int(pooling.get("min_class", 0)))
+        models = ClassModels(
+            by=by,
+            overall=RatioModel.from_dict(doc["overall"]),
+            classes=classes,
+            min_own=int(pooling.get("min_own", 0)),
+            min_class=int(pooling.get("min_class", 0)),
+        )
     except (KeyError, TypeError, ValueError) as e:
-        raise PmosimError(f"{path}: damaged calibration file ({e!r}); make it again with "
-                          "'pmosim calibrate'") from e
+        raise PmosimError(
+            f"{path}: damaged calibration file ({e!r}); make it again with 'pmosim calibrate'"
+        ) from e
     return Calibration(models, dict(doc.get("source", {})), pooling)
 
 
@@ -81,8 +95,11 @@ def scenario_models(ctx: Context) -> ClassModels | None:
     folder = ctx.folder.resolve()
     path = (folder / name).resolve()
     if not path.is_relative_to(folder):
-        ctx.error(("calibration",), f"'{name}' lies outside the scenario's folder "
-                                    f"{folder}; keep the calibration file beside it")
+        ctx.error(
+            ("calibration",),
+            f"'{name}' lies outside the scenario's folder "
+            f"{folder}; keep the calibration file beside it",
+        )
     elif not path.is_file():
         ctx.error(("calibration",), f"'{name}': no such file (looked for {path})")
     else:
@@ -93,22 +110,25 @@ def scenario_models(ctx: Context) -> ClassModels | None:
     return None
 
 
-def calibrated_size(ctx: Context, models: ClassModels | None, t: S.TaskSpec,
-                    loc: tuple[Any, ...]) -> Distribution:
+def calibrated_size(
+    ctx: Context, models: ClassModels | None, t: S.TaskSpec, loc: tuple[Any, ...]
+) -> Distribution:
     """The size of an ``estimate`` task: the estimate times its class's ratio."""
     estimate = float(t.estimate)  # type: ignore[arg-type]
     if models is None:
         if ctx.spec.calibration is None:
-            ctx.error((*loc, "estimate"), "an estimate needs a calibration file: add "
-                                          "'calibration: FILE' (made by 'pmosim "
-                                          "calibrate') at the top")
+            ctx.error(
+                (*loc, "estimate"),
+                "an estimate needs a calibration file: add "
+                "'calibration: FILE' (made by 'pmosim "
+                "calibrate') at the top",
+            )
         return Fixed(estimate)
     if t.klass is None:
         return Calibrated(estimate, models.overall, "(all)")
     key = tuple(p.strip() for p in t.klass.split("/")) if len(models.by) > 1 else (t.klass,)
     if key not in models.classes:
         known = ", ".join("/".join(k) for k in models.classes) or "none"
-        ctx.error((*loc, "class"), f"unknown class '{t.klass}'; the calibration knows: "
-                                   f"{known}")
+        ctx.error((*loc, "class"), f"unknown class '{t.klass}'; the calibration knows: {known}")
         return Fixed(estimate)
     return Calibrated(estimate, models.classes[key], t.klass)

@@ -39,8 +39,9 @@ class Context:
     def error(self, loc: tuple[Any, ...], message: str, *, key: bool = False) -> None:
         """Record a problem at field path ``loc`` (at its key when ``key``)."""
         line, col = self.located.where(loc, key=key)
-        self.problems.append(Problem(self.located.file, line, col,
-                                     display_path(self.located.data, loc), message))
+        self.problems.append(
+            Problem(self.located.file, line, col, display_path(self.located.data, loc), message)
+        )
 
     def read_calendar(self) -> None:
         cal = self.spec.calendar
@@ -57,16 +58,20 @@ class Context:
             return float(when)
         start = self.calendar.start
         if start is None:
-            self.error(loc, f"the date {when} needs a scenario start date: add 'start: "
-                            "YYYY-MM-DD' at the top or give a number of working days")
+            self.error(
+                loc,
+                f"the date {when} needs a scenario start date: add 'start: "
+                "YYYY-MM-DD' at the top or give a number of working days",
+            )
             return 0.0
         if when < start:
             self.error(loc, f"{when} is before the scenario start {start}")
             return 0.0
         return self.calendar.end_of(when) if end else self.calendar.offset(when)
 
-    def check_ids(self, ids: list[str], loc: tuple[Any, ...], what: str, *,
-                  dots: bool = True) -> None:
+    def check_ids(
+        self, ids: list[str], loc: tuple[Any, ...], what: str, *, dots: bool = True
+    ) -> None:
         """Duplicate ids, and ids with wildcard characters (or dots, unless ``dots``)."""
         seen: dict[str, int] = {}
         for k, ident in enumerate(ids):
@@ -76,11 +81,20 @@ class Context:
             seen.setdefault(ident, k)
             bad = _GLOB | ({"."} if not dots else set())
             if bad & set(ident):
-                self.error(where, f"{what} id '{ident}' may not contain "
-                                  f"{' '.join(sorted(bad & set(ident)))}")
+                self.error(
+                    where,
+                    f"{what} id '{ident}' may not contain {' '.join(sorted(bad & set(ident)))}",
+                )
 
-    def lookup(self, index: dict[str, int], ident: str, loc: tuple[Any, ...], what: str, *,
-               key: bool = True) -> int | None:
+    def lookup(
+        self,
+        index: dict[str, int],
+        ident: str,
+        loc: tuple[Any, ...],
+        what: str,
+        *,
+        key: bool = True,
+    ) -> int | None:
         """``index[ident]``, or a problem naming the known ones."""
         if ident in index:
             return index[ident]

@@ -34,8 +34,17 @@ def load_scenario(path: Path | str, *, display: str | None = None) -> Portfolio:
     path = Path(path)
     located = load_yaml(path, display=display)
     if not isinstance(located.data, dict):
-        raise ScenarioError([Problem(located.file, 1, 1, "", "expected a mapping of keys "
-                                     "(scenario, resources, projects, ...) at the top")])
+        raise ScenarioError(
+            [
+                Problem(
+                    located.file,
+                    1,
+                    1,
+                    "",
+                    "expected a mapping of keys (scenario, resources, projects, ...) at the top",
+                )
+            ]
+        )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     try:
         spec = S.ScenarioFile.model_validate(located.data)
@@ -45,8 +54,9 @@ def load_scenario(path: Path | str, *, display: str | None = None) -> Portfolio:
     return build_portfolio(located, spec, path.parent, digest)
 
 
-def _cross_check(located: Located, error: ValidationError, digest: str, folder: Path
-                 ) -> list[Problem]:
+def _cross_check(
+    located: Located, error: ValidationError, digest: str, folder: Path
+) -> list[Problem]:
     """Reference, cycle and capacity problems of a file that failed the schema, so that one
     pass reports them too. Possible when every schema error is local: an unknown key
     (ignored here) or a bad distribution (read as 0 here). Otherwise, nothing."""

@@ -32,14 +32,15 @@ class Parts:
 def build_pools(ctx: Context) -> tuple[Pool, ...]:
     out = []
     for pid, p in ctx.spec.resources.items():
-        changes = sorted((ctx.offset(c.at, ("resources", pid, "changes", k, "at")), c.capacity)
-                         for k, c in enumerate(p.changes))
+        changes = sorted(
+            (ctx.offset(c.at, ("resources", pid, "changes", k, "at")), c.capacity)
+            for k, c in enumerate(p.changes)
+        )
         out.append(Pool(pid, p.capacity, p.cost_per_day, tuple(changes)))
     return tuple(out)
 
 
-def build_parts(ctx: Context, pools: tuple[Pool, ...], models: ClassModels | None
-                  ) -> Parts:
+def build_parts(ctx: Context, pools: tuple[Pool, ...], models: ClassModels | None) -> Parts:
     """Projects and tasks in file order; links within and across projects; cycles reported."""
     spec = ctx.spec
     ctx.check_ids([p.id for p in spec.projects], ("projects",), "project", dots=False)
@@ -58,8 +59,20 @@ def build_parts(ctx: Context, pools: tuple[Pool, ...], models: ClassModels | Non
             tasks.append(_task(ctx, pk, p, t, tloc, pools, pool_index, models))
         projects.append(_project(ctx, pk, p, first[pk]))
     _project_links(ctx, projects, preds)
-    tasks = [Task(t.key, t.project, t.id, t.name, t.size, t.per_unit, t.demand,
-                  tuple(dict.fromkeys(preds[i])), t.cost) for i, t in enumerate(tasks)]
+    tasks = [
+        Task(
+            t.key,
+            t.project,
+            t.id,
+            t.name,
+            t.size,
+            t.per_unit,
+            t.demand,
+            tuple(dict.fromkeys(preds[i])),
+            t.cost,
+        )
+        for i, t in enumerate(tasks)
+    ]
     _report_cycles(ctx, tasks, projects)
     return Parts(pools, tuple(projects), tuple(tasks))
 
@@ -77,65 +90,115 @@ def _task_numbers(ctx: Context) -> tuple[list[int], dict[str, int]]:
     return first, keys
 
 
-def _task_links(ctx: Context, t: S.TaskSpec, project: str, local: dict[str, int],
-                keys: dict[str, int], loc: tuple[Any, ...], out: list[tuple[int, float]]
-                ) -> None:
+def _task_links(
+    ctx: Context,
+    t: S.TaskSpec,
+    project: str,
+    local: dict[str, int],
+    keys: dict[str, int],
+    loc: tuple[Any, ...],
+    out: list[tuple[int, float]],
+) -> None:
     for m, link in enumerate(t.after):
         j = _resolve(ctx, link.id, project, local, keys, (*loc, "after", m))
         if j is not None:
             out.append((j, t.lag if link.lag is None else link.lag))
 
 
-def _task(ctx: Context, pk: int, p: S.ProjectSpec, t: S.TaskSpec, loc: tuple[Any, ...],
-          pools: tuple[Pool, ...], pool_index: dict[str, int], models: ClassModels | None
-          ) -> Task:
+def _task(
+    ctx: Context,
+    pk: int,
+    p: S.ProjectSpec,
+    t: S.TaskSpec,
+    loc: tuple[Any, ...],
+    pools: tuple[Pool, ...],
+    pool_index: dict[str, int],
+    models: ClassModels | None,
+) -> Task:
     demand = _demand(ctx, t, loc, pools, pool_index)
-    size = (calibrated_size(ctx, models, t, loc) if t.estimate is not None else
-            dist(t.duration if t.duration is not None else t.effort))
-    return Task(key=f"{p.id}.{t.id}", project=pk, id=t.id, name=t.name or t.id, size=size,
-                per_unit=t.effort is not None, demand=demand, cost=t.cost)
+    size = (
+        calibrated_size(ctx, models, t, loc)
+        if t.estimate is not None
+        else dist(t.duration if t.duration is not None else t.effort)
+    )
+    return Task(
+        key=f"{p.id}.{t.id}",
+        project=pk,
+        id=t.id,
+        name=t.name or t.id,
+        size=size,
+        per_unit=t.effort is not None,
+        demand=demand,
+        cost=t.cost,
+    )
 
 
 def _project(ctx: Context, pk: int, p: S.ProjectSpec, first: int) -> Project:
     ploc = ("projects", pk)
     release = ctx.offset(p.start, (*ploc, "start")) if p.start is not None else 0.0
-    deadline = (ctx.offset(p.deadline, (*ploc, "deadline"), end=True)
-                if p.deadline is not None else None)
+    deadline = (
+        ctx.offset(p.deadline, (*ploc, "deadline"), end=True) if p.deadline is not None else None
+    )
     if deadline is not None and p.start is not None and deadline <= release:
-        ctx.error((*ploc, "deadline"), f"deadline {p.deadline} is not after the "
-                                       f"project start {p.start}")
+        ctx.error(
+            (*ploc, "deadline"), f"deadline {p.deadline} is not after the project start {p.start}"
+        )
     per_year = 52.1775 * ctx.calendar.weekmask.count("1")
-    return Project(p.id, p.name or p.id, p.priority, release, deadline, p.budget, p.cost,
-                   p.overhead_per_day, tuple(range(first, first + len(p.tasks))),
-                   p.value_per_month * 12 / per_year)
+    return Project(
+        p.id,
+        p.name or p.id,
+        p.priority,
+        release,
+        deadline,
+        p.budget,
+        p.cost,
+        p.overhead_per_day,
+        tuple(range(first, first + len(p.tasks))),
+        p.value_per_month * 12 / per_year,
+    )
 
 
-def _resolve(ctx: Context, ref: str, project: str, local: dict[str, int],
-             keys: dict[str, int], loc: tuple[Any, ...]) -> int | None:
+def _resolve(
+    ctx: Context,
+    ref: str,
+    project: str,
+    local: dict[str, int],
+    keys: dict[str, int],
+    loc: tuple[Any, ...],
+) -> int | None:
     if ref in local:
         return local[ref]
     if ref in keys:
         return keys[ref]
     known = ", ".join(list(local)[:12]) + (", ..." if len(local) > 12 else "")
-    ctx.error(loc, f"unknown task '{ref}': name a task of project '{project}' ({known}) "
-                   "or another project's task as project.task")
+    ctx.error(
+        loc,
+        f"unknown task '{ref}': name a task of project '{project}' ({known}) "
+        "or another project's task as project.task",
+    )
     return None
 
 
-def _demand(ctx: Context, t: S.TaskSpec, loc: tuple[Any, ...], pools: tuple[Pool, ...],
-            pool_index: dict[str, int]) -> tuple[tuple[int, float], ...]:
+def _demand(
+    ctx: Context,
+    t: S.TaskSpec,
+    loc: tuple[Any, ...],
+    pools: tuple[Pool, ...],
+    pool_index: dict[str, int],
+) -> tuple[tuple[int, float], ...]:
     out = []
     for pid, units in t.resources.items():
         if pid not in pool_index:
             known = ", ".join(pool_index) or "none defined"
-            ctx.error((*loc, "resources", pid), f"unknown pool '{pid}'; pools: {known}",
-                      key=True)
+            ctx.error((*loc, "resources", pid), f"unknown pool '{pid}'; pools: {known}", key=True)
             continue
         pool = pools[pool_index[pid]]
         if units > pool.max_capacity:
-            ctx.error((*loc, "resources", pid),
-                      f"needs {units:g} units of '{pid}' but the pool never has more than "
-                      f"{pool.max_capacity:g}: this task could never start")
+            ctx.error(
+                (*loc, "resources", pid),
+                f"needs {units:g} units of '{pid}' but the pool never has more than "
+                f"{pool.max_capacity:g}: this task could never start",
+            )
         out.append((pool_index[pid], float(units)))
     return tuple(out)
 
@@ -149,8 +212,11 @@ def _project_links(ctx: Context, projects: list[Project], preds: Links) -> None:
         for m, link in enumerate(p.after):
             loc = ("projects", pk, "after", m)
             if link.id not in index or link.id == p.id:
-                why = "a project cannot follow itself" if link.id == p.id else \
-                    f"unknown project; projects: {', '.join(index)}"
+                why = (
+                    "a project cannot follow itself"
+                    if link.id == p.id
+                    else f"unknown project; projects: {', '.join(index)}"
+                )
                 ctx.error(loc, f"'{link.id}': {why}")
                 continue
             other = projects[index[link.id]].tasks
@@ -171,5 +237,8 @@ def _report_cycles(ctx: Context, tasks: list[Task], projects: list[Project]) -> 
         k = cycle[1] - projects[pk].tasks[0]  # its place in the project's task list
         has_own = bool(ctx.spec.projects[pk].tasks[k].after)
         loc = ("projects", pk, "tasks", k, "after") if has_own else ("projects", pk, "after")
-        ctx.error(loc, f"dependency cycle: {text} (each must finish before the next "
-                       "starts); remove one of these links")
+        ctx.error(
+            loc,
+            f"dependency cycle: {text} (each must finish before the next "
+            "starts); remove one of these links",
+        )

@@ -103,21 +103,26 @@ def _message(err: Any, root: type[BaseModel], loc: tuple[Any, ...]) -> str:
         allowed = ", ".join(_allowed_keys(root, loc[:-1]))
         return f"unknown key '{loc[-1]}'; allowed keys: {allowed}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=",
-              "less_than": "<"}[kind]
+        op = {
+            "greater_than_equal": ">=",
+            "greater_than": ">",
+            "less_than_equal": "<=",
+            "less_than": "<",
+        }[kind]
         bound = next(iter(ctx.values()))
         return f"must be {op} {bound}, got {shown}"
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected')}, got {shown}"
     if kind in ("too_short", "too_long"):
-        return f"{'needs at least' if kind == 'too_short' else 'allows at most'} " \
-               f"{ctx.get('min_length', ctx.get('max_length'))} item(s)"
+        return (
+            f"{'needs at least' if kind == 'too_short' else 'allows at most'} "
+            f"{ctx.get('min_length', ctx.get('max_length'))} item(s)"
+        )
     msg = str(err["msg"])
     return msg.removeprefix("Value error, ")
 
 
-def problems_from(error: ValidationError, located: Located,
-                  root: type[BaseModel]) -> list[Problem]:
+def problems_from(error: ValidationError, located: Located, root: type[BaseModel]) -> list[Problem]:
     """One :class:`Problem` per pydantic error, placed at the offending key or value."""
     problems = []
     for err in error.errors(include_url=False):

@@ -13,24 +13,27 @@ from .parts import Parts
 __all__ = ["build_groups", "build_risks", "match_targets"]
 
 
-def match_targets(ctx: Context, parts: Parts, patterns: list[str], loc: tuple[Any, ...]
-                  ) -> tuple[int, ...]:
+def match_targets(
+    ctx: Context, parts: Parts, patterns: list[str], loc: tuple[Any, ...]
+) -> tuple[int, ...]:
     """The tasks matched by ``patterns`` (``project.task`` globs, or project ids), in order,
     each once; a pattern that matches nothing is a problem."""
     found: list[int] = []
     for m, pattern in enumerate(patterns):
         hits = _match(pattern, parts)
         if not hits:
-            ctx.error((*loc, m), f"'{pattern}' matches no task; use project.task, a "
-                                 "project id, and * or ? as wildcards (crm.*, *.test)")
+            ctx.error(
+                (*loc, m),
+                f"'{pattern}' matches no task; use project.task, a "
+                "project id, and * or ? as wildcards (crm.*, *.test)",
+            )
         found.extend(hits)
     return tuple(dict.fromkeys(found))
 
 
 def _match(pattern: str, parts: Parts) -> list[int]:
     if "." not in pattern:
-        return [i for p in parts.projects if fnmatch.fnmatchcase(p.id, pattern)
-                for i in p.tasks]
+        return [i for p in parts.projects if fnmatch.fnmatchcase(p.id, pattern) for i in p.tasks]
     return [i for i, t in enumerate(parts.tasks) if fnmatch.fnmatchcase(t.key, pattern)]
 
 
@@ -48,40 +51,68 @@ def _risk(ctx: Context, k: int, r: S.RiskSpec, parts: Parts) -> Risk:
         cl = r.capacity_loss
         pool_index = parts.pool_index
         if cl.pool not in pool_index:
-            ctx.error((*loc, "capacity_loss", "pool"),
-                      f"unknown pool '{cl.pool}'; pools: {', '.join(pool_index)}")
+            ctx.error(
+                (*loc, "capacity_loss", "pool"),
+                f"unknown pool '{cl.pool}'; pools: {', '.join(pool_index)}",
+            )
         else:
             at = ctx.offset(cl.at, (*loc, "capacity_loss", "at"))
             loss = (pool_index[cl.pool], float(cl.units), at, dist(cl.days))
     delay = r.delay if r.delay is not None else r.delay_percent
     cost_projects = tuple(dict.fromkeys(parts.tasks[i].project for i in targets))
-    return Risk(r.id, r.probability, targets, None if delay is None else dist(delay),
-                r.delay_percent is not None, None if r.cost is None else dist(r.cost),
-                cost_projects, loss)
+    return Risk(
+        r.id,
+        r.probability,
+        targets,
+        None if delay is None else dist(delay),
+        r.delay_percent is not None,
+        None if r.cost is None else dist(r.cost),
+        cost_projects,
+        loss,
+    )
 
 
 def build_groups(ctx: Context, parts: Parts) -> tuple[CorrelationGroup, ...]:
     """Project-level correlations (``project:<id>``) and the ``correlations`` groups; a task
     may belong to one group only."""
     specs: list[tuple[tuple[Any, ...], str, float, list[int]]]
-    specs = [(("projects", pk, "correlation"), f"project:{p.id}", p.correlation,
-              list(parts.projects[pk].tasks)) for pk, p in enumerate(ctx.spec.projects)
-             if p.correlation is not None]
-    specs += [(("correlations", k), g.id, g.rho,
-               list(match_targets(ctx, parts, g.tasks, ("correlations", k, "tasks"))))
-              for k, g in enumerate(ctx.spec.correlations)]
+    specs = [
+        (
+            ("projects", pk, "correlation"),
+            f"project:{p.id}",
+            p.correlation,
+            list(parts.projects[pk].tasks),
+        )
+        for pk, p in enumerate(ctx.spec.projects)
+        if p.correlation is not None
+    ]
+    specs += [
+        (
+            ("correlations", k),
+            g.id,
+            g.rho,
+            list(match_targets(ctx, parts, g.tasks, ("correlations", k, "tasks"))),
+        )
+        for k, g in enumerate(ctx.spec.correlations)
+    ]
     out: list[CorrelationGroup] = []
     owner: dict[int, str] = {}
     seen: set[str] = set()
     for loc, gid, rho, members in specs:
         if gid in seen:
-            ctx.error(loc, f"correlation group id '{gid}' is used twice (project-level "
-                           "groups are named project:<id>); give each group its own id")
+            ctx.error(
+                loc,
+                f"correlation group id '{gid}' is used twice (project-level "
+                "groups are named project:<id>); give each group its own id",
+            )
         seen.add(gid)
         for i in members:
             if i in owner:
-                ctx.error(loc, f"task '{parts.tasks[i].key}' is already in correlation group "
-                               f"'{owner[i]}'; a task may belong to one group only")
+                ctx.error(
+                    loc,
+                    f"task '{parts.tasks[i].key}' is already in correlation group "
+                    f"'{owner[i]}'; a task may belong to one group only",
+                )
                 break
             owner[i] = gid
         out.append(CorrelationGroup(gid, float(rho), tuple(members)))

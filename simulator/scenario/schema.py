@@ -62,8 +62,9 @@ def _when(value: Any) -> dt.date | float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"expected a date YYYY-MM-DD or a number of working days, got "
-                         f"{value!r}") from None
+        raise ValueError(
+            f"expected a date YYYY-MM-DD or a number of working days, got {value!r}"
+        ) from None
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"working-day offset must be a finite number >= 0, got {value!r}")
     return number
@@ -80,6 +81,7 @@ class Strict(BaseModel):
 
 
 # --- distributions -------------------------------------------------------------------------
+
 
 class _Params(Strict):
     def build(self) -> Distribution:
@@ -215,6 +217,7 @@ Dist = Annotated[
 
 # --- calendar, pools ------------------------------------------------------------------------
 
+
 class CalendarSpec(Strict):
     """``workweek``: ``Mon-Fri``, ``Sun-Thu``, a list of day names, or a 7-character mask
     such as ``1111100``; ``holidays``: dates that are not worked."""
@@ -236,6 +239,7 @@ class PoolSpec(Strict):
 
 
 # --- projects and tasks ---------------------------------------------------------------------
+
 
 class Link(Strict):
     id: Id
@@ -265,11 +269,14 @@ class TaskSpec(Strict):
     def _one_size(self) -> TaskSpec:
         given = [x for x in (self.duration, self.effort, self.estimate) if x is not None]
         if len(given) != 1:
-            raise ValueError("give one of duration (working days), effort (person-days) or "
-                             "estimate (working days, calibrated by history)")
+            raise ValueError(
+                "give one of duration (working days), effort (person-days) or "
+                "estimate (working days, calibrated by history)"
+            )
         if self.klass is not None and self.estimate is None:
-            raise ValueError("class goes with estimate: the reference class whose history "
-                             "calibrates it")
+            raise ValueError(
+                "class goes with estimate: the reference class whose history calibrates it"
+            )
         if self.effort is not None and not self.resources:
             raise ValueError("effort needs resources: duration = effort / units assigned")
         return self
@@ -291,6 +298,7 @@ class ProjectSpec(Strict):
 
 
 # --- risks and correlation ------------------------------------------------------------------
+
 
 class CapacityLoss(Strict):
     pool: str
@@ -315,10 +323,10 @@ class RiskSpec(Strict):
             raise ValueError("give delay (working days) or delay_percent, not both")
         if (self.delay is not None or self.delay_percent is not None) and not self.affects:
             raise ValueError("a delay needs affects: the tasks it delays")
-        if all(x is None for x in (self.delay, self.delay_percent, self.cost,
-                                   self.capacity_loss)):
-            raise ValueError("give at least one impact: delay, delay_percent, cost or "
-                             "capacity_loss")
+        if all(x is None for x in (self.delay, self.delay_percent, self.cost, self.capacity_loss)):
+            raise ValueError(
+                "give at least one impact: delay, delay_percent, cost or capacity_loss"
+            )
         if self.cost is not None and not self.affects:
             raise ValueError("a cost needs affects: the projects that pay it")
         return self
@@ -334,6 +342,7 @@ class CorrelationSpec(Strict):
 
 # --- variants ------------------------------------------------------------------------------
 
+
 class CapacityEdit(Strict):
     """``{delta: +1}`` or ``{set: 4}``, from a date or working day on (default: the start)."""
 
@@ -344,8 +353,9 @@ class CapacityEdit(Strict):
     @model_validator(mode="after")
     def _one(self) -> CapacityEdit:
         if (self.delta is None) == (self.set_ is None):
-            raise ValueError("give one of delta (units added, may be negative) or set "
-                             "(the new capacity)")
+            raise ValueError(
+                "give one of delta (units added, may be negative) or set (the new capacity)"
+            )
         return self
 
 

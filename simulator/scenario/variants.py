@@ -36,8 +36,10 @@ def build_variants(ctx: Context, parts: Parts, risks: tuple[Risk, ...]) -> tuple
     names = [v.name for v in specs]
     for k, name in enumerate(names):
         if names.index(name) != k:
-            ctx.error(("variants", k, "name"), f"duplicate variant name '{name}' (also "
-                                               f"variant #{names.index(name) + 1})")
+            ctx.error(
+                ("variants", k, "name"),
+                f"duplicate variant name '{name}' (also variant #{names.index(name) + 1})",
+            )
     refs = _Refs(parts, risks)
     done: dict[int, Variant] = {}
     for k in range(len(specs)):
@@ -46,8 +48,9 @@ def build_variants(ctx: Context, parts: Parts, risks: tuple[Risk, ...]) -> tuple
     return tuple(done[k] for k in range(len(specs)))
 
 
-def _resolve_from(ctx: Context, refs: _Refs, root: int, names: list[str],
-                  done: dict[int, Variant]) -> None:
+def _resolve_from(
+    ctx: Context, refs: _Refs, root: int, names: list[str], done: dict[int, Variant]
+) -> None:
     """Resolve variant ``root`` and every variant it includes, depth first."""
     specs = ctx.spec.variants
     frames: list[list[Any]] = [[root, 0, Variant(specs[root].name)]]  # variant, include, base
@@ -60,8 +63,7 @@ def _resolve_from(ctx: Context, refs: _Refs, root: int, names: list[str],
             other = v.include[m]
             loc = ("variants", k, "include", m)
             if other == v.name or other in {specs[f[0]].name for f in frames[:-1]}:
-                ctx.error(loc, f"'{other}': variants may not include themselves, directly "
-                               "or not")
+                ctx.error(loc, f"'{other}': variants may not include themselves, directly or not")
             elif other not in names:
                 ctx.error(loc, f"unknown variant '{other}'; variants: {', '.join(names)}")
             elif (j := names.index(other)) in done:
@@ -81,15 +83,30 @@ def _own_changes(ctx: Context, refs: _Refs, k: int, v: S.VariantSpec) -> Variant
     loc = ("variants", k)
     release = _postpone(ctx, refs, v, loc)
     edits = _project_edits(ctx, refs, v, loc, release)
-    cancel = {pk for m, pid in enumerate(v.cancel)
-              if (pk := ctx.lookup(refs.projects, pid, (*loc, "cancel", m), "project",
-                                   key=False)) is not None}
-    remove = {i for m, key in enumerate(v.remove_tasks)
-              if (i := ctx.lookup(refs.task_keys, key, (*loc, "remove_tasks", m), "task",
-                                  key=False)) is not None}
-    return Variant(v.name, v.description or "", release, edits["priority"],
-                   edits["deadline"], edits["budget"], _capacity(ctx, refs, v, loc),
-                   _mitigate(ctx, refs, v, loc), frozenset(cancel), frozenset(remove))
+    cancel = {
+        pk
+        for m, pid in enumerate(v.cancel)
+        if (pk := ctx.lookup(refs.projects, pid, (*loc, "cancel", m), "project", key=False))
+        is not None
+    }
+    remove = {
+        i
+        for m, key in enumerate(v.remove_tasks)
+        if (i := ctx.lookup(refs.task_keys, key, (*loc, "remove_tasks", m), "task", key=False))
+        is not None
+    }
+    return Variant(
+        v.name,
+        v.description or "",
+        release,
+        edits["priority"],
+        edits["deadline"],
+        edits["budget"],
+        _capacity(ctx, refs, v, loc),
+        _mitigate(ctx, refs, v, loc),
+        frozenset(cancel),
+        frozenset(remove),
+    )
 
 
 def _postpone(ctx: Context, refs: _Refs, v: S.VariantSpec, loc: Loc) -> dict[int, float]:
@@ -102,18 +119,25 @@ def _postpone(ctx: Context, refs: _Refs, v: S.VariantSpec, loc: Loc) -> dict[int
         old = refs.parts.projects[pk].release
         new = old + when if not isinstance(when, dt.date) else ctx.offset(when, where)
         if new < old:
-            ctx.error(where, f"{when} is before the project's current start; postpone moves "
-                             "a project later", key=True)
+            ctx.error(
+                where,
+                f"{when} is before the project's current start; postpone moves a project later",
+                key=True,
+            )
         release[pk] = new
     return release
 
 
-def _project_edits(ctx: Context, refs: _Refs, v: S.VariantSpec, loc: Loc,
-                   release: dict[int, float]) -> dict[str, dict[int, Any]]:
+def _project_edits(
+    ctx: Context, refs: _Refs, v: S.VariantSpec, loc: Loc, release: dict[int, float]
+) -> dict[str, dict[int, Any]]:
     """New priorities, deadlines (after the project's start) and budgets."""
     out: dict[str, dict[int, Any]] = {"priority": {}, "deadline": {}, "budget": {}}
     edits: tuple[tuple[str, dict[str, Any]], ...] = (
-        ("priority", v.priority), ("deadline", v.deadline), ("budget", v.budget))
+        ("priority", v.priority),
+        ("deadline", v.deadline),
+        ("budget", v.budget),
+    )
     for name, values in edits:
         for pid, value in values.items():
             where = (*loc, name, pid)
@@ -128,8 +152,7 @@ def _project_edits(ctx: Context, refs: _Refs, v: S.VariantSpec, loc: Loc,
     return out
 
 
-def _capacity(ctx: Context, refs: _Refs, v: S.VariantSpec, loc: Loc
-              ) -> dict[int, CapacityEdit]:
+def _capacity(ctx: Context, refs: _Refs, v: S.VariantSpec, loc: Loc) -> dict[int, CapacityEdit]:
     """Capacity edits; one that leaves a pool too small for a task is a problem."""
     out: dict[int, CapacityEdit] = {}
     parts = refs.parts
@@ -143,8 +166,11 @@ def _capacity(ctx: Context, refs: _Refs, v: S.VariantSpec, loc: Loc
         need = max((u for t in parts.tasks for q, u in t.demand if q == pk), default=0.0)
         most = edited_pool(parts.pools[pk], out[pk]).max_capacity
         if need > most:
-            ctx.error(where, f"leaves pool '{pool_id}' at most {most:g} units, but a task "
-                             f"needs {need:g}", key=True)
+            ctx.error(
+                where,
+                f"leaves pool '{pool_id}' at most {most:g} units, but a task needs {need:g}",
+                key=True,
+            )
     return out
 
 
@@ -158,16 +184,22 @@ def _mitigate(ctx: Context, refs: _Refs, v: S.VariantSpec, loc: Loc) -> dict[int
         if rk is None:
             continue
         if mit.charge_to is not None:
-            ck = ctx.lookup(refs.projects, mit.charge_to, (*where, "charge_to"), "project",
-                            key=False)
+            ck = ctx.lookup(
+                refs.projects, mit.charge_to, (*where, "charge_to"), "project", key=False
+            )
             charge: tuple[int, ...] = () if ck is None else (ck,)
         else:
             r = refs.risks[rk]
-            charge = tuple(sorted({refs.parts.tasks[i].project for i in r.targets}
-                                  | set(r.cost_projects)))
+            charge = tuple(
+                sorted({refs.parts.tasks[i].project for i in r.targets} | set(r.cost_projects))
+            )
             if mit.cost and not charge:
-                ctx.error(where, "the risk affects no project's tasks or costs: say which "
-                                 "project pays with charge_to", key=True)
+                ctx.error(
+                    where,
+                    "the risk affects no project's tasks or costs: say which "
+                    "project pays with charge_to",
+                    key=True,
+                )
         out[rk] = Mitigate(mit.probability, mit.impact, mit.cost, charge)
     return out
 
@@ -181,5 +213,7 @@ def _check_left(ctx: Context, refs: _Refs, k: int, merged: Variant) -> None:
         ctx.error((*loc, "cancel"), "every project is cancelled: nothing to simulate")
     for pk in left:
         if all(i in merged.remove for i in projects[pk].tasks):
-            ctx.error((*loc, "remove_tasks"), f"every task of project '{projects[pk].id}' is "
-                                              "removed: cancel the project instead")
+            ctx.error(
+                (*loc, "remove_tasks"),
+                f"every task of project '{projects[pk].id}' is removed: cancel the project instead",
+            )

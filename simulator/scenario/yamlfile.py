@@ -81,19 +81,43 @@ class _Builder:
     @property
     def problems(self) -> list[Problem]:
         """Found problems, paths shown with ids (known once the whole file is read)."""
-        return [Problem(self.out.file, node.start_mark.line + 1, node.start_mark.column + 1,
-                        display_path(self.out.data, path), message)
-                for node, path, message in self.found]
+        return [
+            Problem(
+                self.out.file,
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                display_path(self.out.data, path),
+                message,
+            )
+            for node, path, message in self.found
+        ]
 
     def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise ScenarioError([Problem(self.out.file, 0, 0, "", f"more than {MAX_NODES} "
-                                         "values (are anchors/aliases expanding?)")])
+            raise ScenarioError(
+                [
+                    Problem(
+                        self.out.file,
+                        0,
+                        0,
+                        "",
+                        f"more than {MAX_NODES} values (are anchors/aliases expanding?)",
+                    )
+                ]
+            )
         if depth > MAX_DEPTH:
-            raise ScenarioError([Problem(self.out.file, node.start_mark.line + 1,
-                                         node.start_mark.column + 1, display_path(None, path),
-                                         f"nesting deeper than {MAX_DEPTH} levels")])
+            raise ScenarioError(
+                [
+                    Problem(
+                        self.out.file,
+                        node.start_mark.line + 1,
+                        node.start_mark.column + 1,
+                        display_path(None, path),
+                        f"nesting deeper than {MAX_DEPTH} levels",
+                    )
+                ]
+            )
         self.out.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if node.tag not in _STANDARD_TAGS:
             self.problem(node, path, f"tag {node.tag!r} is not allowed; plain YAML values only")
@@ -117,8 +141,11 @@ class _Builder:
             sub = (*path, key)
             if key in result:
                 first = self.out.keys[sub]
-                self.problem(key_node, sub, f"duplicate key '{key}' (first given at line "
-                                            f"{first[0]}); give each key once")
+                self.problem(
+                    key_node,
+                    sub,
+                    f"duplicate key '{key}' (first given at line {first[0]}); give each key once",
+                )
                 continue
             self.out.keys[sub] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = self.build(value_node, sub, depth + 1)
@@ -163,7 +190,8 @@ def _runaway_alias(text: str) -> tuple[int, int, str]:
             count += size.get(str(event.anchor), 1)
             if count > MAX_NODES:
                 mark = event.start_mark
-                return mark.line + 1, mark.column + 1, str(event.anchor)
+                where = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+                return *where, str(event.anchor)
         elif isinstance(event, yaml.ScalarEvent):
             count += 1
             if event.anchor:
@@ -194,29 +222,32 @@ def display_path(data: Any, loc: tuple[Any, ...]) -> str:
     return text
 
 
-def load_yaml(path: Path, *, display: str | None = None) -> Located:
-    """Read ``path`` as one YAML document into :class:`Located` plain data.
+def _fail(file: str, message: str, line: int = 0, col: int = 0) -> ScenarioError:
+    return ScenarioError([Problem(file, line, col, "", message)])
 
-    Raises:
-        ScenarioError: unreadable file, bad encoding, YAML syntax, tags, duplicate keys,
-            size or nesting beyond the limits.
-    """
-    name = display or str(path)
+
+def _read_text(path: Path, name: str) -> str:
+    """The file as text: readable, within the size limit, UTF-8 (a BOM is dropped)."""
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise ScenarioError([Problem(name, 0, 0, "", f"cannot read file: {e.strerror}")]) from e
+        raise _fail(name, f"cannot read file: {e.strerror}") from e
     if len(raw) > MAX_BYTES:
-        raise ScenarioError([Problem(name, 0, 0, "", f"file is {len(raw):,} bytes; the limit "
-                                     f"is {MAX_BYTES:,}")])
+        raise _fail(name, f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,}")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise ScenarioError([Problem(name, line, col, "", "file is not UTF-8 text (byte "
-                                     f"0x{raw[e.start]:02x} at offset {e.start}); save it as "
-                                     "UTF-8")]) from e
+        message = (
+            f"file is not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); "
+            "save it as UTF-8"
+        )
+        raise _fail(name, message, line, col) from e
+
+
+def _compose(text: str, name: str) -> yaml.Node:
+    """The YAML node tree (no Python objects are built), syntax errors located."""
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as e:
@@ -226,21 +257,35 @@ def load_yaml(path: Path, *, display: str | None = None) -> Located:
         lines = text.splitlines()
         if mark and mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
             what += " (tabs cannot indent YAML; use spaces)"
-        raise ScenarioError([Problem(name, line, col, "", f"YAML syntax error: {what}")]) from e
+        raise _fail(name, f"YAML syntax error: {what}", line, col) from e
     except yaml.YAMLError as e:
-        raise ScenarioError([Problem(name, 0, 0, "", f"YAML error: {e}")]) from e
+        raise _fail(name, f"YAML error: {e}") from e
     except RecursionError as e:
-        raise ScenarioError([Problem(name, 0, 0, "", "nesting too deep")]) from e
-    builder = _Builder(name)
+        raise _fail(name, "nesting too deep") from e
     if node is None:
-        raise ScenarioError([Problem(name, 0, 0, "", "file is empty")])
+        raise _fail(name, "file is empty")
     # aliases would expand it: refuse before expanding (no '&' in the file: no anchors, so
     # no aliases, and the builder's own count suffices)
     if "&" in text and _expanded_size(node) > MAX_NODES:
         line, col, anchor = _runaway_alias(text)
-        raise ScenarioError([Problem(name, line, col, "", f"alias *{anchor} takes the file past "
-                                     f"{MAX_NODES:,} values once expanded; anchors and "
-                                     "aliases may not multiply the file")])
+        message = (
+            f"alias *{anchor} takes the file past {MAX_NODES:,} values once expanded; "
+            "anchors and aliases may not multiply the file"
+        )
+        raise _fail(name, message, line, col)
+    return node
+
+
+def load_yaml(path: Path, *, display: str | None = None) -> Located:
+    """Read ``path`` as one YAML document into :class:`Located` plain data.
+
+    Raises:
+        ScenarioError: unreadable file, bad encoding, YAML syntax, tags, duplicate keys,
+            size or nesting beyond the limits.
+    """
+    name = display or str(path)
+    node = _compose(_read_text(path, name), name)
+    builder = _Builder(name)
     builder.out.data = builder.build(node, (), 0)
     if builder.found:
         raise ScenarioError(builder.problems)

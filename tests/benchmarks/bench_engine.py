@@ -68,18 +68,22 @@ def measure(pf: Portfolio, iterations: int = BLOCK_SIZE, repeat: int = 3) -> dic
         ref = simulate(net, dur[it], events[it], names=names)
         assert np.array_equal(ref.start, start[it])
         assert np.array_equal(ref.finish, finish[it])
-    return {"first call": first,
-            "simpy": _best(reference, repeat) / iterations,
-            "fast": _best(fast, repeat) / iterations,
-            "batch": _best(batch, repeat * 3) / iterations}
+    return {
+        "first call": first,
+        "simpy": _best(reference, repeat) / iterations,
+        "fast": _best(fast, repeat) / iterations,
+        "batch": _best(batch, repeat * 3) / iterations,
+    }
 
 
 def report(iterations: int = BLOCK_SIZE) -> str:
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
         big = load_scenario(write_synthetic(Path(tmp) / "synthetic.yaml", tasks=1000))
-    for label, pf, n in [("example scenario", load_scenario(EXAMPLE), iterations),
-                         ("synthetic 1000 tasks", big, max(1, iterations // 10))]:
+    for label, pf, n in [
+        ("example scenario", load_scenario(EXAMPLE), iterations),
+        ("synthetic 1000 tasks", big, max(1, iterations // 10)),
+    ]:
         m = measure(pf, n)
         lines += [
             f"{label}, {len(pf.tasks)} tasks, {n} iterations (block 0)",

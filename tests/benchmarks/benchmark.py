@@ -78,9 +78,11 @@ def engines(path: Path, simpy_iterations: int = 10) -> dict[str, float]:
     def reference() -> None:
         for it in range(simpy_iterations):
             simulate(net, sample.duration[it], sample.capacity[it])
+
     t_simpy = _time(reference, repeat=1) / simpy_iterations
-    start, finish, _ = simulate_batch(net, sample.duration[:simpy_iterations],
-                                      *pack_capacity(sample.capacity[:simpy_iterations]))
+    start, finish, _ = simulate_batch(
+        net, sample.duration[:simpy_iterations], *pack_capacity(sample.capacity[:simpy_iterations])
+    )
     for it in range(simpy_iterations):  # the speed is only worth reporting if they agree
         ref = simulate(net, sample.duration[it], sample.capacity[it])
         assert np.array_equal(ref.start, start[it])
@@ -88,18 +90,35 @@ def engines(path: Path, simpy_iterations: int = 10) -> dict[str, float]:
     return {"sample": t_sample, "simpy": t_simpy, "fast": t_fast, "cp": t_cp}
 
 
-def end_to_end(path: Path, iterations: int, jobs: int = 2, repeat: int = 3
-               ) -> tuple[list[float], float]:
+def end_to_end(
+    path: Path, iterations: int, jobs: int = 2, repeat: int = 3
+) -> tuple[list[float], float]:
     """Wall seconds of ``repeat`` runs of ``pmosim run``, each in a fresh process, and the
     peak memory (MiB) of the largest child process so far."""
     walls = []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            subprocess.run([str(PMOSIM), "run", str(path), "-n", str(iterations), "--seed",
-                            "1", "--jobs", str(jobs), "--no-risk-drivers", "--no-report",
-                            "-q", "--out", str(Path(tmp) / "out")],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [
+                    str(PMOSIM),
+                    "run",
+                    str(path),
+                    "-n",
+                    str(iterations),
+                    "--seed",
+                    "1",
+                    "--jobs",
+                    str(jobs),
+                    "--no-risk-drivers",
+                    "--no-report",
+                    "-q",
+                    "--out",
+                    str(Path(tmp) / "out"),
+                ],
+                check=True,
+                capture_output=True,
+            )
             walls.append(time.perf_counter() - t0)
     return walls, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
@@ -120,19 +139,27 @@ def report(out: Callable[[str], None] = print) -> None:
         out("| stage | ms/iteration | ratio |")
         out("|---|---:|---:|")
         out(f"| sampling | {e['sample'] * 1e3:.3f} | |")
-        out(f"| simpy engine | {e['simpy'] * 1e3:.2f} | {e['simpy'] / e['fast']:.0f}x the "
-            "fast engine |")
+        out(
+            f"| simpy engine | {e['simpy'] * 1e3:.2f} | {e['simpy'] / e['fast']:.0f}x the "
+            "fast engine |"
+        )
         out(f"| fast engine | {e['fast'] * 1e3:.3f} | 1 |")
         out(f"| critical-path pass | {e['cp'] * 1e3:.3f} | |")
         out(f"| floor (sampling + critical path) | {floor * 1e3:.3f} | 1 |")
-        out(f"| sampling + fast engine | {(e['sample'] + e['fast']) * 1e3:.3f} | "
-            f"{(e['sample'] + e['fast']) / floor:.1f}x the floor |")
+        out(
+            f"| sampling + fast engine | {(e['sample'] + e['fast']) * 1e3:.3f} | "
+            f"{(e['sample'] + e['fast']) / floor:.1f}x the floor |"
+        )
         walls, peak = end_to_end(base, 10_000)
-        out("\n### End to end: `pmosim run --no-risk-drivers --no-report` (start-up, load, "
+        out(
+            "\n### End to end: `pmosim run --no-risk-drivers --no-report` (start-up, load, "
             "sample, simulate, summarise, criticality, checkpoint, write), 10,000 "
-            "iterations, --jobs 2, three runs\n")
-        out(f"{np.median(walls):.2f} s wall (median; {min(walls):.2f}-{max(walls):.2f} s), "
-            f"peak memory {peak:.0f} MiB\n")
+            "iterations, --jobs 2, three runs\n"
+        )
+        out(
+            f"{np.median(walls):.2f} s wall (median; {min(walls):.2f}-{max(walls):.2f} s), "
+            f"peak memory {peak:.0f} MiB\n"
+        )
         out("### Scaling (in-process `simulate_portfolio`, --jobs 2)\n")
         out("| tasks | iterations | seconds | ms per 1,000 task-iterations |")
         out("|---:|---:|---:|---:|")
