@@ -38,7 +38,7 @@ figures: $(STAMP)
 	   results/portfolio-2027/drivers.png results/portfolio-2027-compare/comparison.png docs/images/
 
 bench: $(TESTED)
-	$(BIN)/python tests/benchmarks/benchmark.py
+	$(BIN)/python tests/benchmarks/bench_portfolio.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -3,7 +3,7 @@ end timing and memory, and scaling in tasks and iterations. Prints markdown tabl
 
 Run (not part of the default test run)::
 
-    .venv/bin/python tests/benchmarks/benchmark.py            # the full set, ~2 minutes
+    .venv/bin/python tests/benchmarks/bench_portfolio.py            # the full set, ~2 minutes
     .venv/bin/python -m pytest -m benchmark tests/benchmarks -s
 
 All figures are measured in the same run on the same machine, so the ratios compare like
@@ -56,7 +56,7 @@ def critical_path(pf: Portfolio, sample: BlockSample) -> np.ndarray:
     d = sample.duration
     finish = np.empty_like(d)
     release = pf.network.release
-    for i in topological_order(pf):
+    for i in topological_order(pf.tasks):
         start = np.full(len(d), release[i])
         for j, lag in pf.tasks[i].preds:
             np.maximum(start, finish[:, j] + lag, out=start)
