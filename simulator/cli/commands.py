@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import textwrap
 from collections.abc import Callable
@@ -492,9 +493,19 @@ def compare(
     click.echo(f"\nResults written to {out}/")
 
 
+def _on_interrupt(signum: int, frame: object) -> None:
+    """SIGINT (Ctrl-C, ``kill -INT``) stops the command with KeyboardInterrupt; a second
+    one while it shuts down is ignored, so that the shutdown (keeping the checkpoint,
+    stopping the workers) is never cut short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Console entry point: user errors become one-line messages and exit status 2; worker
-    processes are stopped before the process ends."""
+    """Console entry point: user errors become one-line messages and exit status 2; SIGINT
+    exits with 130 (even when the shell started pmosim with SIGINT ignored, as it does for a
+    background job); worker processes are stopped before the process ends."""
+    signal.signal(signal.SIGINT, _on_interrupt)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
