@@ -325,6 +325,18 @@ BAD: list[tuple[str, str | bytes, list[Expect]]] = [
         [Expect(10, None, "correlations[g2]", "task 'p.a' is already in correlation group 'g1'")],
     ),
     (
+        "every-task-in-two-groups-is-reported",
+        HEAD + "      - {id: a, duration: 1}\n      - {id: b, duration: 1}\n"
+        "      - {id: c, duration: 1}\n"
+        "correlations:\n  - {id: g1, tasks: [p.a, p.b], rho: 0.5}\n"
+        "  - {id: g2, tasks: [p.*], rho: 0.3}\n  - {id: g3, tasks: [p.c], rho: 0.2}\n",
+        [
+            Expect(11, None, "correlations[g2]", "task 'p.a' is already in correlation group 'g1'"),
+            Expect(11, None, "correlations[g2]", "task 'p.b' is already in correlation group 'g1'"),
+            Expect(12, None, "correlations[g3]", "task 'p.c' is already in correlation group 'g2'"),
+        ],
+    ),
+    (
         "task-in-project-and-explicit-group",
         HEAD.replace("  - id: p\n", "  - id: p\n    correlation: 0.4\n")
         + "      - {id: a, duration: 1}\n"

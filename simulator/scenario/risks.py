@@ -113,7 +113,7 @@ def build_groups(ctx: Context, parts: Parts) -> tuple[CorrelationGroup, ...]:
                     f"task '{parts.tasks[i].key}' is already in correlation group "
                     f"'{owner[i]}'; a task may belong to one group only",
                 )
-                break
-            owner[i] = gid
+            else:
+                owner[i] = gid
         out.append(CorrelationGroup(gid, float(rho), tuple(members)))
     return tuple(out)
