@@ -519,10 +519,11 @@ def test_bad_scenario_reports_every_problem(
     tmp_path: Path, text: str | bytes, expected: list[Expect]
 ) -> None:
     path = _write(tmp_path, text)
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ScenarioError) as info:
         load_scenario(path, display="scenario.yaml")
-    assert time.perf_counter() - started < 5.0, "rejecting a bad file must be quick"
+    cpu = time.process_time() - started  # CPU time: a loaded machine does not fail this
+    assert cpu < 10.0, f"rejecting a bad file must be quick ({cpu:.1f} s of CPU)"
     problems = info.value.problems
     shown = "\n".join(str(p) for p in problems)
     for want in expected:
