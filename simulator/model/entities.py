@@ -107,9 +107,12 @@ class Risk:
     """A risk event, drawn once per iteration.
 
     Attributes:
-        targets: tasks delayed when it occurs (each by the same sampled ``delay`` in working
-            days, or by ``delay`` percent of its own sampled duration when ``percent``).
-        cost: extra cost charged to each project in ``cost_projects`` when it occurs.
+        targets: tasks it affects. When it occurs each is delayed by the same sampled
+            ``delay`` in working days (or by ``delay`` percent of its own sampled duration
+            when ``percent``); with ``once``, only the targets that no other target
+            precedes, directly or not, so that a chain of targets is delayed once.
+        cost: extra cost when it occurs, one draw, charged in full to each project in
+            ``cost_projects``, or split equally among them with ``cost_share``.
         loss: ``(pool, units, at, days)``: units unavailable from ``at`` for ``days``.
     """
 
@@ -121,6 +124,8 @@ class Risk:
     cost: Distribution | None = None
     cost_projects: tuple[int, ...] = ()
     loss: tuple[int, float, float, Distribution] | None = None
+    once: bool = False
+    cost_share: bool = False
 
 
 @dataclass(frozen=True)

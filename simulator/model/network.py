@@ -11,7 +11,14 @@ from numpy.typing import NDArray
 
 from .entities import Pool, Project, Task
 
-__all__ = ["Network", "build_network", "latest_finish", "priority_ranks", "topological_order"]
+__all__ = [
+    "Network",
+    "build_network",
+    "first_targets",
+    "latest_finish",
+    "priority_ranks",
+    "topological_order",
+]
 
 
 @dataclass(frozen=True)
@@ -142,3 +149,15 @@ def priority_ranks(
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     return rank
+
+
+def first_targets(tasks: Sequence[Task], targets: Sequence[int]) -> tuple[int, ...]:
+    """The ``targets`` that no other target precedes, directly or through other tasks (in
+    the order given): a risk applied ``once`` delays these, so that every dependency chain
+    through its targets is delayed once."""
+    chosen = set(targets)
+    reached: set[int] = set()  # tasks that some target precedes
+    for i in topological_order(tasks):
+        if any(j in chosen or j in reached for j, _ in tasks[i].preds):
+            reached.add(i)
+    return tuple(i for i in targets if i not in reached)

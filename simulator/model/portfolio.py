@@ -11,7 +11,7 @@ from functools import cached_property
 
 from .calendar import WorkCalendar
 from .entities import CorrelationGroup, Pool, Project, Risk, Task
-from .network import Network, build_network
+from .network import Network, build_network, first_targets
 from .variants import Variant
 
 __all__ = ["Portfolio"]
@@ -39,6 +39,13 @@ class Portfolio:
     @cached_property
     def network(self) -> Network:
         return build_network(self.pools, self.projects, self.tasks, self.priority_rule)
+
+    @cached_property
+    def delay_targets(self) -> tuple[tuple[int, ...], ...]:
+        """Per risk, the tasks its delay is added to (see :class:`Risk`)."""
+        return tuple(
+            first_targets(self.tasks, r.targets) if r.once else r.targets for r in self.risks
+        )
 
     def base_capacity_events(self) -> list[tuple[float, int, float]]:
         """Capacity changes of the base schedule as ``(time, pool, capacity)``, by time."""

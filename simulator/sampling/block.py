@@ -105,7 +105,7 @@ def sample_block(pf: Portfolio, root: int, block: int, n: int) -> BlockSample:
         occ, u_delay, u_cost, u_days = (g.random(BLOCK_SIZE)[:n] for _ in range(4))
         hit = occ < risk.probability
         occurred[:, r] = hit
-        targets = list(risk.targets)
+        targets = list(pf.delay_targets[r])
         if risk.delay is not None and targets:
             amount = risk.delay.ppf(u_delay)
             add = (
@@ -116,6 +116,8 @@ def sample_block(pf: Portfolio, root: int, block: int, n: int) -> BlockSample:
             extra[:, targets] += np.where(hit[:, None], add, 0.0)
         if risk.cost is not None and risk.cost_projects:
             cost = np.where(hit, risk.cost.ppf(u_cost), 0.0)
+            if risk.cost_share:
+                cost = cost / len(risk.cost_projects)
             risk_cost[:, list(risk.cost_projects)] += cost[:, None]
         if risk.loss is not None:
             pool, units, at, days = risk.loss

@@ -69,6 +69,8 @@ def _risk(ctx: Context, k: int, r: S.RiskSpec, parts: Parts) -> Risk:
         None if r.cost is None else dist(r.cost),
         cost_projects,
         loss,
+        once=r.apply == "once",
+        cost_share=r.cost_split == "share",
     )
 
 

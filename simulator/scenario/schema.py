@@ -316,6 +316,8 @@ class RiskSpec(Strict):
     delay_percent: Dist | None = None
     cost: Dist | None = None
     capacity_loss: CapacityLoss | None = None
+    apply: Literal["each", "once"] = "each"
+    cost_split: Literal["each", "share"] = "each"
 
     @model_validator(mode="after")
     def _has_effect(self) -> RiskSpec:
