@@ -227,3 +227,23 @@ def test_task_lag_is_the_default_for_links_without_their_own(tmp_path: Path) -> 
     got = run(pf)
     assert got["p.c"][0] == 5.0  # a + 0 = 4, b + 3 = 5
     assert got["p.d"][0] == 7.0
+
+
+def test_effort_on_several_pools_is_divided_by_all_their_units(tmp_path: Path) -> None:
+    """30 person-days held with 2 backend and 1 qa units: 3 people, so 10 working days, and
+    its cost counts the 3 units for those 10 days."""
+    pf = load(
+        tmp_path,
+        """
+        resources: {backend: {capacity: 2, cost_per_day: 100}, qa: {capacity: 1, cost_per_day: 50}}
+        projects:
+          - id: p
+            tasks:
+              - {id: t, effort: 30, resources: {backend: 2, qa: 1}}
+        """,
+    )
+    assert run(pf)["p.t"][:2] == (0.0, 10.0)
+    from simulator.montecarlo import simulate_portfolio
+
+    out = simulate_portfolio(pf, 10, 1)
+    np.testing.assert_array_equal(out.cost[:, 0], 10 * (2 * 100 + 1 * 50))
