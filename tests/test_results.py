@@ -119,3 +119,62 @@ def test_portfolio_figures_add_up(tmp_path: Path) -> None:
     assert s.projects[0].p_within_budget.estimate == 1.0
     assert s.projects[1].p_within_budget is None
     assert s.total_cost_mean.estimate == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize(
+    ("duration", "on_time"),
+    [(5, True), (6, False)],  # Mon 2027-01-04 + 5 working days ends Fri 2027-01-08
+)
+def test_a_deadline_on_a_saturday_is_shown_as_given_and_read_as_friday_evening(
+    tmp_path: Path, duration: int, on_time: bool
+) -> None:
+    from click.testing import CliRunner
+
+    from simulator.cli import cli
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            start: 2027-01-04
+            projects:
+              - id: p
+                deadline: 2027-01-09
+                tasks:
+                  - {{id: a, duration: {duration}}}
+            """
+        )
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["run", str(path), "-n", "5", "--seed", "1", "--no-report", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines() if line.startswith("p ")]
+    assert rows[0][:2] == ["p", "2027-01-09"]  # the date as given
+    assert (
+        "Note: p: deadline 2027-01-09 is not a working day; it means the end of 2027-01-08, "
+        "the last working day before it." in " ".join(result.output.split())
+    )
+    import csv
+    import json
+
+    with (out / "projects.csv").open(encoding="utf-8") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["deadline"] == "2027-01-09"
+    assert row["deadline_wd"] == "5"  # the end of Friday, the fifth working day
+    assert float(row["p_on_time"]) == (1.0 if on_time else 0.0)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["projects"][0]["deadline_date"] == "2027-01-09"
+
+
+def test_a_deadline_on_a_working_day_gets_no_note(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "start: 2027-01-04\nprojects:\n  - id: p\n    deadline: 2027-01-08\n"
+        "    tasks:\n      - {id: a, duration: 5}\n"
+    )
+    pf = load_scenario(path)
+    summary = summarise(pf, simulate_portfolio(pf, 5, seed=1), seed=1)
+    assert summary.projects[0].deadline_date == "2027-01-08"
+    assert summary.deadline_notes() == []

@@ -102,7 +102,9 @@ class Quantile:
 
 @dataclass(frozen=True)
 class ProjectResult:
-    """One project's figures; finish in working days since the scenario start."""
+    """One project's figures; finish in working days since the scenario start;
+    ``deadline_date`` is the deadline as the file gives it (or its date, when the file gives
+    working days)."""
 
     id: str
     name: str
@@ -116,6 +118,7 @@ class ProjectResult:
     cost: tuple[Quantile, ...]
     p_within_budget: Prob | None
     p_on_time_and_within_budget: Prob | None
+    deadline_date: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,11 +158,20 @@ class RunSummary:
     def date(self, working_days: float) -> str | None:
         return self.dates.get(_key(working_days))
 
+    def deadline_notes(self) -> list[str]:
+        """How each deadline given on a non-working day is read."""
+        return [
+            f"{p.id}: deadline {p.deadline_date} is not a working day; it means the end of "
+            f"{self.date(p.deadline)}, the last working day before it"
+            for p in self.projects
+            if p.deadline is not None and p.deadline_date not in (None, self.date(p.deadline))
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out.pop("dates")
         for proj, raw in zip(out["projects"], self.projects, strict=True):
-            proj["deadline_date"] = None if raw.deadline is None else self.date(raw.deadline)
+            proj["deadline_date"] = proj.pop("deadline_date")
             for qd in proj["finish"]:
                 qd["date"], qd["low_date"], qd["high_date"] = (
                     self.date(qd["value"]),
@@ -244,6 +256,13 @@ def summarise(pf: Portfolio, out: Outcome, *, seed: int) -> RunSummary:
     projects = [
         _project_result(p, out.finish[:, k], out.cost[:, k]) for k, p in enumerate(pf.projects)
     ]
+    dates = _dates(pf, projects)
+    projects = [
+        dataclasses.replace(r, deadline_date=p.deadline_date or dates.get(_key(p.deadline)))
+        if p.deadline is not None
+        else r
+        for r, p in zip(projects, pf.projects, strict=True)
+    ]
     due = [(k, p.deadline) for k, p in enumerate(pf.projects) if p.deadline is not None]
     hits = np.zeros((n, len(due)), dtype=bool)
     for m, (k, deadline) in enumerate(due):
@@ -264,7 +283,7 @@ def summarise(pf: Portfolio, out: Outcome, *, seed: int) -> RunSummary:
         total_cost_mean=Mean.of(total),
         total_cost=_quantiles(total),
         capacity=_capacity_rows(pf, out),
-        dates=_dates(pf, projects),
+        dates=dates,
     )
 
 

@@ -123,6 +123,7 @@ def apply_variant(pf: Portfolio, v: Variant) -> Portfolio:
                 release=v.release.get(k, p.release),
                 priority=v.priority.get(k, p.priority),
                 deadline=v.deadline.get(k, p.deadline),
+                deadline_date=None if k in v.deadline else p.deadline_date,
                 budget=v.budget.get(k, p.budget),
                 cost=p.cost + extra_cost[k],
             )

@@ -83,6 +83,8 @@ class Project:
     Attributes:
         release: earliest start (working days).
         deadline: end of the deadline day as an offset, or None.
+        deadline_date: the deadline as the file gives it, when it gives a date (on a
+            non-working day it means the end of the last working day before it).
         budget: None when not given.
         cost: fixed cost; ``overhead_per_day`` accrues from its first task start to its finish.
         tasks: indices of its tasks.
@@ -100,6 +102,7 @@ class Project:
     overhead_per_day: float = 0.0
     tasks: tuple[int, ...] = ()
     value_per_day: float = 0.0
+    deadline_date: str | None = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ def projects_frame(s: RunSummary) -> pd.DataFrame:
             "name": p.name,
             "priority": p.priority,
             "deadline_wd": p.deadline,
-            "deadline": None if p.deadline is None else s.date(p.deadline),
+            "deadline": p.deadline_date,
             "budget": p.budget,
         }
         for label, prob in (

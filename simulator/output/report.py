@@ -22,7 +22,7 @@ __all__ = ["compare_summary", "plain_summary", "write_compare_report", "write_ru
 
 def plain_summary(pf: Portfolio, summary: RunSummary, drivers: pd.DataFrame) -> list[str]:
     """The report's opening sentences, in plain words."""
-    lines = []
+    lines = [f"Note: {note}." for note in summary.deadline_notes()]
     risky = [r for r in summary.projects if r.p_on_time is not None and r.p_on_time.estimate < 0.8]
     if summary.p_all_on_time is not None:
         lines.append(
@@ -112,7 +112,7 @@ def write_run_report(
         rows.append(
             [
                 r.name,
-                "-" if r.deadline is None else summary.date(r.deadline) or f"{r.deadline:g}",
+                "-" if r.deadline is None else r.deadline_date or f"{r.deadline:g}",
                 prob_text(r.p_on_time, sep=" ± "),
                 summary.date(q[50].value) or f"{q[50].value:.1f}",
                 summary.date(q[80].value) or f"{q[80].value:.1f}",

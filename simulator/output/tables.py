@@ -26,13 +26,15 @@ def summary_text(s: RunSummary, *, top_shortfalls: int = 6) -> str:
         f"{'P80 finish':>10} {'cost P50':>8} {'P(budget)':>11}",
     ]
     for p in s.projects:
-        deadline = "-" if p.deadline is None else _when(s, p.deadline)
+        deadline = "-" if p.deadline is None else p.deadline_date or _when(s, p.deadline)
         p50, p80 = p.finish[1], p.finish[2]
         lines.append(
             f"{p.id[:14]:<14} {deadline:<10} {prob_text(p.p_on_time):>11} "
             f"{_when(s, p50.value):>10} {_when(s, p80.value):>10} "
             f"{number(p.cost[1].value):>8} {prob_text(p.p_within_budget):>11}"
         )
+    for note in s.deadline_notes():
+        lines += textwrap.wrap(f"Note: {note}.", width=79, subsequent_indent="  ")
     lines.append("")
     if s.p_all_on_time is not None and s.expected_on_time is not None:
         lines.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,6 +145,7 @@ def _project(ctx: Context, pk: int, p: S.ProjectSpec, first: int) -> Project:
             (*ploc, "deadline"), f"deadline {p.deadline} is not after the project start {p.start}"
         )
     per_year = 52.1775 * ctx.calendar.weekmask.count("1")
+    given = p.deadline.isoformat() if isinstance(p.deadline, dt.date) else None
     return Project(
         p.id,
         p.name or p.id,
@@ -155,6 +157,7 @@ def _project(ctx: Context, pk: int, p: S.ProjectSpec, first: int) -> Project:
         p.overhead_per_day,
         tuple(range(first, first + len(p.tasks))),
         p.value_per_month * 12 / per_year,
+        given,
     )
 
 
