@@ -170,8 +170,7 @@ class RunSummary:
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out.pop("dates")
-        for proj, raw in zip(out["projects"], self.projects, strict=True):
-            proj["deadline_date"] = proj.pop("deadline_date")
+        for proj in out["projects"]:
             for qd in proj["finish"]:
                 qd["date"], qd["low_date"], qd["high_date"] = (
                     self.date(qd["value"]),
