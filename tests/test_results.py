@@ -178,3 +178,46 @@ def test_a_deadline_on_a_working_day_gets_no_note(tmp_path: Path) -> None:
     summary = summarise(pf, simulate_portfolio(pf, 5, seed=1), seed=1)
     assert summary.projects[0].deadline_date == "2027-01-08"
     assert summary.deadline_notes() == []
+
+
+def test_a_capacity_loss_under_running_tasks_is_overload_not_utilisation(
+    tmp_path: Path,
+) -> None:
+    # Two 1-unit tasks hold both units of R over [0, 10); a loss of 1 unit over [4, 14) does
+    # not stop them: over [4, 10) 2 units are in use with capacity 1, an overload of 1 unit
+    # for 6 of the period's 20 working days.
+    rows = capacity_table(
+        tmp_path,
+        """
+        resources: {R: {capacity: 2}}
+        projects:
+          - id: p
+            tasks:
+              - {id: a, duration: 10, resources: {R: 1}}
+              - {id: b, duration: 10, resources: {R: 1}}
+        risks:
+          - {id: loss, probability: 1, capacity_loss: {pool: R, units: 1, at: 4, days: 10}}
+        """,
+    )
+    r = rows[("R", "wd 0-20")]
+    assert r.busy == pytest.approx(20 / 20)  # all units held, within capacity or not
+    assert r.capacity == pytest.approx((2 * 4 + 1 * 10 + 2 * 6) / 20)
+    assert r.overload_mean == pytest.approx(6 / 20)
+    assert r.p_overload.estimate == 1.0
+    assert r.utilisation == pytest.approx((8 + 6) / 30)  # within capacity, at most 1
+    assert r.utilisation <= 1
+
+
+def test_no_overload_without_a_fall_in_capacity(tmp_path: Path) -> None:
+    rows = capacity_table(
+        tmp_path,
+        """
+        resources: {R: {capacity: 1, changes: [{at: 5, capacity: 2}]}}
+        projects:
+          - id: p
+            tasks:
+              - {id: a, duration: 10, resources: {R: 1}}
+              - {id: b, duration: 10, resources: {R: 1}}
+        """,
+    )
+    assert all(r.overload_mean == 0 for r in rows.values())

@@ -123,7 +123,12 @@ class ProjectResult:
 
 @dataclass(frozen=True)
 class CapacityRow:
-    """One pool in one period: mean units available, in use and short."""
+    """One pool in one period: mean units available, in use and short.
+
+    ``utilisation`` is the share of the capacity in use (at most 1); ``overload_mean`` the
+    mean units in use *beyond* the capacity, when a capacity loss (or fall) catches tasks
+    that already hold the units: they keep them until they finish (``busy`` counts them
+    all, so ``busy = utilisation x capacity + overload_mean``)."""
 
     pool: str
     period: str
@@ -133,6 +138,8 @@ class CapacityRow:
     shortfall_mean: float
     shortfall_p90: float
     p_shortfall: Prob
+    overload_mean: float = 0.0
+    p_overload: Prob | None = None
 
 
 @dataclass(frozen=True)
@@ -290,20 +297,24 @@ def _capacity_rows(pf: Portfolio, out: Outcome) -> tuple[CapacityRow, ...]:
     rows = []
     cap_mean = out.capacity.mean(axis=0)
     busy_mean = out.busy.mean(axis=0)
+    over_mean = out.overload.mean(axis=0)
     for p, pool in enumerate(pf.pools):
         for m, label in enumerate(out.periods):
             waiting = out.waiting[:, p, m]
             cap = float(cap_mean[p, m])
+            within = float(busy_mean[p, m] - over_mean[p, m])  # in use within the capacity
             rows.append(
                 CapacityRow(
                     pool.id,
                     label,
                     cap,
                     float(busy_mean[p, m]),
-                    float(busy_mean[p, m] / cap) if cap > 0 else float("nan"),
+                    within / cap if cap > 0 else float("nan"),
                     float(waiting.mean()),
                     Quantile.of(np.sort(waiting), 90).value,
                     Prob.of(waiting > SHORTFALL_EPS),
+                    float(over_mean[p, m]),
+                    Prob.of(out.overload[:, p, m] > SHORTFALL_EPS),
                 )
             )
     return tuple(rows)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .chains import CAPACITY, RELEASE, chain_counts
 from .fast import CapacityArrays, pack_capacity, simulate_batch, simulate_fast
-from .loads import capacity_load, schedule_load
+from .loads import capacity_load, overload, schedule_load
 from .reference import FIT_TOLERANCE, Schedule, simulate
 from .stuck import stuck_message
 
@@ -19,6 +19,7 @@ __all__ = [
     "Schedule",
     "capacity_load",
     "chain_counts",
+    "overload",
     "pack_capacity",
     "schedule_load",
     "simulate",

@@ -8,7 +8,7 @@ from numpy.typing import NDArray
 
 from .kernels import jit, task_pools
 
-__all__ = ["capacity_load", "schedule_load"]
+__all__ = ["capacity_load", "overload", "schedule_load"]
 
 
 @jit
@@ -123,3 +123,102 @@ def capacity_load(
     )
     width = np.diff(edges)
     return np.divide(total, width, out=np.zeros_like(total), where=width > 0), final
+
+
+@jit
+def _overload(
+    start: NDArray[np.float64],
+    finish: NDArray[np.float64],
+    ptr: NDArray[np.int64],
+    pool: NDArray[np.int64],
+    units: NDArray[np.float64],
+    cap0: NDArray[np.float64],
+    times: NDArray[np.float64],
+    pools: NDArray[np.int64],
+    values: NDArray[np.float64],
+    cptr: NDArray[np.int64],
+    edges: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    iters, tasks = start.shape
+    n_pools, periods = len(cap0), len(edges) - 1
+    out = np.zeros((iters, n_pools, periods))
+    for it in range(iters):
+        for p in range(n_pools):
+            # a dispatch never starts more than the free units: only a fall in capacity
+            # under running tasks can overload a pool
+            level, falls, n_cap = cap0[p], False, 0
+            for e in range(cptr[it], cptr[it + 1]):
+                if pools[e] == p:
+                    falls = falls or values[e] < level
+                    level = values[e]
+                    n_cap += 1
+            if not falls:
+                continue
+            n_use = 0
+            for i in range(tasks):
+                for k in range(ptr[i], ptr[i + 1]):
+                    if pool[k] == p and finish[it, i] > start[it, i]:
+                        n_use += 1
+            t = np.empty(2 * n_use + n_cap)
+            d_busy = np.zeros(2 * n_use + n_cap)
+            new_cap = np.full(2 * n_use + n_cap, np.nan)
+            m = 0
+            for i in range(tasks):
+                for k in range(ptr[i], ptr[i + 1]):
+                    if pool[k] == p and finish[it, i] > start[it, i]:
+                        t[m], d_busy[m] = start[it, i], units[k]
+                        t[m + 1], d_busy[m + 1] = finish[it, i], -units[k]
+                        m += 2
+            for e in range(cptr[it], cptr[it + 1]):
+                if pools[e] == p:
+                    t[m], new_cap[m] = times[e], values[e]
+                    m += 1
+            order = np.argsort(t, kind="mergesort")  # capacity changes keep their order
+            busy, cap = 0.0, cap0[p]
+            for q in range(len(order)):
+                j = order[q]
+                busy += d_busy[j]
+                if not np.isnan(new_cap[j]):
+                    cap = new_cap[j]
+                lo = t[j]
+                hi = t[order[q + 1]] if q + 1 < len(order) else lo
+                excess = busy - cap
+                if excess > 1e-9 and hi > lo:
+                    for b in range(periods):
+                        overlap = min(hi, edges[b + 1]) - max(lo, edges[b])
+                        if overlap > 0:
+                            out[it, p, b] += excess * overlap
+    return out
+
+
+def overload(
+    start: NDArray[np.float64],
+    finish: NDArray[np.float64],
+    demand: NDArray[np.float64],
+    cap0: NDArray[np.float64],
+    times: NDArray[np.float64],
+    pools: NDArray[np.int64],
+    values: NDArray[np.float64],
+    ptr: NDArray[np.int64],
+    edges: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Mean units in use beyond capacity per period, ``(iterations, pools, periods)``: a
+    capacity loss (or a planned fall) does not stop the tasks already holding the units, so
+    until enough of them finish the pool runs over its capacity by this much. Capacity
+    events are in compressed rows as for :func:`capacity_load`."""
+    task_ptr, task_pool = task_pools(demand)
+    total = _overload(
+        np.ascontiguousarray(start),
+        np.ascontiguousarray(finish),
+        task_ptr,
+        task_pool,
+        np.ascontiguousarray(demand[demand != 0], dtype=np.float64),
+        np.ascontiguousarray(cap0, dtype=np.float64),
+        times,
+        pools,
+        values,
+        ptr,
+        np.ascontiguousarray(edges),
+    )
+    width = np.diff(edges)
+    return np.divide(total, width, out=np.zeros_like(total), where=width > 0)

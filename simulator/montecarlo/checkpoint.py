@@ -21,6 +21,7 @@ _BLOCK_ARRAYS = (
     "cost",
     "occurred",
     "busy",
+    "overload",
     "waiting",
     "capacity",
     "final_capacity",

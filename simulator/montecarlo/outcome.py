@@ -59,6 +59,8 @@ class Outcome:
         periods: labels of the reporting periods; ``edges`` their boundaries (working days).
         busy, waiting, capacity: ``(iterations, pools, periods)`` mean units over each period:
             in use, demanded by ready tasks that have not started, and available.
+        overload: ``(iterations, pools, periods)`` mean units in use beyond the capacity (a
+            capacity loss does not stop the tasks already holding the units).
         trace: ``(iteration, task, start, finish)`` rows for the traced iterations.
         drivers: sums for criticality indices and duration-finish correlations.
     """
@@ -74,6 +76,7 @@ class Outcome:
     capacity: Array
     trace: Array
     drivers: DriverSums
+    overload: Array
 
 
 @dataclass(frozen=True)
@@ -93,3 +96,4 @@ class Block:
     trace: Array
     horizon: float
     drivers: DriverSums
+    overload: Array

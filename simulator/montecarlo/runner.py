@@ -20,6 +20,7 @@ from ..engine import (
     CapacityArrays,
     capacity_load,
     chain_counts,
+    overload,
     pack_capacity,
     schedule_load,
     simulate,
@@ -104,6 +105,7 @@ def run_block(
     rows = _trace_rows(block * BLOCK_SIZE, min(trace, n), start, finish)
     drivers = DriverSums.of(chain_counts(net, pf, start, finish, ready), sample.duration, p_finish)
     busy, waiting = schedule_load(ready, start, finish, net.demand, edges)
+    over = overload(start, finish, net.demand, net.capacity, *packed, edges)
     return Block(
         p_finish,
         p_start,
@@ -116,6 +118,7 @@ def run_block(
         rows,
         horizon,
         drivers,
+        over,
     )
 
 
@@ -150,6 +153,7 @@ def _combine(pf: Portfolio, blocks: list[Block]) -> Outcome:
         capacity=_pad(blocks, "capacity", width, [b.final_capacity for b in blocks]),
         trace=np.concatenate([b.trace for b in blocks]),
         drivers=functools.reduce(operator.add, [b.drivers for b in blocks]),
+        overload=_pad(blocks, "overload", width),
     )
 
 
@@ -229,7 +233,7 @@ def _checkpoint(
     return Checkpoint(
         folder,
         {
-            "format": 1,
+            "format": 2,
             "scenario_sha256": pf.source_hash,
             "seed": int(seed),
             "iterations": int(iterations),

@@ -64,6 +64,8 @@ def capacity_frame(s: RunSummary) -> pd.DataFrame:
                 "shortfall_p90": c.shortfall_p90,
                 "p_shortfall": c.p_shortfall.estimate,
                 "p_shortfall_se": c.p_shortfall.se,
+                "overload_mean": c.overload_mean,
+                "p_overload": None if c.p_overload is None else c.p_overload.estimate,
             }
             for c in s.capacity
         ]
