@@ -1,18 +1,6 @@
 """Writing calibration files: the fitted ratio models per reference class, with their
-provenance. The simulator reads them (:func:`simulator.scenario.load_calibration`).
-
-A calibration file is YAML a person can read and a scenario can cite::
-
-    pmosim_calibration: 1
-    created_by: pmosim 0.1.0
-    source: {file: history.csv, sha256: ..., rows_read: 12299, tasks_used: 10212,
-             date_range: [2004-02-26, 2014-12-05], units: hours, hours_per_day: 8}
-    by: [Category]
-    pooling: {min_own: 30, min_class: 5, pool_strength: 20}
-    overall: {n: ..., family: lognormal, params: {...}, p_exact: 0.29, ...}
-    classes:
-      - class: {Category: Development}
-        model: {...}
+provenance: YAML a person can read and a scenario can cite. The simulator reads them, and
+:mod:`simulator.scenario.calibration_file` shows their format.
 """
 
 from __future__ import annotations

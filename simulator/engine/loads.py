@@ -11,6 +11,12 @@ from .kernels import jit, task_pools
 __all__ = ["capacity_load", "overload", "schedule_load"]
 
 
+def _per_time(total: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Unit-days per period (last axis) divided by the period's length: mean units."""
+    width = np.diff(edges)
+    return np.divide(total, width, out=np.zeros_like(total), where=width > 0)
+
+
 @jit
 def _schedule_load(
     ready: NDArray[np.float64],
@@ -66,10 +72,7 @@ def schedule_load(
         demand.shape[1],
         np.ascontiguousarray(edges),
     )
-    width = np.diff(edges)
-    return tuple(
-        np.divide(x, width, out=np.zeros_like(x), where=width > 0) for x in (busy, waiting)
-    )
+    return _per_time(busy, edges), _per_time(waiting, edges)
 
 
 @jit
@@ -121,8 +124,7 @@ def capacity_load(
         ptr,
         np.ascontiguousarray(edges),
     )
-    width = np.diff(edges)
-    return np.divide(total, width, out=np.zeros_like(total), where=width > 0), final
+    return _per_time(total, edges), final
 
 
 @jit
@@ -154,14 +156,9 @@ def _overload(
                     n_cap += 1
             if not falls:
                 continue
-            n_use = 0
-            for i in range(tasks):
-                for k in range(ptr[i], ptr[i + 1]):
-                    if pool[k] == p and finish[it, i] > start[it, i]:
-                        n_use += 1
-            t = np.empty(2 * n_use + n_cap)
-            d_busy = np.zeros(2 * n_use + n_cap)
-            new_cap = np.full(2 * n_use + n_cap, np.nan)
+            t = np.empty(2 * tasks + n_cap)
+            d_busy = np.zeros(2 * tasks + n_cap)
+            new_cap = np.full(2 * tasks + n_cap, np.nan)
             m = 0
             for i in range(tasks):
                 for k in range(ptr[i], ptr[i + 1]):
@@ -173,7 +170,7 @@ def _overload(
                 if pools[e] == p:
                     t[m], new_cap[m] = times[e], values[e]
                     m += 1
-            order = np.argsort(t, kind="mergesort")  # capacity changes keep their order
+            order = np.argsort(t[:m], kind="mergesort")  # capacity changes keep their order
             busy, cap = 0.0, cap0[p]
             for q in range(len(order)):
                 j = order[q]
@@ -220,5 +217,4 @@ def overload(
         ptr,
         np.ascontiguousarray(edges),
     )
-    width = np.diff(edges)
-    return np.divide(total, width, out=np.zeros_like(total), where=width > 0)
+    return _per_time(total, edges)
