@@ -88,11 +88,14 @@ def test_postponing_shifts_the_release_and_the_finish_by_exactly_that(tmp_path: 
     """,
     )
     base = finishes(pf)
-    assert np.all(base["p.a"][:, 0] == 5.0)  # released on 11 January: 5 working days in
+    assert np.all(base["p.a"][:, 0] == 7.0)  # released on Monday 11 January, day 7
     later = finishes(variant(pf, "later"))
-    assert np.allclose(later["p.b"], base["p.b"] + 15, rtol=0, atol=1e-12)
+    # 15 working days later is three weeks later, in working time to the last bit
+    work = np.vectorize(lambda t: pf.calendar.work(0, t))
+    assert np.allclose(work(later["p.b"]), work(base["p.b"]) + 15, rtol=0, atol=1e-9)
+    assert np.all(later["p.a"][:, 0] == 28.0)
     dated = finishes(variant(pf, "to-date"))
-    assert np.all(dated["p.a"][:, 0] == 20.0)  # 1 February is working day 20
+    assert np.all(dated["p.a"][:, 0] == 28.0)  # 1 February is day 28
 
 
 def test_postponing_earlier_is_a_located_error(tmp_path: Path) -> None:
@@ -149,10 +152,12 @@ def test_capacity_delta_from_a_date(tmp_path: Path) -> None:
     """,
     )
     pool = variant(pf, "plus-one").pools[0]
-    assert (pool.capacity, pool.changes) == (1.0, ((5.0, 2.0), (30.0, 4.0)))
+    # 11 January is day 7; 30 working days have passed on Monday 15 February, day 42
+    assert (pool.capacity, pool.changes) == (1.0, ((7.0, 2.0), (42.0, 4.0)))
     plus = finishes(variant(pf, "plus-one"), n=1)
-    # a runs 0-10; b waits for the second unit from day 5; c needs 2 units: from 15
-    assert (plus["p.a"][0, 0], plus["p.b"][0, 0], plus["p.c"][0, 0]) == (0.0, 5.0, 15.0)
+    # a runs two weeks from day 0; b waits for the second unit from day 7 and runs two weeks;
+    # c needs 2 units: from day 21, when b is done
+    assert (plus["p.a"][0, 0], plus["p.b"][0, 0], plus["p.c"][0, 0]) == (0.0, 7.0, 21.0)
     assert variant(pf, "set-two").pools[0].changes == ()
 
 

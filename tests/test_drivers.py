@@ -202,13 +202,13 @@ def test_driving_chains_match_their_definition_on_crowded_schedules(tmp_path: Pa
     start, finish, ready = simulate_batch(pf.network, d, *pack_capacity(sample.capacity))
     assert (start > ready).mean() > 0.2  # many tasks waited for units
     expected = chains_by_definition(pf, start, finish, ready)
-    np.testing.assert_array_equal(chain_counts(pf.network, pf, start, finish, ready), expected)
+    np.testing.assert_array_equal(chain_counts(pf.network, pf, start, finish, ready, d), expected)
     example = load_scenario(EXAMPLE)
     sample = sample_block(example, 3, 0, 60)
     start, finish, ready = simulate_batch(
         example.network, sample.duration, *pack_capacity(sample.capacity)
     )
     np.testing.assert_array_equal(
-        chain_counts(example.network, example, start, finish, ready),
+        chain_counts(example.network, example, start, finish, ready, sample.duration),
         chains_by_definition(example, start, finish, ready),
     )

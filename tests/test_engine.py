@@ -129,9 +129,10 @@ def test_capacity_changes_apply_at_their_time_and_never_preempt(tmp_path: Path) 
     got = run(pf)
     assert got["p.a"][0] == 0.0
     assert got["p.b"][0] == 0.0  # both running when capacity drops
-    # at 5 both finish but capacity is 1: one of c/d (d needs 2) waits for 2027-01-13 = day 7
-    assert got["p.c"][0] == 5.0
-    assert got["p.d"][0] == 7.0
+    # both finish on Friday 8th, free from Monday 11th (day 7) but capacity is 1: one of c/d
+    # (d needs 2) waits for Wednesday 2027-01-13 (day 9)
+    assert got["p.c"][0] == 7.0
+    assert got["p.d"][0] == 9.0
 
 
 def test_zero_durations_and_lags(tmp_path: Path) -> None:

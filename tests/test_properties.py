@@ -144,7 +144,7 @@ def earliest_finish(pf: Portfolio, duration: Array) -> Array:
     finish = np.zeros(len(pf.tasks))
     for i, task in enumerate(pf.tasks):
         start = max(
-            [pf.projects[task.project].release, *(finish[j] + lag for j, lag in task.preds)]
+            [pf.projects[task.project].release, *(finish[j] + lag for j, lag, *_ in task.preds)]
         )
         finish[i] = start + duration[i]
     return finish
@@ -163,7 +163,7 @@ def test_ready_follows_release_and_predecessors_and_finish_is_start_plus_duratio
     assert np.isfinite(s.finish).all()
     for i, task in enumerate(pf.tasks):
         release = pf.projects[task.project].release
-        assert s.ready[i] == max([release, *(s.finish[j] + lag for j, lag in task.preds)]), i
+        assert s.ready[i] == max([release, *(s.finish[j] + lag for j, lag, *_ in task.preds)]), i
         assert s.start[i] >= s.ready[i], i
         assert s.finish[i] == s.start[i] + d[i], i
 
@@ -346,7 +346,9 @@ def scenario_dict(
                         "id": tasks[i],
                         "duration": pf.tasks[i].size.mean,
                         "resources": {pools[p]: u for p, u in pf.tasks[i].demand},
-                        "after": [{"id": ref(j, k), "lag": lag} for j, lag in pf.tasks[i].preds],
+                        "after": [
+                            {"id": ref(j, k), "lag": lag} for j, lag, *_ in pf.tasks[i].preds
+                        ],
                     }
                     for i in proj.tasks
                 ],

@@ -39,7 +39,7 @@ def test_j30_schedules_respect_precedence_and_capacity() -> None:
     dur = np.array([t.size.mean for t in pf.tasks])
     s = simulate(net, dur)
     for i, task in enumerate(pf.tasks):
-        for j, _ in task.preds:
+        for j, *_ in task.preds:
             assert s.start[i] >= s.finish[j]
     for t in np.unique(s.start):
         running = (s.start <= t) & (t < s.finish)

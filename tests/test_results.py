@@ -162,7 +162,7 @@ def test_a_deadline_on_a_saturday_is_shown_as_given_and_read_as_friday_evening(
     with (out / "projects.csv").open(encoding="utf-8") as f:
         (row,) = list(csv.DictReader(f))
     assert row["deadline"] == "2027-01-09"
-    assert row["deadline_wd"] == "5"  # the end of Friday, the fifth working day
+    assert row["deadline_day"] == "6"  # the end of Saturday the 9th (day 5 from Monday)
     assert float(row["p_on_time"]) == (1.0 if on_time else 0.0)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["projects"][0]["deadline_date"] == "2027-01-09"

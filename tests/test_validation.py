@@ -569,7 +569,7 @@ def test_yaml_1_1_lookalikes_stay_text_ids(tmp_path: Path) -> None:
     assert [t.id for t in pf.tasks] == [*YAML11_IDS, "last"]
     assert pf.projects[0].id == "off"
     assert [t.key for t in pf.tasks][:2] == ["off.NO", "off.0012"]
-    assert sorted(j for j, _ in pf.tasks[-1].preds) == list(range(len(YAML11_IDS)))
+    assert sorted(j for j, *_ in pf.tasks[-1].preds) == list(range(len(YAML11_IDS)))
 
 
 @pytest.mark.parametrize("ident", YAML11_IDS)
@@ -596,8 +596,8 @@ def test_conformance_example_loads(tmp_path: Path) -> None:
     assert t3.demand == ((0, 2.0),)
     assert t4.demand == ()
     assert t2.preds == ()
-    assert [j for j, _ in t3.preds] == [0]
-    assert [j for j, _ in t4.preds] == [0]
+    assert [j for j, *_ in t3.preds] == [0]
+    assert [j for j, *_ in t4.preds] == [0]
     assert len(pf.source_hash) == 64
 
 
@@ -669,10 +669,10 @@ def test_full_featured_scenario_loads(tmp_path: Path) -> None:
     assert keys == ["crm.design", "crm.build", "crm.test", "erp.spec", "erp.code"]
     assert pf.tasks[1].per_unit  # effort
     code = pf.tasks[4]
-    assert {j for j, _ in code.preds} >= {keys.index("erp.spec"), keys.index("crm.design")}
-    assert (keys.index("erp.spec"), 2.0) in code.preds
+    assert {j for j, *_ in code.preds} >= {keys.index("erp.spec"), keys.index("crm.design")}
+    assert (keys.index("erp.spec"), 2.0) in [x[:2] for x in code.preds]
     spec = pf.tasks[3]
-    assert keys.index("crm.test") in {j for j, _ in spec.preds}  # project-level 'after'
+    assert keys.index("crm.test") in {j for j, *_ in spec.preds}  # project-level 'after'
     vendor, flu = pf.risks
     assert vendor.probability == 0.3
     assert vendor.targets == (keys.index("crm.build"),)

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..engine import work_between
 from ..model import Mitigate, Portfolio, Variant, apply_variant
 from ..montecarlo import Backend, Outcome, simulate_portfolio
 from .summary import Z95
@@ -89,7 +90,7 @@ def metrics(
         else:
             out[f"on_time[{pid}]"] = np.full(n, np.nan)
         if horizon is not None and value_per_day.get(pid):
-            value += value_per_day[pid] * np.maximum(horizon - finish, 0.0)
+            value += value_per_day[pid] * _working_days(pf, finish, horizon)
     out["portfolio_on_time"] = all_on_time.astype(float)
     out["projects_on_time"] = count
     out["cost"] = outcome.cost.sum(axis=1)
@@ -98,6 +99,14 @@ def metrics(
     if horizon is not None and value_per_day:
         out["value"] = value
     return out
+
+
+def _working_days(pf: Portfolio, finish: Array, horizon: float) -> Array:
+    """Working days of the default calendar from each finish to the horizon (0 after it)."""
+    cal = np.array([pf.calendar.default], dtype=np.int64)
+    until = np.full((len(finish), 1), horizon)
+    days = work_between(*pf.calendar.table, cal, finish[:, None], until)[:, 0]
+    return np.maximum(days, 0.0)
 
 
 @dataclass(frozen=True)

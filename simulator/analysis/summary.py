@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from ..engine import work_end
 from ..model import Portfolio, Project
 from ..montecarlo import Outcome
 from ..sampling import BLOCK_SIZE
@@ -104,7 +105,8 @@ class Quantile:
 class ProjectResult:
     """One project's figures; finish in working days since the scenario start;
     ``deadline_date`` is the deadline as the file gives it (or its date, when the file gives
-    working days)."""
+    working days); ``deadline_workday`` the last working day of the default calendar by
+    its end."""
 
     id: str
     name: str
@@ -119,6 +121,7 @@ class ProjectResult:
     p_within_budget: Prob | None
     p_on_time_and_within_budget: Prob | None
     deadline_date: str | None = None
+    deadline_workday: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,9 +172,9 @@ class RunSummary:
         """How each deadline given on a non-working day is read."""
         return [
             f"{p.id}: deadline {p.deadline_date} is not a working day; it means the end of "
-            f"{self.date(p.deadline)}, the last working day before it"
+            f"{p.deadline_workday}, the last working day before it"
             for p in self.projects
-            if p.deadline is not None and p.deadline_date not in (None, self.date(p.deadline))
+            if p.deadline is not None and p.deadline_date not in (None, p.deadline_workday)
         ]
 
     def to_dict(self) -> dict[str, Any]:
@@ -187,7 +190,8 @@ class RunSummary:
             proj["finish_mean"]["date"] = self.date(proj["finish_mean"]["estimate"])
         out["block_size"] = BLOCK_SIZE
         out["versions"] = _versions()
-        out["units"] = {"time": "working days since start", "cost": self.currency or "money"}
+        time = "days since the start date" if self.start else "working days since the start"
+        out["units"] = {"time": time, "cost": self.currency or "money"}
         return out
 
 
@@ -264,7 +268,13 @@ def summarise(pf: Portfolio, out: Outcome, *, seed: int) -> RunSummary:
     ]
     dates = _dates(pf, projects)
     projects = [
-        dataclasses.replace(r, deadline_date=p.deadline_date or dates.get(_key(p.deadline)))
+        dataclasses.replace(
+            r,
+            deadline_date=p.deadline_date or dates.get(_key(p.deadline)),
+            deadline_workday=pf.calendar.finish_date(
+                work_end(*pf.calendar.table, pf.calendar.default, p.deadline)
+            ),
+        )
         if p.deadline is not None
         else r
         for r, p in zip(projects, pf.projects, strict=True)

@@ -6,6 +6,7 @@ defines the semantics; ``fast`` replays it exactly in compiled code. ``chains`` 
 from __future__ import annotations
 
 from .chains import CAPACITY, RELEASE, chain_counts
+from .clock import link_wait, work_between, work_end, work_ends
 from .fast import CapacityArrays, pack_capacity, simulate_batch, simulate_fast
 from .loads import capacity_load, overload, schedule_load
 from .reference import FIT_TOLERANCE, Schedule, simulate
@@ -19,6 +20,7 @@ __all__ = [
     "Schedule",
     "capacity_load",
     "chain_counts",
+    "link_wait",
     "overload",
     "pack_capacity",
     "schedule_load",
@@ -26,4 +28,7 @@ __all__ = [
     "simulate_batch",
     "simulate_fast",
     "stuck_message",
+    "work_between",
+    "work_end",
+    "work_ends",
 ]

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..model import Network, Portfolio
+from .clock import link_wait
 from .kernels import inline, jit, offsets, task_pools
 
 __all__ = ["CAPACITY", "RELEASE", "chain_counts"]
@@ -31,10 +32,9 @@ def _driver(
     start: Array,
     finish: Array,
     ready: Array,
+    duration: Array,
     release: Array,
-    pred_ptr: Any,
-    pred_idx: Any,
-    pred_lag: Any,
+    links: Any,
     pool_ptr: Any,
     pool_idx: Any,
     h_pool: Any,
@@ -59,10 +59,23 @@ def _driver(
                     break
                 s = (s + 1) & mask
         return best if best >= 0 else CAPACITY
+    pred_ptr, pred_idx, pred_lag, pred_kind, pred_cal, calendar, flat, cum, week = links
     best, when = RELEASE, release[i]
     for e in range(pred_ptr[i], pred_ptr[i + 1]):
         j = pred_idx[e]
-        fired = finish[j] + pred_lag[e]
+        fired = start[j] + link_wait(
+            pred_kind[e],
+            pred_lag[e],
+            pred_cal[e],
+            calendar[i],
+            duration[i],
+            start[j],
+            calendar[j],
+            duration[j],
+            flat,
+            cum,
+            week,
+        )
         if fired > when or (fired == when and (best < 0 or j < best)):
             best, when = j, fired
     return best
@@ -73,10 +86,9 @@ def _chains(
     start: Array,
     finish: Array,
     ready: Array,
+    duration: Array,
     release: Array,
-    pred_ptr: Any,
-    pred_idx: Any,
-    pred_lag: Any,
+    links: Any,
     proj_ptr: Any,
     proj_idx: Any,
     pool_ptr: Any,
@@ -131,10 +143,9 @@ def _chains(
                         start[it],
                         finish[it],
                         ready[it],
+                        duration[it],
                         release,
-                        pred_ptr,
-                        pred_idx,
-                        pred_lag,
+                        links,
                         pool_ptr,
                         pool_idx,
                         h_pool,
@@ -150,10 +161,11 @@ def _chains(
 
 
 def chain_counts(
-    net: Network, pf: Portfolio, start: Array, finish: Array, ready: Array
+    net: Network, pf: Portfolio, start: Array, finish: Array, ready: Array, duration: Array
 ) -> NDArray[np.int64]:
     """``(projects, tasks)``: in how many of these iterations each task lay on each
-    project's driving chain."""
+    project's driving chain (``duration``: the engine's input, which finish-to-finish and
+    start-to-finish links depend on)."""
     proj_ptr = offsets([len(p.tasks) for p in pf.projects])
     proj_idx = np.array([i for p in pf.projects for i in p.tasks], dtype=np.int64)
     pool_ptr, pool_idx = task_pools(net.demand)
@@ -166,10 +178,17 @@ def chain_counts(
         np.ascontiguousarray(start),
         np.ascontiguousarray(finish),
         np.ascontiguousarray(ready),
+        np.ascontiguousarray(duration),
         net.release,
-        net.pred_ptr,
-        net.pred_idx,
-        net.pred_lag,
+        (
+            net.pred_ptr,
+            net.pred_idx,
+            net.pred_lag,
+            net.pred_kind,
+            net.pred_cal,
+            net.calendar,
+            *net.clock,
+        ),
         proj_ptr,
         proj_idx,
         pool_ptr,

@@ -9,10 +9,10 @@ iterations in one compiled loop. Exact equality comes from replaying what simpy 
   arrays holds the same keys, computed with the same float additions, so events pop in the
   same order and every instant has the same value.
 * Events are created in the same order: at setup one per capacity change, then per task
-  either its release edge (``release > 0``) or the edge fired at once; a completion fires its
-  zero-lag edges inline and schedules the others, in successor order; a dispatch is requested
-  (a zero-delay event) only when none is pending; a dispatch walks the ready tasks in
-  ``(rank, task)`` order and schedules each started task's completion.
+  either its release edge (``release > 0``) or the edge fired at once; a dispatch is
+  requested (a zero-delay event) only when none is pending; a dispatch walks the ready tasks
+  in ``(rank, task)`` order and schedules each started task's completion, then its edges to
+  its successors, in successor order (:func:`simulator.engine.clock.link_wait`).
 * A dispatch looks only at the tasks that could start: those that became ready since the
   last dispatch, and those waiting on a pool whose free units rose since then (a completion
   or a capacity change). Every other waiting task did not fit at its turn last time, and
@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 
 from ..errors import SimulationError
 from ..model import Network
+from .clock import delay, link_wait
 from .kernels import inline, jit, offsets, task_pools
 from .reference import FIT_TOLERANCE, Schedule
 from .stuck import Names, stuck_message
@@ -78,7 +79,8 @@ class _Net(NamedTuple):
             order (``leaf_pos[leaf_ptr[p] + leaf]``).
         order: tasks in dispatch order ``(rank, task)``; ``pos`` is each task's place in it.
         edges: edges each task waits for (predecessors plus the release edge).
-        release, succ_ptr, succ_idx, succ_lag, capacity: as in :class:`Network`.
+        release, succ_ptr, succ_idx, succ_lag, capacity, calendar, succ_kind, succ_cal: as
+            in :class:`Network`; flat, cum, week: its clock table.
     """
 
     demand: Array
@@ -96,6 +98,12 @@ class _Net(NamedTuple):
     succ_idx: IntArray
     succ_lag: Array
     capacity: Array
+    calendar: IntArray
+    succ_kind: IntArray
+    succ_cal: IntArray
+    flat: IntArray
+    cum: Array
+    week: Array
 
 
 class _Work(NamedTuple):
@@ -235,34 +243,21 @@ def _complete(
     i: int,
     now: float,
     demand: Array,
-    pos: IntArray,
     pool_ptr: IntArray,
     pool_idx: IntArray,
-    succ_ptr: IntArray,
-    succ_idx: IntArray,
-    succ_lag: Array,
     finish: Array,
-    ready: Array,
     used: Array,
-    pending: IntArray,
-    new: IntArray,
     status: IntArray,
     ht: Array,
     hk: IntArray,
     st: IntArray,
 ) -> None:
-    """Task ``i`` finishes: release its units (its pools are now dirty), fire its edges
-    (zero lags at once)."""
+    """Task ``i`` finishes: release its units (its pools are now dirty)."""
     finish[i] = now
     for k in range(pool_ptr[i], pool_ptr[i + 1]):
         p = pool_idx[k]
         used[p] -= demand[i, p]
         status[p] = _DIRTY
-    for k in range(succ_ptr[i], succ_ptr[i + 1]):
-        if succ_lag[k] > 0:
-            _push(ht, hk, st, now + succ_lag[k], succ_idx[k] * 4 + _EDGE)
-        else:
-            _edge_fired(succ_idx[k], now, pos, pending, ready, new, ht, hk, st)
     _request_dispatch(ht, hk, st, now)
 
 
@@ -336,6 +331,9 @@ def _dispatch(
     leaf_ptr: IntArray,
     leaf_pos: IntArray,
     order: IntArray,
+    calendar: IntArray,
+    links: tuple[IntArray, IntArray, Array, IntArray, IntArray],
+    clock: tuple[IntArray, Array, Array],
     start: Array,
     capacity: Array,
     used: Array,
@@ -354,7 +352,11 @@ def _dispatch(
 
     Only candidates are looked at, merged in dispatch order: the new tasks, and in each
     dirty pool the waiting tasks whose demand on it fits its free units now (found in its
-    tree from the last task passed)."""
+    tree from the last task passed). ``links`` are the successor arrays (``succ_ptr``,
+    ``succ_idx``, ``succ_lag``, ``succ_kind``, ``succ_cal``), ``clock`` the clock table
+    (tuples: CPython passes more than 30 arguments as ``*args``, which numba cannot inline)."""
+    succ_ptr, succ_idx, succ_lag, succ_kind, succ_cal = links
+    flat, cum, week = clock
     st[_ASKED] = 0
     n_active = 0
     for p in range(used.size):
@@ -395,7 +397,24 @@ def _dispatch(
             d = durations[it, i]
             if not d >= 0:
                 return i
-            _push(ht, hk, st, now + d, i * 4 + _DONE)
+            cal = calendar[i]
+            _push(ht, hk, st, now + delay(flat, cum, week, cal, now, d), i * 4 + _DONE)
+            for k in range(succ_ptr[i], succ_ptr[i + 1]):  # its links, resolved now
+                j = succ_idx[k]
+                wait = link_wait(
+                    succ_kind[k],
+                    succ_lag[k],
+                    succ_cal[k],
+                    calendar[j],
+                    durations[it, j],
+                    now,
+                    cal,
+                    d,
+                    flat,
+                    cum,
+                    week,
+                )
+                _push(ht, hk, st, now + wait, j * 4 + _EDGE)
         elif is_new:
             new[n_stay] = best
             n_stay += 1
@@ -439,6 +458,12 @@ def _run_batch(
     succ_idx: IntArray,
     succ_lag: Array,
     capacity0: Array,
+    calendar: IntArray,
+    succ_kind: IntArray,
+    succ_cal: IntArray,
+    flat: IntArray,
+    cum: Array,
+    week: Array,
     start: Array,
     finish: Array,
     ready: Array,
@@ -505,6 +530,9 @@ def _run_batch(
                         leaf_ptr,
                         leaf_pos,
                         order,
+                        calendar,
+                        (succ_ptr, succ_idx, succ_lag, succ_kind, succ_cal),
+                        (flat, cum, week),
                         start,
                         capacity,
                         used,
@@ -532,26 +560,7 @@ def _run_batch(
             elif kind == _EDGE:
                 _edge_fired(x, now, pos, pending, ready, new, ht, hk, st)
             elif kind == _DONE:
-                _complete(
-                    x,
-                    now,
-                    demand,
-                    pos,
-                    pool_ptr,
-                    pool_idx,
-                    succ_ptr,
-                    succ_idx,
-                    succ_lag,
-                    finish,
-                    ready,
-                    used,
-                    pending,
-                    new,
-                    status,
-                    ht,
-                    hk,
-                    st,
-                )
+                _complete(x, now, demand, pool_ptr, pool_idx, finish, used, status, ht, hk, st)
         for i in range(release.size):
             out_start[it, i], out_finish[it, i], out_ready[it, i] = start[i], finish[i], ready[i]
         for i in range(release.size):
@@ -599,6 +608,12 @@ def _prepare(net: Network) -> _Net:
         np.ascontiguousarray(net.succ_idx, dtype=np.int64),
         np.ascontiguousarray(net.succ_lag, dtype=np.float64),
         np.ascontiguousarray(net.capacity, dtype=np.float64),
+        np.ascontiguousarray(net.calendar, dtype=np.int64),
+        np.ascontiguousarray(net.succ_kind, dtype=np.int64),
+        np.ascontiguousarray(net.succ_cal, dtype=np.int64),
+        np.ascontiguousarray(net.clock.flat, dtype=np.int64),
+        np.ascontiguousarray(net.clock.cum, dtype=np.float64),
+        np.ascontiguousarray(net.clock.week, dtype=np.float64),
     )
     _check(prepared)
     if 4 * max(n, 1) >= 1 << _ITEM_BITS:
@@ -617,10 +632,22 @@ def _check(net: _Net) -> None:
         or ptr.size != n + 1
         or ptr[0] != 0
         or np.any(np.diff(ptr) < 0)
-        or ptr[-1] > min(net.succ_idx.size, net.succ_lag.size)
+        or ptr[-1] > min(net.succ_idx.size, net.succ_lag.size, net.succ_kind.size)
+        or ptr[-1] > net.succ_cal.size
+        or net.calendar.size != n
         or np.any((net.succ_idx[: ptr[-1]] < 0) | (net.succ_idx[: ptr[-1]] >= n))
     ):
         raise ValueError("inconsistent Network arrays")
+    n_cal = net.flat.size
+    links = ptr[-1]
+    if (
+        np.any((net.calendar < 0) | (net.calendar >= n_cal))
+        or np.any((net.succ_cal[:links] < 0) | (net.succ_cal[:links] >= n_cal))
+        or np.any((net.succ_kind[:links] < 0) | (net.succ_kind[:links] > 3))
+        or net.cum.shape[0] != n_cal
+        or net.week.shape != (n_cal, 8)
+    ):
+        raise ValueError("inconsistent calendar or link arrays")
     # the dispatch's search relies on starts never freeing units and on finite demands
     if not np.all(np.isfinite(net.demand) & (net.demand >= 0)):
         raise ValueError("demands must be finite non-negative numbers")

@@ -2,10 +2,12 @@
 
 The contract (DESIGN.md, "Engine semantics"), as implemented here:
 
-* A task becomes *ready* when its project is released and every predecessor edge has fired;
-  an edge fires at the predecessor's finish plus the lag. Every event time is computed
-  exactly as ``start + duration``, ``finish + lag``, a release or a capacity-change time, so
-  equal instants compare equal.
+* A task becomes *ready* when its release time has come and every predecessor edge has
+  fired. Every link is resolved when its predecessor starts
+  (:func:`simulator.engine.clock.link_wait`): its edge is scheduled then, after the
+  predecessor's completion. Durations and lags are working time of a calendar: every event
+  time is computed as ``now + delay`` with the delay from :mod:`simulator.engine.clock` (on
+  a continuous calendar, the duration itself), so both engines compute equal instants alike.
 * Events at the same instant are processed before the dispatch they trigger: the first event
   at ``t`` that can make a start possible requests one dispatch, which runs after every event
   already queued for ``t`` (simpy orders events by time, then by creation). Completions
@@ -29,6 +31,7 @@ from numpy.typing import NDArray
 
 from ..errors import SimulationError
 from ..model import Network
+from .clock import delay, link_wait
 from .stuck import Names, stuck_message
 
 __all__ = ["FIT_TOLERANCE", "Schedule", "simulate"]
@@ -38,7 +41,7 @@ FIT_TOLERANCE = 1e-9  # a demand fits when demand <= free + FIT_TOLERANCE
 
 @dataclass(frozen=True)
 class Schedule:
-    """One iteration's schedule, in working days since the scenario start.
+    """One iteration's schedule, in days since the scenario start.
 
     Attributes:
         start, finish: per task.
@@ -90,14 +93,30 @@ class _Run:
     def complete(self, i: int) -> None:
         self.finish[i] = self.env.now
         self.used -= self.net.demand[i]
-        net = self.net
-        for k in range(net.succ_ptr[i], net.succ_ptr[i + 1]):
-            succ, lag = int(net.succ_idx[k]), float(net.succ_lag[k])
-            if lag > 0:
-                self.at(lag, lambda _ev, s=succ: self.edge_fired(s))
-            else:
-                self.edge_fired(succ)
         self.request_dispatch()
+
+    def begin(self, i: int) -> None:
+        """Task ``i`` starts now: schedule its completion, then the links its start
+        resolves, in successor order."""
+        net, now = self.net, self.env.now
+        self.used += net.demand[i]
+        self.start[i] = now
+        cal, d = int(net.calendar[i]), float(self.duration[i])
+        self.at(delay(*net.clock, cal, now, d), lambda _ev, t=i: self.complete(t))
+        for k in range(net.succ_ptr[i], net.succ_ptr[i + 1]):
+            succ = int(net.succ_idx[k])
+            wait = link_wait(
+                int(net.succ_kind[k]),
+                float(net.succ_lag[k]),
+                int(net.succ_cal[k]),
+                int(net.calendar[succ]),
+                float(self.duration[succ]),
+                now,
+                cal,
+                d,
+                *net.clock,
+            )
+            self.at(wait, lambda _ev, s=succ: self.edge_fired(s))
 
     def fits(self, i: int) -> bool:
         free = self.capacity - self.used
@@ -109,9 +128,7 @@ class _Run:
         for entry in self.waiting:
             i = entry[1]
             if self.fits(i):
-                self.used += self.net.demand[i]
-                self.start[i] = self.env.now
-                self.at(float(self.duration[i]), lambda _ev, t=i: self.complete(t))
+                self.begin(i)
             else:
                 still.append(entry)
         self.waiting = still
@@ -128,7 +145,8 @@ def simulate(
 
     Args:
         net: the portfolio's static network.
-        duration: each task's duration in working days (after risk delays).
+        duration: each task's duration in working days of its calendar (after risk
+            delays).
         capacity_events: ``(time, pool, capacity)`` sorted by time; capacity before the
             first event of a pool is ``net.capacity``.
         names: task names and pool names, for error messages.

@@ -3,7 +3,7 @@ network, variants and how they apply, calibrated ratio models). No I/O, no rando
 
 from __future__ import annotations
 
-from .calendar import WorkCalendar, parse_workweek
+from .calendar import Calendar, ClockTable, WorkCalendar, parse_workweek
 from .calibrated import Calibrated
 from .distributions import (
     Distribution,
@@ -17,8 +17,15 @@ from .distributions import (
     Uniform,
 )
 from .edits import Scaled, apply_variant, edited_pool
-from .entities import CorrelationGroup, Pool, Project, Risk, Task
-from .network import Network, build_network, latest_finish, priority_ranks, topological_order
+from .entities import LINK_KINDS, CorrelationGroup, Link, Pool, Progress, Project, Risk, Task
+from .network import (
+    Network,
+    build_network,
+    earliest_start,
+    latest_finish,
+    priority_ranks,
+    topological_order,
+)
 from .portfolio import Portfolio
 from .ratio import (
     EXACT_TOL,
@@ -35,15 +42,19 @@ __all__ = [
     "EXACT_TOL",
     "FAMILIES",
     "FAMILY_PARAMS",
+    "LINK_KINDS",
+    "Calendar",
     "Calibrated",
     "Candidate",
     "CapacityEdit",
     "ClassModels",
+    "ClockTable",
     "CorrelationGroup",
     "Distribution",
     "Empirical",
     "Exponential",
     "Fixed",
+    "Link",
     "LogNormal",
     "Mitigate",
     "Network",
@@ -51,6 +62,7 @@ __all__ = [
     "Pert",
     "Pool",
     "Portfolio",
+    "Progress",
     "Project",
     "RatioModel",
     "Risk",
@@ -62,6 +74,7 @@ __all__ = [
     "WorkCalendar",
     "apply_variant",
     "build_network",
+    "earliest_start",
     "edited_pool",
     "frozen_family",
     "latest_finish",

@@ -1,8 +1,28 @@
-"""Working-day calendars: the engine's clock is working days since the scenario start.
+"""Calendars and the clock: absolute time since the scenario start, working time per calendar.
 
-Day ``k`` is the k-th working day on or after the start date. A task occupying ``[s, f)``
-starts on day ``floor(s)`` and finishes on day ``ceil(f) - 1``; a deadline date ``D`` is the
-offset of the end of ``D``, so a project finishing at ``f`` is on time when ``f <= deadline``.
+The engine's clock is **absolute time in days** since the beginning of the scenario's start
+date: day ``k`` is ``[k, k + 1)``. Each calendar says how much of each day is worked: a
+working day of ``h`` hours is the first ``h / hours_per_day`` of the day, a full working day
+the whole of it. A task's duration, and a link's lag, are amounts of working time in a
+calendar: work of ``d`` days that starts at ``t`` ends at the earliest instant by which ``d``
+days of that calendar's working time have passed since ``t``.
+
+Working time up to each day is a precomputed cumulative table (:class:`ClockTable`): a
+calendar's table covers its exceptions and beyond them repeats its work week, so any horizon
+is exact without per-day loops. A scenario without a start date has no weekdays: its one
+calendar works every day (*continuous*), and the clock is plain working days as it always
+was.
+
+Two instants have the same working time at the end of a working period: where the work
+ends (Friday at midnight) and where the next can begin (Monday at 0:00). The engines use the
+second for every event (a task releases its units, a successor becomes ready, a project is
+released, at the start of the calendar's next working period), so that on one calendar
+events that are simultaneous in working time are simultaneous in time, as they always were;
+reported finishes and deadlines use the first (:func:`work_end`).
+
+:func:`work_at`, :func:`time_at` and :func:`delay` are plain Python over the table's arrays,
+so that the engines compile these very functions (``simulator.engine.clock``) and every stage
+does the same arithmetic.
 """
 
 from __future__ import annotations
@@ -11,11 +31,23 @@ import datetime as dt
 import itertools
 import math
 from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["WorkCalendar", "parse_workweek"]
+__all__ = [
+    "Calendar",
+    "ClockTable",
+    "WorkCalendar",
+    "delay",
+    "parse_workweek",
+    "resume",
+    "time_at",
+    "work_at",
+    "work_end",
+]
 
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 PERIOD_DAYS = 20  # period length when a scenario has no start date
@@ -49,45 +81,257 @@ def parse_workweek(spec: str | list[str]) -> str:
 
 
 @dataclass(frozen=True)
+class Calendar:
+    """One working calendar.
+
+    Attributes:
+        name: its key under ``calendars`` (``default`` for the scenario's ``calendar``).
+        weekmask: numpy weekmask, Monday first (``1111100`` is Mon-Fri).
+        holidays: dates not worked.
+        hours_per_day: the hours of a full working day (durations given in hours, and
+            partial working days, are measured against it).
+        exceptions: ``(date, hours)``: that date is worked for ``hours`` (a half day, or a
+            weekend day worked); 0 is a holiday. Exceptions win over holidays.
+    """
+
+    name: str = "default"
+    weekmask: str = "1111100"
+    holidays: tuple[dt.date, ...] = ()
+    hours_per_day: float = 8.0
+    exceptions: tuple[tuple[dt.date, float], ...] = ()
+
+    def day_work(self, day: dt.date) -> float:
+        """The share of ``day`` that is worked (0 to 1)."""
+        for when, hours in self.exceptions:
+            if when == day:
+                return min(hours / self.hours_per_day, 1.0)
+        if day in self.holidays:
+            return 0.0
+        return 1.0 if self.weekmask[day.weekday()] == "1" else 0.0
+
+    def special_days(self) -> list[dt.date]:
+        return [*self.holidays, *(d for d, _ in self.exceptions)]
+
+    def busdaycal(self) -> np.busdaycalendar:
+        """numpy's view: the days with some work (partial days count as working days)."""
+        off = [d for d in self.special_days() if self.day_work(d) == 0]
+        return np.busdaycalendar(weekmask=self.weekmask, holidays=[np.datetime64(h) for h in off])
+
+
+class ClockTable(NamedTuple):
+    """Cumulative working time of every calendar, as the engines read it.
+
+    Attributes:
+        flat: 1 for a continuous calendar (every instant worked: working time is time).
+        cum: ``(calendars, H + 1)``: working days before day ``k`` for ``k <= H`` (``H`` a
+            multiple of 7).
+        week: ``(calendars, 8)``: working days in the first ``j`` days of any week from day
+            ``H`` on (the calendar's work week, no exceptions).
+    """
+
+    flat: NDArray[np.int64]
+    cum: NDArray[np.float64]
+    week: NDArray[np.float64]
+
+
+def work_at(
+    flat: NDArray[np.int64],
+    cum: NDArray[np.float64],
+    week: NDArray[np.float64],
+    c: int,
+    t: float,
+) -> float:
+    """Working time of calendar ``c`` in ``[0, t)``."""
+    if flat[c] == 1:
+        return t
+    if not t > 0.0:
+        return 0.0
+    h = cum.shape[1] - 1
+    k = math.floor(t)
+    if k < h:
+        base = cum[c, k]
+        width = cum[c, k + 1] - base
+    else:
+        q, r = (k - h) // 7, (k - h) % 7
+        base = cum[c, h] + q * week[c, 7] + week[c, r]
+        width = week[c, r + 1] - week[c, r]
+    x = t - k
+    return base + (x if x < width else width)
+
+
+def time_at(
+    flat: NDArray[np.int64],
+    cum: NDArray[np.float64],
+    week: NDArray[np.float64],
+    c: int,
+    v: float,
+    late: bool,
+) -> float:
+    """The instant at which calendar ``c`` has worked ``v`` days (``v <= 0``: 0 days): the
+    earliest such instant (where that work ends), or with ``late`` the latest (where work
+    after it begins: the start of the next working period when ``v`` ends one)."""
+    if flat[c] == 1:
+        return v
+    v = v if v > 0.0 else 0.0
+    if not late and v == 0.0:
+        return 0.0
+    h = cum.shape[1] - 1
+    if v < cum[c, h] or (not late and v == cum[c, h]):
+        lo, hi = 0, h - 1  # the first day k whose end has worked v (more than v if late)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cum[c, mid + 1] > v or (not late and cum[c, mid + 1] == v):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo + (v - cum[c, lo])
+    rest = v - cum[c, h]
+    q = math.floor(rest / week[c, 7]) if late else math.ceil(rest / week[c, 7]) - 1
+    rem = rest - q * week[c, 7]
+    r = 0
+    while r < 6 and (week[c, r + 1] < rem or (late and week[c, r + 1] == rem)):
+        r += 1
+    return (h + 7 * q + r) + (rem - week[c, r])
+
+
+def delay(
+    flat: NDArray[np.int64],
+    cum: NDArray[np.float64],
+    week: NDArray[np.float64],
+    c: int,
+    t: float,
+    d: float,
+) -> float:
+    """How long after ``t`` work of ``d`` days in calendar ``c`` ends and the calendar's
+    next work can begin (the late instant; ``d < 0``: before ``t``, a negative number). A
+    continuous calendar's delay is ``d`` itself, so ``t + delay`` is ``t + d`` exactly."""
+    if d == 0.0 or flat[c] == 1:
+        return d
+    out = time_at(flat, cum, week, c, work_at(flat, cum, week, c, t) + d, True) - t
+    if d > 0.0 and not out > 0.0:
+        return 0.0
+    return out
+
+
+def work_end(
+    flat: NDArray[np.int64],
+    cum: NDArray[np.float64],
+    week: NDArray[np.float64],
+    c: int,
+    t: float,
+) -> float:
+    """Where the work done by ``t`` ended: the earliest instant with as much work done."""
+    if flat[c] == 1:
+        return t
+    return time_at(flat, cum, week, c, work_at(flat, cum, week, c, t), False)
+
+
+def resume(
+    flat: NDArray[np.int64],
+    cum: NDArray[np.float64],
+    week: NDArray[np.float64],
+    c: int,
+    t: float,
+) -> float:
+    """Where work after ``t`` can begin: ``t`` itself while the calendar works, else the
+    start of its next working period."""
+    if flat[c] == 1:
+        return t
+    return time_at(flat, cum, week, c, work_at(flat, cum, week, c, t), True)
+
+
+@dataclass(frozen=True)
 class WorkCalendar:
-    """Maps working-day offsets to dates.
+    """The scenario's time base: its start date and calendars.
 
     Attributes:
         start: the scenario start date, or None for a scenario in working days only.
-        weekmask: numpy weekmask, Monday first (``1111100`` is Mon-Fri).
-        holidays: dates not worked.
+        calendars: the named calendars; ``calendars[default]`` is the scenario's own.
+        default: index of the default calendar (projects' overhead, value and periods).
+        status: the status date as a time (None without progress).
     """
 
     start: dt.date | None = None
-    weekmask: str = "1111100"
-    holidays: tuple[dt.date, ...] = ()
+    calendars: tuple[Calendar, ...] = (Calendar(),)
+    default: int = 0
+    status: float | None = None
 
-    def _cal(self) -> np.busdaycalendar:
-        return np.busdaycalendar(
-            weekmask=self.weekmask, holidays=[np.datetime64(h, "D") for h in self.holidays]
-        )
+    @property
+    def weekmask(self) -> str:
+        return self.calendars[self.default].weekmask
+
+    @property
+    def holidays(self) -> tuple[dt.date, ...]:
+        return self.calendars[self.default].holidays
+
+    def index(self, name: str) -> int | None:
+        return next((k for k, c in enumerate(self.calendars) if c.name == name), None)
+
+    @cached_property
+    def table(self) -> ClockTable:
+        """The cumulative working-time tables of every calendar."""
+        n = len(self.calendars)
+        if self.start is None:
+            return ClockTable(np.ones(n, np.int64), np.zeros((n, 8)), np.ones((n, 8)))
+        start = self.start
+        last = max([start, *(d for c in self.calendars for d in c.special_days())])
+        h = 7 * ((last - start).days // 7 + 1)
+        cum = np.zeros((n, h + 1))
+        week = np.zeros((n, 8))
+        for c, cal in enumerate(self.calendars):
+            days = [cal.day_work(start + dt.timedelta(days=k)) for k in range(h)]
+            cum[c, 1:] = np.cumsum(days)
+            pattern = [float(cal.weekmask[(start.weekday() + k) % 7]) for k in range(7)]
+            week[c, 1:] = np.cumsum(pattern)
+        return ClockTable(np.zeros(n, np.int64), cum, week)
+
+    def work(self, c: int, t: float) -> float:
+        """Working time of calendar ``c`` before time ``t``."""
+        return work_at(*self.table, c, t)
+
+    def advance(self, c: int, t: float, d: float) -> float:
+        """Where work of ``d`` days of calendar ``c`` from ``t`` ends and the next can begin
+        (the start of the next working period when it ends one)."""
+        return t + delay(*self.table, c, t, d)
+
+    def ends(self, c: int, t: float, d: float) -> float:
+        """The earliest instant by which ``d`` working days of calendar ``c`` have passed
+        after ``t`` (where that work ends)."""
+        return work_end(*self.table, c, self.advance(c, t, d))
+
+    def resume(self, c: int, t: float) -> float:
+        """``t``, or the start of calendar ``c``'s next working period when it does not work
+        at ``t``."""
+        return resume(*self.table, c, t)
 
     def offset(self, day: dt.date) -> float:
-        """Working days before ``day`` (the beginning of ``day``)."""
+        """The time of the beginning of ``day``."""
         assert self.start is not None
-        return float(
-            np.busday_count(
-                np.datetime64(self.start, "D"), np.datetime64(day, "D"), busdaycal=self._cal()
-            )
-        )
+        return float((day - self.start).days)
 
     def end_of(self, day: dt.date) -> float:
-        """Offset of the end of ``day`` (used for deadlines)."""
-        return self.offset(day + dt.timedelta(days=1))
+        """The time of the end of ``day`` (used for deadlines)."""
+        return self.offset(day) + 1.0
+
+    def date_of(self, t: float) -> dt.date:
+        """The date of instant ``t``."""
+        assert self.start is not None
+        return self.start + dt.timedelta(days=math.floor(t))
 
     def finish_dates(self, finish: NDArray[np.float64]) -> NDArray[np.datetime64] | None:
-        """The working day on which work ending at offset ``finish`` ends."""
+        """The day on which work ending at time ``finish`` ends (the day before midnight)."""
         if self.start is None:
             return None
         idx = np.maximum(np.ceil(np.asarray(finish, dtype=float)) - 1, 0).astype(np.int64)
-        return np.busday_offset(
-            np.datetime64(self.start, "D"), idx, roll="forward", busdaycal=self._cal()
-        )
+        return np.datetime64(self.start, "D") + idx
+
+    def start_dates(self, start: NDArray[np.float64], c: int) -> NDArray[np.datetime64] | None:
+        """The working day of calendar ``c`` on which work starting at ``start`` begins."""
+        if self.start is None:
+            return None
+        idx = np.floor(np.asarray(start, dtype=float)).astype(np.int64)
+        days = np.datetime64(self.start, "D") + idx
+        return np.busday_offset(days, 0, roll="forward", busdaycal=self.calendars[c].busdaycal())
 
     def finish_date(self, finish: float) -> str | None:
         dates = self.finish_dates(np.array([finish]))
@@ -96,7 +340,7 @@ class WorkCalendar:
     def periods(self, horizon: float) -> tuple[list[str], NDArray[np.float64]]:
         """Reporting periods covering ``[0, horizon)``: calendar months when the scenario has
         a start date, otherwise blocks of 20 working days. Returns labels and the boundary
-        offsets (one more than labels)."""
+        times (one more than labels)."""
         horizon = max(horizon, 1.0)
         if self.start is None:
             n = math.ceil(horizon / PERIOD_DAYS)

@@ -47,6 +47,18 @@ class Distribution:
         faster exact sampler)."""
         return self.ppf(rng.random(size))
 
+    def cdf(self, x: float) -> float:
+        """``P(X <= x)``, by bisection on the (monotone) inverse CDF, to within 2**-52: one
+        way for every family, including calibrated and empirical ones."""
+        lo, hi = 0.0, 1.0
+        for _ in range(52):
+            mid = 0.5 * (lo + hi)
+            if self.ppf(np.array([mid]))[0] <= x:
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
     @property
     def mean(self) -> float:
         raise NotImplementedError

@@ -36,7 +36,7 @@ from typing import ClassVar
 import numpy as np
 
 from .distributions import Distribution, FloatArray
-from .entities import CorrelationGroup, Pool, Risk, Task
+from .entities import CorrelationGroup, Link, Pool, Risk, Task
 from .portfolio import Portfolio
 from .variants import CapacityEdit, Mitigate, Variant
 
@@ -158,11 +158,13 @@ def _without(
     tasks: list[Task] = []
     for i in keep_tasks:
         t = pf.tasks[i]
-        preds: dict[int, float] = {}
-        for j, lag in t.preds:
-            for x in through(j):
-                preds[new_task[x]] = max(lag, preds.get(new_task[x], lag))
-        tasks.append(replace(t, project=new_project[t.project], preds=tuple(preds.items())))
+        preds: dict[tuple[int, int, int], float] = {}  # (pred, kind, calendar): longest lag
+        for link in t.preds:
+            for x in through(link.pred):
+                key = (new_task[x], link.kind, link.calendar)
+                preds[key] = max(link.lag, preds.get(key, link.lag))
+        links = tuple(Link(j, lag, kind, cal) for (j, kind, cal), lag in preds.items())
+        tasks.append(replace(t, project=new_project[t.project], preds=links))
     projects = [
         replace(p, tasks=tuple(new_task[i] for i in p.tasks if i in new_task))
         for p in (pf.projects[k] for k in keep_projects)
@@ -201,7 +203,7 @@ def _stand_ins(
         if j not in bridged:
             return [j]
         if j not in memo:
-            memo[j] = [x for q, _ in pf.tasks[j].preds for x in through(q)]
+            memo[j] = [x for link in pf.tasks[j].preds for x in through(link.pred)]
         return memo[j]
 
     return through

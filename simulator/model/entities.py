@@ -1,16 +1,57 @@
 """The parts of a portfolio: pools, tasks, projects, risks and correlation groups.
 
-Times are working days since the scenario start; tasks are numbered globally in file order
+Times are absolute days since the scenario start (see :mod:`simulator.model.calendar`);
+durations and lags are working days of a calendar. Tasks are numbered globally in file order
 (project by project), and every reference between parts is such an index.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .distributions import Distribution
 
-__all__ = ["CorrelationGroup", "Pool", "Project", "Risk", "Task"]
+__all__ = ["LINK_KINDS", "CorrelationGroup", "Link", "Pool", "Progress", "Project", "Risk", "Task"]
+
+LINK_KINDS = ("FS", "SS", "FF", "SF")  # a link's kind is its index here
+
+
+class Link(NamedTuple):
+    """A predecessor link: ``pred`` must finish (FS), start (SS) before this task may start,
+    or finish (FF) or start (SF) before it may finish, ``lag`` working days earlier.
+
+    Attributes:
+        pred: the predecessor's index.
+        lag: working days (negative: a lead), in calendar ``calendar`` (-1: the successor's).
+        kind: index in :data:`LINK_KINDS`.
+    """
+
+    pred: int
+    lag: float = 0.0
+    kind: int = 0
+    calendar: int = -1
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a task had done by the status date.
+
+    Attributes:
+        start: its actual start (a time before the status date).
+        finish: its actual finish, or None while in progress.
+        elapsed: working days of its calendar from its start to its finish, or to the status
+            date while in progress.
+        remaining: the remaining duration when the file gives it.
+        done: the share complete when the file gives ``percent_complete`` (the remaining
+            duration is then ``(1 - done)`` times a fresh draw of the duration).
+    """
+
+    start: float
+    finish: float | None = None
+    elapsed: float = 0.0
+    remaining: Distribution | None = None
+    done: float | None = None
 
 
 @dataclass(frozen=True)
@@ -22,12 +63,15 @@ class Pool:
         capacity: units available from time 0.
         cost_per_day: cost of one unit for one working day.
         changes: ``(time, capacity)`` from that time on, sorted by time.
+        calendar: the calendar of the tasks that use it (unless a task names its own) and
+            of its capacity losses' durations.
     """
 
     id: str
     capacity: float
     cost_per_day: float = 0.0
     changes: tuple[tuple[float, float], ...] = ()
+    calendar: int = 0
 
     @property
     def max_capacity(self) -> float:
@@ -53,8 +97,14 @@ class Task:
             (person-days) distribution.
         per_unit: effort given: duration = effort / sum of units.
         demand: ``(pool index, units)`` held from start to finish.
-        preds: ``(task index, lag)`` that must finish (plus lag) before it can start.
+        preds: its predecessor links.
         cost: fixed cost.
+        calendar: index of the calendar its duration is measured in.
+        earliest: no start before this time (a start-no-earlier-than or must-start-on date).
+        deadline: finish by this time (end of the ``finish_no_later_than`` date), or None.
+        start_by: start by this time (end of the ``must_start_on`` date), or None.
+        key_dates: the dates as the file gives them, ``(deadline, start_by)``.
+        progress: what it had done by the status date, or None.
     """
 
     key: str
@@ -64,8 +114,19 @@ class Task:
     size: Distribution
     per_unit: bool = False
     demand: tuple[tuple[int, float], ...] = ()
-    preds: tuple[tuple[int, float], ...] = ()
+    preds: tuple[Link, ...] = ()
     cost: float = 0.0
+    calendar: int = 0
+    earliest: float = 0.0
+    deadline: float | None = None
+    start_by: float | None = None
+    key_dates: tuple[str | None, str | None] = (None, None)
+    progress: Progress | None = None
+
+    def __post_init__(self) -> None:
+        """``preds`` may be given as ``(pred, lag)`` pairs: finish-to-start links."""
+        if not all(isinstance(x, Link) for x in self.preds):
+            object.__setattr__(self, "preds", tuple(Link(*x) for x in self.preds))
 
     @property
     def units(self) -> float:
@@ -75,13 +136,22 @@ class Task:
     def mean_duration(self) -> float:
         return self.size.mean / self.units if self.per_unit else self.size.mean
 
+    @property
+    def complete(self) -> bool:
+        return self.progress is not None and self.progress.finish is not None
+
+    @property
+    def running(self) -> bool:
+        """In progress at the status date."""
+        return self.progress is not None and self.progress.finish is None
+
 
 @dataclass(frozen=True)
 class Project:
     """A project.
 
     Attributes:
-        release: earliest start (working days).
+        release: earliest start (a time).
         deadline: end of the deadline day as an offset, or None.
         deadline_date: the deadline as the file gives it, when it gives a date (on a
             non-working day it means the end of the last working day before it).

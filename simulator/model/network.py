@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .entities import Pool, Project, Task
+from .calendar import ClockTable, WorkCalendar
+from .entities import Link, Pool, Project, Task
 
 __all__ = [
     "Network",
     "build_network",
+    "earliest_start",
+    "engine_links",
     "first_targets",
     "latest_finish",
     "priority_ranks",
     "topological_order",
 ]
+
+
+_NONE: NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # "not given" (see __post_init__)
 
 
 @dataclass(frozen=True)
@@ -28,10 +34,14 @@ class Network:
     Attributes:
         demand: ``(tasks, pools)`` units held while running.
         rank: dispatch position of each task (0 is served first).
-        release: earliest start of each task (its project's release).
-        pred_ptr, pred_idx, pred_lag: predecessors of task i are
-            ``pred_idx[pred_ptr[i]:pred_ptr[i+1]]``; likewise ``succ_*``.
+        release: earliest start of each task (its project's release, its own
+            constraint, the status date; a complete task's actual start).
+        pred_ptr, pred_idx, pred_lag, pred_kind, pred_cal: predecessors of task i are
+            ``pred_idx[pred_ptr[i]:pred_ptr[i+1]]``, with each link's lag, kind (index in
+            ``LINK_KINDS``) and lag calendar; likewise ``succ_*``. Started tasks have none.
         capacity: pool capacities at time 0.
+        calendar: each task's calendar.
+        clock: the calendars' working-time tables.
     """
 
     demand: NDArray[np.float64]
@@ -44,6 +54,25 @@ class Network:
     succ_idx: NDArray[np.int64]
     succ_lag: NDArray[np.float64]
     capacity: NDArray[np.float64]
+    pred_kind: NDArray[np.int64] = field(default_factory=lambda: _NONE)
+    pred_cal: NDArray[np.int64] = field(default_factory=lambda: _NONE)
+    succ_kind: NDArray[np.int64] = field(default_factory=lambda: _NONE)
+    succ_cal: NDArray[np.int64] = field(default_factory=lambda: _NONE)
+    calendar: NDArray[np.int64] = field(default_factory=lambda: _NONE)
+    clock: ClockTable = WorkCalendar().table
+
+    def __post_init__(self) -> None:
+        """Arrays left out mean plain finish-to-start links on one continuous calendar."""
+        sizes = {
+            "pred_kind": len(self.pred_idx),
+            "pred_cal": len(self.pred_idx),
+            "succ_kind": len(self.succ_idx),
+            "succ_cal": len(self.succ_idx),
+            "calendar": len(self.rank),
+        }
+        for name, size in sizes.items():
+            if getattr(self, name) is _NONE:
+                object.__setattr__(self, name, np.zeros(size, dtype=np.int64))
 
     @property
     def n_tasks(self) -> int:
@@ -51,35 +80,83 @@ class Network:
 
 
 def _csr(
-    lists: list[list[tuple[int, float]]],
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    lists: list[list[Link]],
+) -> tuple[
+    NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]
+]:
     ptr = np.zeros(len(lists) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([len(x) for x in lists])
-    idx = np.array([j for x in lists for j, _ in x], dtype=np.int64)
-    lag = np.array([g for x in lists for _, g in x], dtype=np.float64)
-    return ptr, idx, lag
+    flat = [link for x in lists for link in x]
+    idx = np.array([x.pred for x in flat], dtype=np.int64)
+    lag = np.array([x.lag for x in flat], dtype=np.float64)
+    kind = np.array([x.kind for x in flat], dtype=np.int64)
+    cal = np.array([x.calendar for x in flat], dtype=np.int64)
+    return ptr, idx, lag, kind, cal
+
+
+def engine_links(tasks: Sequence[Task], calendar: WorkCalendar) -> list[list[Link]]:
+    """Each task's links as the engine uses them: none for a started task (its start is
+    history); lag calendars resolved (the successor's); a start-to-start or start-to-finish
+    link from a task in progress counts its lag from the actual start."""
+    out: list[list[Link]] = []
+    for task in tasks:
+        links = []
+        for link in () if task.progress is not None else task.preds:
+            cal = task.calendar if link.calendar < 0 else link.calendar
+            lag, pred = link.lag, tasks[link.pred]
+            if pred.running and link.kind in (1, 3):
+                status, began = (
+                    calendar.status or 0.0,
+                    pred.progress.start if pred.progress else 0.0,
+                )
+                lag -= calendar.work(cal, status) - calendar.work(cal, began)
+            links.append(Link(link.pred, lag, link.kind, cal))
+        out.append(links)
+    return out
+
+
+def _releases(
+    projects: Sequence[Project], tasks: Sequence[Task], calendar: WorkCalendar
+) -> NDArray[np.float64]:
+    """Complete tasks at their actual start, tasks in progress at the status date, the
+    others no earlier than their project's release, their own constraint and the status;
+    each from the start of its calendar's working period then."""
+    status = calendar.status or 0.0
+    out = []
+    for t in tasks:
+        if t.progress is not None:
+            when = t.progress.start if t.complete else status
+        else:
+            when = max(projects[t.project].release, t.earliest, status)
+        out.append(calendar.resume(t.calendar, when))
+    return np.array(out, dtype=np.float64)
 
 
 def build_network(
-    pools: Sequence[Pool], projects: Sequence[Project], tasks: Sequence[Task], rule: str
+    pools: Sequence[Pool],
+    projects: Sequence[Project],
+    tasks: Sequence[Task],
+    rule: str,
+    calendar: WorkCalendar | None = None,
 ) -> Network:
     """The engine's arrays for these parts, tasks ranked by ``rule`` (see
-    :func:`priority_ranks`)."""
+    :func:`priority_ranks`). A complete task holds no units (its work is past)."""
+    calendar = calendar or WorkCalendar()
     n, n_pools = len(tasks), len(pools)
     demand = np.zeros((n, n_pools))
-    succs: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    links = engine_links(tasks, calendar)
+    succs: list[list[Link]] = [[] for _ in range(n)]
     for i, task in enumerate(tasks):
-        for p, units in task.demand:
+        for p, units in task.demand if not task.complete else ():
             demand[i, p] = units
-        for j, lag in task.preds:
-            succs[j].append((i, lag))
-    release = np.array([projects[t.project].release for t in tasks])
-    pred_ptr, pred_idx, pred_lag = _csr([list(t.preds) for t in tasks])
-    succ_ptr, succ_idx, succ_lag = _csr(succs)
+        for link in links[i]:
+            succs[link.pred].append(link._replace(pred=i))
+    pred_ptr, pred_idx, pred_lag, pred_kind, pred_cal = _csr(links)
+    succ_ptr, succ_idx, succ_lag, succ_kind, succ_cal = _csr(succs)
     return Network(
         demand,
         priority_ranks(projects, tasks, rule),
-        release,
+        _releases(projects, tasks, calendar),
         pred_ptr,
         pred_idx,
         pred_lag,
@@ -87,7 +164,23 @@ def build_network(
         succ_idx,
         succ_lag,
         np.array([p.capacity for p in pools]),
+        pred_kind,
+        pred_cal,
+        succ_kind,
+        succ_cal,
+        np.array([t.calendar for t in tasks], dtype=np.int64),
+        calendar.table,
     )
+
+
+def earliest_start(link: Link, start: float, finish: float, own: float) -> float:
+    """The earliest start a link allows a task of duration ``own`` (working days, calendars
+    ignored) after a predecessor running from ``start`` to ``finish``."""
+    kind = link.kind
+    bound = (finish if kind in (0, 2) else start) + link.lag
+    if kind in (2, 3):
+        bound -= own
+    return bound if kind == 0 and link.lag >= 0 else max(bound, start)
 
 
 def latest_finish(projects: Sequence[Project], tasks: Sequence[Task]) -> NDArray[np.float64]:
@@ -104,14 +197,29 @@ def latest_finish(projects: Sequence[Project], tasks: Sequence[Task]) -> NDArray
     for i in order:
         task = tasks[i]
         early[i] = max(
-            [projects[task.project].release, *(early[j] + mean[j] + lag for j, lag in task.preds)]
+            [
+                projects[task.project].release,
+                task.earliest,
+                *(
+                    earliest_start(x, early[x.pred], early[x.pred] + mean[x.pred], mean[i])
+                    for x in task.preds
+                ),
+            ]
         )
     finish = early + mean
     project_end = [max(finish[list(p.tasks)]) for p in projects]
     lft = np.array([project_end[t.project] for t in tasks])
     for i in reversed(order):
-        for j, lag in tasks[i].preds:
-            lft[j] = min(lft[j], lft[i] - mean[i] - lag)
+        for x in tasks[i].preds:
+            j, lag = x.pred, x.lag
+            # the latest finish of j that lets i finish by lft[i]
+            bound = {
+                0: lft[i] - mean[i] - lag,
+                1: lft[i] - mean[i] - lag + mean[j],
+                2: lft[i] - lag,
+                3: lft[i] - lag + mean[j],
+            }[x.kind]
+            lft[j] = min(lft[j], bound)
     return lft
 
 
@@ -121,8 +229,8 @@ def topological_order(tasks: Sequence[Task]) -> list[int]:
     indeg = [len(t.preds) for t in tasks]
     succs: list[list[int]] = [[] for _ in range(n)]
     for i, t in enumerate(tasks):
-        for j, _ in t.preds:
-            succs[j].append(i)
+        for link in t.preds:
+            succs[link.pred].append(i)
     ready = deque(i for i in range(n) if indeg[i] == 0)
     order: list[int] = []
     while ready:
@@ -140,10 +248,11 @@ def topological_order(tasks: Sequence[Task]) -> list[int]:
 def priority_ranks(
     projects: Sequence[Project], tasks: Sequence[Task], rule: str
 ) -> NDArray[np.int64]:
-    """Dispatch order: project priority, then the task rule (``lft`` or ``order``), then file
-    order. Returns each task's position."""
+    """Dispatch order: tasks in progress at the status date first (they are running), then
+    project priority, then the task rule (``lft`` or ``order``), then file order. Returns each
+    task's position."""
     n = len(tasks)
-    prio = [projects[t.project].priority for t in tasks]
+    prio = [(not t.running, projects[t.project].priority) for t in tasks]
     key = latest_finish(projects, tasks) if rule == "lft" else np.zeros(n)
     order = sorted(range(n), key=lambda i: (prio[i], key[i], i))
     rank = np.empty(n, dtype=np.int64)
@@ -158,6 +267,6 @@ def first_targets(tasks: Sequence[Task], targets: Sequence[int]) -> tuple[int, .
     chosen = set(targets)
     reached: set[int] = set()  # tasks that some target precedes
     for i in topological_order(tasks):
-        if any(j in chosen or j in reached for j, _ in tasks[i].preds):
+        if any(x.pred in chosen or x.pred in reached for x in tasks[i].preds):
             reached.add(i)
     return tuple(i for i in targets if i not in reached)

@@ -1,7 +1,8 @@
 """The validated portfolio: what the sampler and the engines work from.
 
-Built by :func:`simulator.scenario.load_scenario`. Times are working days since the scenario
-start; tasks are numbered globally in file order (project by project).
+Built by :func:`simulator.scenario.load_scenario`. Times are days since the scenario start
+(see :mod:`simulator.model.calendar`); tasks are numbered globally in file order (project by
+project).
 """
 
 from __future__ import annotations
@@ -35,10 +36,13 @@ class Portfolio:
     source_hash: str = ""
     variants: tuple[Variant, ...] = ()
     value_horizon: float | None = None
+    warnings: tuple[str, ...] = ()
 
     @cached_property
     def network(self) -> Network:
-        return build_network(self.pools, self.projects, self.tasks, self.priority_rule)
+        return build_network(
+            self.pools, self.projects, self.tasks, self.priority_rule, self.calendar
+        )
 
     @cached_property
     def delay_targets(self) -> tuple[tuple[int, ...], ...]:

@@ -25,6 +25,8 @@ from ..engine import (
     schedule_load,
     simulate,
     simulate_batch,
+    work_between,
+    work_ends,
 )
 from ..errors import PmosimError, SimulationError
 from ..model import Portfolio
@@ -61,16 +63,30 @@ def _schedules(
 
 
 def _project_costs(pf: Portfolio, sample: BlockSample, p_start: Array, p_finish: Array) -> Array:
-    """``(iterations, projects)``: pool-days, fixed costs, overhead over the project's span
-    and risk costs."""
+    """``(iterations, projects)``: pool-days (a task in progress also pays for the time it
+    has already worked; a complete task for its actual time), fixed costs, overhead per
+    working day of the default calendar over the project's span, and risk costs."""
     members = [list(p.tasks) for p in pf.projects]
-    rate = pf.network.demand @ np.array([p.cost_per_day for p in pf.pools])
-    task_cost = sample.duration * rate + np.array([t.cost for t in pf.tasks])
+    per_day = [p.cost_per_day for p in pf.pools]
+    rate = np.array([sum(u * per_day[p] for p, u in t.demand) for t in pf.tasks])
+    done = np.array([t.progress.elapsed if t.running and t.progress else 0.0 for t in pf.tasks])
+    task_cost = (sample.duration + done) * rate + np.array([t.cost for t in pf.tasks])
     cost = np.stack([task_cost[:, m].sum(axis=1) for m in members], axis=1)
     cost += np.array([p.cost for p in pf.projects])
-    cost += np.array([p.overhead_per_day for p in pf.projects]) * (p_finish - p_start)
+    days = np.full(len(pf.projects), pf.calendar.default, dtype=np.int64)
+    span = work_between(*pf.calendar.table, days, p_start, p_finish)
+    cost += np.array([p.overhead_per_day for p in pf.projects]) * span
     cost += sample.risk_cost
     return cost
+
+
+def _actual_starts(pf: Portfolio, start: Array) -> Array:
+    """A task in progress at the status date started when it actually did (the engines run
+    it from the status date)."""
+    running = [(i, t.progress.start) for i, t in enumerate(pf.tasks) if t.running and t.progress]
+    for i, when in running:
+        start[:, i] = when
+    return start
 
 
 def _trace_rows(first: int, k: int, start: Array, finish: Array) -> Array:
@@ -93,8 +109,11 @@ def run_block(
     sample = sample_block(pf, root, block, n)
     packed = pack_capacity(sample.capacity)
     start, finish, ready = _schedules(pf, sample, packed, engine, block * BLOCK_SIZE)
+    critical = chain_counts(net, pf, start, finish, ready, sample.duration)
+    start = _actual_starts(pf, start)
+    end = work_ends(*net.clock, net.calendar, finish)  # where each task's work ended
     members = [list(p.tasks) for p in pf.projects]
-    p_finish = np.stack([finish[:, m].max(axis=1) for m in members], axis=1)
+    p_finish = np.stack([end[:, m].max(axis=1) for m in members], axis=1)
     p_start = np.stack([start[:, m].min(axis=1) for m in members], axis=1)
     cost = _project_costs(pf, sample, p_start, p_finish)
     deadlines = [p.deadline for p in pf.projects if p.deadline is not None]
@@ -102,8 +121,8 @@ def run_block(
     horizon = max([float(finish.max(initial=0.0)), *deadlines, *cap_times, 1.0])
     _, edges = pf.calendar.periods(horizon)
     capacity, final = capacity_load(net.capacity, *packed, edges)
-    rows = _trace_rows(block * BLOCK_SIZE, min(trace, n), start, finish)
-    drivers = DriverSums.of(chain_counts(net, pf, start, finish, ready), sample.duration, p_finish)
+    rows = _trace_rows(block * BLOCK_SIZE, min(trace, n), start, end)
+    drivers = DriverSums.of(critical, sample.duration, p_finish)
     busy, waiting = schedule_load(ready, start, finish, net.demand, edges)
     over = overload(start, finish, net.demand, net.capacity, *packed, edges)
     return Block(

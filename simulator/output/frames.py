@@ -22,7 +22,7 @@ def projects_frame(s: RunSummary) -> pd.DataFrame:
             "project": p.id,
             "name": p.name,
             "priority": p.priority,
-            "deadline_wd": p.deadline,
+            "deadline_day": p.deadline,
             "deadline": p.deadline_date,
             "budget": p.budget,
         }
@@ -35,12 +35,12 @@ def projects_frame(s: RunSummary) -> pd.DataFrame:
             row[f"{label}_se"] = None if prob is None else prob.se
             row[f"{label}_low"] = None if prob is None else prob.low
             row[f"{label}_high"] = None if prob is None else prob.high
-        row["finish_mean_wd"] = p.finish_mean.estimate
+        row["finish_mean_day"] = p.finish_mean.estimate
         row["finish_mean_se"] = p.finish_mean.se
         for q in p.finish:
-            row[f"finish_p{q.q}_wd"] = q.value
-            row[f"finish_p{q.q}_low_wd"] = q.low
-            row[f"finish_p{q.q}_high_wd"] = q.high
+            row[f"finish_p{q.q}_day"] = q.value
+            row[f"finish_p{q.q}_low_day"] = q.low
+            row[f"finish_p{q.q}_high_day"] = q.high
             row[f"finish_p{q.q}"] = s.date(q.value)
         row["cost_mean"] = p.cost_mean.estimate
         row["cost_mean_se"] = p.cost_mean.se

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from ..model import Portfolio
+from ..model import Distribution, Portfolio, Task
 
 __all__ = ["BLOCK_SIZE", "BlockSample", "capacity_events", "entity_stream", "sample_block"]
 
@@ -50,7 +50,8 @@ class BlockSample:
     """Sampled inputs of ``n`` iterations.
 
     Attributes:
-        size: ``(n, tasks)`` durations before risk delays.
+        size: ``(n, tasks)`` durations before risk delays (of a task in progress, its
+            remaining duration; of a complete task, its actual duration).
         duration: ``(n, tasks)`` durations including risk delays.
         occurred: ``(n, risks)`` whether each risk occurred.
         risk_cost: ``(n, projects)`` extra cost from risks.
@@ -64,18 +65,39 @@ class BlockSample:
     capacity: list[CapacityEvents]
 
 
+def _law(t: Task) -> Distribution:
+    """What a task draws: its remaining duration when the file gives one, else its size."""
+    given = t.progress.remaining if t.running and t.progress else None
+    return t.size if given is None else given
+
+
+def _floor(t: Task) -> float:
+    """A task in progress whose remaining work is conditioned on its elapsed time draws its
+    size from the part of the law above the elapsed time: the CDF there (0 otherwise)."""
+    p = t.progress
+    if not t.running or p is None or p.remaining is not None or p.done is not None:
+        return 0.0
+    return t.size.cdf(p.elapsed * t.units if t.per_unit else p.elapsed)
+
+
 def _sizes(pf: Portfolio, root: int, block: int) -> dict[int, NDArray[np.float64]]:
-    """A full block of size draws for every random task, correlated within groups."""
+    """A full block of size draws for every random task not complete, correlated within
+    groups, conditioned on the elapsed time for a task in progress (see :func:`_floor`)."""
     grouped = {i: g for g in pf.groups if g.rho > 0 for i in g.tasks}
     out = {}
     shared: dict[str, NDArray[np.float64]] = {}
     for i, t in enumerate(pf.tasks):
-        if t.size.is_constant:
+        law = _law(t)
+        if law.is_constant or t.complete:
             continue
         stream = entity_stream(root, block, "task", t.key)
-        g = grouped.get(i)
+        g, floor = grouped.get(i), _floor(t)
         if g is None:
-            out[i] = t.size.draw(stream, BLOCK_SIZE)
+            out[i] = (
+                law.draw(stream, BLOCK_SIZE)
+                if floor == 0
+                else law.ppf(floor + stream.random(BLOCK_SIZE) * (1 - floor))
+            )
             continue
         if g.id not in shared:
             shared[g.id] = special.ndtri(
@@ -84,8 +106,23 @@ def _sizes(pf: Portfolio, root: int, block: int) -> dict[int, NDArray[np.float64
         z = np.sqrt(g.rho) * shared[g.id] + np.sqrt(1 - g.rho) * special.ndtri(
             stream.random(BLOCK_SIZE)
         )
-        out[i] = t.size.ppf(special.ndtr(z))
+        out[i] = law.ppf(floor + special.ndtr(z) * (1 - floor))
     return out
+
+
+def _engine_duration(t: Task, draw: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The duration the engine runs a task for: a complete task its elapsed time; a task in
+    progress its remaining work (the given remaining duration, ``1 - done`` of a fresh
+    draw, or the conditioned draw less the elapsed time); any other task its draw."""
+    p = t.progress
+    size = draw / t.units if t.per_unit and not (p and p.remaining is not None) else draw
+    if p is None or p.remaining is not None:
+        return size
+    if p.finish is not None:
+        return np.full_like(size, p.elapsed)
+    if p.done is not None:
+        return size * (1 - p.done)
+    return np.maximum(size - p.elapsed, 0.0)
 
 
 def sample_block(pf: Portfolio, root: int, block: int, n: int) -> BlockSample:
@@ -94,8 +131,8 @@ def sample_block(pf: Portfolio, root: int, block: int, n: int) -> BlockSample:
     size = np.empty((n, n_tasks))
     drawn = _sizes(pf, root, block)
     for i, t in enumerate(pf.tasks):
-        draw = drawn[i][:n] if i in drawn else np.full(n, t.size.mean)
-        size[:, i] = draw / t.units if t.per_unit else draw
+        draw = drawn[i][:n] if i in drawn else np.full(n, _law(t).mean)
+        size[:, i] = _engine_duration(t, draw)
     extra = np.zeros_like(size)
     occurred = np.zeros((n, len(pf.risks)), dtype=bool)
     risk_cost = np.zeros((n, len(pf.projects)))
@@ -105,7 +142,7 @@ def sample_block(pf: Portfolio, root: int, block: int, n: int) -> BlockSample:
         occ, u_delay, u_cost, u_days = (g.random(BLOCK_SIZE)[:n] for _ in range(4))
         hit = occ < risk.probability
         occurred[:, r] = hit
-        targets = list(pf.delay_targets[r])
+        targets = [i for i in pf.delay_targets[r] if not pf.tasks[i].complete]
         if risk.delay is not None and targets:
             amount = risk.delay.ppf(u_delay)
             add = (
@@ -121,9 +158,11 @@ def sample_block(pf: Portfolio, root: int, block: int, n: int) -> BlockSample:
             risk_cost[:, list(risk.cost_projects)] += cost[:, None]
         if risk.loss is not None:
             pool, units, at, days = risk.loss
-            ends = at + days.ppf(u_days)
+            lasts = days.ppf(u_days)  # working days of the pool's calendar
+            cal = pf.pools[pool].calendar
             for it in np.flatnonzero(hit):
-                losses[it].append((pool, units, at, float(ends[it])))
+                end = pf.calendar.advance(cal, at, float(lasts[it]))
+                losses[it].append((pool, units, at, end))
     base = pf.base_capacity_events()
     capacity = [capacity_events(pf, lost) if lost else base for lost in losses]
     return BlockSample(size, size + extra, occurred, risk_cost, capacity)

@@ -49,6 +49,7 @@ def build_portfolio(located: Located, spec: S.ScenarioFile, folder: Path, digest
         source_hash=digest,
         variants=variants,
         value_horizon=horizon,
+        warnings=tuple(str(w) for w in ctx.warnings),
     )
 
 

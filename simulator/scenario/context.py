@@ -1,5 +1,5 @@
 """What every builder of a scenario shares: the file, its validated spec, the problems found
-so far, and the calendar that turns the file's dates into working days."""
+so far, and the calendars that turn the file's dates into times."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
-from ..model import Distribution, Fixed, WorkCalendar, parse_workweek
+from ..model import Calendar, Distribution, Fixed, WorkCalendar, parse_workweek
 from . import schema as S
 from .yamlfile import Located, display_path
 
@@ -27,6 +27,7 @@ class Context:
         spec: the file, validated against the schema.
         folder: the scenario's folder (files it cites are read relative to it).
         problems: every problem found so far, each located in the file.
+        warnings: things accepted but worth saying (out-of-sequence progress), located.
         calendar: the scenario's calendar (see :meth:`read_calendar`).
     """
 
@@ -34,6 +35,7 @@ class Context:
     spec: S.ScenarioFile
     folder: Path
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
     def error(self, loc: tuple[Any, ...], message: str, *, key: bool = False) -> None:
@@ -43,19 +45,67 @@ class Context:
             Problem(self.located.file, line, col, display_path(self.located.data, loc), message)
         )
 
+    def warn(self, loc: tuple[Any, ...], message: str) -> None:
+        """Record a warning at field path ``loc``: reported, not an error."""
+        line, col = self.located.where(loc)
+        self.warnings.append(
+            Problem(self.located.file, line, col, display_path(self.located.data, loc), message)
+        )
+
     def read_calendar(self) -> None:
-        cal = self.spec.calendar
+        """The default calendar (``calendar``: inline, or the name of one of ``calendars``),
+        the named calendars, and the status date."""
+        spec = self.spec
+        named = [self._calendar(name, c, ("calendars", name)) for name, c in spec.calendars.items()]
+        if isinstance(spec.calendar, str):
+            default = next((k for k, c in enumerate(named) if c.name == spec.calendar), None)
+            if default is None:
+                self.unknown_calendar(spec.calendar, ("calendar",), named)
+            calendars, index = tuple(named) or (Calendar(),), default or 0
+        else:
+            own = self._calendar("default", spec.calendar, ("calendar",))
+            calendars, index = (own, *(c for c in named if c.name != "default")), 0
+        if spec.start is None and spec.calendars:
+            self.error(("calendars",), "calendars need the scenario's start date: add 'start:'")
+        self.calendar = WorkCalendar(spec.start, calendars, index)
+        if spec.status_date is not None:
+            status = self.offset(spec.status_date, ("status_date",))
+            self.calendar = WorkCalendar(spec.start, calendars, index, status)
+
+    def _calendar(self, name: str, cal: S.CalendarSpec, loc: tuple[Any, ...]) -> Calendar:
         try:
             mask = parse_workweek(cal.workweek)
         except ValueError as e:
-            self.error(("calendar", "workweek"), str(e))
+            self.error((*loc, "workweek"), str(e))
             mask = "1111100"
-        self.calendar = WorkCalendar(self.spec.start, mask, tuple(sorted(set(cal.holidays))))
+        exceptions = [(d, cal.hours_per_day) for d in cal.working_days]
+        exceptions += [(x.date, x.hours) for x in cal.exceptions]
+        return Calendar(
+            name, mask, tuple(sorted(set(cal.holidays))), cal.hours_per_day, tuple(exceptions)
+        )
+
+    def unknown_calendar(self, name: str, loc: tuple[Any, ...], named: Any = None) -> None:
+        known = [c.name for c in (named if named is not None else self.calendar.calendars)]
+        self.error(loc, f"unknown calendar '{name}'; calendars: {', '.join(known)}")
+
+    def calendar_index(self, name: str | None, loc: tuple[Any, ...], fallback: int) -> int:
+        """The index of calendar ``name`` (``fallback`` when None or unknown, reported)."""
+        if name is None:
+            return fallback
+        found = self.calendar.index(name)
+        if found is None:
+            self.unknown_calendar(name, loc)
+            return fallback
+        return found
 
     def offset(self, when: dt.date | float, loc: tuple[Any, ...], *, end: bool = False) -> float:
-        """Working days since the start for a date (its end with ``end``) or a number."""
+        """The time of a date (its end with ``end``), or of a number of working days of the
+        default calendar since the start (the instant by which they have passed)."""
         if not isinstance(when, dt.date):
-            return float(when)
+            cal, number = self.calendar, float(when)
+            return (
+                cal.ends(cal.default, 0.0, number) if end else cal.advance(cal.default, 0.0, number)
+            )
         start = self.calendar.start
         if start is None:
             self.error(

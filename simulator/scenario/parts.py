@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ..model import ClassModels, Pool, Project, Task
+from ..model import LINK_KINDS, ClassModels, Distribution, Fixed, Link, Pool, Project, Task
 from . import schema as S
 from .calibration_file import calibrated_size
 from .context import Context, dist
 from .cycles import find_cycles
+from .progress import check_progress, constraints, progress
 
 __all__ = ["Parts", "build_parts", "build_pools"]
 
-Links = list[list[tuple[int, float]]]
+Links = list[list[Link]]
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ def build_pools(ctx: Context) -> tuple[Pool, ...]:
             (ctx.offset(c.at, ("resources", pid, "changes", k, "at")), c.capacity)
             for k, c in enumerate(p.changes)
         )
-        out.append(Pool(pid, p.capacity, p.cost_per_day, tuple(changes)))
+        cal = ctx.calendar_index(p.calendar, ("resources", pid, "calendar"), ctx.calendar.default)
+        out.append(Pool(pid, p.capacity, p.cost_per_day, tuple(changes), cal))
     return tuple(out)
 
 
@@ -60,21 +62,9 @@ def build_parts(ctx: Context, pools: tuple[Pool, ...], models: ClassModels | Non
             tasks.append(_task(ctx, pk, p, t, tloc, pools, pool_index, models))
         projects.append(_project(ctx, pk, p, first[pk]))
     _project_links(ctx, projects, preds)
-    tasks = [
-        Task(
-            t.key,
-            t.project,
-            t.id,
-            t.name,
-            t.size,
-            t.per_unit,
-            t.demand,
-            tuple(dict.fromkeys(preds[i])),
-            t.cost,
-        )
-        for i, t in enumerate(tasks)
-    ]
+    tasks = [replace(t, preds=tuple(dict.fromkeys(preds[i]))) for i, t in enumerate(tasks)]
     _report_cycles(ctx, tasks, projects)
+    check_progress(ctx, tasks)
     return Parts(pools, tuple(projects), tuple(tasks))
 
 
@@ -98,12 +88,14 @@ def _task_links(
     local: dict[str, int],
     keys: dict[str, int],
     loc: tuple[Any, ...],
-    out: list[tuple[int, float]],
+    out: list[Link],
 ) -> None:
     for m, link in enumerate(t.after):
         j = _resolve(ctx, link.id, project, local, keys, (*loc, "after", m))
+        cal = ctx.calendar_index(link.calendar, (*loc, "after", m, "calendar"), -1)
         if j is not None:
-            out.append((j, t.lag if link.lag is None else link.lag))
+            lag = t.lag if link.lag is None else link.lag
+            out.append(Link(j, lag, LINK_KINDS.index(link.type), cal))
 
 
 def _task(
@@ -117,12 +109,15 @@ def _task(
     models: ClassModels | None,
 ) -> Task:
     demand = _demand(ctx, t, loc, pools, pool_index)
-    size = (
-        calibrated_size(ctx, models, t, loc)
-        if t.estimate is not None
-        else dist(t.duration if t.duration is not None else t.effort)
-    )
-    return Task(
+    size: Distribution
+    if t.milestone:
+        size = Fixed(0.0)
+    elif t.estimate is not None:
+        size = calibrated_size(ctx, models, t, loc)
+    else:
+        size = dist(t.duration if t.duration is not None else t.effort)
+    own = pools[demand[0][0]].calendar if demand else ctx.calendar.default
+    task = Task(
         key=f"{p.id}.{t.id}",
         project=pk,
         id=t.id,
@@ -131,7 +126,9 @@ def _task(
         per_unit=t.effort is not None,
         demand=demand,
         cost=t.cost,
+        calendar=ctx.calendar_index(t.calendar, (*loc, "calendar"), own),
     )
+    return progress(ctx, constraints(ctx, task, t, loc), t, loc)
 
 
 def _project(ctx: Context, pk: int, p: S.ProjectSpec, first: int) -> Project:
@@ -144,7 +141,7 @@ def _project(ctx: Context, pk: int, p: S.ProjectSpec, first: int) -> Project:
         ctx.error(
             (*ploc, "deadline"), f"deadline {p.deadline} is not after the project start {p.start}"
         )
-    per_year = 52.1775 * ctx.calendar.weekmask.count("1")
+    per_year = 52.1775 * ctx.calendar.weekmask.count("1")  # the default calendar's
     given = p.deadline.isoformat() if isinstance(p.deadline, dt.date) else None
     return Project(
         p.id,
@@ -211,7 +208,7 @@ def _project_links(ctx: Context, projects: list[Project], preds: Links) -> None:
     index = {p.id: k for k, p in enumerate(projects)}
     for pk, p in enumerate(ctx.spec.projects):
         mine = projects[pk].tasks
-        entries = [i for i in mine if not any(j in mine for j, _ in preds[i])]
+        entries = [i for i in mine if not any(x.pred in mine for x in preds[i])]
         for m, link in enumerate(p.after):
             loc = ("projects", pk, "after", m)
             if link.id not in index or link.id == p.id:
@@ -223,17 +220,19 @@ def _project_links(ctx: Context, projects: list[Project], preds: Links) -> None:
                 ctx.error(loc, f"'{link.id}': {why}")
                 continue
             other = projects[index[link.id]].tasks
-            has_succ = {j for i in other for j, _ in preds[i] if j in other}
+            has_succ = {x.pred for i in other for x in preds[i] if x.pred in other}
             exits = [i for i in other if i not in has_succ]
+            kind = LINK_KINDS.index(link.type)
+            cal = ctx.calendar_index(link.calendar, (*loc, "calendar"), -1)
             for i in entries:
-                preds[i].extend((j, link.lag or 0.0) for j in exits)
+                preds[i].extend(Link(j, link.lag or 0.0, kind, cal) for j in exits)
 
 
 def _report_cycles(ctx: Context, tasks: list[Task], projects: list[Project]) -> None:
     succ: list[list[int]] = [[] for _ in tasks]
     for i, t in enumerate(tasks):
-        for j, _ in t.preds:
-            succ[j].append(i)
+        for x in t.preds:
+            succ[x.pred].append(i)
     for cycle in find_cycles(succ):
         text = " -> ".join(tasks[i].key for i in cycle)
         pk = tasks[cycle[1]].project

@@ -218,12 +218,24 @@ Dist = Annotated[
 # --- calendar, pools ------------------------------------------------------------------------
 
 
+class ExceptionSpec(Strict):
+    """A day worked for a number of hours (0: not worked)."""
+
+    date: dt.date
+    hours: Annotated[float, Field(ge=0, le=24)]
+
+
 class CalendarSpec(Strict):
     """``workweek``: ``Mon-Fri``, ``Sun-Thu``, a list of day names, or a 7-character mask
-    such as ``1111100``; ``holidays``: dates that are not worked."""
+    such as ``1111100``; ``holidays``: dates that are not worked; ``working_days``: extra
+    full working days; ``exceptions``: days worked for some hours; ``hours_per_day``: the
+    hours of a full working day."""
 
     workweek: str | list[str] = "Mon-Fri"
     holidays: list[dt.date] = []
+    working_days: list[dt.date] = []
+    exceptions: list[ExceptionSpec] = []
+    hours_per_day: Annotated[float, Field(gt=0, le=24)] = 8.0
 
 
 class CapacityChange(Strict):
@@ -236,14 +248,21 @@ class PoolSpec(Strict):
     capacity: NonNeg
     cost_per_day: NonNeg = 0.0
     changes: list[CapacityChange] = []
+    calendar: str | None = None
 
 
 # --- projects and tasks ---------------------------------------------------------------------
 
 
 class Link(Strict):
+    """``id`` must finish (``FS``), start (``SS``) before this task starts, or finish
+    (``FF``), start (``SF``) before it finishes, ``lag`` working days earlier (negative: a
+    lead), in the successor's calendar unless ``calendar`` names another."""
+
     id: Id
-    lag: NonNeg | None = None
+    type: Literal["FS", "SS", "FF", "SF"] = "FS"
+    lag: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    calendar: str | None = None
 
 
 def _link(value: Any) -> Any:
@@ -264,14 +283,26 @@ class TaskSpec(Strict):
     after: list[LinkItem] = []
     lag: NonNeg = 0.0
     cost: NonNeg = 0.0
+    milestone: bool = False
+    calendar: str | None = None
+    start_no_earlier_than: When | None = None
+    must_start_on: When | None = None
+    finish_no_later_than: When | None = None
+    actual_start: When | None = None
+    actual_finish: When | None = None
+    remaining: Dist | None = None
+    percent_complete: Annotated[float, Field(ge=0, lt=100)] | None = None
 
     @model_validator(mode="after")
     def _one_size(self) -> TaskSpec:
         given = [x for x in (self.duration, self.effort, self.estimate) if x is not None]
-        if len(given) != 1:
+        if self.milestone:
+            if given or self.resources:
+                raise ValueError("a milestone takes no time and no resources: remove them")
+        elif len(given) != 1:
             raise ValueError(
                 "give one of duration (working days), effort (person-days) or "
-                "estimate (working days, calibrated by history)"
+                "estimate (working days, calibrated by history), or milestone: true"
             )
         if self.klass is not None and self.estimate is None:
             raise ValueError(
@@ -407,7 +438,9 @@ class ScenarioFile(Strict):
     calibration: str | None = None
     currency: str = ""
     start: dt.date | None = None
-    calendar: CalendarSpec = CalendarSpec()
+    status_date: When | None = None
+    calendar: CalendarSpec | str = CalendarSpec()
+    calendars: dict[str, CalendarSpec] = {}
     priority_rule: Literal["lft", "order"] = "lft"
     iterations: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
     seed: Annotated[int, Field(ge=0)] | None = None

@@ -117,7 +117,12 @@ def _postpone(ctx: Context, refs: _Refs, v: S.VariantSpec, loc: Loc) -> dict[int
         if pk is None:
             continue
         old = refs.parts.projects[pk].release
-        new = old + when if not isinstance(when, dt.date) else ctx.offset(when, where)
+        cal = ctx.calendar
+        new = (
+            cal.advance(cal.default, old, when)
+            if not isinstance(when, dt.date)
+            else ctx.offset(when, where)
+        )
         if new < old:
             ctx.error(
                 where,

@@ -1,0 +1,163 @@
+"""The clock arithmetic the engines share, compiled: working time per calendar, and when a
+link lets its successor start.
+
+The calendar functions are :mod:`simulator.model.calendar`'s own, compiled here, so the
+reference engine (which calls them from Python) and the compiled engine (which inlines them)
+compute every instant with the same operations in the same order.
+
+Every link is resolved when its predecessor starts, from the predecessor's start and its
+duration (README, "Links"): it fires at the earliest at that start.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..model import calendar
+from .kernels import NO_REFCOUNTS, inline, jit, njit
+
+__all__ = [
+    "FF",
+    "FS",
+    "SF",
+    "SS",
+    "delay",
+    "link_wait",
+    "resume",
+    "time_at",
+    "work_at",
+    "work_between",
+    "work_end",
+    "work_ends",
+]
+
+FS, SS, FF, SF = 0, 1, 2, 3
+
+
+def _compiled(fn: Callable[..., Any], **names: Any) -> Any:
+    """``fn`` compiled, with the module globals it calls replaced by their compiled forms."""
+    code = types.FunctionType(fn.__code__, {**fn.__globals__, **names}, fn.__name__)
+    return njit(cache=False, **NO_REFCOUNTS)(code)
+
+
+work_at = _compiled(calendar.work_at)
+time_at = _compiled(calendar.time_at)
+delay = _compiled(calendar.delay, work_at=work_at, time_at=time_at)
+work_end = _compiled(calendar.work_end, work_at=work_at, time_at=time_at)
+resume = _compiled(calendar.resume, work_at=work_at, time_at=time_at)
+
+
+@inline
+def link_wait(
+    kind: int,
+    lag: float,
+    lag_cal: int,
+    succ_cal: int,
+    succ_duration: float,
+    start: float,
+    pred_cal: int,
+    pred_duration: float,
+    flat: NDArray[np.int64],
+    cum: NDArray[np.float64],
+    week: NDArray[np.float64],
+) -> float:
+    """How long after its predecessor's ``start`` a link fires (0 at the earliest).
+
+    The bound is the predecessor's start (SS, SF) or the end of its work (FS, FF), plus
+    ``lag`` working days of calendar ``lag_cal``. FS, SS: the successor may start there, from
+    the start of its calendar's next working period. FF, SF: it may not finish before the
+    bound, so it may start once no more than its own duration of its own working time is
+    left before it."""
+    base = start
+    if kind in (FS, FF):
+        if flat[pred_cal] == 1:
+            base = start + pred_duration
+        else:
+            done = work_at(flat, cum, week, pred_cal, start) + pred_duration
+            base = time_at(flat, cum, week, pred_cal, done, False)
+    bound = base
+    if lag != 0.0:
+        if flat[lag_cal] == 1:
+            bound = base + lag
+        else:
+            bound = time_at(
+                flat, cum, week, lag_cal, work_at(flat, cum, week, lag_cal, base) + lag, False
+            )
+    own = succ_duration if kind in (FF, SF) else 0.0
+    if flat[succ_cal] == 1:
+        at = bound - own
+    else:
+        at = time_at(
+            flat, cum, week, succ_cal, work_at(flat, cum, week, succ_cal, bound) - own, True
+        )
+    wait = at - start
+    return wait if wait > 0.0 else 0.0
+
+
+@jit
+def _between(
+    flat: NDArray[np.int64],
+    cum: NDArray[np.float64],
+    week: NDArray[np.float64],
+    cal: NDArray[np.int64],
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    out = np.empty(a.shape)
+    for r in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            c = cal[j]
+            out[r, j] = work_at(flat, cum, week, c, b[r, j]) - work_at(flat, cum, week, c, a[r, j])
+    return out
+
+
+@jit
+def _ends(
+    flat: NDArray[np.int64],
+    cum: NDArray[np.float64],
+    week: NDArray[np.float64],
+    cal: NDArray[np.int64],
+    a: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    out = np.empty(a.shape)
+    for r in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            out[r, j] = work_end(flat, cum, week, cal[j], a[r, j])
+    return out
+
+
+def _rows(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    x = np.asarray(x, dtype=np.float64)
+    return np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
+
+
+def work_between(
+    flat: NDArray[np.int64],
+    cum: NDArray[np.float64],
+    week: NDArray[np.float64],
+    cal: NDArray[np.int64],
+    lo: NDArray[np.float64],
+    hi: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Working time between ``lo`` and ``hi`` (same shape, last axis columns), column ``j``
+    in calendar ``cal[j]``: ``work(hi) - work(lo)``."""
+    cal = np.ascontiguousarray(cal, dtype=np.int64)
+    return _between(flat, cum, week, cal, _rows(lo), _rows(hi)).reshape(np.shape(lo))
+
+
+def work_ends(
+    flat: NDArray[np.int64],
+    cum: NDArray[np.float64],
+    week: NDArray[np.float64],
+    cal: NDArray[np.int64],
+    t: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """:func:`work_end` of every entry of ``t`` (last axis columns, column ``j`` in calendar
+    ``cal[j]``): where the work done by each instant ended."""
+    cal = np.ascontiguousarray(cal, dtype=np.int64)
+    return _ends(flat, cum, week, cal, _rows(t)).reshape(np.shape(t))
