@@ -16,22 +16,38 @@ from .compare import (
     risk_effects,
 )
 from .drivers import correlation, criticality, driver_rows
-from .summary import Z95, CapacityRow, Mean, Prob, ProjectResult, Quantile, RunSummary, summarise
+from .schedule import Check, ScheduleCheck, check_schedule, cpm
+from .summary import (
+    Z95,
+    CapacityRow,
+    KeyDateResult,
+    Mean,
+    Prob,
+    ProjectResult,
+    Quantile,
+    RunSummary,
+    summarise,
+)
 
 __all__ = [
     "RANKINGS",
     "Z95",
     "CapacityRow",
+    "Check",
     "Comparison",
     "Difference",
+    "KeyDateResult",
     "Mean",
     "Prob",
     "ProjectResult",
     "Quantile",
     "RunSummary",
+    "ScheduleCheck",
     "VariantResult",
+    "check_schedule",
     "compare",
     "correlation",
+    "cpm",
     "criticality",
     "driver_rows",
     "metrics",

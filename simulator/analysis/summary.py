@@ -125,6 +125,31 @@ class ProjectResult:
 
 
 @dataclass(frozen=True)
+class KeyDateResult:
+    """One key date (a milestone, a ``finish_no_later_than`` or ``must_start_on`` date):
+    when its event (the task's finish, or start) happens, and P(by the end of the date).
+
+    Attributes:
+        task: ``project.task``; ``name`` its name; ``event``: ``finish`` or ``start``.
+        due, due_date: the end of the date as a time, and the date as given (None for a
+            milestone without a date).
+        p_on_time: P(event no later than ``due``), or None.
+        when_mean, when: the event time's mean and quantiles; ``when_dates`` the quantiles'
+            dates (a start's working day, a finish's last working day).
+    """
+
+    task: str
+    name: str
+    event: str
+    due: float | None
+    due_date: str | None
+    p_on_time: Prob | None
+    when_mean: Mean
+    when: tuple[Quantile, ...]
+    when_dates: tuple[str | None, ...] = ()
+
+
+@dataclass(frozen=True)
 class CapacityRow:
     """One pool in one period: mean units available, in use and short.
 
@@ -164,6 +189,7 @@ class RunSummary:
     total_cost: tuple[Quantile, ...]
     capacity: tuple[CapacityRow, ...]
     dates: dict[str, str | None]
+    key_dates: tuple[KeyDateResult, ...] = ()
 
     def date(self, working_days: float) -> str | None:
         return self.dates.get(_key(working_days))
@@ -188,6 +214,9 @@ class RunSummary:
                     self.date(qd["high"]),
                 )
             proj["finish_mean"]["date"] = self.date(proj["finish_mean"]["estimate"])
+        for key in out["key_dates"]:
+            for qd, day in zip(key["when"], key.pop("when_dates"), strict=True):
+                qd["date"] = day
         out["block_size"] = BLOCK_SIZE
         out["versions"] = _versions()
         time = "days since the start date" if self.start else "working days since the start"
@@ -247,9 +276,38 @@ def _project_result(p: Project, finish: Array, cost: Array) -> ProjectResult:
     )
 
 
-def _dates(pf: Portfolio, projects: list[ProjectResult]) -> dict[str, str | None]:
+def _key_date_results(pf: Portfolio, out: Outcome) -> tuple[KeyDateResult, ...]:
+    rows = []
+    cal = pf.calendar
+    for k, key in enumerate(pf.key_dates):
+        when = out.keys[:, k]
+        task = pf.tasks[key.task]
+        q = _quantiles(when)
+        values = np.array([x.value for x in q])
+        days = cal.start_dates(values, task.calendar) if key.event == "start" else None
+        days = cal.finish_dates(values) if days is None else days
+        rows.append(
+            KeyDateResult(
+                task.key,
+                task.name,
+                key.event,
+                key.due,
+                key.given,
+                None if key.due is None else Prob.of(when <= key.due),
+                Mean.of(when),
+                q,
+                tuple(str(d) for d in days) if days is not None else (None,) * len(q),
+            )
+        )
+    return tuple(rows)
+
+
+def _dates(
+    pf: Portfolio, projects: list[ProjectResult], keys: tuple[KeyDateResult, ...]
+) -> dict[str, str | None]:
     """The date of every finish figure and deadline (None without a start date)."""
     times = {float(x) for pr in projects for q in pr.finish for x in (q.value, q.low, q.high)}
+    times |= {r.due for r in keys if r.due is not None}
     times |= {pr.finish_mean.estimate for pr in projects}
     times |= {p.deadline for p in pf.projects if p.deadline is not None}
     ordered = sorted(times)
@@ -266,7 +324,8 @@ def summarise(pf: Portfolio, out: Outcome, *, seed: int) -> RunSummary:
     projects = [
         _project_result(p, out.finish[:, k], out.cost[:, k]) for k, p in enumerate(pf.projects)
     ]
-    dates = _dates(pf, projects)
+    keys = _key_date_results(pf, out)
+    dates = _dates(pf, projects, keys)
     projects = [
         dataclasses.replace(
             r,
@@ -300,6 +359,12 @@ def summarise(pf: Portfolio, out: Outcome, *, seed: int) -> RunSummary:
         total_cost=_quantiles(total),
         capacity=_capacity_rows(pf, out),
         dates=dates,
+        key_dates=tuple(
+            r
+            if r.due is None or r.due_date
+            else dataclasses.replace(r, due_date=dates.get(_key(r.due)))
+            for r in keys
+        ),
     )
 
 

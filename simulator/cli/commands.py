@@ -15,7 +15,7 @@ from typing import Any
 import click
 import numpy as np
 
-from ..analysis import RANKINGS, RunSummary, risk_effects, summarise
+from ..analysis import RANKINGS, RunSummary, check_schedule, cpm, risk_effects, summarise
 from ..analysis import compare as run_comparison
 from ..errors import PmosimError, ScenarioError
 from ..model import Portfolio
@@ -29,11 +29,13 @@ from ..montecarlo import (
     stop_local_workers,
 )
 from ..output import (
+    checks_text,
     comparison_frame,
     decision_table,
     drivers_frame,
     progress,
     publish,
+    schedule_frame,
     summary_text,
     top_drivers,
     write_csv,
@@ -51,8 +53,9 @@ ScenarioPath = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _load(path: Path) -> Portfolio:
+    """The scenario, its problems printed (and a ClickException), its warnings printed."""
     try:
-        return load_scenario(path, display=str(path))
+        pf = load_scenario(path, display=str(path))
     except ScenarioError as e:
         for problem in e.problems:
             click.echo(str(problem), err=True)
@@ -60,6 +63,9 @@ def _load(path: Path) -> Portfolio:
         raise click.ClickException(
             f"{path}: {n} problem{'s' if n != 1 else ''}; nothing was run or written"
         ) from None
+    for warning in pf.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return pf
 
 
 def _fresh_out(out: Path, force: bool) -> Path:
@@ -127,6 +133,37 @@ def validate(file: Path) -> None:
         (len(pf.variants), "variant"),
     ]
     click.echo(f"{file}: OK - " + ", ".join(f"{n} {w}{'s' if n != 1 else ''}" for n, w in counts))
+
+
+@cli.command()
+@click.argument("file", type=ScenarioPath)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write schedule.csv (early and late dates, total float) into this folder.",
+)
+@click.option("--force", is_flag=True, help="Replace the --out folder if it exists.")
+@click.option("--levelled", is_flag=True, help="Respect the resource pools (default: ignore them).")
+def check(file: Path, out: Path | None, force: bool, levelled: bool) -> None:
+    """A deterministic critical-path pass over FILE (most likely durations) and a
+    schedule-health check in the spirit of the DCMA 14 points; exit 1 when a check fails."""
+    pf = _load(file)
+    if out is not None:
+        _fresh_out(out, force)
+    sched = cpm(pf, levelled=levelled)
+    checks = check_schedule(pf, sched)
+    if out is not None:
+        publish(out, force, lambda tmp: write_csv(schedule_frame(pf, sched), tmp / "schedule.csv"))
+    ends = [max(sched.early_finish[list(p.tasks)]) for p in pf.projects]
+    for p, end in zip(pf.projects, ends, strict=True):
+        click.echo(f"{p.id}: early finish {pf.calendar.finish_date(end) or f'{end:.1f}'}")
+    click.echo("")
+    click.echo(checks_text(checks))
+    if out is not None:
+        click.echo(f"\nSchedule written to {out}/schedule.csv")
+    failed = [c.name for c in checks if c.ok is False]
+    if failed:
+        raise click.exceptions.Exit(1)
 
 
 @cli.command()
@@ -506,8 +543,9 @@ def main() -> None:
     exits with 130 (even when the shell started pmosim with SIGINT ignored, as it does for a
     background job); worker processes are stopped before the process ends."""
     signal.signal(signal.SIGINT, _on_interrupt)
+    code: Any = 0
     try:
-        cli.main(standalone_mode=False)
+        code = cli.main(standalone_mode=False)  # a command's Exit(n) comes back as n
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -520,6 +558,8 @@ def main() -> None:
     finally:
         stop_local_workers()
     _flush()
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 def _flush() -> None:

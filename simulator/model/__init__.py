@@ -26,7 +26,7 @@ from .network import (
     priority_ranks,
     topological_order,
 )
-from .portfolio import Portfolio
+from .portfolio import KeyDate, Portfolio
 from .ratio import (
     EXACT_TOL,
     FAMILIES,
@@ -54,6 +54,7 @@ __all__ = [
     "Empirical",
     "Exponential",
     "Fixed",
+    "KeyDate",
     "Link",
     "LogNormal",
     "Mitigate",

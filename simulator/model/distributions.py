@@ -47,6 +47,13 @@ class Distribution:
         faster exact sampler)."""
         return self.ppf(rng.random(size))
 
+    @property
+    def most_likely(self) -> float:
+        """The value a deterministic schedule uses: the mode where the family has one as a
+        parameter (three-point estimates), otherwise the median."""
+        mode = getattr(self, "mode", None)
+        return float(mode) if mode is not None else float(self.ppf(np.array([0.5]))[0])
+
     def cdf(self, x: float) -> float:
         """``P(X <= x)``, by bisection on the (monotone) inverse CDF, to within 2**-52: one
         way for every family, including calibrated and empirical ones."""

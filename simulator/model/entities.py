@@ -137,6 +137,11 @@ class Task:
         return self.size.mean / self.units if self.per_unit else self.size.mean
 
     @property
+    def milestone(self) -> bool:
+        """Zero duration and no resources."""
+        return self.size.is_constant and self.size.mean == 0 and not self.demand
+
+    @property
     def complete(self) -> bool:
         return self.progress is not None and self.progress.finish is not None
 

@@ -9,13 +9,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from .calendar import WorkCalendar
 from .entities import CorrelationGroup, Pool, Project, Risk, Task
 from .network import Network, build_network, first_targets
 from .variants import Variant
 
-__all__ = ["Portfolio"]
+__all__ = ["KeyDate", "Portfolio"]
+
+
+class KeyDate(NamedTuple):
+    """A date a task is measured against: its finish by ``due`` (a ``finish_no_later_than``
+    date, or none for a milestone without one), or its start (``must_start_on``).
+
+    Attributes:
+        task: the task's index.
+        event: ``finish`` or ``start``.
+        due: the end of the due date as a time, or None.
+        given: the due date as the file gives it, or None.
+    """
+
+    task: int
+    event: str
+    due: float | None
+    given: str | None
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,18 @@ class Portfolio:
         return tuple(
             first_targets(self.tasks, r.targets) if r.once else r.targets for r in self.risks
         )
+
+    @cached_property
+    def key_dates(self) -> tuple[KeyDate, ...]:
+        """Every milestone's finish and every task's ``finish_no_later_than`` and
+        ``must_start_on`` date, in task order."""
+        out = []
+        for i, t in enumerate(self.tasks):
+            if t.deadline is not None or t.milestone:
+                out.append(KeyDate(i, "finish", t.deadline, t.key_dates[0]))
+            if t.start_by is not None:
+                out.append(KeyDate(i, "start", t.start_by, t.key_dates[1]))
+        return tuple(out)
 
     def base_capacity_events(self) -> list[tuple[float, int, float]]:
         """Capacity changes of the base schedule as ``(time, pool, capacity)``, by time."""

@@ -26,6 +26,7 @@ _BLOCK_ARRAYS = (
     "capacity",
     "final_capacity",
     "trace",
+    "keys",
 )
 _DRIVER_ARRAYS = ("critical", "sum_d", "sum_dd", "sum_f", "sum_ff", "sum_df")
 

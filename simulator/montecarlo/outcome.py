@@ -63,6 +63,8 @@ class Outcome:
             capacity loss does not stop the tasks already holding the units).
         trace: ``(iteration, task, start, finish)`` rows for the traced iterations.
         drivers: sums for criticality indices and duration-finish correlations.
+        keys: ``(iterations, key dates)`` the time of each key date's event (see
+            :attr:`Portfolio.key_dates`): a start, or where the task's work ended.
     """
 
     finish: Array
@@ -77,6 +79,7 @@ class Outcome:
     trace: Array
     drivers: DriverSums
     overload: Array
+    keys: Array
 
 
 @dataclass(frozen=True)
@@ -97,3 +100,4 @@ class Block:
     horizon: float
     drivers: DriverSums
     overload: Array
+    keys: Array

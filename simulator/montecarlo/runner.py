@@ -80,6 +80,15 @@ def _project_costs(pf: Portfolio, sample: BlockSample, p_start: Array, p_finish:
     return cost
 
 
+def _key_times(pf: Portfolio, start: Array, end: Array) -> Array:
+    """``(iterations, key dates)``: each key date's event time."""
+    keys = pf.key_dates
+    out = np.empty((len(start), len(keys)))
+    for k, key in enumerate(keys):
+        out[:, k] = (start if key.event == "start" else end)[:, key.task]
+    return out
+
+
 def _actual_starts(pf: Portfolio, start: Array) -> Array:
     """A task in progress at the status date started when it actually did (the engines run
     it from the status date)."""
@@ -138,6 +147,7 @@ def run_block(
         horizon,
         drivers,
         over,
+        _key_times(pf, start, end),
     )
 
 
@@ -173,6 +183,7 @@ def _combine(pf: Portfolio, blocks: list[Block]) -> Outcome:
         trace=np.concatenate([b.trace for b in blocks]),
         drivers=functools.reduce(operator.add, [b.drivers for b in blocks]),
         overload=_pad(blocks, "overload", width),
+        keys=np.concatenate([b.keys for b in blocks]),
     )
 
 
@@ -252,7 +263,7 @@ def _checkpoint(
     return Checkpoint(
         folder,
         {
-            "format": 2,
+            "format": 3,
             "scenario_sha256": pf.source_hash,
             "seed": int(seed),
             "iterations": int(iterations),

@@ -6,26 +6,37 @@ matplotlib or jinja2; charts and reports are imported on first use (``output.cha
 from __future__ import annotations
 
 from .files import json_ready, publish, publish_file, write_csv, write_json, write_run
-from .frames import capacity_frame, comparison_frame, drivers_frame, projects_frame, trace_frame
+from .frames import (
+    capacity_frame,
+    comparison_frame,
+    drivers_frame,
+    milestones_frame,
+    projects_frame,
+    schedule_frame,
+    trace_frame,
+)
 from .numbers import diff_cell, number, prob_text
 from .progress import Progress, progress
-from .tables import base_cell, decision_table, summary_text, top_drivers
+from .tables import base_cell, checks_text, decision_table, summary_text, top_drivers
 
 __all__ = [
     "Progress",
     "base_cell",
     "capacity_frame",
+    "checks_text",
     "comparison_frame",
     "decision_table",
     "diff_cell",
     "drivers_frame",
     "json_ready",
+    "milestones_frame",
     "number",
     "prob_text",
     "progress",
     "projects_frame",
     "publish",
     "publish_file",
+    "schedule_frame",
     "summary_text",
     "top_drivers",
     "trace_frame",

@@ -18,7 +18,7 @@ import pandas as pd
 from ..analysis import RunSummary
 from ..errors import PmosimError
 from ..model import Portfolio
-from .frames import capacity_frame, projects_frame, trace_frame
+from .frames import capacity_frame, milestones_frame, projects_frame, trace_frame
 
 __all__ = ["json_ready", "publish", "publish_file", "write_csv", "write_json", "write_run"]
 
@@ -115,9 +115,12 @@ def write_json(data: Any, path: Path) -> None:
 
 
 def write_run(folder: Path, pf: Portfolio, summary: RunSummary, trace: np.ndarray | None) -> None:
-    """``summary.json``, ``projects.csv``, ``capacity.csv`` and, if given, ``trace.csv``."""
+    """``summary.json``, ``projects.csv``, ``capacity.csv``, ``milestones.csv`` when there are
+    key dates and, if given, ``trace.csv``."""
     write_json(summary.to_dict(), folder / "summary.json")
     write_csv(projects_frame(summary), folder / "projects.csv")
+    if summary.key_dates:
+        write_csv(milestones_frame(summary), folder / "milestones.csv")
     write_csv(capacity_frame(summary), folder / "capacity.csv")
     if trace is not None:
         write_csv(trace_frame(pf, trace), folder / "trace.csv")

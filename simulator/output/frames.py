@@ -7,11 +7,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..analysis import Comparison, RunSummary, driver_rows
+from ..analysis import Comparison, RunSummary, ScheduleCheck, driver_rows
 from ..model import Portfolio
 from ..montecarlo import DriverSums
 
-__all__ = ["capacity_frame", "comparison_frame", "drivers_frame", "projects_frame", "trace_frame"]
+__all__ = [
+    "capacity_frame",
+    "comparison_frame",
+    "drivers_frame",
+    "milestones_frame",
+    "projects_frame",
+    "schedule_frame",
+    "trace_frame",
+]
 
 
 def projects_frame(s: RunSummary) -> pd.DataFrame:
@@ -48,6 +56,69 @@ def projects_frame(s: RunSummary) -> pd.DataFrame:
             row[f"cost_p{q.q}"] = q.value
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def milestones_frame(s: RunSummary) -> pd.DataFrame:
+    """``milestones.csv``: one row per key date (milestone, ``finish_no_later_than``,
+    ``must_start_on``), with P(on time) and the event's date quantiles."""
+    rows = []
+    for k in s.key_dates:
+        prob = k.p_on_time
+        row: dict[str, Any] = {
+            "task": k.task,
+            "name": k.name,
+            "event": k.event,
+            "due": k.due_date,
+            "due_day": k.due,
+            "p_on_time": None if prob is None else prob.estimate,
+            "p_on_time_se": None if prob is None else prob.se,
+            "p_on_time_low": None if prob is None else prob.low,
+            "p_on_time_high": None if prob is None else prob.high,
+            "mean_day": k.when_mean.estimate,
+        }
+        for q, day in zip(k.when, k.when_dates, strict=True):
+            row[f"p{q.q}_day"] = q.value
+            row[f"p{q.q}"] = day
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def schedule_frame(pf: Portfolio, sched: ScheduleCheck) -> pd.DataFrame:
+    """``schedule.csv``: the deterministic schedule, dates in each task's calendar (the
+    working day a start begins on, the last working day of a finish), or days since the
+    start without a start date; total float in working days of the task's calendar."""
+    cal = pf.calendar
+
+    def starts(times: np.ndarray) -> list[Any]:
+        out: list[Any] = [float(x) for x in times]
+        for c in {t.calendar for t in pf.tasks}:
+            mine = [i for i, t in enumerate(pf.tasks) if t.calendar == c]
+            days = cal.start_dates(times[mine], c)
+            for i, day in zip(mine, [] if days is None else days, strict=False):
+                out[i] = str(day)
+        return out
+
+    def finishes(times: np.ndarray) -> list[Any]:
+        days = cal.finish_dates(times)
+        return [float(x) for x in times] if days is None else [str(d) for d in days]
+
+    early, late = finishes(sched.early_finish), finishes(sched.late_finish)
+    zero = [i for i, t in enumerate(pf.tasks) if t.milestone]  # a milestone is one instant
+    es, ls = starts(sched.early_start), starts(sched.late_start)
+    for i in zero:
+        es[i], ls[i] = early[i], late[i]
+    return pd.DataFrame(
+        {
+            "project": [pf.projects[t.project].id for t in pf.tasks],
+            "task": [t.id for t in pf.tasks],
+            "name": [t.name for t in pf.tasks],
+            "early_start": es,
+            "early_finish": early,
+            "late_start": ls,
+            "late_finish": late,
+            "total_float": np.round(sched.total_float, 6),
+        }
+    )
 
 
 def capacity_frame(s: RunSummary) -> pd.DataFrame:

@@ -84,6 +84,11 @@ img { max-width: 100%; }
 <table><tr>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr>
 {% for r in rows %}<tr>{% for cell in r %}<td>{{ cell }}</td>{% endfor %}</tr>
 {% endfor %}</table>
+{% for t in more %}<h2>{{ t.title }}</h2>
+<table><tr>{% for h in t.head %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for r in t.rows %}<tr>{% for cell in r %}<td>{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}</table>
+{% endfor %}
 {% for c in charts %}<h2>{{ c.title }}</h2>
 <img src="{{ c.uri }}" alt="{{ c.title }}">
 {% endfor %}
@@ -91,12 +96,32 @@ img { max-width: 100%; }
 """
 
 
-def _render(*, charts: list[Chart], **fields: Any) -> str:
-    """``report.html``: every field escaped (autoescape), the charts embedded."""
+def _render(*, charts: list[Chart], more: list[dict[str, Any]] | None = None, **fields: Any) -> str:
+    """``report.html``: every field escaped (autoescape), the charts embedded; ``more``:
+    further tables (``title``, ``head``, ``rows``)."""
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     return env.from_string(_TEMPLATE).render(
-        charts=[{"title": c.title, "uri": c.data_uri()} for c in charts], **fields
+        charts=[{"title": c.title, "uri": c.data_uri()} for c in charts], more=more or [], **fields
     )
+
+
+def _key_dates_table(summary: RunSummary) -> list[dict[str, Any]]:
+    """The key dates table of the report (none when the scenario has none)."""
+    if not summary.key_dates:
+        return []
+    rows = [
+        [
+            k.task + (" (start)" if k.event == "start" else ""),
+            k.name,
+            k.due_date or "-",
+            prob_text(k.p_on_time, sep=" ± "),
+            k.when_dates[1] or f"{k.when[1].value:.1f}",
+            k.when_dates[2] or f"{k.when[2].value:.1f}",
+        ]
+        for k in summary.key_dates
+    ]
+    head = ["key date", "name", "due", "P(on time)", "P50", "P80"]
+    return [{"title": "Key dates and milestones", "head": head, "rows": rows}]
 
 
 def write_run_report(
@@ -137,6 +162,7 @@ def write_run_report(
         ],
         rows=rows,
         charts=charts,
+        more=_key_dates_table(summary),
     )
     (folder / "report.html").write_text(html, encoding="utf-8")
     return charts

@@ -4,16 +4,54 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Sequence
 from typing import Any
 
-from ..analysis import Comparison, RunSummary, ranked
+from ..analysis import Check, Comparison, RunSummary, ranked
 from .numbers import diff_cell, number, prob_text
 
-__all__ = ["base_cell", "decision_table", "summary_text", "top_drivers"]
+__all__ = ["base_cell", "checks_text", "decision_table", "summary_text", "top_drivers"]
 
 
 def _when(s: RunSummary, wd: float) -> str:
     return s.date(wd) or f"wd {wd:.1f}"
+
+
+def checks_text(checks: Sequence[Check]) -> str:
+    """The schedule-health checks as a table: what was counted, the limit, pass or fail."""
+    lines = [f"{'check':<52} {'count':>11} {'limit':>7}  result"]
+    for c in checks:
+        share = f"{c.count}/{c.total}"
+        limit = f"{c.limit:g}" if c.limit_is_count else f"{c.limit:.0%}"
+        result = "n/a" if c.ok is None else "pass" if c.ok else "FAIL"
+        lines.append(f"{c.name[:52]:<52} {share:>11} {limit:>7}  {result}")
+        if c.note:
+            lines.append(f"  {c.note}")
+    return "\n".join(lines)
+
+
+def key_dates_text(s: RunSummary, *, most: int = 12) -> list[str]:
+    """The key dates with a due date, least likely on time first (all in milestones.csv)."""
+    due = sorted(
+        (k for k in s.key_dates if k.p_on_time is not None),
+        key=lambda k: (k.p_on_time.estimate if k.p_on_time else 1.0, k.task),
+    )
+    if not due:
+        return []
+    lines = [
+        "",
+        f"{'key date':<30} {'due':<10} {'P(on time)':>11} {'P50':>10} {'P80':>10}",
+    ]
+    for k in due[:most]:
+        label = f"{k.task}{' start' if k.event == 'start' else ''}"
+        lines.append(
+            f"{label[:30]:<30} {k.due_date or '-':<10} {prob_text(k.p_on_time):>11} "
+            f"{k.when_dates[1] or _when(s, k.when[1].value):>10} "
+            f"{k.when_dates[2] or _when(s, k.when[2].value):>10}"
+        )
+    if len(due) > most:
+        lines.append(f"... {len(due) - most} more in milestones.csv")
+    return lines
 
 
 def summary_text(s: RunSummary, *, top_shortfalls: int = 6) -> str:
@@ -35,6 +73,7 @@ def summary_text(s: RunSummary, *, top_shortfalls: int = 6) -> str:
         )
     for note in s.deadline_notes():
         lines += textwrap.wrap(f"Note: {note}.", width=79, subsequent_indent="  ")
+    lines += key_dates_text(s)
     lines.append("")
     if s.p_all_on_time is not None and s.expected_on_time is not None:
         lines.append(
