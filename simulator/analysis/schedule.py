@@ -111,6 +111,7 @@ def cpm(pf: Portfolio, *, levelled: bool = False) -> ScheduleCheck:
             for i, t in enumerate(pf.tasks)
         ]
     )
+    lf = work_ends(*pf.network.clock, pf.network.calendar, lf[None, :])[0]  # where work ends
     for i, t in enumerate(pf.tasks):
         if t.complete:  # history: no float
             ls[i], lf[i], tf[i] = es[i], ef[i], 0.0

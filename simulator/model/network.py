@@ -95,13 +95,17 @@ def _csr(
 
 
 def engine_links(tasks: Sequence[Task], calendar: WorkCalendar) -> list[list[Link]]:
-    """Each task's links as the engine uses them: none for a started task (its start is
-    history); lag calendars resolved (the successor's); a start-to-start or start-to-finish
-    link from a task in progress counts its lag from the actual start."""
+    """Each task's links as the engine uses them: lag calendars resolved (the successor's);
+    none into a complete task, and into a task in progress only those that bound its finish
+    (FF, SF: its start is history); a start-to-start or start-to-finish link from a task in
+    progress counts its lag from the actual start."""
     out: list[list[Link]] = []
     for task in tasks:
         links = []
-        for link in () if task.progress is not None else task.preds:
+        kept = task.preds if task.progress is None else () if task.complete else task.preds
+        for link in kept:
+            if task.running and link.kind in (0, 1):
+                continue
             cal = task.calendar if link.calendar < 0 else link.calendar
             lag, pred = link.lag, tasks[link.pred]
             if pred.running and link.kind in (1, 3):

@@ -92,23 +92,27 @@ def progress(ctx: Context, task: Task, t: S.TaskSpec, loc: tuple[Any, ...]) -> T
 
 
 def check_progress(ctx: Context, tasks: list[Task]) -> None:
-    """Warn of out-of-sequence progress: a task started before a predecessor it waits for
-    had finished (FS, FF) or started (SS, SF). The simulation accepts it as it happened."""
+    """Warn of out-of-sequence progress: a task started before a predecessor had finished
+    (FS) or started (SS), or finished before a predecessor had finished (FF) or started
+    (SF). The simulation accepts what happened."""
     for task in tasks:
         if task.progress is None:
             continue
         for link in task.preds:
             pred = tasks[link.pred]
-            done = pred.complete if link.kind in (0, 2) else pred.progress is not None
-            if not done:
-                pk = task.project
-                k = task.id
+            if link.kind in (2, 3) and not task.complete:
+                continue  # a finish constraint: still ahead of a task in progress
+            needed = pred.complete if link.kind in (0, 2) else pred.progress is not None
+            if not needed:
+                did = "started" if link.kind in (0, 1) else "finished"
                 ctx.warn(
-                    ("projects", pk, "tasks", _position(ctx, pk, k), "actual_start"),
-                    f"out of sequence: {task.key} started before {pred.key} "
+                    ("projects", task.project, "tasks", _position(ctx, task), "actual_start"),
+                    f"out of sequence: {task.key} {did} before {pred.key} "
                     f"{'finished' if link.kind in (0, 2) else 'started'}; simulated as it happened",
                 )
 
 
-def _position(ctx: Context, pk: int, task_id: str) -> int:
-    return next(k for k, t in enumerate(ctx.spec.projects[pk].tasks) if t.id == task_id)
+def _position(ctx: Context, task: Task) -> int:
+    """The task's place in its project's list in the file."""
+    tasks = ctx.spec.projects[task.project].tasks
+    return next(k for k, t in enumerate(tasks) if t.id == task.id)
