@@ -132,7 +132,7 @@ def _duration(task: Task) -> float:
 
 
 def _share_check(name: str, count: int, total: int, limit: float, note: str = "") -> Check:
-    ok = None if total == 0 else count <= limit * total
+    ok = None if total == 0 else bool(count <= limit * total)
     return Check(name, count, total, limit, ok, note)
 
 
@@ -145,13 +145,11 @@ def _links(pf: Portfolio) -> list[tuple[int, int, float]]:
     return [(i, x.kind, x.lag) for i, t in enumerate(pf.tasks) if not t.complete for x in t.preds]
 
 
-def check_schedule(pf: Portfolio, sched: ScheduleCheck) -> list[Check]:
-    """The schedule-health checks, on the tasks not complete (milestones count for logic
-    and constraints, not for durations and resources)."""
-    tasks = [i for i, t in enumerate(pf.tasks) if not t.complete]
-    work = [i for i in tasks if not pf.tasks[i].milestone]
+def _logic_check(pf: Portfolio, tasks: list[int]) -> Check:
+    """Tasks without a predecessor or a successor, beyond one start and one finish per
+    project."""
     has_succ = {x.pred for t in pf.tasks for x in t.preds}
-    open_ends = set()  # each project may have one start and one finish without logic
+    open_ends = set()
     for p in pf.projects:
         starts = [i for i in p.tasks if not pf.tasks[i].preds]
         finishes = [i for i in p.tasks if i not in has_succ]
@@ -159,20 +157,18 @@ def check_schedule(pf: Portfolio, sched: ScheduleCheck) -> list[Check]:
         open_ends |= {("succ", finishes[-1])} if finishes else set()
     no_pred = {i for i in tasks if not pf.tasks[i].preds and ("pred", i) not in open_ends}
     no_succ = {i for i in tasks if i not in has_succ and ("succ", i) not in open_ends}
+    return _share_check(
+        "logic: missing predecessors or successors",
+        len(no_pred | no_succ),
+        len(tasks),
+        0.05,
+        "beyond one start and one finish per project",
+    )
+
+
+def _link_checks(pf: Portfolio) -> list[Check]:
     links = _links(pf)
-    hard = [
-        i for i in tasks if pf.tasks[i].deadline is not None or pf.tasks[i].start_by is not None
-    ]
-    status = pf.calendar.status
-    fresh = [i for i in tasks if pf.tasks[i].progress is None]  # not started
     return [
-        _share_check(
-            "logic: missing predecessors or successors",
-            len(no_pred | no_succ),
-            len(tasks),
-            0.05,
-            "beyond one start and one finish per project",
-        ),
         _count_check("leads (negative lags)", sum(1 for _, _, g in links if g < 0), len(links)),
         _share_check("lags", sum(1 for _, _, g in links if g > 0), len(links), 0.05),
         _share_check(
@@ -181,14 +177,28 @@ def check_schedule(pf: Portfolio, sched: ScheduleCheck) -> list[Check]:
             len(links),
             0.10,
         ),
+    ]
+
+
+def check_schedule(pf: Portfolio, sched: ScheduleCheck) -> list[Check]:
+    """The schedule-health checks, on the tasks not complete (milestones count for logic
+    and constraints, not for durations and resources)."""
+    tasks = [i for i, t in enumerate(pf.tasks) if not t.complete]
+    work = [i for i in tasks if not pf.tasks[i].milestone]
+    fresh = [i for i in tasks if pf.tasks[i].progress is None]  # not started
+    hard = [
+        i for i in tasks if pf.tasks[i].deadline is not None or pf.tasks[i].start_by is not None
+    ]
+    status = pf.calendar.status
+    tf = sched.total_float
+    return [
+        _logic_check(pf, tasks),
+        *_link_checks(pf),
         _share_check("hard constraints", len(hard), len(tasks), 0.05),
         _share_check(
-            f"high float (> {LONG:g} working days)",
-            int(np.sum(sched.total_float[tasks] > LONG)),
-            len(tasks),
-            0.05,
+            f"high float (> {LONG:g} working days)", int(np.sum(tf[tasks] > LONG)), len(tasks), 0.05
         ),
-        _count_check("negative float", int(np.sum(sched.total_float[tasks] < -1e-9)), len(tasks)),
+        _count_check("negative float", int(np.sum(tf[tasks] < -1e-9)), len(tasks)),
         _share_check(
             f"high duration (> {LONG:g} working days)",
             int(np.sum(sched.durations[work] > LONG)),
@@ -201,9 +211,7 @@ def check_schedule(pf: Portfolio, sched: ScheduleCheck) -> list[Check]:
             len(fresh),
         ),
         _count_check(
-            "resources: tasks with none",
-            sum(1 for i in work if not pf.tasks[i].demand),
-            len(work),
+            "resources: tasks with none", sum(1 for i in work if not pf.tasks[i].demand), len(work)
         ),
         _critical_path_test(pf, sched),
     ]
@@ -229,6 +237,6 @@ def _critical_path_test(pf: Portfolio, sched: ScheduleCheck) -> Check:
     before = pf.calendar.work(cal, max(sched.early_finish[list(pf.projects[k].tasks)]))
     after = pf.calendar.work(cal, max(ef[list(pf.projects[k].tasks)]))
     moved = after - before
-    ok = abs(moved - 600.0) < 1.0 + 600.0 * 0.05
+    ok = bool(abs(moved - 600.0) < 1.0 + 600.0 * 0.05)
     note = f"{pf.tasks[i].key} +600 working days moved {pf.projects[k].id}'s finish {moved:.0f}"
     return Check("critical path test", int(not ok), 1, 0.0, ok, note, True)
