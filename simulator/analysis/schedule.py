@@ -16,7 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..engine import simulate_fast, work_ends
-from ..engine.clock import FF, FS, SF, SS, time_at, work_at
+from ..engine.clock import FF, FS, SF, SS
+from ..engine.clock import py_time_at as time_at
+from ..engine.clock import py_work_at as work_at
 from ..model import Portfolio, Task, topological_order
 
 __all__ = ["Check", "ScheduleCheck", "check_schedule", "cpm"]

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from ..engine import work_end
+from ..engine import py_work_end
 from ..model import Portfolio, Project
 from ..montecarlo import Outcome
 from ..sampling import BLOCK_SIZE
@@ -331,7 +331,7 @@ def summarise(pf: Portfolio, out: Outcome, *, seed: int) -> RunSummary:
             r,
             deadline_date=p.deadline_date or dates.get(_key(p.deadline)),
             deadline_workday=pf.calendar.finish_date(
-                work_end(*pf.calendar.table, pf.calendar.default, p.deadline)
+                py_work_end(*pf.calendar.table, pf.calendar.default, p.deadline)
             ),
         )
         if p.deadline is not None

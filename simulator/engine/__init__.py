@@ -6,7 +6,7 @@ defines the semantics; ``fast`` replays it exactly in compiled code. ``chains`` 
 from __future__ import annotations
 
 from .chains import CAPACITY, RELEASE, chain_counts
-from .clock import link_wait, work_between, work_end, work_ends
+from .clock import link_wait, py_work_end, work_between, work_ends
 from .fast import CapacityArrays, pack_capacity, simulate_batch, simulate_fast
 from .loads import capacity_load, overload, schedule_load
 from .reference import FIT_TOLERANCE, Schedule, simulate
@@ -23,12 +23,12 @@ __all__ = [
     "link_wait",
     "overload",
     "pack_capacity",
+    "py_work_end",
     "schedule_load",
     "simulate",
     "simulate_batch",
     "simulate_fast",
     "stuck_message",
     "work_between",
-    "work_end",
     "work_ends",
 ]

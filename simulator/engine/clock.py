@@ -28,6 +28,11 @@ __all__ = [
     "SS",
     "delay",
     "link_wait",
+    "py_delay",
+    "py_link_wait",
+    "py_time_at",
+    "py_work_at",
+    "py_work_end",
     "resume",
     "time_at",
     "work_at",
@@ -39,21 +44,29 @@ __all__ = [
 FS, SS, FF, SF = 0, 1, 2, 3
 
 
-def _compiled(fn: Callable[..., Any], **names: Any) -> Any:
-    """``fn`` compiled, with the module globals it calls replaced by their compiled forms."""
+def _compiled(fn: Callable[..., Any], called: bool, **names: Any) -> Any:
+    """``fn`` compiled, with the module globals it calls replaced by their compiled forms:
+    inlined into the kernels, or (``called``) a function to call from Python."""
     code = types.FunctionType(fn.__code__, {**fn.__globals__, **names}, fn.__name__)
-    return njit(cache=False, **NO_REFCOUNTS)(code)
+    return njit(cache=False, **NO_REFCOUNTS)(code) if called else inline(code)
 
 
-work_at = _compiled(calendar.work_at)
-time_at = _compiled(calendar.time_at)
-delay = _compiled(calendar.delay, work_at=work_at, time_at=time_at)
-work_end = _compiled(calendar.work_end, work_at=work_at, time_at=time_at)
-resume = _compiled(calendar.resume, work_at=work_at, time_at=time_at)
+def _family(called: bool) -> dict[str, Any]:
+    """The clock functions, compiled one way."""
+    out: dict[str, Any] = {}
+    out["work_at"] = _compiled(calendar.work_at, called)
+    out["time_at"] = _compiled(calendar.time_at, called)
+    for fn in (calendar.delay, calendar.work_end, calendar.resume):
+        out[fn.__name__] = _compiled(fn, called, work_at=out["work_at"], time_at=out["time_at"])
+    return out
 
 
-@inline
-def link_wait(
+_KERNEL, _CALLED = _family(False), _family(True)
+work_at, time_at, delay = _KERNEL["work_at"], _KERNEL["time_at"], _KERNEL["delay"]
+work_end, resume = _KERNEL["work_end"], _KERNEL["resume"]
+
+
+def _link_wait(
     kind: int,
     lag: float,
     lag_cal: int,
@@ -97,6 +110,13 @@ def link_wait(
         )
     wait = at - start
     return wait if wait > 0.0 else 0.0
+
+
+link_wait = _compiled(_link_wait, False, **_KERNEL)
+# the same functions, compiled to be called from Python (the reference engine)
+py_delay, py_work_end = _CALLED["delay"], _CALLED["work_end"]
+py_work_at, py_time_at = _CALLED["work_at"], _CALLED["time_at"]
+py_link_wait = _compiled(_link_wait, True, **_CALLED)
 
 
 @jit

@@ -127,6 +127,9 @@ class _Work(NamedTuple):
             is ``subject * 4 + kind``.
         state: heap size, next creation number, new tasks, dispatch pending, the pending
             dispatch's creation number.
+        deferred: per link, 1 when it fires at its predecessor's completion instant: it
+            then fires with the completion, with no event of its own (the same instant,
+            before the same dispatch, so the same schedule as an event of its own).
     """
 
     start: Array
@@ -144,6 +147,7 @@ class _Work(NamedTuple):
     heap_time: Array
     heap_key: IntArray
     state: IntArray
+    deferred: IntArray
 
 
 class CapacityArrays(NamedTuple):
@@ -243,21 +247,32 @@ def _complete(
     i: int,
     now: float,
     demand: Array,
+    pos: IntArray,
     pool_ptr: IntArray,
     pool_idx: IntArray,
+    succ_ptr: IntArray,
+    succ_idx: IntArray,
+    deferred: IntArray,
     finish: Array,
+    ready: Array,
     used: Array,
+    pending: IntArray,
+    new: IntArray,
     status: IntArray,
     ht: Array,
     hk: IntArray,
     st: IntArray,
 ) -> None:
-    """Task ``i`` finishes: release its units (its pools are now dirty)."""
+    """Task ``i`` finishes: release its units (its pools are now dirty), fire the links
+    deferred to this instant."""
     finish[i] = now
     for k in range(pool_ptr[i], pool_ptr[i + 1]):
         p = pool_idx[k]
         used[p] -= demand[i, p]
         status[p] = _DIRTY
+    for k in range(succ_ptr[i], succ_ptr[i + 1]):
+        if deferred[k] == 1:
+            _edge_fired(succ_idx[k], now, pos, pending, ready, new, ht, hk, st)
     _request_dispatch(ht, hk, st, now)
 
 
@@ -346,6 +361,7 @@ def _dispatch(
     ht: Array,
     hk: IntArray,
     st: IntArray,
+    deferred: IntArray,
 ) -> int:
     """Start every waiting task that fits, in dispatch order; returns a task with a bad
     duration (negative or NaN) or -1.
@@ -398,7 +414,8 @@ def _dispatch(
             if not d >= 0:
                 return i
             cal = calendar[i]
-            _push(ht, hk, st, now + delay(flat, cum, week, cal, now, d), i * 4 + _DONE)
+            done = now + delay(flat, cum, week, cal, now, d)
+            _push(ht, hk, st, done, i * 4 + _DONE)
             for k in range(succ_ptr[i], succ_ptr[i + 1]):  # its links, resolved now
                 j = succ_idx[k]
                 wait = link_wait(
@@ -414,7 +431,11 @@ def _dispatch(
                     cum,
                     week,
                 )
-                _push(ht, hk, st, now + wait, j * 4 + _EDGE)
+                if now + wait == done:
+                    deferred[k] = 1
+                else:
+                    deferred[k] = 0
+                    _push(ht, hk, st, now + wait, j * 4 + _EDGE)
         elif is_new:
             new[n_stay] = best
             n_stay += 1
@@ -479,6 +500,7 @@ def _run_batch(
     ht: Array,
     hk: IntArray,
     st: IntArray,
+    deferred: IntArray,
     durations: Array,
     ev_time: Array,
     ev_pool: IntArray,
@@ -545,6 +567,7 @@ def _run_batch(
                         ht,
                         hk,
                         st,
+                        deferred,
                     )
                     if bad >= 0:
                         return it, _BAD_DURATION, bad
@@ -560,7 +583,26 @@ def _run_batch(
             elif kind == _EDGE:
                 _edge_fired(x, now, pos, pending, ready, new, ht, hk, st)
             elif kind == _DONE:
-                _complete(x, now, demand, pool_ptr, pool_idx, finish, used, status, ht, hk, st)
+                _complete(
+                    x,
+                    now,
+                    demand,
+                    pos,
+                    pool_ptr,
+                    pool_idx,
+                    succ_ptr,
+                    succ_idx,
+                    deferred,
+                    finish,
+                    ready,
+                    used,
+                    pending,
+                    new,
+                    status,
+                    ht,
+                    hk,
+                    st,
+                )
         for i in range(release.size):
             out_start[it, i], out_finish[it, i], out_ready[it, i] = start[i], finish[i], ready[i]
         for i in range(release.size):
@@ -676,6 +718,7 @@ def _work(net: _Net, n_events: int) -> _Work:
         np.zeros(heap),
         ints(heap),
         ints(5),
+        ints(max(int(net.succ_idx.size), 1)),
     )
 
 

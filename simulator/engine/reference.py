@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from ..errors import SimulationError
 from ..model import Network
-from .clock import delay, link_wait
+from .clock import py_delay, py_link_wait
 from .stuck import Names, stuck_message
 
 __all__ = ["FIT_TOLERANCE", "Schedule", "simulate"]
@@ -102,10 +102,10 @@ class _Run:
         self.used += net.demand[i]
         self.start[i] = now
         cal, d = int(net.calendar[i]), float(self.duration[i])
-        self.at(delay(*net.clock, cal, now, d), lambda _ev, t=i: self.complete(t))
+        self.at(py_delay(*net.clock, cal, now, d), lambda _ev, t=i: self.complete(t))
         for k in range(net.succ_ptr[i], net.succ_ptr[i + 1]):
             succ = int(net.succ_idx[k])
-            wait = link_wait(
+            wait = py_link_wait(
                 int(net.succ_kind[k]),
                 float(net.succ_lag[k]),
                 int(net.succ_cal[k]),

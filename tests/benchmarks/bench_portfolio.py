@@ -58,7 +58,7 @@ def critical_path(pf: Portfolio, sample: BlockSample) -> np.ndarray:
     release = pf.network.release
     for i in topological_order(pf.tasks):
         start = np.full(len(d), release[i])
-        for j, lag in pf.tasks[i].preds:
+        for j, lag, *_ in pf.tasks[i].preds:  # finish-to-start links in working days
             np.maximum(start, finish[:, j] + lag, out=start)
         finish[:, i] = start + d[:, i]
     return finish
