@@ -9,7 +9,9 @@ events in another order, gives different bits somewhere.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,18 @@ from psplib import PSPLIB, optima, read_sm
 from simulator.engine import Schedule, pack_capacity, simulate, simulate_batch, simulate_fast
 from simulator.engine import kernels as _kernels
 from simulator.errors import SimulationError
-from simulator.model import Fixed, Network, Pool, Portfolio, Project, Task, WorkCalendar
+from simulator.model import (
+    Calendar,
+    Fixed,
+    Link,
+    Network,
+    Pool,
+    Portfolio,
+    Progress,
+    Project,
+    Task,
+    WorkCalendar,
+)
 from simulator.sampling import capacity_events, sample_block
 from simulator.scenario import load_scenario
 
@@ -215,6 +228,72 @@ def test_batch_matches_simpy_iteration_by_iteration(pf: Portfolio, data: st.Data
     start, finish, ready = batch(pf.network, d, events)
     for it in range(rows):
         assert_same(simulate(pf.network, d[it], events[it]), (start[it], finish[it], ready[it]))
+
+
+# a dated time base with three calendars: Mon-Fri with a holiday and a half day, every day,
+# weekends only; times are days from Monday 4 January 2027
+REAL = WorkCalendar(
+    dt.date(2027, 1, 4),
+    (
+        Calendar("office", "1111100", (dt.date(2027, 1, 8),), 8.0, ((dt.date(2027, 1, 13), 4.0),)),
+        Calendar("seven", "1111111"),
+        Calendar("weekends", "0000011"),
+    ),
+)
+REAL_LAGS = st.sampled_from([0.0, 0.0, 0.5, 1.0, 2.0, -0.5, -1.5, -3.0])
+
+
+@st.composite
+def progress_of(draw: st.DrawFn, cal: WorkCalendar, c: int) -> Progress | None:
+    """Nothing, or done (start and finish before the status date), or in progress."""
+    status = cal.status
+    kind = draw(st.sampled_from(["none", "none", "done", "running"]))
+    if status is None or kind == "none":
+        return None
+    start = draw(st.sampled_from([0.0, 1.0, 2.5])) * status / 3
+    if kind == "running":
+        return Progress(start, None, cal.work(c, status) - cal.work(c, start))
+    finish = start + draw(st.sampled_from([0.0, 0.5, 1.0])) * (status - start)
+    return Progress(start, finish, cal.work(c, finish) - cal.work(c, start))
+
+
+@st.composite
+def real_portfolios(draw: st.DrawFn) -> Portfolio:
+    """The random portfolios with real-schedule features: calendars per task, every link
+    type with lags, leads and lag calendars, start constraints, and progress at a status
+    date (complete, in progress, out of sequence)."""
+    pf = draw(portfolios())
+    cal = replace(REAL, status=draw(st.sampled_from([None, 3.0, 7.0, 9.5])))
+    tasks = []
+    for t in pf.tasks:
+        c = draw(st.integers(0, 2))
+        preds = tuple(
+            Link(x.pred, draw(REAL_LAGS), draw(st.integers(0, 3)), draw(st.integers(-1, 2)))
+            for x in t.preds
+        )
+        tasks.append(
+            replace(
+                t,
+                calendar=c,
+                preds=preds,
+                earliest=draw(st.sampled_from([0.0, 0.0, 2.0, 5.5, 12.0])),
+                progress=draw(progress_of(cal, c)),
+            )
+        )
+    return replace(pf, calendar=cal, tasks=tuple(tasks))
+
+
+@PROPERTY
+@given(real_portfolios(), st.data())
+def test_engines_agree_on_real_schedules(pf: Portfolio, data: st.DataObject) -> None:
+    rows = data.draw(st.integers(1, 4), label="iterations")
+    d = durations(data, len(pf.tasks), rows)
+    events = [losses(data, pf) for _ in range(rows)]
+    start, finish, ready = batch(pf.network, d, events)
+    for it in range(rows):
+        ref = simulate(pf.network, d[it], events[it])
+        assert np.isfinite(ref.finish).all()
+        assert_same(ref, (start[it], finish[it], ready[it]))
 
 
 @st.composite
