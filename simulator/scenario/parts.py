@@ -241,6 +241,6 @@ def _report_cycles(ctx: Context, tasks: list[Task], projects: list[Project]) -> 
         loc = ("projects", pk, "tasks", k, "after") if has_own else ("projects", pk, "after")
         ctx.error(
             loc,
-            f"dependency cycle: {text} (each must finish before the next "
-            "starts); remove one of these links",
+            f"dependency cycle: {text} (each waits for the one before it); "
+            "remove one of these links",
         )
