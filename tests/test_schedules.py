@@ -47,9 +47,7 @@ from simulator.scenario import load_scenario
 Array = NDArray[np.float64]
 
 START = dt.date(2027, 1, 4)  # a Monday
-PROPERTY = settings(
-    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def day(t: float) -> dt.date:
@@ -181,8 +179,10 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                     }
             if draw(st.booleans()):
                 task["calendar"] = draw(st.sampled_from(CALENDAR_NAMES))
-            links = []
-            for i in sorted(draw(st.sets(st.integers(0, len(keys) - 1), max_size=3)) if keys else []):
+            links: list[Any] = []
+            for i in sorted(
+                draw(st.sets(st.integers(0, len(keys) - 1), max_size=3)) if keys else []
+            ):
                 proj, other = keys[i].split(".")
                 ref = other if proj == f"p{k}" else keys[i]
                 kind = draw(st.sampled_from(["FS", "SS", "FF", "SF"]))
@@ -292,8 +292,11 @@ def test_engines_agree_bit_for_bit_on_real_schedules(spec: dict[str, Any], seed:
         # and what theory says of any such schedule
         for i, t in enumerate(pf.tasks):
             assert ref.finish[i] >= ref.start[i] >= ref.ready[i]
-            if t.complete:
-                assert ref.start[i] == pf.calendar.resume(t.calendar, t.progress.start)  # type: ignore[union-attr]
+            if t.complete:  # it ran from its actual start to its actual finish, as given
+                assert t.progress is not None
+                assert ref.start[i] == t.progress.start
+                assert t.progress.finish is not None
+                assert ref.finish[i] == t.progress.finish
             elif status is not None:
                 assert ref.start[i] >= status  # nothing else starts before the status date
 
@@ -531,10 +534,10 @@ projects:
     )
     got = schedule(pf)
     # the milestone is at a's finish; its successor starts Monday 11
-    assert got["p.m"][1] in (5.0, at("2027-01-11"))  # Friday midnight = Monday 0:00 in work
-    assert got["p.m"][1] == got["p.a"][1]  # reported: where the work ended
+    assert got["p.m"][1] == 5.0  # reported where the work ended: Friday midnight
     assert got["p.b"][0] == at("2027-01-11")
-    assert pf.tasks[1].milestone and pf.tasks[1].demand == ()
+    assert pf.tasks[1].milestone
+    assert pf.tasks[1].demand == ()
 
 
 # --- constraints ---------------------------------------------------------------------------
@@ -589,7 +592,8 @@ projects:
     assert np.all(out.keys[:, 0] == 5.0)
     assert np.all(out.keys[:, 0] <= a.deadline)
     assert np.all(out.keys[:, 1] == at("2027-01-16"))
-    assert np.all(out.keys[:, 1] > b.deadline)  # type: ignore[operator]
+    assert np.all(out.keys[:, 1] > b.deadline)
+    assert np.all(out.finish[:, 0] == at("2027-01-16"))  # the project: where b's work ended
 
 
 # --- progress ------------------------------------------------------------------------------
@@ -646,6 +650,38 @@ projects:
     assert_law(x, stats.expon(loc=2, scale=4), 6.0, 4.0)
 
 
+@pytest.mark.parametrize(
+    ("duration", "law"),
+    [
+        # memoryless: however far beyond its mean, the remaining work is Exp(mean 0.25)
+        ("{exponential: {mean: 0.25}}", stats.expon(scale=0.25)),
+        # D ~ N(3, 0.5) given D > 10 (14 sd out), less 10: a normal truncated at 10, shifted
+        ("{normal: {mean: 3, sd: 0.5}}", stats.truncnorm(14.0, np.inf, loc=3 - 10, scale=0.5)),
+    ],
+    ids=["exponential", "normal"],
+)
+def test_in_progress_far_beyond_its_estimate(tmp_path: Path, duration: str, law: Any) -> None:
+    """A task running 10 days on a 3-day estimate: its remaining work is the law's tail
+    beyond the elapsed time, small and finite, and the run completes."""
+    pf = load(
+        tmp_path,
+        PROGRESS
+        + f"""\
+projects:
+  - id: p
+    tasks:
+      - {{id: a, duration: {duration}, actual_start: 2027-01-04}}
+""",
+    )
+    x = remaining(pf, 0)
+    assert np.all(np.isfinite(x)), f"{np.mean(~np.isfinite(x)):.1%} of remaining draws not finite"
+    assert np.all(x > 0), f"{np.mean(x <= 0):.1%} of remaining draws are 0"
+    assert_law(x, law, float(law.mean()), float(law.std()))
+    out = simulate_portfolio(pf, 50, 11)
+    assert np.all(out.finish[:, 0] >= at("2027-01-18"))
+    assert np.all(out.finish[:, 0] <= at("2027-01-18") + 7)
+
+
 def test_in_progress_uniform_elapsed_inside_the_range(tmp_path: Path) -> None:
     pf = load(
         tmp_path,
@@ -659,7 +695,8 @@ projects:
     )
     # D ~ U(5, 20) given D > 10 is U(10, 20): the remaining D - 10 is U(0, 10)
     x = remaining(pf, 0)
-    assert x.min() >= 0 and x.max() <= 10
+    assert x.min() >= 0
+    assert x.max() <= 10
     assert_law(x, stats.uniform(0, 10), 5.0, 10 / np.sqrt(12))
 
 
@@ -676,7 +713,8 @@ projects:
     )
     # E = 10 < low: remaining is U(12 - 10, 20 - 10) = U(2, 10)
     x = remaining(pf, 0)
-    assert x.min() >= 2 and x.max() <= 10
+    assert x.min() >= 2
+    assert x.max() <= 10
     assert_law(x, stats.uniform(2, 8), 6.0, 8 / np.sqrt(12))
 
 
@@ -788,6 +826,108 @@ projects:
     assert np.all(rows[2][:, 2:] == [at("2027-01-11"), at("2027-01-13")])
 
 
+def trace_of(pf: Portfolio, iterations: int = 5, seed: int = 1) -> dict[str, Array]:
+    """``task key -> (iterations, 2)`` reported (start, finish) from the runner's trace."""
+    out = simulate_portfolio(pf, iterations, seed, trace=iterations)
+    return {t.key: out.trace[out.trace[:, 1] == i][:, 2:] for i, t in enumerate(pf.tasks)}
+
+
+def test_links_from_started_tasks_still_bind(tmp_path: Path) -> None:
+    pf = load(
+        tmp_path,
+        PROGRESS
+        + """\
+projects:
+  - id: p
+    tasks:
+      - {id: done, duration: 5, actual_start: 2027-01-11, actual_finish: 2027-01-15}
+      - {id: fs, duration: 1, after: [{id: done, lag: 3}]}
+      - {id: run, duration: 10, actual_start: 2027-01-11}
+      - {id: ss, duration: 1, after: [{id: run, type: SS, lag: 7}]}
+      - {id: lead, duration: 1, after: [{id: ss, lag: -5}]}
+""",
+    )
+    got = trace_of(pf)
+    # done's work ended with Fri 15; 3 working days (Mon 18, Tue 19, Wed 20): Thu 21
+    assert np.all(got["p.fs"][:, 0] == at("2027-01-21"))
+    # SS from a task in progress counts from its actual start: Mon 11 + 7 working days
+    # (Mon 11 - Fri 15, Mon 18, Tue 19): Wed 20
+    assert np.all(got["p.ss"] == [at("2027-01-20"), at("2027-01-21")])
+    # a lead of 5 from ss's finish (the end of Wed 20) is before ss starts: it starts with ss
+    assert np.all(got["p.lead"][:, 0] == at("2027-01-20"))
+    # run: 10 days, 5 elapsed (fixed, so exactly 5 remain): Mon 18 - Fri 22
+    assert np.all(got["p.run"] == [at("2027-01-11"), at("2027-01-23")])
+
+
+def test_a_finish_link_into_a_task_in_progress_still_bounds_its_finish(tmp_path: Path) -> None:
+    pf = load(
+        tmp_path,
+        PROGRESS
+        + """\
+projects:
+  - id: p
+    tasks:
+      - {id: a, duration: 5}
+      - {id: b, duration: 10, actual_start: 2027-01-11, remaining: 2,
+         after: [{id: a, type: FF}]}
+""",
+    )
+    got = trace_of(pf)
+    # a runs from the status date, Mon 18 - Fri 22; b (2 days left) may not finish before
+    # it: it ends with Fri 22 too; its reported start is its actual start
+    assert np.all(got["p.a"] == [at("2027-01-18"), at("2027-01-23")])
+    assert np.all(got["p.b"] == [at("2027-01-11"), at("2027-01-23")])
+
+
+def test_a_lead_never_starts_a_task_before_its_predecessor(tmp_path: Path) -> None:
+    pf = load(
+        tmp_path,
+        DATED
+        + """\
+projects:
+  - id: p
+    tasks:
+      - {id: a, duration: 2, start_no_earlier_than: 2027-01-06}
+      - {id: b, duration: 1, after: [{id: a, lag: -5}]}
+      - {id: c, duration: 1, after: [{id: a, lag: -1, calendar: seven}]}
+""",
+    )
+    got = schedule(pf)
+    # a: Wed 6, Thu 7. The lead of 5 would put b on Thu 30 Dec: b starts with a
+    assert got["p.b"][0] == at("2027-01-06")
+    # c: one seven-day day before the end of Thu 7 is the start of Thu 7
+    assert got["p.c"][0] == at("2027-01-07")
+
+
+def test_complete_tasks_keep_actual_dates_on_non_working_days(tmp_path: Path) -> None:
+    """Actuals are what happened, worked days or not: the reported start is the actual
+    start, the reported finish the end of the actual finish date."""
+    pf = load(
+        tmp_path,
+        PROGRESS
+        + """\
+projects:
+  - id: p
+    tasks:
+      - {id: weekend, duration: 1, actual_start: 2027-01-09, actual_finish: 2027-01-09}
+      - {id: from_sat, duration: 3, actual_start: 2027-01-09, actual_finish: 2027-01-12}
+      - {id: to_sun, duration: 3, actual_start: 2027-01-04, actual_finish: 2027-01-10}
+""",
+    )
+    got = trace_of(pf)
+    expected = {
+        "p.weekend": (at("2027-01-09"), at("2027-01-10")),  # Sat 9 .. the end of Sat 9
+        "p.from_sat": (at("2027-01-09"), at("2027-01-13")),  # Sat 9 .. the end of Tue 12
+        "p.to_sun": (at("2027-01-04"), at("2027-01-11")),  # Mon 4 .. the end of Sun 10
+    }
+    wrong = {
+        key: (want, tuple(got[key][0]))
+        for key, want in expected.items()
+        if not np.all(got[key] == want)
+    }
+    assert not wrong, f"(start, finish) expected, got: {wrong}"
+
+
 # --- validation: one located line each ------------------------------------------------------
 
 
@@ -799,7 +939,9 @@ def problems(tmp_path: Path, text: str) -> list[tuple[int, str]]:
     shown = str(info.value)
     out = []
     for p in info.value.problems:
-        assert p.file == "bad.yaml" and p.line > 0 and p.col > 0
+        assert p.file == "bad.yaml"
+        assert p.line > 0
+        assert p.col > 0
         assert f"bad.yaml:{p.line}:{p.col}: " in shown
         out.append((p.line, p.message))
     return out
@@ -844,21 +986,21 @@ projects:
         (
             "      - {id: a, duration: 2, after: [{id: b, type: SS}]}\n"
             "      - {id: b, duration: 2, after: [a]}\n",
-            8,
+            (8, 9),  # either link of the cycle: a's SS link or b's FS link
             ["dependency cycle", "p.a", "p.b"],
         ),
     ],
     ids=["unknown-calendar", "finish-before-start", "start-after-status", "remaining", "cycle"],
 )
 def test_progress_and_calendar_mistakes_are_one_located_line(
-    tmp_path: Path, tasks: str, line: int, words: list[str]
+    tmp_path: Path, tasks: str, line: int | tuple[int, ...], words: list[str]
 ) -> None:
     found = problems(tmp_path, HEAD + tasks)
     assert len(found) == 1, found
-    (got_line, message), = found
+    ((got_line, message),) = found
     for w in words:
         assert w in message, (w, message)
-    assert got_line == line, found
+    assert got_line in (line if isinstance(line, tuple) else (line,)), found
 
 
 def test_actual_start_needs_a_status_date(tmp_path: Path) -> None:

@@ -10,13 +10,16 @@ paired differences, ``sd(d) / sqrt(n)``, usually far below the unpaired
 
 Metrics per scenario, per iteration:
 
+* ``finish[p]``: project ``p``'s finish in working days of the default calendar since the
+  start (so differences are working days);
 * ``on_time[p]``: project ``p`` finished by its deadline (projects with a deadline);
 * ``portfolio_on_time``: every project with a deadline finished by it (cancelled projects
   do not count against it);
 * ``projects_on_time``: how many projects finished by their deadline (a cancelled project
   delivers nothing, so it counts 0);
 * ``cost``: total cost of the projects carried out;
-* ``shortfall``: unit-days of demand from ready tasks waiting for a pool, summed over pools;
+* ``shortfall``: unit-days of demand from ready tasks waiting for a pool, summed over pools
+  (each period's mean units waiting times its working days);
 * ``value``: where projects declare ``value_per_month``, the value delivered between each
   project's finish and the scenario's ``value_horizon``.
 
@@ -80,7 +83,7 @@ def metrics(
             out[f"finish[{pid}]"] = np.full(n, np.nan)
             continue
         finish = outcome.finish[:, k]
-        out[f"finish[{pid}]"] = finish
+        out[f"finish[{pid}]"] = _working_days(pf, np.zeros(n), finish, clip=False)
         deadline = pf.projects[k].deadline
         if deadline is not None:
             hit = finish <= deadline
@@ -90,23 +93,24 @@ def metrics(
         else:
             out[f"on_time[{pid}]"] = np.full(n, np.nan)
         if horizon is not None and value_per_day.get(pid):
-            value += value_per_day[pid] * _working_days(pf, finish, horizon)
+            value += value_per_day[pid] * _working_days(pf, finish, np.full(n, horizon))
     out["portfolio_on_time"] = all_on_time.astype(float)
     out["projects_on_time"] = count
     out["cost"] = outcome.cost.sum(axis=1)
-    lengths = np.diff(outcome.edges)
+    edges = outcome.edges
+    lengths = _working_days(pf, edges[:-1], edges[1:])  # working days of each period
     out["shortfall"] = (outcome.waiting * lengths[None, None, :]).sum(axis=(1, 2))
     if horizon is not None and value_per_day:
         out["value"] = value
     return out
 
 
-def _working_days(pf: Portfolio, finish: Array, horizon: float) -> Array:
-    """Working days of the default calendar from each finish to the horizon (0 after it)."""
+def _working_days(pf: Portfolio, since: Array, until: Array, *, clip: bool = True) -> Array:
+    """Working days of the default calendar between two arrays of times (0 for a negative
+    span with ``clip``)."""
     cal = np.array([pf.calendar.default], dtype=np.int64)
-    until = np.full((len(finish), 1), horizon)
-    days = work_between(*pf.calendar.table, cal, finish[:, None], until)[:, 0]
-    return np.maximum(days, 0.0)
+    days = work_between(*pf.calendar.table, cal, since[:, None], until[:, None])[:, 0]
+    return np.maximum(days, 0.0) if clip else days
 
 
 @dataclass(frozen=True)
@@ -291,7 +295,7 @@ def risk_effects(
         out = simulate_portfolio(
             off, n, seed, progress=progress_of() if progress_of else None, **run
         )
-        d_p80 = np.quantile(out.finish, 0.8, axis=0) - p80
+        d_p80 = _working_days(pf, p80, np.quantile(out.finish, 0.8, axis=0), clip=False)
         d_cost = out.cost.mean(axis=0) - mean_cost
         for pk, p in enumerate(pf.projects):
             rows.append(

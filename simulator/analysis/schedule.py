@@ -123,8 +123,8 @@ def cpm(pf: Portfolio, *, levelled: bool = False) -> ScheduleCheck:
 def _duration(task: Task) -> float:
     """Its most likely duration (remaining, for a task in progress; actual, when complete)."""
     p = task.progress
-    if p is not None and p.finish is not None:
-        return p.elapsed
+    if p is not None and p.finish is not None:  # its actual span (engine_calendars)
+        return p.finish - p.start
     size = task.size.most_likely / task.units if task.per_unit else task.size.most_likely
     if p is None:
         return size

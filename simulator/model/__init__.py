@@ -17,7 +17,7 @@ from .distributions import (
     Uniform,
 )
 from .edits import Scaled, apply_variant, edited_pool
-from .entities import LINK_KINDS, CorrelationGroup, Link, Pool, Progress, Project, Risk, Task
+from .entities import LINK_KINDS, TAIL, CorrelationGroup, Link, Pool, Progress, Project, Risk, Task
 from .network import (
     Network,
     build_network,
@@ -43,6 +43,7 @@ __all__ = [
     "FAMILIES",
     "FAMILY_PARAMS",
     "LINK_KINDS",
+    "TAIL",
     "Calendar",
     "Calibrated",
     "Candidate",

@@ -267,23 +267,32 @@ class WorkCalendar:
     def index(self, name: str) -> int | None:
         return next((k for k, c in enumerate(self.calendars) if c.name == name), None)
 
+    @property
+    def continuous(self) -> int:
+        """The index of the clock's own continuous calendar, after the named ones: every
+        instant is worked (what a complete task ran on: its actual dates, as given)."""
+        return len(self.calendars)
+
     @cached_property
     def table(self) -> ClockTable:
-        """The cumulative working-time tables of every calendar."""
-        n = len(self.calendars)
+        """The cumulative working-time tables of every calendar, and of :attr:`continuous`."""
+        n = len(self.calendars) + 1
+        flat = np.zeros(n, np.int64)
+        flat[-1] = 1
         if self.start is None:
             return ClockTable(np.ones(n, np.int64), np.zeros((n, 8)), np.ones((n, 8)))
         start = self.start
         last = max([start, *(d for c in self.calendars for d in c.special_days())])
         h = 7 * ((last - start).days // 7 + 1)
         cum = np.zeros((n, h + 1))
-        week = np.zeros((n, 8))
+        week = np.ones((n, 8))
         for c, cal in enumerate(self.calendars):
             days = [cal.day_work(start + dt.timedelta(days=k)) for k in range(h)]
             cum[c, 1:] = np.cumsum(days)
             pattern = [float(cal.weekmask[(start.weekday() + k) % 7]) for k in range(7)]
+            week[c, 0] = 0.0
             week[c, 1:] = np.cumsum(pattern)
-        return ClockTable(np.zeros(n, np.int64), cum, week)
+        return ClockTable(flat, cum, week)
 
     def work(self, c: int, t: float) -> float:
         """Working time of calendar ``c`` before time ``t``."""

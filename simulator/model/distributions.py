@@ -47,6 +47,15 @@ class Distribution:
         faster exact sampler)."""
         return self.ppf(rng.random(size))
 
+    def sf(self, x: float) -> float:
+        """``P(X > x)``; families with an unbounded tail compute it exactly, so that a
+        draw beyond a far quantile (a task running far beyond its estimate) stays exact."""
+        return 1.0 - self.cdf(x)
+
+    def isf(self, q: FloatArray) -> FloatArray:
+        """The inverse of :meth:`sf`: values exceeded with probability ``q``."""
+        return self.ppf(1.0 - np.asarray(q, dtype=float))
+
     @property
     def most_likely(self) -> float:
         """The value a deterministic schedule uses: the mode where the family has one as a
@@ -247,6 +256,15 @@ class Normal(Distribution):
         tail = (1 - np.asarray(u, dtype=float)) * special.ndtr(-self._a)
         return np.maximum(self.mu - self.sigma * special.ndtri(tail), 0.0)
 
+    def sf(self, x: float) -> float:
+        if x < 0:
+            return 1.0
+        return float(special.ndtr(-(x - self.mu) / self.sigma) / special.ndtr(-self._a))
+
+    def isf(self, q: FloatArray) -> FloatArray:
+        tail = np.asarray(q, dtype=float) * special.ndtr(-self._a)
+        return np.maximum(self.mu - self.sigma * special.ndtri(tail), 0.0)
+
     @property
     def _hazard(self) -> float:
         a = self._a
@@ -294,6 +312,16 @@ class LogNormal(Distribution):
     def ppf(self, u: FloatArray) -> FloatArray:
         return np.exp(self.mu + self.sigma * special.ndtri(np.asarray(u, dtype=float)))
 
+    def sf(self, x: float) -> float:
+        if x <= 0:
+            return 1.0
+        if self.sigma == 0:
+            return 1.0 if x < math.exp(self.mu) else 0.0
+        return float(special.ndtr(-(math.log(x) - self.mu) / self.sigma))
+
+    def isf(self, q: FloatArray) -> FloatArray:
+        return np.exp(self.mu - self.sigma * special.ndtri(np.asarray(q, dtype=float)))
+
     @property
     def mean(self) -> float:
         return math.exp(self.mu + self.sigma**2 / 2)
@@ -318,6 +346,12 @@ class Exponential(Distribution):
 
     def ppf(self, u: FloatArray) -> FloatArray:
         return self.low - self.scale * np.log1p(-np.asarray(u, dtype=float))
+
+    def sf(self, x: float) -> float:
+        return 1.0 if x <= self.low else math.exp(-(x - self.low) / self.scale)
+
+    def isf(self, q: FloatArray) -> FloatArray:
+        return self.low - self.scale * np.log(np.asarray(q, dtype=float))
 
     @property
     def mean(self) -> float:

@@ -12,9 +12,20 @@ from typing import NamedTuple
 
 from .distributions import Distribution
 
-__all__ = ["LINK_KINDS", "CorrelationGroup", "Link", "Pool", "Progress", "Project", "Risk", "Task"]
+__all__ = [
+    "LINK_KINDS",
+    "TAIL",
+    "CorrelationGroup",
+    "Link",
+    "Pool",
+    "Progress",
+    "Project",
+    "Risk",
+    "Task",
+]
 
 LINK_KINDS = ("FS", "SS", "FF", "SF")  # a link's kind is its index here
+TAIL = 1e-9  # a task in progress less likely than this to last as long as it has is warned about
 
 
 class Link(NamedTuple):

@@ -16,6 +16,7 @@ __all__ = [
     "Network",
     "build_network",
     "earliest_start",
+    "engine_calendars",
     "engine_links",
     "first_targets",
     "latest_finish",
@@ -127,13 +128,21 @@ def _releases(
     each from the start of its calendar's working period then."""
     status = calendar.status or 0.0
     out = []
-    for t in tasks:
+    for t, cal in zip(tasks, engine_calendars(tasks, calendar), strict=True):
         if t.progress is not None:
             when = t.progress.start if t.complete else status
         else:
             when = max(projects[t.project].release, t.earliest, status)
-        out.append(calendar.resume(t.calendar, when))
+        out.append(calendar.resume(cal, when))
     return np.array(out, dtype=np.float64)
+
+
+def engine_calendars(tasks: Sequence[Task], calendar: WorkCalendar) -> NDArray[np.int64]:
+    """Each task's calendar in the engine: its own, or for a complete task the continuous
+    one (it ran from its actual start to its actual finish, as given, on any day)."""
+    return np.array(
+        [calendar.continuous if t.complete else t.calendar for t in tasks], dtype=np.int64
+    )
 
 
 def build_network(
@@ -172,7 +181,7 @@ def build_network(
         pred_cal,
         succ_kind,
         succ_cal,
-        np.array([t.calendar for t in tasks], dtype=np.int64),
+        engine_calendars(tasks, calendar),
         calendar.table,
     )
 

@@ -69,8 +69,11 @@ def _project_costs(pf: Portfolio, sample: BlockSample, p_start: Array, p_finish:
     members = [list(p.tasks) for p in pf.projects]
     per_day = [p.cost_per_day for p in pf.pools]
     rate = np.array([sum(u * per_day[p] for p, u in t.demand) for t in pf.tasks])
-    done = np.array([t.progress.elapsed if t.running and t.progress else 0.0 for t in pf.tasks])
-    task_cost = (sample.duration + done) * rate + np.array([t.cost for t in pf.tasks])
+    work = sample.duration.copy()  # working days paid for
+    for i, t in enumerate(pf.tasks):
+        if t.progress is not None:  # complete: its actual days; running: they come on top
+            work[:, i] = t.progress.elapsed + (work[:, i] if t.running else 0.0)
+    task_cost = work * rate + np.array([t.cost for t in pf.tasks])
     cost = np.stack([task_cost[:, m].sum(axis=1) for m in members], axis=1)
     cost += np.array([p.cost for p in pf.projects])
     days = np.full(len(pf.projects), pf.calendar.default, dtype=np.int64)

@@ -29,6 +29,7 @@ from ..model import Distribution, Portfolio, Task
 __all__ = ["BLOCK_SIZE", "BlockSample", "capacity_events", "entity_stream", "sample_block"]
 
 BLOCK_SIZE = 500
+_BELOW_ONE = float(np.nextafter(1.0, 0.0))
 
 CapacityEvents = list[tuple[float, int, float]]
 
@@ -71,18 +72,27 @@ def _law(t: Task) -> Distribution:
     return t.size if given is None else given
 
 
-def _floor(t: Task) -> float:
-    """A task in progress whose remaining work is conditioned on its elapsed time draws its
-    size from the part of the law above the elapsed time: the CDF there (0 otherwise)."""
+def _survival(t: Task) -> float | None:
+    """For a task in progress whose remaining work is conditioned on its elapsed time, the
+    chance its duration exceeds the elapsed time (it draws from there on); else None."""
     p = t.progress
     if not t.running or p is None or p.remaining is not None or p.done is not None:
-        return 0.0
-    return t.size.cdf(p.elapsed * t.units if t.per_unit else p.elapsed)
+        return None
+    return t.size.sf(p.elapsed * t.units if t.per_unit else p.elapsed)
+
+
+def _above(law: Distribution, survival: float, tail: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Draws of ``law`` beyond the point it exceeds with probability ``survival``, from
+    uniforms ``tail`` (the share of that tail beyond each draw). Beyond a bounded law's
+    maximum (``survival`` 0) the draw is the maximum: no work remains."""
+    if survival <= 0.0:
+        return np.full_like(tail, law.ppf(np.array([_BELOW_ONE]))[0])
+    return law.isf(np.maximum(survival * tail, np.finfo(float).tiny))
 
 
 def _sizes(pf: Portfolio, root: int, block: int) -> dict[int, NDArray[np.float64]]:
     """A full block of size draws for every random task not complete, correlated within
-    groups, conditioned on the elapsed time for a task in progress (see :func:`_floor`)."""
+    groups, conditioned on the elapsed time for a task in progress (see :func:`_survival`)."""
     grouped = {i: g for g in pf.groups if g.rho > 0 for i in g.tasks}
     out = {}
     shared: dict[str, NDArray[np.float64]] = {}
@@ -91,12 +101,12 @@ def _sizes(pf: Portfolio, root: int, block: int) -> dict[int, NDArray[np.float64
         if law.is_constant or t.complete:
             continue
         stream = entity_stream(root, block, "task", t.key)
-        g, floor = grouped.get(i), _floor(t)
+        g, survival = grouped.get(i), _survival(t)
         if g is None:
             out[i] = (
                 law.draw(stream, BLOCK_SIZE)
-                if floor == 0
-                else law.ppf(floor + stream.random(BLOCK_SIZE) * (1 - floor))
+                if survival is None
+                else _above(law, survival, 1.0 - stream.random(BLOCK_SIZE))
             )
             continue
         if g.id not in shared:
@@ -106,20 +116,24 @@ def _sizes(pf: Portfolio, root: int, block: int) -> dict[int, NDArray[np.float64
         z = np.sqrt(g.rho) * shared[g.id] + np.sqrt(1 - g.rho) * special.ndtri(
             stream.random(BLOCK_SIZE)
         )
-        out[i] = law.ppf(floor + special.ndtr(z) * (1 - floor))
+        out[i] = (
+            law.ppf(special.ndtr(z))
+            if survival is None
+            else _above(law, survival, special.ndtr(-z))
+        )
     return out
 
 
 def _engine_duration(t: Task, draw: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The duration the engine runs a task for: a complete task its elapsed time; a task in
+    """The duration the engine runs a task for: a complete task its actual span; a task in
     progress its remaining work (the given remaining duration, ``1 - done`` of a fresh
     draw, or the conditioned draw less the elapsed time); any other task its draw."""
     p = t.progress
     size = draw / t.units if t.per_unit and not (p and p.remaining is not None) else draw
     if p is None or p.remaining is not None:
         return size
-    if p.finish is not None:
-        return np.full_like(size, p.elapsed)
+    if p.finish is not None:  # on the engine's continuous calendar: its actual span
+        return np.full_like(size, p.finish - p.start)
     if p.done is not None:
         return size * (1 - p.done)
     return np.maximum(size - p.elapsed, 0.0)

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from ..model import Progress, Task
+from ..model import TAIL, Progress, Task
 from . import schema as S
 from .context import Context, dist
 
@@ -79,6 +79,8 @@ def progress(ctx: Context, task: Task, t: S.TaskSpec, loc: tuple[Any, ...]) -> T
     start, finish = _actual(ctx, t, loc)
     cal, until = ctx.calendar, finish if finish is not None else ctx.calendar.status or 0.0
     elapsed = max(cal.work(task.calendar, until) - cal.work(task.calendar, start), 0.0)
+    if finish is None and t.remaining is None and t.percent_complete is None:
+        _check_tail(ctx, task, elapsed, (*loc, "actual_start"))
     return replace(
         task,
         progress=Progress(
@@ -89,6 +91,24 @@ def progress(ctx: Context, task: Task, t: S.TaskSpec, loc: tuple[Any, ...]) -> T
             None if t.percent_complete is None else t.percent_complete / 100,
         ),
     )
+
+
+def _check_tail(ctx: Context, task: Task, elapsed: float, loc: tuple[Any, ...]) -> None:
+    """Warn when a task in progress has run far longer than its duration law expects."""
+    work = elapsed * task.units if task.per_unit else elapsed
+    chance = task.size.sf(work)
+    if chance < TAIL:
+        rest = (
+            "its remaining work is drawn from the law's tail beyond that"
+            if chance > 0
+            else "that is beyond the law's maximum: no work is left"
+        )
+        ctx.warn(
+            loc,
+            f"{task.key} has run {elapsed:g} working days, far beyond its duration "
+            f"(a chance below {TAIL:g}); {rest}. Give 'remaining' or 'percent_complete' "
+            "with a fresh estimate",
+        )
 
 
 def check_progress(ctx: Context, tasks: list[Task]) -> None:
