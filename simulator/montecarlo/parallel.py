@@ -7,6 +7,7 @@ Results never depend on the choice: blocks are seeded by their index and combine
 from __future__ import annotations
 
 import ipaddress
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import joblib
 
 from ..errors import PmosimError
 
-__all__ = ["Backend", "check_scheduler", "running", "stop_local_workers"]
+__all__ = ["Backend", "check_scheduler", "ignore_interrupts", "running", "stop_local_workers"]
 
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
@@ -138,6 +139,14 @@ def running(backend: Backend) -> Iterator[int]:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def ignore_interrupts() -> None:
+    """A local worker process's initializer: SIGINT is the parent's to handle. A Ctrl-C in
+    a terminal reaches the whole process group; the parent stops the run, keeps the
+    finished blocks and stops the workers (:func:`stop_local_workers`), so a worker must
+    not die of it on its own, with a traceback, between two blocks."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def stop_local_workers() -> None:

@@ -7,6 +7,7 @@ whatever ``jobs`` is.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
 from collections.abc import Callable, Iterator
@@ -33,7 +34,7 @@ from ..model import Portfolio
 from ..sampling import BLOCK_SIZE, BlockSample, sample_block
 from .checkpoint import Checkpoint
 from .outcome import Block, DriverSums, Outcome
-from .parallel import Backend, running
+from .parallel import Backend, ignore_interrupts, running
 
 __all__ = ["ENGINES", "max_on_time_se", "run_block", "simulate_portfolio"]
 
@@ -280,9 +281,17 @@ def _checkpoint(
 
 
 def _run_batch(
-    pf: Portfolio, blocks: _Blocks, todo: range, seed: int, trace: int, engine: str, n_jobs: int
+    pf: Portfolio,
+    blocks: _Blocks,
+    todo: range,
+    seed: int,
+    trace: int,
+    engine: str,
+    n_jobs: int,
+    local: bool,
 ) -> None:
-    """Run the blocks ``todo`` on ``n_jobs`` workers, adding each as it arrives."""
+    """Run the blocks ``todo`` on ``n_jobs`` workers (``local``: this machine's), adding
+    each as it arrives."""
     sizes = blocks.sizes
     calls = (
         joblib.delayed(run_block)(
@@ -293,10 +302,18 @@ def _run_batch(
     # the compiled kernels release the GIL: threads share the work with no start-up cost;
     # the simpy engine holds the GIL and needs processes
     prefer = "processes" if engine == "simpy" else "threads"
+    processes = (
+        joblib.parallel_config(backend="loky", initializer=ignore_interrupts)
+        if local and prefer == "processes"
+        else contextlib.nullcontext()
+    )
     try:
-        with joblib.Parallel(
-            n_jobs=1 if len(todo) == 1 else n_jobs, prefer=prefer, return_as="generator"
-        ) as parallel:
+        with (
+            processes,
+            joblib.Parallel(
+                n_jobs=1 if len(todo) == 1 else n_jobs, prefer=prefer, return_as="generator"
+            ) as parallel,
+        ):
             results: Iterator[Block] = parallel(calls)
             for blk in results:
                 blocks.add(blk)
@@ -354,6 +371,6 @@ def simulate_portfolio(
         workers = joblib.cpu_count() if n_jobs < 0 else n_jobs
         batch = len(sizes) if target_se is None else max(2, workers)
         while todo := blocks.next_batch(batch):
-            _run_batch(pf, blocks, todo, seed, trace, engine, n_jobs)
+            _run_batch(pf, blocks, todo, seed, trace, engine, n_jobs, backend.kind == "local")
             blocks.stop = blocks.reached()
     return _combine(pf, blocks.done)
