@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..model import calendar
-from .kernels import NO_REFCOUNTS, inline, jit, njit
+from .kernels import inline, jit
 
 __all__ = [
     "FF",
@@ -44,24 +44,17 @@ __all__ = [
 FS, SS, FF, SF = 0, 1, 2, 3
 
 
-def _compiled(fn: Callable[..., Any], called: bool, **names: Any) -> Any:
-    """``fn`` compiled, with the module globals it calls replaced by their compiled forms:
-    inlined into the kernels, or (``called``) a function to call from Python."""
-    code = types.FunctionType(fn.__code__, {**fn.__globals__, **names}, fn.__name__)
-    return njit(cache=False, **NO_REFCOUNTS)(code) if called else inline(code)
+def _compiled(fn: Callable[..., Any], **names: Any) -> Any:
+    """``fn`` compiled to be inlined into the kernels, with the module globals it calls
+    replaced by their compiled forms."""
+    return inline(types.FunctionType(fn.__code__, {**fn.__globals__, **names}, fn.__name__))
 
 
-def _family(called: bool) -> dict[str, Any]:
-    """The clock functions, compiled one way."""
-    out: dict[str, Any] = {}
-    out["work_at"] = _compiled(calendar.work_at, called)
-    out["time_at"] = _compiled(calendar.time_at, called)
-    for fn in (calendar.delay, calendar.work_end, calendar.resume):
-        out[fn.__name__] = _compiled(fn, called, work_at=out["work_at"], time_at=out["time_at"])
-    return out
-
-
-_KERNEL, _CALLED = _family(False), _family(True)
+_KERNEL: dict[str, Any] = {}
+_KERNEL["work_at"] = _compiled(calendar.work_at)
+_KERNEL["time_at"] = _compiled(calendar.time_at)
+for _fn in (calendar.delay, calendar.work_end, calendar.resume):
+    _KERNEL[_fn.__name__] = _compiled(_fn, work_at=_KERNEL["work_at"], time_at=_KERNEL["time_at"])
 work_at, time_at, delay = _KERNEL["work_at"], _KERNEL["time_at"], _KERNEL["delay"]
 work_end, resume = _KERNEL["work_end"], _KERNEL["resume"]
 
@@ -112,11 +105,23 @@ def _link_wait(
     return wait if wait > 0.0 else 0.0
 
 
-link_wait = _compiled(_link_wait, False, **_KERNEL)
-# the same functions, compiled to be called from Python (the reference engine)
-py_delay, py_work_end = _CALLED["delay"], _CALLED["work_end"]
-py_work_at, py_time_at = _CALLED["work_at"], _CALLED["time_at"]
-py_link_wait = _compiled(_link_wait, True, **_CALLED)
+link_wait = _compiled(_link_wait, **_KERNEL)
+
+
+def _interpreted(fn: Callable[..., Any], **names: Any) -> Any:
+    """``fn`` as plain Python, calling the plain Python clock functions."""
+    return types.FunctionType(fn.__code__, {**fn.__globals__, **names}, fn.__name__)
+
+
+# the same functions for the reference engine, interpreted: calling compiled code from
+# Python costs far more than the arithmetic, and IEEE arithmetic is the same either way
+py_work_at, py_time_at, py_delay, py_work_end = (
+    calendar.work_at,
+    calendar.time_at,
+    calendar.delay,
+    calendar.work_end,
+)
+py_link_wait = _interpreted(_link_wait, work_at=calendar.work_at, time_at=calendar.time_at)
 
 
 @jit
