@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = (
     "errors",
     "model",
+    "plans",
     "scenario",
     "sampling",
     "engine",
@@ -46,6 +47,7 @@ CONFINED = {
     "pydantic": {"simulator.scenario"},
     "yaml": {"simulator.scenario", "calibration"},
     "openpyxl": {"calibration"},
+    "defusedxml": {"simulator.plans"},
 }
 MAX_FUNCTION_LINES = 50
 COMPILED = {"jit", "inline", "njit"}  # numba kernels may be longer: no calls inside them

@@ -1,22 +1,24 @@
 """The deterministic schedule check: a critical-path pass over the plan, and a schedule-health
 assessment in the spirit of the DCMA 14-point check.
 
-The forward pass *is* the engine (the same calendars, links, constraints and progress) run
-once with each duration at its most likely value and, unless levelled, no resources. The
-backward pass computes late dates over the same links with the same calendar arithmetic:
-a task must finish by its project's deadline (its early finish without one) and by its own
-``finish_no_later_than`` date, and by whatever its successors' late dates require.
+The forward pass reads the plan as the engine does (the same calendars, links, constraints
+and progress), with each duration at its most likely value: levelled, it is the engine
+itself; otherwise a CPM pass that ignores resources and, as schedulers do, lets an FF or SF
+successor start before its predecessor when its bound allows. The backward pass computes
+late dates over the same links with the same calendar arithmetic: a task must finish by
+its project's deadline (its early finish without one), by its own ``finish_no_later_than``
+date, and by whatever its successors' late dates require.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..engine import simulate_fast, work_ends
-from ..engine.clock import FF, FS, SF, SS
+from ..engine.clock import FF, FS, SF, SS, py_delay, py_work_end
 from ..engine.clock import py_time_at as time_at
 from ..engine.clock import py_work_at as work_at
 from ..model import Portfolio, Task, topological_order
@@ -55,13 +57,46 @@ class Check:
 
 
 def _forward(pf: Portfolio, durations: Array, levelled: bool) -> tuple[Array, Array]:
-    net = pf.network if levelled else replace(pf.network, demand=np.zeros_like(pf.network.demand))
-    sched = simulate_fast(net, durations, pf.base_capacity_events() if levelled else ())
-    start = sched.start.copy()
+    """Early starts and finishes (where work ends): levelled, the engine with the pools;
+    otherwise a CPM forward pass over the engine's links and calendars, which lets an FF or
+    SF successor start before its predecessor when its bound says so, as schedulers do."""
+    if levelled:
+        net = pf.network
+        sched = simulate_fast(net, durations, pf.base_capacity_events())
+        start, finish = sched.start.copy(), sched.finish
+    else:
+        start, finish = _cpm_forward(pf, durations)
     for i, t in enumerate(pf.tasks):
         if t.running and t.progress is not None:
             start[i] = t.progress.start
-    return start, work_ends(*net.clock, net.calendar, sched.finish[None, :])[0]
+    net = pf.network
+    return start, work_ends(*net.clock, net.calendar, finish[None, :])[0]
+
+
+def _cpm_forward(pf: Portfolio, durations: Array) -> tuple[Array, Array]:
+    """Start and completion of every task, resources ignored, links as the engine reads
+    them but not held back to the predecessor's start."""
+    net, clock = pf.network, pf.network.clock
+    n = len(pf.tasks)
+    start, done, ended = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in topological_order(pf.tasks):
+        c, d = int(net.calendar[i]), float(durations[i])
+        at = float(net.release[i])
+        for k in range(net.pred_ptr[i], net.pred_ptr[i + 1]):
+            j, kind = int(net.pred_idx[k]), int(net.pred_kind[k])
+            lag, lag_cal = float(net.pred_lag[k]), int(net.pred_cal[k])
+            base = start[j] if kind in (SS, SF) else ended[j]
+            bound = (
+                base
+                if lag == 0
+                else float(time_at(*clock, lag_cal, work_at(*clock, lag_cal, base) + lag, False))
+            )
+            own = d if kind in (FF, SF) else 0.0
+            at = max(at, float(time_at(*clock, c, work_at(*clock, c, bound) - own, True)))
+        start[i] = at
+        done[i] = at + float(py_delay(*clock, c, at, d))
+        ended[i] = float(py_work_end(*clock, c, done[i]))
+    return start, done
 
 
 def _late_start(pf: Portfolio, i: int, finish: float, d: float) -> float:

@@ -9,6 +9,7 @@ cycles, capacity that can never fit, and dates.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,13 @@ from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError
 from ..model import Portfolio
+from ..plans import PLAN_SUFFIXES, read_plan
 from . import schema as S
 from .build import build_portfolio
 from .problems import problems_from
 from .yamlfile import Located, load_yaml
 
-__all__ = ["load_scenario"]
+__all__ = ["load_plan", "load_scenario"]
 
 
 def load_scenario(path: Path | str, *, display: str | None = None) -> Portfolio:
@@ -32,6 +34,8 @@ def load_scenario(path: Path | str, *, display: str | None = None) -> Portfolio:
         ScenarioError: with every problem found, each located as ``file:line:col``.
     """
     path = Path(path)
+    if path.suffix.lower() in PLAN_SUFFIXES:
+        return load_plan(path, display=display)
     located = load_yaml(path, display=display)
     if not isinstance(located.data, dict):
         raise ScenarioError(
@@ -52,6 +56,23 @@ def load_scenario(path: Path | str, *, display: str | None = None) -> Portfolio:
         problems = problems_from(e, located, S.ScenarioFile)
         raise ScenarioError(problems + _cross_check(located, e, digest, path.parent)) from None
     return build_portfolio(located, spec, path.parent, digest)
+
+
+def load_plan(path: Path, *, display: str | None = None) -> Portfolio:
+    """A plan file (see :mod:`simulator.plans`) as a scenario: read onto the scenario
+    structure, then validated and built like a scenario file; the reader's notes become the
+    portfolio's warnings."""
+    plan = read_plan(path, display=display)
+    located = Located(plan.data, display or str(path))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        spec = S.ScenarioFile.model_validate(plan.data)
+    except ValidationError as e:
+        raise ScenarioError(problems_from(e, located, S.ScenarioFile)) from None
+    pf = build_portfolio(located, spec, path.parent, digest)
+    return dataclasses.replace(
+        pf, warnings=(*(f"{located.file}: {n}" for n in plan.notes), *pf.warnings)
+    )
 
 
 def _cross_check(

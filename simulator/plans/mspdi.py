@@ -1,0 +1,377 @@
+"""MS Project XML (MSPDI) plans, read with the standard library behind ``defusedxml``.
+
+What is read: the project's start and status dates, its calendars (work week from the week
+days, exceptions as holidays, worked days or partial days), its tasks (summary tasks give
+their links to the tasks below them; milestones; durations in working days of the task's
+calendar), links (type and lag: working or elapsed minutes, days, weeks, months, or a
+percentage of the predecessor's duration), date constraints and progress. Every decision
+that loses information (a constraint kind pmosim does not have, a resource) is noted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import defusedxml.ElementTree as safe
+from defusedxml import DefusedXmlException
+
+from ..errors import Problem, ScenarioError
+
+__all__ = ["Plan", "read_mspdi"]
+
+NS = "{http://schemas.microsoft.com/project}"
+_DURATION = re.compile(r"^-?PT(\d+(?:\.\d+)?)H(\d+(?:\.\d+)?)M(\d+(?:\.\d+)?)S$")
+# MSPDI link types: 0 FF, 1 FS, 2 SF, 3 SS
+_LINK_TYPES = {"0": "FF", "1": "FS", "2": "SF", "3": "SS"}
+# LagFormat: elapsed units are even; 19/20 are percentages of the predecessor's duration
+_ELAPSED = {4, 6, 8, 10, 12, 20, 36, 38, 40, 42, 44, 52}
+_PERCENT = {19, 20, 51, 52}
+_DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+
+
+@dataclass
+class Plan:
+    """A plan read onto the scenario structure.
+
+    Attributes:
+        data: the scenario's plain data (what its YAML file would hold).
+        notes: every mapping decision and every item left out, one line each.
+        stored: per task id, the start and finish the file's own scheduler stored (for a
+            task not complete), to check a schedule against.
+    """
+
+    data: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    stored: dict[str, tuple[dt.datetime, dt.datetime]] = field(default_factory=dict)
+
+
+def _text(el: ET.Element, tag: str, default: str = "") -> str:
+    found = el.find(NS + tag)
+    return default if found is None or found.text is None else found.text.strip()
+
+
+class _Reader:
+    def __init__(self, root: ET.Element, name: str) -> None:
+        self.root, self.name = root, name
+        self.notes: list[str] = []
+        self.minutes_per_day = float(_text(root, "MinutesPerDay", "480") or 480)
+        self.start = self.when(_text(root, "StartDate"), "StartDate").date()
+        self.day_hours: dict[str, float] = {}  # hours of each calendar's working day
+        self.default = "1"  # the project calendar's UID
+
+    def fail(self, where: str, message: str) -> None:
+        raise ScenarioError([Problem(self.name, 0, 0, where, message)])
+
+    def when(self, value: str, where: str) -> dt.datetime:
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(where, f"expected a date and time like 2018-10-18T08:00:00, got {value!r}")
+            raise
+
+    def hours(self, value: str, where: str) -> float:
+        m = _DURATION.match(value)
+        if not m:
+            self.fail(where, f"expected a duration like PT8H0M0S, got {value!r}")
+            raise AssertionError
+        h, mi, s = (float(x) for x in m.groups())
+        sign = -1.0 if value.startswith("-") else 1.0
+        return sign * (h + mi / 60 + s / 3600)
+
+    def calendars(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The ``calendars`` section, and the name of each calendar by UID."""
+        found = self.root.findall(f"{NS}Calendars/{NS}Calendar")
+        by_uid = {_text(c, "UID"): c for c in found}
+        names: dict[str, str] = {}
+        out: dict[str, Any] = {}
+        for uid, cal in by_uid.items():
+            name = re.sub(r"[^\w-]+", "-", _text(cal, "Name") or f"calendar-{uid}").strip("-")
+            name = name if name not in out else f"{name}-{uid}"
+            names[uid] = name
+            out[name] = self.calendar(cal, by_uid, f"Calendars/Calendar[UID={uid}]")
+        return out, names
+
+    def week(self, cal: ET.Element, by_uid: dict[str, ET.Element]) -> dict[int, float]:
+        """Hours worked per week day (1 = Sunday ... 7 = Saturday), the base calendar's
+        where this one says nothing."""
+        base_uid = _text(cal, "BaseCalendarUID", "-1")
+        hours = self.week(by_uid[base_uid], by_uid) if base_uid in by_uid else {}
+        for day in cal.findall(f"{NS}WeekDays/{NS}WeekDay"):
+            kind = int(_text(day, "DayType", "0") or 0)
+            if 1 <= kind <= 7:
+                hours[kind] = _worked(day) if _text(day, "DayWorking") == "1" else 0.0
+        return hours
+
+    def calendar(
+        self, cal: ET.Element, by_uid: dict[str, ET.Element], where: str
+    ) -> dict[str, Any]:
+        hours = self.week(cal, by_uid)
+        default = self.minutes_per_day / 60
+        working = [d for d in range(1, 8) if hours.get(d, 8.0 if 2 <= d <= 6 else 0.0) > 0]
+        spans = [hours.get(d, default) for d in working]
+        full = max(set(spans), key=spans.count) if spans else default  # its usual day
+        self.day_hours[_text(cal, "UID")] = full
+        odd = [_DAYS[d - 1] for d in working if abs(hours.get(d, full) - full) > 1e-9]
+        if odd:
+            self.notes.append(
+                f"{where}: {', '.join(odd)} worked for other than {full:g} hours: read as full days"
+            )
+        spec: dict[str, Any] = {
+            "workweek": [_DAYS[d - 1] for d in working] or ["Mon"],
+            "hours_per_day": full,
+        }
+        holidays, exceptions = self.exceptions(cal, where)
+        if holidays:
+            spec["holidays"] = holidays
+        if exceptions:
+            spec["exceptions"] = exceptions
+        return spec
+
+    def exceptions(self, cal: ET.Element, where: str) -> tuple[list[dt.date], list[dict[str, Any]]]:
+        """Non-working dates, and dates worked for some hours (MSPDI 2007+ ``Exceptions``
+        and the older week days of ``DayType`` 0)."""
+        items = cal.findall(f"{NS}Exceptions/{NS}Exception") + [
+            d for d in cal.findall(f"{NS}WeekDays/{NS}WeekDay") if _text(d, "DayType") == "0"
+        ]
+        holidays: list[dt.date] = []
+        worked: list[dict[str, Any]] = []
+        for item in items:
+            period = item.find(f"{NS}TimePeriod")
+            if period is None:
+                continue
+            first = self.when(_text(period, "FromDate"), f"{where}/Exception/FromDate").date()
+            last = self.when(_text(period, "ToDate"), f"{where}/Exception/ToDate").date()
+            if (last - first).days > 3660:
+                self.fail(f"{where}/Exception", f"an exception of {(last - first).days} days")
+            hours = _worked(item) if _text(item, "DayWorking") == "1" else 0.0
+            for k in range((last - first).days + 1):
+                day = first + dt.timedelta(days=k)
+                if hours == 0:
+                    holidays.append(day)
+                else:
+                    worked.append({"date": day, "hours": min(hours, 24.0)})
+        return holidays, worked
+
+
+def _worked(el: ET.Element) -> float:
+    """Hours of the ``WorkingTimes`` of a week day or an exception."""
+    total = 0.0
+    for wt in el.findall(f"{NS}WorkingTimes/{NS}WorkingTime"):
+        a, b = _text(wt, "FromTime"), _text(wt, "ToTime")
+        if not a or not b:
+            continue
+        t0 = dt.datetime.strptime(a, "%H:%M:%S")
+        t1 = dt.datetime.strptime(b, "%H:%M:%S")
+        span = (t1 - t0).total_seconds() / 3600
+        total += span if span > 0 else span + 24  # ToTime 00:00:00 is midnight
+    return total
+
+
+@dataclass
+class _Task:
+    uid: str
+    el: ET.Element
+    level: int
+    summary: bool
+    leaves: list[str] = field(default_factory=list)  # for a summary: the tasks below it
+    parents: list[str] = field(default_factory=list)  # the summary tasks above it
+
+
+def _outline(r: _Reader) -> dict[str, _Task]:
+    """Every task by UID, with each summary task's leaf tasks."""
+    tasks: dict[str, _Task] = {}
+    stack: list[_Task] = []
+    for el in r.root.findall(f"{NS}Tasks/{NS}Task"):
+        uid = _text(el, "UID")
+        if uid == "0" or _text(el, "IsNull") == "1":
+            continue
+        if _text(el, "Active", "1") == "0":
+            r.notes.append(f"Tasks/Task[UID={uid}]: inactive task left out")
+            continue
+        task = _Task(uid, el, int(_text(el, "OutlineLevel", "1") or 1), _text(el, "Summary") == "1")
+        while stack and stack[-1].level >= task.level:
+            stack.pop()
+        task.parents = [p.uid for p in stack]
+        if not task.summary:
+            for parent in stack:
+                parent.leaves.append(uid)
+        tasks[uid] = task
+        if task.summary:
+            stack.append(task)
+    return tasks
+
+
+def _ends(tasks: dict[str, _Task], uid: str) -> list[str]:
+    """The tasks a link to or from ``uid`` stands for: a summary's leaf tasks."""
+    t = tasks.get(uid)
+    if t is None:
+        return []
+    return t.leaves if t.summary else [uid]
+
+
+def _lag(r: _Reader, link: ET.Element, pred_days: float) -> tuple[float, bool]:
+    """A link's lag in days, and whether it is elapsed (calendar) time."""
+    tenths = float(_text(link, "LinkLag", "0") or 0)
+    fmt = int(_text(link, "LagFormat", "7") or 7)
+    if fmt in _PERCENT:
+        return pred_days * tenths / 1000.0, False  # tenths of a percent
+    minutes = tenths / 10.0
+    if fmt in _ELAPSED:
+        return minutes / 1440.0, True
+    return minutes / r.minutes_per_day, False
+
+
+_CONSTRAINTS = {"2": "must_start_on", "4": "start_no_earlier_than", "7": "finish_no_later_than"}
+_UNSUPPORTED = {
+    "1": "as late as possible",
+    "3": "must finish on (read as finish no later than)",
+    "5": "start no later than",
+    "6": "finish no earlier than",
+}
+
+
+def _task_spec(r: _Reader, t: _Task, cal_names: dict[str, str]) -> dict[str, Any]:
+    el, where = t.el, f"Tasks/Task[UID={t.uid}]"
+    cal = _text(el, "CalendarUID", "-1")
+    per_day = r.day_hours.get(cal if cal in cal_names else r.default, r.minutes_per_day / 60)
+    days = r.hours(_text(el, "Duration", "PT0H0M0S"), f"{where}/Duration") / per_day
+    spec: dict[str, Any] = {"id": f"t{t.uid}", "name": _text(el, "Name") or f"task {t.uid}"}
+    if days == 0:
+        spec["milestone"] = True
+    else:
+        spec["duration"] = round(days, 9)
+    if cal in cal_names:
+        spec["calendar"] = cal_names[cal]
+    kind, date = _text(el, "ConstraintType", "0"), _text(el, "ConstraintDate")
+    if kind in _UNSUPPORTED:
+        r.notes.append(f"{where}: constraint '{_UNSUPPORTED[kind]}' not kept")
+    key = _CONSTRAINTS.get(kind) or ("finish_no_later_than" if kind == "3" else None)
+    if key and date:
+        when = r.when(date, f"{where}/ConstraintDate").date()
+        if when >= r.start:
+            spec[key] = when
+        else:
+            r.notes.append(f"{where}: constraint date {when} before the project start left out")
+    start, finish = _text(el, "ActualStart"), _text(el, "ActualFinish")
+    if start:
+        spec["actual_start"] = r.when(start, f"{where}/ActualStart").date()
+        if finish:
+            spec["actual_finish"] = r.when(finish, f"{where}/ActualFinish").date()
+        else:
+            left = _text(el, "RemainingDuration")
+            if left:
+                rest = r.hours(left, f"{where}/RemainingDuration") / per_day
+                spec["remaining"] = round(max(rest, 0.0), 9)
+    return spec
+
+
+def _links(r: _Reader, tasks: dict[str, _Task], t: _Task, days: dict[str, float]) -> list[Any]:
+    """The task's links, with those of the summary tasks above it (a link into a summary
+    binds every task below it)."""
+    out: list[Any] = []
+    own = [t.el, *(tasks[p].el for p in t.parents)]
+    for link in (x for el in own for x in el.findall(f"{NS}PredecessorLink")):
+        pred = _text(link, "PredecessorUID")
+        ends = _ends(tasks, pred)
+        if not ends:
+            r.notes.append(
+                f"Tasks/Task[UID={t.uid}]: link from task {pred}, not in the file, left out"
+            )
+            continue
+        kind = _LINK_TYPES.get(_text(link, "Type", "1"), "FS")
+        for p in ends:
+            if p == t.uid:
+                continue
+            lag, elapsed = _lag(r, link, days.get(p, 0.0))
+            item: dict[str, Any] = {"id": f"t{p}", "type": kind, "lag": round(lag, 9)}
+            if elapsed and lag:
+                item["calendar"] = "elapsed"
+            out.append(item)
+    return out
+
+
+def _stored(r: _Reader, t: _Task) -> tuple[dt.datetime, dt.datetime] | None:
+    """The early start and finish the file's scheduler stored (None when it stored none)."""
+    start, finish = _text(t.el, "Start"), _text(t.el, "Finish")
+    if not start or not finish or _text(t.el, "ActualFinish"):
+        return None
+    where = f"Tasks/Task[UID={t.uid}]"
+    return r.when(start, f"{where}/Start"), r.when(finish, f"{where}/Finish")
+
+
+def _parse(path: Path, name: str) -> ET.Element:
+    """The file's root element, read safely (no entities, no external references)."""
+    try:
+        size = path.stat().st_size
+        if size > 200_000_000:
+            raise ScenarioError([Problem(name, 0, 0, "", f"{size:,} bytes: too large a plan")])
+        root = safe.parse(str(path)).getroot()
+    except OSError as e:
+        raise ScenarioError([Problem(name, 0, 0, "", f"cannot read it: {e.strerror}")]) from None
+    except DefusedXmlException as e:
+        raise ScenarioError(
+            [Problem(name, 0, 0, "", f"refused: {type(e).__name__} (entities are not allowed)")]
+        ) from None
+    except ET.ParseError as e:
+        line, col = e.position
+        raise ScenarioError(
+            [Problem(name, line, col + 1, "", f"not well-formed XML: {e.msg}")]
+        ) from None
+    if root.tag != NS + "Project":
+        raise ScenarioError(
+            [Problem(name, 1, 1, "", "not an MS Project XML file (MSPDI): no <Project> root")]
+        )
+    return root
+
+
+def read_mspdi(path: Path, *, display: str | None = None) -> Plan:
+    """The MSPDI plan in ``path``, on the scenario structure.
+
+    Raises:
+        ScenarioError: unreadable, hostile or malformed files, located.
+    """
+    name = display or str(path)
+    r = _Reader(_parse(path, name), name)
+    root = r.root
+    r.default = _text(root, "CalendarUID", "1")
+    calendars, names = r.calendars()
+    default = names.get(_text(root, "CalendarUID", "1"))
+    tasks = _outline(r)
+    leaves = [t for t in tasks.values() if not t.summary]
+    specs = {t.uid: _task_spec(r, t, names) for t in leaves}
+    days = {u: float(s.get("duration", 0.0)) for u, s in specs.items()}
+    plan = Plan({})
+    for t in leaves:
+        links = _links(r, tasks, t, days)
+        if links:
+            specs[t.uid]["after"] = links
+        stored = _stored(r, t)
+        if stored is not None:
+            plan.stored[f"t{t.uid}"] = stored
+    if any(a.get("calendar") == "elapsed" for s in specs.values() for a in s.get("after", [])):
+        calendars["elapsed"] = {"workweek": "Mon-Sun", "hours_per_day": 24}
+    start = r.start
+    project = re.sub(r"[^\w-]+", "-", path.stem).strip("-") or "plan"
+    data: dict[str, Any] = {
+        "scenario": _text(root, "Title") or _text(root, "Name") or path.stem,
+        "start": start,
+        "calendars": calendars,
+        "projects": [{"id": project, "tasks": [specs[t.uid] for t in leaves]}],
+    }
+    if default:
+        data["calendar"] = default
+    status = _text(root, "StatusDate")
+    if status or any("actual_start" in s for s in specs.values()):
+        when = status or _text(root, "CurrentDate")
+        data["status_date"] = r.when(when, "StatusDate").date()
+        if not status:
+            r.notes.append("no StatusDate: the progress is read as of the CurrentDate")
+    if root.find(f"{NS}Resources/{NS}Resource") is not None:
+        r.notes.append("resources and assignments are not read yet: tasks need no pools")
+    plan.data, plan.notes = data, r.notes
+    return plan

@@ -1,0 +1,90 @@
+"""MS Project XML plans: ``pmosim check`` on the public files in ``../shared/data/plans``
+reproduces the early dates their own scheduler stored; hostile and malformed files are
+refused in one located line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from simulator.analysis import cpm
+from simulator.cli import cli
+from simulator.errors import ScenarioError
+from simulator.plans import read_plan
+from simulator.scenario import load_scenario
+
+PLANS = Path(__file__).resolve().parents[2] / "shared" / "data" / "plans"
+needs_plans = pytest.mark.skipif(not PLANS.is_dir(), reason=f"{PLANS} is absent")
+
+
+def matches(path: Path) -> tuple[int, int]:
+    """Tasks whose early start and finish (dates) equal the stored ones, of those stored."""
+    plan, pf = read_plan(path), load_scenario(path)
+    sched, cal = cpm(pf), pf.calendar
+    hits = 0
+    for i, t in enumerate(pf.tasks):
+        if t.id not in plan.stored:
+            continue
+        start, finish = plan.stored[t.id]
+        last = finish.date()
+        if finish.time() <= dt.time(8, 0) and finish > start:  # ended the working day before
+            day = np.datetime64(last - dt.timedelta(days=1))
+            busy = cal.calendars[t.calendar].busdaycal()
+            last = np.busday_offset(day, 0, roll="backward", busdaycal=busy).astype(dt.date)
+        first = cal.start_dates(np.array([sched.early_start[i]]), t.calendar)
+        end = cal.finish_dates(np.array([sched.early_finish[i]]))
+        assert first is not None
+        assert end is not None
+        if t.milestone:
+            hits += str(end[0]) in (str(start.date()), str(last))
+        else:
+            hits += str(first[0]) == str(start.date()) and str(end[0]) == str(last)
+    return hits, len(plan.stored)
+
+
+@needs_plans
+@pytest.mark.parametrize(
+    ("name", "least"),
+    [
+        ("task-links-project2019-mspdi.xml", 16),  # every link type, lags in days and weeks
+        ("mspdirelations.xml", 5),  # SS, FF and an SF whose successor starts first
+        ("task-baselines-project2019-mspdi.xml", 110),
+        # one task's dates are driven by its resources' calendars (not read yet)
+        ("sample.xml", 15),
+    ],
+)
+def test_check_reproduces_the_dates_ms_project_stored(name: str, least: int) -> None:
+    hits, stored = matches(PLANS / name)
+    assert hits >= least, f"{hits}/{stored}"
+    assert hits >= 0.9 * stored
+
+
+@needs_plans
+def test_check_runs_on_a_plan_file() -> None:
+    result = CliRunner().invoke(cli, ["check", str(PLANS / "mspdirelations.xml")])
+    assert result.exit_code in (0, 1), result.output
+    assert "mspdirelations: early finish 2006-09-25" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>'
+            '<Project xmlns="http://schemas.microsoft.com/project">&b;</Project>',
+            "entities are not allowed",
+        ),
+        ("<Project><Name>x</Project>", "not well-formed XML"),
+        ("<html/>", "not an MS Project XML file"),
+    ],
+)
+def test_hostile_or_malformed_plans_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "plan.xml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=message) as info:
+        load_scenario(path)
+    assert len(info.value.problems) == 1
