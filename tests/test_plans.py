@@ -88,3 +88,28 @@ def test_hostile_or_malformed_plans_are_refused(tmp_path: Path, text: str, messa
     with pytest.raises(ScenarioError, match=message) as info:
         load_scenario(path)
     assert len(info.value.problems) == 1
+
+
+@needs_plans
+def test_import_writes_a_scenario_that_runs_as_the_plan_does(tmp_path: Path) -> None:
+    plan = PLANS / "task-links-project2019-mspdi.xml"
+    yaml_file = tmp_path / "links.yaml"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["import", str(plan), "--out", str(yaml_file)])
+    assert result.exit_code == 0, result.output
+    text = yaml_file.read_text(encoding="utf-8")
+    assert text.startswith("# Imported from task-links-project2019-mspdi.xml")
+    assert "# note: resources and assignments are not read yet" in text
+    outs = []
+    for source, name in ((plan, "a"), (yaml_file, "b")):
+        out = tmp_path / name
+        args = ["run", str(source), "-n", "50", "--seed", "4", "--no-report", "--out", str(out)]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        outs.append(out)
+    for table in ("projects.csv", "capacity.csv", "drivers.csv"):
+        assert (outs[0] / table).read_bytes() == (outs[1] / table).read_bytes(), table
+    # and it does not overwrite without --force
+    again = runner.invoke(cli, ["import", str(plan), "--out", str(yaml_file)])
+    assert again.exit_code != 0
+    assert "already exists" in again.output

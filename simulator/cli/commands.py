@@ -35,6 +35,7 @@ from ..output import (
     drivers_frame,
     progress,
     publish,
+    publish_file,
     schedule_frame,
     summary_text,
     top_drivers,
@@ -42,8 +43,9 @@ from ..output import (
     write_json,
     write_run,
 )
+from ..plans import read_plan
 from ..sampling import BLOCK_SIZE
-from ..scenario import load_scenario
+from ..scenario import load_scenario, scenario_text
 
 __all__ = ["cli", "main"]
 
@@ -133,6 +135,35 @@ def validate(file: Path) -> None:
         (len(pf.variants), "variant"),
     ]
     click.echo(f"{file}: OK - " + ", ".join(f"{n} {w}{'s' if n != 1 else ''}" for n, w in counts))
+
+
+@cli.command("import")
+@click.argument("file", type=ScenarioPath)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The scenario file to write (YAML).",
+)
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+def import_(file: Path, out: Path, force: bool) -> None:
+    """Write the plan FILE (MS Project XML) as a standalone scenario: ids and names kept,
+    every mapping decision and every item left out listed at its top and here."""
+    try:
+        plan = read_plan(file, display=str(file))
+    except ScenarioError as e:
+        for problem in e.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{file}: cannot import it; nothing was written") from None
+    _load(file)  # the plan must also be a valid scenario
+    text = scenario_text(plan.data, plan.notes, file.name)
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    publish_file(out, force, write)
+    n = sum(len(p["tasks"]) for p in plan.data["projects"])
+    click.echo(f"{out}: {n} tasks, {len(plan.notes)} notes (at the top of the file)")
 
 
 @cli.command()

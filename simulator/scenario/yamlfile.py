@@ -18,7 +18,7 @@ import yaml
 
 from ..errors import Problem, ScenarioError
 
-__all__ = ["Located", "display_path", "load_yaml"]
+__all__ = ["Located", "display_path", "load_yaml", "scenario_text"]
 
 MAX_BYTES = 5_000_000
 MAX_NODES = 200_000
@@ -290,3 +290,12 @@ def load_yaml(path: Path, *, display: str | None = None) -> Located:
     if builder.found:
         raise ScenarioError(builder.problems)
     return builder.out
+
+
+def scenario_text(data: Any, notes: list[str], source: str) -> str:
+    """A scenario file's text for plain ``data`` (an imported plan): the mapping notes as
+    comments at the top, then the data in block style, keys in their order."""
+    head = [f"# Imported from {source} by pmosim import.", "#"]
+    head += [f"# note: {n}" for n in notes] or ["# Nothing was left out."]
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return "\n".join(head) + "\n\n" + body
