@@ -27,15 +27,16 @@ def matches(path: Path) -> tuple[int, int]:
     sched, cal = cpm(pf), pf.calendar
     hits = 0
     for i, t in enumerate(pf.tasks):
-        if t.id not in plan.stored:
+        if t.key not in plan.stored:
             continue
-        start, finish = plan.stored[t.id]
+        start, finish = plan.stored[t.key]
         last = finish.date()
         if finish.time() <= dt.time(8, 0) and finish > start:  # ended the working day before
             day = np.datetime64(last - dt.timedelta(days=1))
             busy = cal.calendars[t.calendar].busdaycal()
             last = np.busday_offset(day, 0, roll="backward", busdaycal=busy).astype(dt.date)
-        first = cal.start_dates(np.array([sched.early_start[i]]), t.calendar)
+        began = cal.status if t.running and cal.status is not None else sched.early_start[i]
+        first = cal.start_dates(np.array([began]), t.calendar)  # of the remaining work
         end = cal.finish_dates(np.array([sched.early_finish[i]]))
         assert first is not None
         assert end is not None
@@ -55,6 +56,9 @@ def matches(path: Path) -> tuple[int, int]:
         ("task-baselines-project2019-mspdi.xml", 110),
         # one task's dates are driven by its resources' calendars (not read yet)
         ("sample.xml", 15),
+        ("percent-complete-8.4.xer", 12),  # P6: progress of every percent-complete type
+        ("resource-rates-test.xer", 1),
+        ("aspose_encoding1251.xer", 2),
     ],
 )
 def test_check_reproduces_the_dates_ms_project_stored(name: str, least: int) -> None:
@@ -113,3 +117,19 @@ def test_import_writes_a_scenario_that_runs_as_the_plan_does(tmp_path: Path) -> 
     again = runner.invoke(cli, ["import", str(plan), "--out", str(yaml_file)])
     assert again.exit_code != 0
     assert "already exists" in again.output
+
+
+@needs_plans
+def test_a_p6_xml_file_is_named_as_such() -> None:
+    with pytest.raises(ScenarioError, match=r"PredecessorCalendar.pmxml.xml:1:1: .*P6 XML"):
+        load_scenario(PLANS / "PredecessorCalendar.pmxml.xml")
+
+
+def test_xer_files_that_are_not_xer_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "plan.xer"
+    path.write_bytes(b"PK\x03\x04\x00\x00binary")
+    with pytest.raises(ScenarioError, match="binary data: not a P6 XER text file"):
+        load_scenario(path)
+    path.write_text("ERMHDR\t20.12\n%T\tCALENDAR\n%F\tclndr_id\n%R\t1\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="no PROJECT or TASK table"):
+        load_scenario(path)

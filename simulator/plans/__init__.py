@@ -5,15 +5,19 @@ validates and builds it like any scenario."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .mspdi import Plan, read_mspdi
+from .xer import read_xer
 
 __all__ = ["PLAN_SUFFIXES", "Plan", "read_plan"]
 
-PLAN_SUFFIXES = (".xml",)
+PLAN_SUFFIXES = (".xml", ".xer")
 
 
-def read_plan(path: object, *, display: str | None = None) -> Plan:
-    """The plan in ``path`` (MS Project XML, MSPDI)."""
-    from pathlib import Path
-
-    return read_mspdi(Path(str(path)), display=display)
+def read_plan(path: Path | str, *, display: str | None = None) -> Plan:
+    """The plan in ``path``: MS Project XML (MSPDI, ``.xml``) or Primavera P6 XER (``.xer``)."""
+    path = Path(path)
+    if path.suffix.lower() == ".xer":
+        return read_xer(path, display=display)
+    return read_mspdi(path, display=display)

@@ -41,8 +41,9 @@ class Plan:
     Attributes:
         data: the scenario's plain data (what its YAML file would hold).
         notes: every mapping decision and every item left out, one line each.
-        stored: per task id, the start and finish the file's own scheduler stored (for a
-            task not complete), to check a schedule against.
+        stored: per ``project.task``, the start and finish the file's own scheduler stored
+            (of the remaining work, for a task in progress; none for a complete task), to
+            check a schedule against.
     """
 
     data: dict[str, Any]
@@ -322,6 +323,10 @@ def _parse(path: Path, name: str) -> ET.Element:
         raise ScenarioError(
             [Problem(name, line, col + 1, "", f"not well-formed XML: {e.msg}")]
         ) from None
+    if root.tag.endswith("APIBusinessObjects"):
+        raise ScenarioError(
+            [Problem(name, 1, 1, "", "a Primavera P6 XML (PMXML) file: not read yet; export XER")]
+        )
     if root.tag != NS + "Project":
         raise ScenarioError(
             [Problem(name, 1, 1, "", "not an MS Project XML file (MSPDI): no <Project> root")]
@@ -346,17 +351,17 @@ def read_mspdi(path: Path, *, display: str | None = None) -> Plan:
     specs = {t.uid: _task_spec(r, t, names) for t in leaves}
     days = {u: float(s.get("duration", 0.0)) for u, s in specs.items()}
     plan = Plan({})
+    project = re.sub(r"[^\w-]+", "-", path.stem).strip("-") or "plan"
     for t in leaves:
         links = _links(r, tasks, t, days)
         if links:
             specs[t.uid]["after"] = links
         stored = _stored(r, t)
         if stored is not None:
-            plan.stored[f"t{t.uid}"] = stored
+            plan.stored[f"{project}.t{t.uid}"] = stored
     if any(a.get("calendar") == "elapsed" for s in specs.values() for a in s.get("after", [])):
         calendars["elapsed"] = {"workweek": "Mon-Sun", "hours_per_day": 24}
     start = r.start
-    project = re.sub(r"[^\w-]+", "-", path.stem).strip("-") or "plan"
     data: dict[str, Any] = {
         "scenario": _text(root, "Title") or _text(root, "Name") or path.stem,
         "start": start,
