@@ -15,6 +15,7 @@ from simulator.analysis import cpm
 from simulator.cli import cli
 from simulator.errors import ScenarioError
 from simulator.plans import read_plan
+from simulator.sampling import sample_block
 from simulator.scenario import load_scenario
 
 PLANS = Path(__file__).resolve().parents[2] / "shared" / "data" / "plans"
@@ -133,3 +134,82 @@ def test_xer_files_that_are_not_xer_are_refused(tmp_path: Path) -> None:
     path.write_text("ERMHDR\t20.12\n%T\tCALENDAR\n%F\tclndr_id\n%R\t1\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match="no PROJECT or TASK table"):
         load_scenario(path)
+
+
+def write_scenario(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+@needs_plans
+def test_a_plans_section_runs_as_the_imported_file_does(tmp_path: Path) -> None:
+    """Round trip: ``import`` then ``run`` equals ``run`` of a scenario naming the plan."""
+    plan = PLANS / "percent-complete-8.4.xer"
+    scenario = write_scenario(tmp_path, f"plans: [{{file: {plan}}}]\n")
+    imported = tmp_path / "imported.yaml"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["import", str(plan), "--out", str(imported)]).exit_code == 0
+    outs = []
+    for source, name in ((scenario, "a"), (imported, "b")):
+        out = tmp_path / name
+        args = ["run", str(source), "-n", "30", "--seed", "8", "--no-report", "--out", str(out)]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        outs.append(out)
+    for table in ("projects.csv", "capacity.csv", "drivers.csv"):
+        assert (outs[0] / table).read_bytes() == (outs[1] / table).read_bytes(), table
+
+
+@needs_plans
+def test_uncertainty_rules_scale_the_imported_durations(tmp_path: Path) -> None:
+    """A uniform(1, 2) multiplier on 'Duration 0%' (100 planned days, not started): its
+    draws are uniform on [100, 200]; the first rule that matches wins; others unchanged."""
+    plan = PLANS / "percent-complete-8.4.xer"
+    scenario = write_scenario(
+        tmp_path,
+        f"""plans:
+  - file: {plan}
+    uncertainty:
+      - {{match: {{name: "Duration 0%"}}, duration: {{uniform: {{low: 1, high: 2}}}}}}
+      - {{match: {{name: "Duration*"}}, duration: 1.5}}
+""",
+    )
+    pf = load_scenario(scenario)
+    names = [t.name for t in pf.tasks]
+    first = names.index("Duration 0%")
+    d = np.concatenate([sample_block(pf, 3, k, 500).duration[:, first] for k in range(4)])
+    assert d.min() >= 100
+    assert d.max() <= 200
+    assert abs(d.mean() - 150) < 4 * (100 / np.sqrt(12)) / np.sqrt(len(d))
+    other = names.index("Duration 25%")  # in progress: 600 of 800 hours left, times 1.5
+    assert np.allclose(sample_block(pf, 3, 0, 10).duration[:, other], 75 * 1.5)
+
+
+@needs_plans
+def test_plans_section_mistakes_are_located(tmp_path: Path) -> None:
+    plan = PLANS / "percent-complete-8.4.xer"
+    scenario = write_scenario(
+        tmp_path,
+        f"""plans:
+  - file: {plan}
+    projects: [NOPE]
+""",
+    )
+    with pytest.raises(
+        ScenarioError, match=r"s.yaml:3:\d+: plans\[0\].projects: no project 'NOPE'"
+    ):
+        load_scenario(scenario)
+    scenario = write_scenario(
+        tmp_path,
+        f"""plans:
+  - file: {plan}
+    uncertainty:
+      - {{match: {{name: "Nothing like it"}}, duration: 2}}
+""",
+    )
+    with pytest.raises(ScenarioError, match=r"s.yaml:4:.*this rule matches no imported task"):
+        load_scenario(scenario)
+    scenario = write_scenario(tmp_path, "plans: [{file: missing.xer}]\n")
+    with pytest.raises(ScenarioError, match=r"s.yaml:1:.*no such plan file"):
+        load_scenario(scenario)

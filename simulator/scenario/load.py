@@ -21,6 +21,7 @@ from ..model import Portfolio
 from ..plans import PLAN_SUFFIXES, read_plan
 from . import schema as S
 from .build import build_portfolio
+from .imported import merge_plans
 from .problems import problems_from
 from .yamlfile import Located, load_yaml
 
@@ -49,7 +50,8 @@ def load_scenario(path: Path | str, *, display: str | None = None) -> Portfolio:
                 )
             ]
         )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    located, plans = merge_plans(located, path.parent)
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in [path, *plans])).hexdigest()
     try:
         spec = S.ScenarioFile.model_validate(located.data)
     except ValidationError as e:

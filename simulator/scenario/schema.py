@@ -432,6 +432,37 @@ class VariantSpec(Strict):
     mitigate: dict[str, Mitigation] = {}
 
 
+class MatchSpec(Strict):
+    """Which imported tasks a rule covers: shell-style patterns on the task's id, name and
+    calendar (every one given must match)."""
+
+    id: str | None = None
+    name: str | None = None
+    calendar: str | None = None
+
+
+class RuleSpec(Strict):
+    """An uncertainty rule: matched imported tasks get ``duration`` as a multiplier of their
+    planned (and remaining) duration, e.g. ``{pert: {low: 0.9, mode: 1, high: 1.4}}``."""
+
+    match: MatchSpec = MatchSpec()
+    duration: Dist
+
+
+class PlanSpec(Strict):
+    """A plan file (MS Project XML, P6 XER) merged into the scenario."""
+
+    file: Annotated[str, Field(min_length=1)]
+    projects: list[str] = []
+    uncertainty: list[RuleSpec] = []
+
+
+class PlansPart(Strict):
+    """The ``plans`` section alone, validated before the plans are merged in."""
+
+    plans: list[PlanSpec] = []
+
+
 class ScenarioFile(Strict):
     scenario: str = "scenario"
     description: str | None = None

@@ -1,0 +1,152 @@
+"""Plans named in a scenario's ``plans`` section, merged into its data before validation:
+their calendars, projects and tasks join the file's own, and uncertainty rules give the
+imported durations their ranges (multipliers of the planned and remaining durations)."""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import Problem, ScenarioError
+from ..plans import read_plan
+from . import schema as S
+from .problems import problems_from
+from .yamlfile import Located, display_path
+
+__all__ = ["merge_plans", "scaled"]
+
+
+def scaled(spec: Any, factor: float) -> Any:
+    """A distribution spec (plain data) multiplied by ``factor``: every family is a scale
+    family (a PERT's shape is not a scale)."""
+    if isinstance(spec, int | float):
+        return spec * factor
+    ((family, params),) = spec.items()
+    if isinstance(params, list):
+        return {family: [v * factor for v in params]}
+    if not isinstance(params, dict):
+        return {family: params * factor}
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key == "shape":
+            out[key] = value
+        elif isinstance(value, list):
+            out[key] = [v * factor for v in value]
+        else:
+            out[key] = value * factor
+    return {family: out}
+
+
+def _matches(rule: S.RuleSpec, task: dict[str, Any], default: str | None) -> bool:
+    m = rule.match
+    fields = {
+        "id": task.get("id"),
+        "name": task.get("name"),
+        "calendar": task.get("calendar", default),
+    }
+    return all(
+        pattern is None or fnmatch.fnmatchcase(str(fields[key] or ""), pattern)
+        for key, pattern in (("id", m.id), ("name", m.name), ("calendar", m.calendar))
+    )
+
+
+def _law(rule: S.RuleSpec) -> Any:
+    """The rule's multiplier as plain data (a number, or ``{family: {parameters}}``)."""
+    d = rule.duration
+    if isinstance(d, S.DistSpec):
+        return d.model_dump(exclude_none=True)
+    return float(d)
+
+
+def _apply(rules: list[S.RuleSpec], tasks: list[dict[str, Any]], default: str | None) -> list[int]:
+    """Give each task the first rule that matches it; returns how many each rule took."""
+    used = [0] * len(rules)
+    for task in tasks:
+        k = next((k for k, r in enumerate(rules) if _matches(r, task, default)), None)
+        if k is None:
+            continue
+        used[k] += 1
+        law = _law(rules[k])
+        for key in ("duration", "remaining"):
+            if isinstance(task.get(key), int | float):
+                task[key] = scaled(law, float(task[key]))
+    return used
+
+
+def _problem(located: Located, loc: tuple[Any, ...], message: str) -> Problem:
+    line, col = located.where(loc)
+    return Problem(located.file, line, col, display_path(located.data, loc), message)
+
+
+def _one_plan(located: Located, folder: Path, k: int, spec: S.PlanSpec) -> dict[str, Any]:
+    """Plan ``k``'s data, filtered to its ``projects`` and with its rules applied."""
+    path = folder / spec.file
+    if not path.is_file():
+        raise ScenarioError([_problem(located, ("plans", k, "file"), f"no such plan file {path}")])
+    data = read_plan(path, display=str(path)).data
+    if spec.projects:
+        known = [p["id"] for p in data["projects"]]
+        missing = [p for p in spec.projects if p not in known]
+        if missing:
+            raise ScenarioError(
+                [
+                    _problem(
+                        located,
+                        ("plans", k, "projects"),
+                        f"no project {missing[0]!r} in {spec.file}; it has {', '.join(known)}",
+                    )
+                ]
+            )
+        data["projects"] = [p for p in data["projects"] if p["id"] in spec.projects]
+    tasks = [t for p in data["projects"] for t in p["tasks"]]
+    used = _apply(spec.uncertainty, tasks, data.get("calendar"))
+    idle = [r for r, n in enumerate(used) if n == 0]
+    if idle:
+        raise ScenarioError(
+            [
+                _problem(
+                    located,
+                    ("plans", k, "uncertainty", r, "match"),
+                    "this rule matches no imported task",
+                )
+                for r in idle
+            ]
+        )
+    return data
+
+
+def merge_plans(located: Located, folder: Path) -> tuple[Located, list[Path]]:
+    """The file's data with its ``plans`` merged in (positions kept for its own parts), and
+    the plan files read.
+
+    Raises:
+        ScenarioError: a bad ``plans`` section, a plan file that cannot be read, a filter or
+            a rule that selects nothing.
+    """
+    data = located.data
+    if not isinstance(data, dict) or "plans" not in data:
+        return located, []
+    try:
+        part = S.PlansPart.model_validate({"plans": data["plans"]})
+    except ValidationError as e:
+        raise ScenarioError(problems_from(e, located, S.PlansPart)) from None
+    merged = {k: copy.deepcopy(v) for k, v in data.items() if k != "plans"}
+    for k, spec in enumerate(part.plans):
+        plan = _one_plan(located, folder, k, spec)
+        calendars = merged.setdefault("calendars", {})
+        for name, cal in plan.get("calendars", {}).items():
+            calendars.setdefault(name, cal)
+        if "calendar" not in merged and "calendar" in plan:
+            merged["calendar"] = plan["calendar"]
+        if "start" in plan:
+            merged["start"] = min(merged.get("start", plan["start"]), plan["start"])
+        if "status_date" in plan and "status_date" not in merged:
+            merged["status_date"] = plan["status_date"]
+        merged.setdefault("scenario", plan.get("scenario"))
+        merged["projects"] = [*merged.get("projects", []), *plan["projects"]]
+    files = [folder / spec.file for spec in part.plans]
+    return Located(merged, located.file, located.values, located.keys), files
