@@ -104,7 +104,7 @@ def test_import_writes_a_scenario_that_runs_as_the_plan_does(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     text = yaml_file.read_text(encoding="utf-8")
     assert text.startswith("# Imported from task-links-project2019-mspdi.xml")
-    assert "# note: resources and assignments are not read yet" in text
+    assert "# Nothing was left out." in text
     outs = []
     for source, name in ((plan, "a"), (yaml_file, "b")):
         out = tmp_path / name
@@ -213,3 +213,21 @@ def test_plans_section_mistakes_are_located(tmp_path: Path) -> None:
     scenario = write_scenario(tmp_path, "plans: [{file: missing.xer}]\n")
     with pytest.raises(ScenarioError, match=r"s.yaml:1:.*no such plan file"):
         load_scenario(scenario)
+
+
+@needs_plans
+def test_resources_and_assignments_become_pools_and_demands() -> None:
+    """MS Project: work resources with their maximum units and rate per hour (times the
+    8-hour day), assignment units per task; P6: units per hour, several assignments of one
+    resource to an activity summed, the capacity raised to fit and noted."""
+    data = read_plan(PLANS / "sample.xml").data
+    pools = data["resources"]
+    assert pools["First-Resource"] == {"capacity": 1.0, "cost_per_day": 80.0}
+    assert pools["Second-Resource"] == {"capacity": 1.0, "cost_per_day": 40.0}
+    second = next(t for t in data["projects"][0]["tasks"] if t["name"] == "Second Task")
+    assert second["resources"] == {"First-Resource": 0.5, "Second-Resource": 0.75}
+    plan = read_plan(PLANS / "resource-rates-test.xer")
+    (task,) = plan.data["projects"][0]["tasks"]
+    assert plan.data["resources"]["R1"]["cost_per_day"] == 8.0  # 1 per hour, first rate
+    assert task["resources"] == {"R1": 5.0}
+    assert any("capacity 1 raised to 5" in n for n in plan.notes)

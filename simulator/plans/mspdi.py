@@ -376,7 +376,53 @@ def read_mspdi(path: Path, *, display: str | None = None) -> Plan:
         data["status_date"] = r.when(when, "StatusDate").date()
         if not status:
             r.notes.append("no StatusDate: the progress is read as of the CurrentDate")
-    if root.find(f"{NS}Resources/{NS}Resource") is not None:
-        r.notes.append("resources and assignments are not read yet: tasks need no pools")
+    resources, demand = _resources(r, tasks, names)
+    if resources:
+        data["resources"] = resources
+        for uid, units in demand.items():
+            specs[uid]["resources"] = units
     plan.data, plan.notes = data, r.notes
     return plan
+
+
+def _resources(
+    r: _Reader, tasks: dict[str, _Task], names: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    """Work resources as pools (capacity: their maximum units, raised to the largest demand
+    of one task, noted; cost per day: the standard rate per hour times the hours of a day),
+    and each leaf task's units per pool (its assignments, summed per resource)."""
+    pools: dict[str, Any] = {}
+    ids: dict[str, str] = {}
+    for res in r.root.findall(f"{NS}Resources/{NS}Resource"):
+        uid = _text(res, "UID")
+        if uid == "0" or _text(res, "IsNull") == "1" or _text(res, "Type", "1") != "1":
+            continue
+        pid = re.sub(r"[^\w-]+", "-", _text(res, "Name") or f"resource-{uid}").strip("-")
+        pid = pid if pid not in pools else f"{pid}-{uid}"
+        ids[uid] = pid
+        rate = float(_text(res, "StandardRate", "0") or 0)
+        pools[pid] = {
+            "capacity": float(_text(res, "MaxUnits", "1") or 1),
+            "cost_per_day": round(rate * r.minutes_per_day / 60, 6),
+        }
+    demand: dict[str, dict[str, float]] = {}
+    for a in r.root.findall(f"{NS}Assignments/{NS}Assignment"):
+        task, who = _text(a, "TaskUID"), _text(a, "ResourceUID")
+        t = tasks.get(task)
+        if who not in ids or t is None or t.summary:
+            continue
+        share = float(_text(a, "Units", "1") or 1)
+        mine = demand.setdefault(task, {})
+        mine[ids[who]] = mine.get(ids[who], 0.0) + share
+    _fit(r.notes, pools, demand)
+    return pools, demand
+
+
+def _fit(notes: list[str], pools: dict[str, Any], demand: dict[str, dict[str, float]]) -> None:
+    """Raise a pool's capacity to the largest demand of one task (a plan may over-allocate;
+    the simulation needs every task to fit), noting each."""
+    for pid, pool in pools.items():
+        most = max((units.get(pid, 0.0) for units in demand.values()), default=0.0)
+        if most > pool["capacity"]:
+            notes.append(f"resource {pid}: capacity {pool['capacity']:g} raised to {most:g}")
+            pool["capacity"] = most

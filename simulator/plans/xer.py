@@ -247,9 +247,47 @@ class _Xer:
         dates = [p["last_recalc_date"] for p in self.projects.values() if p.get("last_recalc_date")]
         if dates:
             data["status_date"] = max(_when(x, self.name, "PROJECT") for x in dates).date()
-        if self.tables.get("TASKRSRC"):
-            self.notes.append("resources and assignments are not read yet: tasks need no pools")
+        pools = self.read_resources()
+        if pools:
+            data["resources"] = pools
         return data
+
+    def read_resources(self) -> dict[str, Any]:
+        """Labour and equipment resources as pools (capacity: max units per hour; cost per
+        day: the first rate per hour times the hours of a day), and the assignments' units
+        per hour as each activity's demand, summed per resource."""
+        from .mspdi import _fit
+
+        rates: dict[str, dict[str, str]] = {}
+        for row in self.tables.get("RSRCRATE", []):
+            rates.setdefault(row.get("rsrc_id", ""), row)
+        pools: dict[str, Any] = {}
+        ids: dict[str, str] = {}
+        for row in self.tables.get("RSRC", []):
+            if row.get("rsrc_type") == "RT_Mat":
+                continue
+            rid = row.get("rsrc_id", "")
+            pid = re.sub(r"[^\w-]+", "-", row.get("rsrc_short_name") or rid).strip("-")
+            ids[rid] = pid if pid not in pools else f"{pid}-{rid}"
+            rate = rates.get(rid, {})
+            per_day = self.day_hours.get(row.get("clndr_id", ""), 8.0)
+            pools[ids[rid]] = {
+                "capacity": float(rate.get("max_qty_per_hr") or 1),
+                "cost_per_day": round(float(rate.get("cost_per_qty") or 0) * per_day, 6),
+            }
+        demand: dict[str, dict[str, float]] = {}
+        for row in self.tables.get("TASKRSRC", []):
+            task, rid = row.get("task_id", ""), row.get("rsrc_id", "")
+            if task not in self.tasks or rid not in ids:
+                continue
+            per_hour = float(row.get("remain_qty_per_hr") or row.get("target_qty_per_hr") or 1)
+            mine = demand.setdefault(task, {})
+            mine[ids[rid]] = mine.get(ids[rid], 0.0) + per_hour
+        _fit(self.notes, pools, demand)
+        for task, needs in demand.items():
+            if not self.tasks[task].get("milestone"):
+                self.tasks[task]["resources"] = needs
+        return pools
 
 
 def read_xer(path: Path, *, display: str | None = None) -> Plan:
