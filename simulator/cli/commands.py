@@ -25,6 +25,8 @@ from ..montecarlo import (
     Outcome,
     check_scheduler,
     max_on_time_se,
+    on_interrupt,
+    raise_if_interrupted,
     simulate_portfolio,
     stop_local_workers,
 )
@@ -561,22 +563,15 @@ def compare(
     click.echo(f"\nResults written to {out}/")
 
 
-def _on_interrupt(signum: int, frame: object) -> None:
-    """SIGINT (Ctrl-C, ``kill -INT``) stops the command with KeyboardInterrupt; a second
-    one while it shuts down is ignored, so that the shutdown (keeping the checkpoint,
-    stopping the workers) is never cut short."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    raise KeyboardInterrupt
-
-
 def main() -> None:
     """Console entry point: user errors become one-line messages and exit status 2; SIGINT
     exits with 130 (even when the shell started pmosim with SIGINT ignored, as it does for a
     background job); worker processes are stopped before the process ends."""
-    signal.signal(signal.SIGINT, _on_interrupt)
+    signal.signal(signal.SIGINT, on_interrupt)
     code: Any = 0
     try:
         code = cli.main(standalone_mode=False)  # a command's Exit(n) comes back as n
+        raise_if_interrupted()
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)

@@ -4,7 +4,14 @@ a Dask cluster, checkpointed as they arrive, combined in block order."""
 from __future__ import annotations
 
 from .outcome import Block, DriverSums, Outcome
-from .parallel import Backend, check_scheduler, running, stop_local_workers
+from .parallel import (
+    Backend,
+    check_scheduler,
+    on_interrupt,
+    raise_if_interrupted,
+    running,
+    stop_local_workers,
+)
 from .runner import ENGINES, max_on_time_se, run_block, simulate_portfolio
 
 __all__ = [
@@ -15,6 +22,8 @@ __all__ = [
     "Outcome",
     "check_scheduler",
     "max_on_time_se",
+    "on_interrupt",
+    "raise_if_interrupted",
     "run_block",
     "running",
     "simulate_portfolio",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +18,15 @@ import joblib
 
 from ..errors import PmosimError
 
-__all__ = ["Backend", "check_scheduler", "ignore_interrupts", "running", "stop_local_workers"]
+__all__ = [
+    "Backend",
+    "check_scheduler",
+    "ignore_interrupts",
+    "on_interrupt",
+    "raise_if_interrupted",
+    "running",
+    "stop_local_workers",
+]
 
 _LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
@@ -139,6 +148,26 @@ def running(backend: Backend) -> Iterator[int]:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+_interrupted = threading.Event()
+
+
+def on_interrupt(signum: int, frame: object) -> None:
+    """The command's SIGINT handler: stop with KeyboardInterrupt, and ignore a second SIGINT
+    while the shutdown keeps the checkpoint and stops the workers. The signal is also
+    remembered, because Python drops an exception raised while a finaliser runs (a
+    ``__del__`` of the standard library, say): :func:`raise_if_interrupted` raises it again
+    at the next safe point."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _interrupted.set()
+    raise KeyboardInterrupt
+
+
+def raise_if_interrupted() -> None:
+    """Raise KeyboardInterrupt if SIGINT arrived (its first exception may have been lost)."""
+    if _interrupted.is_set():
+        raise KeyboardInterrupt
 
 
 def ignore_interrupts() -> None:

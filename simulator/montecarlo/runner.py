@@ -34,7 +34,7 @@ from ..model import Portfolio
 from ..sampling import BLOCK_SIZE, BlockSample, sample_block
 from .checkpoint import Checkpoint
 from .outcome import Block, DriverSums, Outcome
-from .parallel import Backend, ignore_interrupts, running
+from .parallel import Backend, ignore_interrupts, raise_if_interrupted, running
 
 __all__ = ["ENGINES", "max_on_time_se", "run_block", "simulate_portfolio"]
 
@@ -229,6 +229,7 @@ class _Blocks:
         self.done.append(blk)
         if self.progress is not None:
             self.progress(self.iterations())
+        raise_if_interrupted()  # the block is kept; a SIGINT whose exception was lost stops here
 
     def reached(self) -> bool:
         """The stopping rule, block by block: stop at the first prefix whose every

@@ -18,6 +18,7 @@ import pandas as pd
 from ..analysis import RunSummary
 from ..errors import PmosimError
 from ..model import Portfolio
+from ..montecarlo import raise_if_interrupted
 from .frames import capacity_frame, milestones_frame, projects_frame, trace_frame
 
 __all__ = ["json_ready", "publish", "publish_file", "write_csv", "write_json", "write_run"]
@@ -57,6 +58,7 @@ def publish(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
         raise PmosimError(f"cannot write results to {out}: {e.strerror}") from e
     try:
         fill(tmp)
+        raise_if_interrupted()
         if out.exists():
             old = parent / f".{out.name}.old"
             shutil.rmtree(old, ignore_errors=True)
