@@ -64,6 +64,10 @@ class _Reader:
         self.start = self.when(_text(root, "StartDate"), "StartDate").date()
         self.day_hours: dict[str, float] = {}  # hours of each calendar's working day
         self.default = "1"  # the project calendar's UID
+        self.fields = {  # custom field id -> its alias, else its name
+            _text(a, "FieldID"): _text(a, "Alias") or _text(a, "FieldName")
+            for a in root.findall(f"{NS}ExtendedAttributes/{NS}ExtendedAttribute")
+        }
 
     def fail(self, where: str, message: str) -> None:
         raise ScenarioError([Problem(self.name, 0, 0, where, message)])
@@ -242,6 +246,11 @@ def _task_spec(r: _Reader, t: _Task, cal_names: dict[str, str]) -> dict[str, Any
     per_day = r.day_hours.get(cal if cal in cal_names else r.default, r.minutes_per_day / 60)
     days = r.hours(_text(el, "Duration", "PT0H0M0S"), f"{where}/Duration") / per_day
     spec: dict[str, Any] = {"id": f"t{t.uid}", "name": _text(el, "Name") or f"task {t.uid}"}
+    if _text(el, "WBS"):
+        spec["wbs"] = _text(el, "WBS")
+    codes = _codes(r, el)
+    if codes:
+        spec["codes"] = codes
     if days == 0:
         spec["milestone"] = True
     else:
@@ -269,6 +278,18 @@ def _task_spec(r: _Reader, t: _Task, cal_names: dict[str, str]) -> dict[str, Any
                 rest = r.hours(left, f"{where}/RemainingDuration") / per_day
                 spec["remaining"] = round(max(rest, 0.0), 9)
     return spec
+
+
+def _codes(r: _Reader, el: ET.Element) -> dict[str, str]:
+    """The task's custom fields with a text value (outline codes, text and number fields),
+    by their alias or field name: what uncertainty rules match on."""
+    out: dict[str, str] = {}
+    for attr in el.findall(f"{NS}ExtendedAttribute"):
+        name = r.fields.get(_text(attr, "FieldID"))
+        value = _text(attr, "Value")
+        if name and value:
+            out[name] = value
+    return out
 
 
 def _links(r: _Reader, tasks: dict[str, _Task], t: _Task, days: dict[str, float]) -> list[Any]:

@@ -164,6 +164,7 @@ class _Xer:
         self.projects = {p["proj_id"]: p for p in tables["PROJECT"]}
         self.codes: dict[str, tuple[str, str]] = {}  # task_id -> (proj_id, task id)
         self.tasks: dict[str, dict[str, Any]] = {}
+        self.rows = {r["task_id"]: r for r in tables["TASK"]}
         self.plan = Plan({})
 
     def read_calendars(self) -> None:
@@ -192,6 +193,19 @@ class _Xer:
                     _when(first, self.name, "TASK"),
                     _when(last, self.name, "TASK"),
                 )
+
+    def read_codes(self) -> None:
+        """Each activity's WBS path (the short names from the project's node down, joined
+        by dots) and its activity codes and text or number user fields (UDFs), by name: what
+        uncertainty rules match on."""
+        wbs = {r.get("wbs_id", ""): r for r in self.tables.get("PROJWBS", [])}
+        for tid, spec in self.tasks.items():
+            path = _wbs_path(wbs, self.rows[tid].get("wbs_id", ""))
+            if path:
+                spec["wbs"] = path
+        for tid, name, value in _activity_codes(self.tables):
+            if tid in self.tasks and value:
+                self.tasks[tid].setdefault("codes", {})[name] = value
 
     def read_relationships(self) -> None:
         calendar_of = {r["task_id"]: r.get("clndr_id", "") for r in self.tables["TASK"]}
@@ -306,6 +320,7 @@ def read_xer(path: Path, *, display: str | None = None) -> Plan:
     xer = _Xer(_tables(_decode(raw), name), name)
     xer.read_calendars()
     xer.read_activities()
+    xer.read_codes()
     xer.read_relationships()
     data = xer.scenario(path.stem)
     xer.plan.data, xer.plan.notes = data, xer.notes
@@ -314,3 +329,41 @@ def read_xer(path: Path, *, display: str | None = None) -> Plan:
 
 def _project_id(row: dict[str, str]) -> str:
     return re.sub(r"[^\w-]+", "-", row.get("proj_short_name") or row["proj_id"]).strip("-")
+
+
+def _wbs_path(wbs: dict[str, dict[str, str]], node: str) -> str:
+    """The short names from below the project's root node down to ``node``, joined by dots."""
+    names: list[str] = []
+    seen: set[str] = set()
+    while node in wbs and node not in seen and wbs[node].get("proj_node_flag") != "Y":
+        seen.add(node)
+        names.append(wbs[node].get("wbs_short_name") or node)
+        node = wbs[node].get("parent_wbs_id", "")
+    return ".".join(reversed(names))
+
+
+def _activity_codes(tables: dict[str, list[dict[str, str]]]) -> list[tuple[str, str, str]]:
+    """(task_id, code or field name, value) for every activity code assignment (TASKACTV)
+    and every text or number user field of an activity (UDFVALUE on TASK)."""
+    kinds = {
+        r.get("actv_code_type_id"): r.get("actv_code_type", "") for r in tables.get("ACTVTYPE", [])
+    }
+    codes = {r.get("actv_code_id"): r.get("short_name", "") for r in tables.get("ACTVCODE", [])}
+    out = [
+        (
+            r.get("task_id", ""),
+            kinds.get(r.get("actv_code_type_id"), ""),
+            codes.get(r.get("actv_code_id"), ""),
+        )
+        for r in tables.get("TASKACTV", [])
+    ]
+    fields = {
+        r.get("udf_type_id"): r.get("udf_type_label") or r.get("udf_type_name", "")
+        for r in tables.get("UDFTYPE", [])
+        if r.get("table_name") == "TASK"
+    }
+    for r in tables.get("UDFVALUE", []):
+        if r.get("udf_type_id") in fields:
+            value = r.get("udf_text") or r.get("udf_number") or ""
+            out.append((r.get("fk_id", ""), fields[r.get("udf_type_id")], value))
+    return [(t, name, value) for t, name, value in out if name]

@@ -41,16 +41,29 @@ def scaled(spec: Any, factor: float) -> Any:
     return {family: out}
 
 
-def _matches(rule: S.RuleSpec, task: dict[str, Any], default: str | None) -> bool:
-    m = rule.match
-    fields = {
+def _fields(task: dict[str, Any], default: str | None) -> dict[str, list[str]]:
+    """What rules match and classes are read from: each field's values for one task."""
+    one = {
         "id": task.get("id"),
         "name": task.get("name"),
         "calendar": task.get("calendar", default),
+        "wbs": task.get("wbs"),
     }
+    out = {k: [str(v)] for k, v in one.items() if v is not None}
+    out["resource"] = [str(r) for r in task.get("resources") or {}]
+    for code, value in (task.get("codes") or {}).items():
+        out[f"code.{code}"] = [str(value)]
+    return out
+
+
+def _matches(rule: S.RuleSpec, fields: dict[str, list[str]]) -> bool:
+    m = rule.match
+    wanted = {"id": m.id, "name": m.name, "calendar": m.calendar, "wbs": m.wbs}
+    wanted["resource"] = m.resource
+    wanted.update({f"code.{k}": v for k, v in m.code.items()})
     return all(
-        pattern is None or fnmatch.fnmatchcase(str(fields[key] or ""), pattern)
-        for key, pattern in (("id", m.id), ("name", m.name), ("calendar", m.calendar))
+        pattern is None or any(fnmatch.fnmatchcase(value, pattern) for value in fields.get(key, []))
+        for key, pattern in wanted.items()
     )
 
 
@@ -59,18 +72,47 @@ def _law(rule: S.RuleSpec) -> Any:
     d = rule.duration
     if isinstance(d, S.DistSpec):
         return d.model_dump(exclude_none=True)
-    return float(d)
+    return float(d)  # type: ignore[arg-type]
+
+
+def _class_of(rule: S.RuleSpec, fields: dict[str, list[str]]) -> str | None:
+    """The reference class a class rule gives a task (None: the task has no such field)."""
+    if rule.klass is not None:
+        return rule.klass
+    source = str(rule.class_from)
+    key = "code." + source.partition(".")[2] if "." in source else source
+    values = fields.get(key)
+    return values[0] if values else None
+
+
+def _calibrate(task: dict[str, Any], klass: str) -> None:
+    """The task's planned duration becomes an estimate of ``klass``; a task in progress
+    loses its stored remaining duration, so that its remaining work is the calibrated law
+    conditioned on the time it has already taken."""
+    task["estimate"] = task.pop("duration")
+    task["class"] = klass
+    task.pop("remaining", None)
 
 
 def _apply(rules: list[S.RuleSpec], tasks: list[dict[str, Any]], default: str | None) -> list[int]:
-    """Give each task the first rule that matches it; returns how many each rule took."""
+    """Give each task the first rule that matches it; returns how many each rule took.
+    Milestones and complete tasks keep what they have."""
     used = [0] * len(rules)
     for task in tasks:
-        k = next((k for k, r in enumerate(rules) if _matches(r, task, default)), None)
+        fields = _fields(task, default)
+        k = next((k for k, r in enumerate(rules) if _matches(r, fields)), None)
         if k is None:
             continue
         used[k] += 1
-        law = _law(rules[k])
+        rule = rules[k]
+        if not isinstance(task.get("duration"), int | float) or "actual_finish" in task:
+            continue
+        if rule.duration is None:
+            klass = _class_of(rule, fields)
+            if klass is not None:
+                _calibrate(task, klass)
+            continue
+        law = _law(rule)
         for key in ("duration", "remaining"):
             if isinstance(task.get(key), int | float):
                 task[key] = scaled(law, float(task[key]))
@@ -137,9 +179,10 @@ def merge_plans(located: Located, folder: Path) -> tuple[Located, list[Path]]:
     merged = {k: copy.deepcopy(v) for k, v in data.items() if k != "plans"}
     for k, spec in enumerate(part.plans):
         plan = _one_plan(located, folder, k, spec)
-        calendars = merged.setdefault("calendars", {})
-        for name, cal in plan.get("calendars", {}).items():
-            calendars.setdefault(name, cal)
+        for section in ("calendars", "resources"):  # the scenario's own win (an override)
+            mine = merged.setdefault(section, {})
+            for name, item in plan.get(section, {}).items():
+                mine.setdefault(name, item)
         if "calendar" not in merged and "calendar" in plan:
             merged["calendar"] = plan["calendar"]
         if "start" in plan:

@@ -292,6 +292,8 @@ class TaskSpec(Strict):
     actual_finish: When | None = None
     remaining: Dist | None = None
     percent_complete: Annotated[float, Field(ge=0, lt=100)] | None = None
+    wbs: str | None = None
+    codes: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _one_size(self) -> TaskSpec:
@@ -433,20 +435,50 @@ class VariantSpec(Strict):
 
 
 class MatchSpec(Strict):
-    """Which imported tasks a rule covers: shell-style patterns on the task's id, name and
-    calendar (every one given must match)."""
+    """Which imported tasks a rule covers: shell-style patterns on the task's id, name,
+    calendar, WBS path, resources (any of its pools) and activity codes or user fields
+    (``code: {DISCIPLINE: "Civil*"}``); every one given must match."""
 
     id: str | None = None
     name: str | None = None
     calendar: str | None = None
+    wbs: str | None = None
+    resource: str | None = None
+    code: dict[str, str] = {}
+
+
+_CLASS_FIELDS = ("wbs", "calendar", "resource", "name")
 
 
 class RuleSpec(Strict):
-    """An uncertainty rule: matched imported tasks get ``duration`` as a multiplier of their
-    planned (and remaining) duration, e.g. ``{pert: {low: 0.9, mode: 1, high: 1.4}}``."""
+    """An uncertainty rule for the imported tasks it matches: ``duration``, a multiplier of
+    their planned (and remaining) duration, e.g. ``{pert: {low: 0.9, mode: 1, high: 1.4}}``;
+    or a reference class of the scenario's calibration, named (``class``) or read from
+    each task (``class_from: activity_code.DISCIPLINE``, or ``wbs``, ``calendar``,
+    ``resource``, ``name``), so that history calibrates the imported durations."""
 
     match: MatchSpec = MatchSpec()
-    duration: Dist
+    duration: Dist | None = None
+    klass: str | None = Field(default=None, alias="class")
+    class_from: str | None = None
+
+    @model_validator(mode="after")
+    def _one_law(self) -> RuleSpec:
+        given = [x for x in (self.duration, self.klass, self.class_from) if x is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give one of duration (a multiplier), class or class_from (a calibrated "
+                "reference class)"
+            )
+        source = self.class_from
+        if source is not None and source not in _CLASS_FIELDS:
+            kind, _, name = source.partition(".")
+            if kind not in ("activity_code", "code") or not name:
+                raise ValueError(
+                    f"class_from={source!r}: expected activity_code.NAME (or code.NAME), "
+                    f"{', '.join(_CLASS_FIELDS)}"
+                )
+        return self
 
 
 class PlanSpec(Strict):
