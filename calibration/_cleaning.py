@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import HistoryError, Problem
+from simulator.plans import Table, is_missing, parse_dates, parse_number, show
 
-from ._readers import Table
-from ._values import is_missing, parse_dates, parse_number, show
 from .mapping import Mapping, suggest
 
 if TYPE_CHECKING:

@@ -342,7 +342,7 @@ def _model(models: Any, klass: str | None) -> Any:
 
 def _read_table(path: Path) -> tuple[pd.DataFrame, tuple[int, ...]]:
     """The table as text, and the file row of each data row."""
-    from ._readers import read_table
+    from simulator.plans import read_table
 
     table = read_table(path)
     width = len(table.header)

@@ -1,6 +1,6 @@
 """Load a delivery-history file into one clean row per task, with a note for every change.
 
-:func:`load_history` reads a CSV or Excel file as text (see :mod:`calibration._readers`),
+:func:`load_history` reads a CSV or Excel file as text (see :mod:`simulator.plans.tables`),
 joins extra files on the task id, and cleans it the way a dirty export needs:
 
 - a row whose estimate or actual is missing (empty, ``N/A``, ``NA``, ``-``, ``null``,
@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulator.errors import HistoryError, Problem
+from simulator.errors import HistoryError, Problem, ScenarioError
+from simulator.plans import Table, read_table
 
 from ._cleaning import Cleaner, resolve_columns
-from ._readers import Table, read_table
 from .mapping import Mapping, mapping_rules
 
 __all__ = ["CleaningNote", "History", "Mapping", "load_history"]
@@ -134,7 +134,7 @@ def load_history(path: Path | str, mapping: Mapping, *, display: str | None = No
     for file, name in [(path, source), *((p, str(p)) for p in mapping.joins)]:
         try:
             tables.append(read_table(file, name))
-        except HistoryError as e:
+        except ScenarioError as e:  # the reader's problems, reported as the history's
             problems.extend(e.problems)
     if len(tables) < 1 + len(mapping.joins):
         raise HistoryError(problems)

@@ -45,8 +45,8 @@ CONFINED = {
     "distributed": {"simulator.montecarlo"},
     "dask": {"simulator.montecarlo"},
     "pydantic": {"simulator.scenario"},
-    "yaml": {"simulator.scenario", "calibration"},
-    "openpyxl": {"calibration"},
+    "yaml": {"simulator.scenario", "simulator.plans", "calibration"},
+    "openpyxl": {"simulator.plans", "calibration"},
     "defusedxml": {"simulator.plans"},
 }
 MAX_FUNCTION_LINES = 50

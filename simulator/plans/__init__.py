@@ -7,10 +7,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .cells import DateColumn, is_missing, parse_dates, parse_number, show
 from .mspdi import Plan, read_mspdi
+from .tables import Table, read_table, split_sheet
 from .xer import read_xer
 
-__all__ = ["PLAN_SUFFIXES", "Plan", "read_plan"]
+__all__ = [
+    "PLAN_SUFFIXES",
+    "DateColumn",
+    "Plan",
+    "Table",
+    "is_missing",
+    "parse_dates",
+    "parse_number",
+    "read_plan",
+    "read_table",
+    "show",
+    "split_sheet",
+]
 
 PLAN_SUFFIXES = (".xml", ".xer")
 

@@ -1,4 +1,4 @@
-"""Turn history cells (text) into numbers and dates, the way spreadsheets write them.
+"""Turn table cells (text) into numbers and dates, the way spreadsheets write them.
 
 Numbers: ``3.5``, ``1,234.5``, ``1e3``; in ``;``-separated files (and for a lone comma
 elsewhere, e.g. ``12,5``) a comma is the decimal mark, and ``1.234,5`` has thousands dots.

@@ -1,4 +1,5 @@
-"""Read a delivery-history table (CSV or Excel .xlsx) into strings, keeping file row numbers.
+"""Read a table (CSV or Excel .xlsx: a delivery history, a task list, a tracker export) into
+strings, keeping file row numbers.
 
 Everything is read as text so that the caller can convert each cell itself and report a bad
 one as ``file:row:column``. CSV files may be UTF-8 (with or without BOM), UTF-16/UTF-32 with a
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import HistoryError, Problem
+from ..errors import Problem, ScenarioError
 
 __all__ = ["Table", "read_table", "split_sheet"]
 
@@ -77,15 +78,15 @@ def split_sheet(path: Path | str) -> tuple[Path, str | None]:
     return full, None
 
 
-def _fail(file: str, message: str, line: int = 0, col: int = 0, path: str = "") -> HistoryError:
-    return HistoryError([Problem(file, line, col, path, message)])
+def _fail(file: str, message: str, line: int = 0, col: int = 0, path: str = "") -> ScenarioError:
+    return ScenarioError([Problem(file, line, col, path, message)])
 
 
 def read_table(path: Path | str, display: str | None = None) -> Table:
     """Read a CSV or .xlsx file (``book.xlsx#Sheet`` picks a sheet) as text.
 
     Raises:
-        HistoryError: missing or unreadable file, undecodable text, broken CSV or workbook,
+        ScenarioError: missing or unreadable file, undecodable text, broken CSV or workbook,
             no header, no data rows.
     """
     name = display or str(path)
@@ -262,7 +263,7 @@ def _sheet_rows(book: Any, name: str, sheet: str | None) -> list[tuple[int, list
             (n, [_cell_text(v) for v in row])
             for n, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1)
         ]
-    except HistoryError:
+    except ScenarioError:
         raise
     except Exception as e:  # openpyxl raises many types on damaged sheets
         raise _fail(name, f"cannot read the Excel sheet ({type(e).__name__}: {e})") from e
