@@ -10,6 +10,7 @@ from pathlib import Path
 from .cells import DateColumn, is_missing, parse_dates, parse_number, show
 from .mspdi import Plan, read_mspdi
 from .tables import Table, read_table, split_sheet
+from .tasklist import TASKLIST_SUFFIXES, read_tasklist
 from .xer import read_xer
 
 __all__ = [
@@ -26,7 +27,7 @@ __all__ = [
     "split_sheet",
 ]
 
-PLAN_SUFFIXES = (".xml", ".xer")
+PLAN_SUFFIXES = (".xml", ".xer", *TASKLIST_SUFFIXES)
 
 
 def read_plan(path: Path | str, *, display: str | None = None) -> Plan:
@@ -34,4 +35,6 @@ def read_plan(path: Path | str, *, display: str | None = None) -> Plan:
     path = Path(path)
     if path.suffix.lower() == ".xer":
         return read_xer(path, display=display)
+    if path.suffix.lower() in TASKLIST_SUFFIXES:  # a task list or tracker export
+        return read_tasklist(path, display=display)
     return read_mspdi(path, display=display)
