@@ -374,7 +374,9 @@ def test_import_then_run_equals_running_the_list(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, ["import", str(path), "--out", str(yaml_file)])
     assert result.exit_code == 0, result.output
-    assert "# note: " in yaml_file.read_text(encoding="utf-8")
+    text = yaml_file.read_text(encoding="utf-8")
+    assert "# note: " in text
+    assert "&id" not in text  # no YAML anchors: a file a person reads
     outs = []
     for source, name in ((path, "a"), (yaml_file, "b")):
         out = tmp_path / name

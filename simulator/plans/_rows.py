@@ -442,6 +442,7 @@ class Rows:
         start = self.date_option("plan_start")
         if start is None and (planned or status):
             start = min(planned) if planned else status
+            start = start and dt.date.fromordinal(start.toordinal())  # no YAML alias
             self.notes.append(f"start {start}: the earliest date in the file")
         if start is None:
             self.option_problem(

@@ -124,7 +124,7 @@ def _durations(rows: Rows, kept: list[Item], specs: dict[str, dict[str, Any]]) -
                 if it.line not in rows.bad_rows:
                     rows.problem(it, "duration", rows.no_size_message())
                 continue
-            spec["duration"] = {"empirical": pool}
+            spec["duration"] = {"empirical": list(pool)}  # a copy: no YAML aliases
             group = f"type '{it.type}'" if pool is values else "all types"
             rows.note_once(
                 f"cycle {group}",
