@@ -6,7 +6,8 @@ scored on the tasks dated from the origin on (until the next origin in rolling m
 
 * coverage of the P10-P90 and P25-P75 intervals (ideal 80 % and 50 %);
 * P50 hit rate: the share of actuals at or below the forecast P50 (ideal 50 %);
-* pinball loss averaged over P10, P25, P50, P75, P90, in working days (lower is better);
+* pinball loss (:func:`simulator.analysis.pinball`, shared with ``pmosim trend``) averaged
+  over P10, P25, P50, P75, P90, in working days (lower is better);
 * CRPS, in working days: twice the pinball loss integrated over all quantile levels,
   approximated on 99 levels (for a point forecast it is the absolute error).
 
@@ -30,6 +31,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from simulator.analysis import coverage, pinball
+
 from .reference import ClassModels, fit_classes
 
 __all__ = ["LEVELS", "BacktestResult", "backtest", "rolling_origins", "score"]
@@ -42,23 +45,17 @@ Array = NDArray[np.float64]
 _Fold = tuple[pd.DataFrame, dict[str, tuple[Array, Array]]]  # test tasks, forecasts by method
 
 
-def _pinball(actual: Array, forecast: Array, levels: Array) -> Array:
-    """Pinball loss per task, averaged over ``levels``; ``forecast`` is (tasks, levels)."""
-    diff = actual[:, None] - forecast
-    return np.mean(np.maximum(levels * diff, (levels - 1) * diff), axis=1)
-
-
 def score(actual: Array, quantiles: Array, crps_quantiles: Array) -> dict[str, float | int]:
     """Scores of forecasts given as quantiles at :data:`LEVELS` (tasks x 5) and at 99 evenly
     spaced levels (tasks x 99), against the actuals."""
     lo80, lo50, p50, hi50, hi80 = quantiles.T
     return {
         "n": len(actual),
-        "coverage_p10_p90": float(np.mean((actual >= lo80) & (actual <= hi80))),
-        "coverage_p25_p75": float(np.mean((actual >= lo50) & (actual <= hi50))),
+        "coverage_p10_p90": coverage(actual, lo80, hi80),
+        "coverage_p25_p75": coverage(actual, lo50, hi50),
         "p50_hit_rate": float(np.mean(actual <= p50)),
-        "pinball": float(np.mean(_pinball(actual, quantiles, np.array(LEVELS)))),
-        "crps": float(2 * np.mean(_pinball(actual, crps_quantiles, _CRPS_LEVELS))),
+        "pinball": float(np.mean(pinball(actual, quantiles, LEVELS))),
+        "crps": float(2 * np.mean(pinball(actual, crps_quantiles, _CRPS_LEVELS))),
     }
 
 

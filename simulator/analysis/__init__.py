@@ -16,7 +16,9 @@ from .compare import (
     risk_effects,
 )
 from .drivers import correlation, criticality, driver_rows
+from .forecasts import PORTFOLIO, ForecastRow, forecast_rows, working_days
 from .schedule import Check, ScheduleCheck, check_schedule, cpm
+from .scores import brier, coverage, pinball
 from .summary import (
     Z95,
     CapacityRow,
@@ -28,30 +30,59 @@ from .summary import (
     RunSummary,
     summarise,
 )
+from .trend import (
+    NOISE_Z,
+    Alert,
+    Forecast,
+    Move,
+    Score,
+    accuracy,
+    alerts,
+    contingency,
+    forecasts,
+    moves,
+)
 
 __all__ = [
+    "NOISE_Z",
+    "PORTFOLIO",
     "RANKINGS",
     "Z95",
+    "Alert",
     "CapacityRow",
     "Check",
     "Comparison",
     "Difference",
+    "Forecast",
+    "ForecastRow",
     "KeyDateResult",
     "Mean",
+    "Move",
     "Prob",
     "ProjectResult",
     "Quantile",
     "RunSummary",
     "ScheduleCheck",
+    "Score",
     "VariantResult",
+    "accuracy",
+    "alerts",
+    "brier",
     "check_schedule",
     "compare",
+    "contingency",
     "correlation",
+    "coverage",
     "cpm",
     "criticality",
     "driver_rows",
+    "forecast_rows",
+    "forecasts",
     "metrics",
+    "moves",
+    "pinball",
     "ranked",
     "risk_effects",
     "summarise",
+    "working_days",
 ]

@@ -6,7 +6,6 @@ import os
 import shutil
 import signal
 import sys
-import textwrap
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -15,8 +14,7 @@ from typing import Any
 import click
 import numpy as np
 
-from ..analysis import RANKINGS, RunSummary, check_schedule, cpm, risk_effects, summarise
-from ..analysis import compare as run_comparison
+from ..analysis import RunSummary, check_schedule, cpm, risk_effects, summarise
 from ..errors import PmosimError, ScenarioError
 from ..model import Portfolio
 from ..montecarlo import (
@@ -32,8 +30,6 @@ from ..montecarlo import (
 )
 from ..output import (
     checks_text,
-    comparison_frame,
-    decision_table,
     drivers_frame,
     progress,
     publish,
@@ -42,12 +38,12 @@ from ..output import (
     summary_text,
     top_drivers,
     write_csv,
-    write_json,
     write_run,
 )
 from ..plans import read_plan
 from ..sampling import BLOCK_SIZE
 from ..scenario import load_scenario, scenario_text
+from .history import before_run, record_run, say_alerts
 
 __all__ = ["cli", "main"]
 
@@ -294,6 +290,16 @@ def check(file: Path, out: Path | None, force: bool, levelled: bool) -> None:
     help="Finish a run that was interrupted (same command): completed blocks are "
     "kept in a checkpoint beside the results folder.",
 )
+@click.option(
+    "--history",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append the headline figures to this forecast history (.csv, or .parquet).",
+)
+@click.option(
+    "--history-replace", is_flag=True, help="Replace this status date's forecast in --history."
+)
+@click.option("--fail-on-alert", is_flag=True, help="Exit with 1 when an alert is raised.")
 def run(
     file: Path,
     iterations: int | None,
@@ -315,11 +321,15 @@ def run(
     quiet: bool,
     as_json: bool,
     resume: bool,
+    history: Path | None,
+    history_replace: bool,
+    fail_on_alert: bool,
 ) -> None:
     """Simulate the scenario FILE and write summary.json, projects.csv, capacity.csv and
-    drivers.csv."""
+    drivers.csv; with --history, record the forecast; report the scenario's alerts."""
     pf = _load(file)
     out = _fresh_out(out or Path("results") / file.stem, force)
+    before_run(file, pf, history, history_replace)
     n = iterations or pf.iterations
     seed = _seed(seed, pf)
     where = _backend(Backend(backend, jobs, scheduler, tls_ca, tls_cert, tls_key, allow_insecure))
@@ -354,7 +364,11 @@ def run(
 
     _publish_run(out, force, store, pf, outcome, summary, drivers, trace=trace, report=report)
     shutil.rmtree(store, ignore_errors=True)
+    raised = record_run(pf, summary, history, history_replace)
     _print_run(out, summary, drivers, as_json=as_json, quiet=quiet)
+    say_alerts(raised, quiet=quiet, to_stderr=as_json)
+    if raised and fail_on_alert:
+        raise click.exceptions.Exit(1)
 
 
 def _publish_run(
@@ -441,126 +455,6 @@ def _say_target(pf: Portfolio, outcome: Outcome, target_se: float, n: int) -> No
         f"{'' if reached else f' (the maximum, -n {n})'}",
         err=True,
     )
-
-
-@cli.command()
-@click.argument("file", type=ScenarioPath)
-@click.option(
-    "--variant",
-    "names",
-    multiple=True,
-    help="A variant to compare (repeatable; default: every variant in FILE).",
-)
-@click.option(
-    "-n",
-    "--iterations",
-    type=click.IntRange(2, 10_000_000),
-    default=None,
-    help="Iterations per scenario (default: the scenario's 'iterations').",
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(0),
-    default=None,
-    help="Root seed shared by the base and every variant (default: the scenario's "
-    "'seed', else a fresh one, printed).",
-)
-@click.option(
-    "--out",
-    "out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for comparison.csv and comparison.json "
-    "(default: results/<scenario file name>-compare).",
-)
-@click.option("--force", is_flag=True, help="Replace an existing results folder.")
-@click.option(
-    "--jobs",
-    type=click.IntRange(-1),
-    default=1,
-    show_default=True,
-    help="Workers; results do not depend on it.",
-)
-@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True)
-@click.option(
-    "--rank-by",
-    type=click.Choice(sorted(RANKINGS)),
-    default="portfolio_on_time",
-    show_default=True,
-    help="The metric that orders the decision table.",
-)
-@click.option(
-    "--report/--no-report",
-    default=True,
-    show_default=True,
-    help="Write report.html and the charts (PNG).",
-)
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print comparison.json to stdout instead of the table."
-)
-def compare(
-    file: Path,
-    names: tuple[str, ...],
-    iterations: int | None,
-    seed: int | None,
-    out: Path | None,
-    force: bool,
-    jobs: int,
-    engine: str,
-    rank_by: str,
-    report: bool,
-    quiet: bool,
-    as_json: bool,
-) -> None:
-    """Compare the base scenario FILE with its variants on common random numbers."""
-    pf = _load(file)
-    known = {v.name: v for v in pf.variants}
-    if not known:
-        raise PmosimError(
-            f"{file}: no variants to compare; add a 'variants:' list (see the README)"
-        )
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise PmosimError(f"unknown variant '{unknown[0]}'; {file} has: {', '.join(known)}")
-    chosen = [known[n] for n in dict.fromkeys(names)] if names else list(known.values())
-    if rank_by == "value" and pf.value_horizon is None:
-        raise PmosimError(
-            f"{file}: --rank-by value needs projects with value_per_month and a value_horizon"
-        )
-    out = _fresh_out(out or Path("results") / f"{file.stem}-compare", force)
-    n = iterations or pf.iterations
-    seed = _seed(seed, pf)
-    with progress(n * (1 + len(chosen)), "comparing", quiet=quiet) as bar:
-        result = run_comparison(
-            pf, chosen, n, seed, engine=engine, backend=Backend(jobs=jobs), progress_of=bar.for_run
-        )
-
-    def fill(folder: Path) -> None:
-        write_json(result.to_dict(), folder / "comparison.json")
-        write_csv(comparison_frame(result), folder / "comparison.csv")
-        if report:
-            from ..output.report import write_compare_report
-
-            write_compare_report(folder, result, pf, rank_by)
-
-    publish(out, force, fill)
-    if as_json:
-        click.echo((out / "comparison.json").read_text(encoding="utf-8"), nl=False)
-        return
-    if quiet:
-        return
-    click.echo(
-        textwrap.fill(
-            f"{pf.name}: base and {len(chosen)} variant(s), {n:,} iterations "
-            f"each on common random numbers (seed {seed}); ranked by "
-            f"{rank_by}.",
-            width=79,
-        )
-    )
-    click.echo("Differences against the base ± paired standard error; * significant at 5 %.\n")
-    click.echo(decision_table(result, rank_by))
-    click.echo(f"\nResults written to {out}/")
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from .network import (
     priority_ranks,
     topological_order,
 )
-from .portfolio import KeyDate, Portfolio
+from .portfolio import Alerts, KeyDate, Portfolio
 from .ratio import (
     EXACT_TOL,
     FAMILIES,
@@ -44,6 +44,7 @@ __all__ = [
     "FAMILY_PARAMS",
     "LINK_KINDS",
     "TAIL",
+    "Alerts",
     "Calendar",
     "Calibrated",
     "Candidate",

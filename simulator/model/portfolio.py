@@ -16,7 +16,7 @@ from .entities import CorrelationGroup, Pool, Project, Risk, Task
 from .network import Network, build_network, first_targets
 from .variants import Variant
 
-__all__ = ["KeyDate", "Portfolio"]
+__all__ = ["Alerts", "KeyDate", "Portfolio"]
 
 
 class KeyDate(NamedTuple):
@@ -34,6 +34,16 @@ class KeyDate(NamedTuple):
     event: str
     due: float | None
     given: str | None
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """Early-warning thresholds: a project or key date is flagged when its P(on time) is
+    below ``p_on_time_below``, or when its P80 date is more than ``p80_slip_days`` working
+    days (of the default calendar) later than in the previous forecast. None: not watched."""
+
+    p_on_time_below: float | None = None
+    p80_slip_days: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,7 @@ class Portfolio:
     variants: tuple[Variant, ...] = ()
     value_horizon: float | None = None
     warnings: tuple[str, ...] = ()
+    alerts: Alerts = Alerts()
 
     @cached_property
     def network(self) -> Network:

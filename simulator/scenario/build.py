@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ScenarioError
-from ..model import Portfolio
+from ..model import Alerts, Portfolio
 from . import schema as S
 from .calibration_file import scenario_models
 from .context import Context
@@ -50,6 +50,7 @@ def build_portfolio(located: Located, spec: S.ScenarioFile, folder: Path, digest
         variants=variants,
         value_horizon=horizon,
         warnings=tuple(str(w) for w in ctx.warnings),
+        alerts=Alerts(spec.alerts.p_on_time_below, spec.alerts.p80_slip_days),
     )
 
 

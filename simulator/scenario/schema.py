@@ -495,6 +495,13 @@ class PlansPart(Strict):
     plans: list[PlanSpec] = []
 
 
+class AlertsSpec(Strict):
+    """Early-warning thresholds (``run`` and ``trend`` report them)."""
+
+    p_on_time_below: Annotated[float, Field(gt=0, le=1)] | None = None
+    p80_slip_days: NonNeg | None = None
+
+
 class ScenarioFile(Strict):
     scenario: str = "scenario"
     description: str | None = None
@@ -513,6 +520,7 @@ class ScenarioFile(Strict):
     correlations: list[CorrelationSpec] = []
     variants: list[VariantSpec] = []
     value_horizon: When | None = None
+    alerts: AlertsSpec = AlertsSpec()
 
     @field_validator("start", mode="before")
     @classmethod
