@@ -121,9 +121,16 @@ def test_import_writes_a_scenario_that_runs_as_the_plan_does(tmp_path: Path) -> 
 
 
 @needs_plans
-def test_a_p6_xml_file_is_named_as_such() -> None:
-    with pytest.raises(ScenarioError, match=r"PredecessorCalendar.pmxml.xml:1:1: .*P6 XML"):
-        load_scenario(PLANS / "PredecessorCalendar.pmxml.xml")
+def test_a_p6_xml_file_is_read_as_such() -> None:
+    """An ``.xml`` file with an ``APIBusinessObjects`` root is read as P6 XML (PMXML): its
+    project, its calendar of two work spans a day, its one activity (complete)."""
+    pf = load_scenario(PLANS / "PredecessorCalendar.pmxml.xml")
+    assert [p.id for p in pf.projects] == ["201020"]
+    (task,) = pf.tasks
+    assert task.key == "201020.A1000"
+    assert read_plan(PLANS / "PredecessorCalendar.pmxml.xml").data["calendars"] == {
+        "Test-Calendar": {"workweek": ["Mon", "Tue", "Wed", "Thu", "Fri"], "hours_per_day": 8.0}
+    }
 
 
 def test_xer_files_that_are_not_xer_are_refused(tmp_path: Path) -> None:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import Problem, ScenarioError
+from . import mspdi, pmxml
+from ._xml import MSPDI_ROOT, PMXML_ROOT, local, parse_xml
 from .cells import DateColumn, is_missing, parse_dates, parse_number, show
-from .mspdi import Plan, read_mspdi
+from .mspdi import Plan
 from .tables import Table, read_table, split_sheet
 from .tasklist import TASKLIST_SUFFIXES, read_tasklist
 from .xer import read_xer
@@ -27,14 +30,29 @@ __all__ = [
     "split_sheet",
 ]
 
-PLAN_SUFFIXES = (".xml", ".xer", *TASKLIST_SUFFIXES)
+PLAN_SUFFIXES = (".xml", ".xer", ".pmxml", *TASKLIST_SUFFIXES)
 
 
 def read_plan(path: Path | str, *, display: str | None = None) -> Plan:
-    """The plan in ``path``: MS Project XML (MSPDI, ``.xml``) or Primavera P6 XER (``.xer``)."""
+    """The plan in ``path``: Primavera P6 XER (``.xer``), else XML (``.xml``, ``.pmxml``) read
+    by its root element: MS Project XML (MSPDI) or Primavera P6 XML (PMXML)."""
     path = Path(path)
     if path.suffix.lower() == ".xer":
         return read_xer(path, display=display)
     if path.suffix.lower() in TASKLIST_SUFFIXES:  # a task list or tracker export
         return read_tasklist(path, display=display)
-    return read_mspdi(path, display=display)
+    return _read_xml(path, display or str(path))
+
+
+def _read_xml(path: Path, name: str) -> Plan:
+    """An XML plan, MSPDI (a ``<Project>`` root) or PMXML (``<APIBusinessObjects>``)."""
+    root = parse_xml(path, name)
+    if local(root.tag) == PMXML_ROOT:
+        return pmxml.plan_from(root, path, name)
+    if local(root.tag) != MSPDI_ROOT:
+        message = (
+            f"not an MS Project XML file (MSPDI, a <{MSPDI_ROOT}> root) nor a P6 XML file"
+            f" (PMXML, an <{PMXML_ROOT}> root): <{local(root.tag)}>"
+        )
+        raise ScenarioError([Problem(name, 1, 1, "", message)])
+    return mspdi.plan_from(root, path, name)

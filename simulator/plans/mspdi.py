@@ -1,4 +1,5 @@
-"""MS Project XML (MSPDI) plans, read with the standard library behind ``defusedxml``.
+"""MS Project XML (MSPDI) plans, read with the standard library behind ``defusedxml``
+(see :mod:`._xml`).
 
 What is read: the project's start and status dates, its calendars (work week from the week
 days, exceptions as holidays, worked days or partial days), its tasks (summary tasks give
@@ -17,10 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import defusedxml.ElementTree as safe
-from defusedxml import DefusedXmlException
-
 from ..errors import Problem, ScenarioError
+from ._xml import MSPDI_ROOT, parse_xml
 
 __all__ = ["Plan", "read_mspdi"]
 
@@ -326,35 +325,6 @@ def _stored(r: _Reader, t: _Task) -> tuple[dt.datetime, dt.datetime] | None:
     return r.when(start, f"{where}/Start"), r.when(finish, f"{where}/Finish")
 
 
-def _parse(path: Path, name: str) -> ET.Element:
-    """The file's root element, read safely (no entities, no external references)."""
-    try:
-        size = path.stat().st_size
-        if size > 200_000_000:
-            raise ScenarioError([Problem(name, 0, 0, "", f"{size:,} bytes: too large a plan")])
-        root = safe.parse(str(path)).getroot()
-    except OSError as e:
-        raise ScenarioError([Problem(name, 0, 0, "", f"cannot read it: {e.strerror}")]) from None
-    except DefusedXmlException as e:
-        raise ScenarioError(
-            [Problem(name, 0, 0, "", f"refused: {type(e).__name__} (entities are not allowed)")]
-        ) from None
-    except ET.ParseError as e:
-        line, col = e.position
-        raise ScenarioError(
-            [Problem(name, line, col + 1, "", f"not well-formed XML: {e.msg}")]
-        ) from None
-    if root.tag.endswith("APIBusinessObjects"):
-        raise ScenarioError(
-            [Problem(name, 1, 1, "", "a Primavera P6 XML (PMXML) file: not read yet; export XER")]
-        )
-    if root.tag != NS + "Project":
-        raise ScenarioError(
-            [Problem(name, 1, 1, "", "not an MS Project XML file (MSPDI): no <Project> root")]
-        )
-    return root
-
-
 def read_mspdi(path: Path, *, display: str | None = None) -> Plan:
     """The MSPDI plan in ``path``, on the scenario structure.
 
@@ -362,8 +332,16 @@ def read_mspdi(path: Path, *, display: str | None = None) -> Plan:
         ScenarioError: unreadable, hostile or malformed files, located.
     """
     name = display or str(path)
-    r = _Reader(_parse(path, name), name)
-    root = r.root
+    return plan_from(parse_xml(path, name), path, name)
+
+
+def plan_from(root: ET.Element, path: Path, name: str) -> Plan:
+    """The MSPDI plan whose root element is ``root``, read from ``path``."""
+    if root.tag != NS + MSPDI_ROOT:
+        raise ScenarioError(
+            [Problem(name, 1, 1, "", "not an MS Project XML file (MSPDI): no <Project> root")]
+        )
+    r = _Reader(root, name)
     r.default = _text(root, "CalendarUID", "1")
     calendars, names = r.calendars()
     default = names.get(_text(root, "CalendarUID", "1"))
