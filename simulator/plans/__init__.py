@@ -11,6 +11,7 @@ from ..errors import Problem, ScenarioError
 from . import mspdi, pmxml
 from ._xml import MSPDI_ROOT, PMXML_ROOT, local, parse_xml
 from .cells import DateColumn, is_missing, parse_dates, parse_number, show
+from .mpp import read_mpp
 from .mspdi import Plan
 from .tables import Table, read_table, split_sheet
 from .tasklist import TASKLIST_SUFFIXES, read_tasklist
@@ -30,7 +31,7 @@ __all__ = [
     "split_sheet",
 ]
 
-PLAN_SUFFIXES = (".xml", ".xer", ".pmxml", *TASKLIST_SUFFIXES)
+PLAN_SUFFIXES = (".xml", ".xer", ".mpp", ".pmxml", *TASKLIST_SUFFIXES)
 
 
 def read_plan(path: Path | str, *, display: str | None = None) -> Plan:
@@ -39,6 +40,8 @@ def read_plan(path: Path | str, *, display: str | None = None) -> Plan:
     path = Path(path)
     if path.suffix.lower() == ".xer":
         return read_xer(path, display=display)
+    if path.suffix.lower() == ".mpp":
+        return read_mpp(path, display=display)
     if path.suffix.lower() in TASKLIST_SUFFIXES:  # a task list or tracker export
         return read_tasklist(path, display=display)
     return _read_xml(path, display or str(path))
