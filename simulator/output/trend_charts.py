@@ -53,14 +53,23 @@ def plot_p80_trend(history: Sequence[Forecast], item: str, *, ax: Axes | None = 
     deadline = rows[-1].deadline if rows else None
     if deadline is not None:
         ax.axhline(mdates.date2num(deadline), color="k", ls="--", lw=1, label="deadline")
+    _pad(ax, [d for r in rows for d in (r.p80, r.p50, r.deterministic, deadline) if d])
     ax.set_title(item, fontsize=9)
     ax.set_xlabel("status date")
     ax.set_ylabel("finish date")
     _dates(ax, "x")
     _dates(ax, "y")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
     return ax
+
+
+def _pad(ax: Axes, days: list[dt.date]) -> None:
+    """Date limits with room around the values (a flat line would otherwise span years)."""
+    if days:
+        lo, hi = mdates.date2num(min(days)), mdates.date2num(max(days))
+        pad = max(5.0, 0.15 * (hi - lo))
+        ax.set_ylim(lo - pad, hi + pad)
 
 
 def plot_on_time_trend(
