@@ -263,7 +263,8 @@ def _critical_path_test(pf: Portfolio, sched: ScheduleCheck) -> Check:
     k = max(
         range(len(pf.projects)), key=lambda p: max(sched.early_finish[list(pf.projects[p].tasks)])
     )
-    mine = [i for i in pf.projects[k].tasks if i in set(open_)]
+    lengthen = set(open_)
+    mine = [i for i in pf.projects[k].tasks if i in lengthen]
     if not mine:
         return Check("critical path test", 0, 0, 0.0, None, "no task to lengthen")
     i = min(mine, key=lambda j: (sched.total_float[j], j))
