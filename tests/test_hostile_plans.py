@@ -22,7 +22,10 @@ CASES = [
     (
         "plan.xml",
         '<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaaaaaaaa">'
-        + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefg", "bcdefgh"))
+        + "".join(
+            f'<!ENTITY {c} "{("&" + p + ";") * 10}">'
+            for p, c in zip("abcdefg", "bcdefgh", strict=True)
+        )
         + f"]>{MSPDI}<Name>&h;</Name></Project>",
         "entities are not allowed",
     ),
