@@ -230,3 +230,25 @@ def test_ms_project_wbs_and_custom_fields_are_read(tmp_path: Path) -> None:
     (task,) = read_plan(path).data["projects"][0]["tasks"]
     assert task["wbs"] == "1.2"
     assert task["codes"] == {"Discipline": "Civil", "Text2": "north"}
+
+
+def test_a_plans_entry_maps_a_task_lists_columns(tmp_path: Path) -> None:
+    """``columns`` does what a ``.mapping.yaml`` beside the list would; its mistakes are
+    located at the scenario's own lines; it is refused for a plan that has no columns."""
+    (tmp_path / "list.csv").write_text("Key,What,Days,After\n1,Dig,5,\n2,Pour,3,1FS+1d\n")
+    path = tmp_path / "s.yaml"
+    head = "start: 2027-01-04\nplans:\n  - file: list.csv\n"
+    mapping = "{id: Key, name: What, duration: Days, predecessors: After, plan_start: 2027-01-04}"
+    path.write_text(f"{head}    columns: {mapping}\n")
+    pf = load_scenario(path)
+    assert [t.name for t in pf.tasks] == ["Dig", "Pour"]
+    assert np.allclose(sample_block(pf, 1, 0, 5).duration, [5.0, 3.0])
+    path.write_text(f"{head}    columns: {{id: Key, name: Wat}}\n")
+    with pytest.raises(
+        ScenarioError, match=r"s.yaml:4:\d+: plans\[0\].columns.name: no column 'Wat'"
+    ):
+        load_scenario(path)
+    xer = write_xer(tmp_path / "p.xer")
+    path.write_text(f"plans:\n  - file: {xer.name}\n    columns: {{name: Title}}\n")
+    with pytest.raises(ScenarioError, match="a column mapping is for task lists"):
+        load_scenario(path)

@@ -6,6 +6,7 @@ validates and builds it like any scenario."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..errors import Problem, ScenarioError
 from . import mspdi, pmxml
@@ -34,16 +35,24 @@ __all__ = [
 PLAN_SUFFIXES = (".xml", ".xer", ".mpp", ".pmxml", *TASKLIST_SUFFIXES)
 
 
-def read_plan(path: Path | str, *, display: str | None = None) -> Plan:
-    """The plan in ``path``: Primavera P6 XER (``.xer``), else XML (``.xml``, ``.pmxml``) read
-    by its root element: MS Project XML (MSPDI) or Primavera P6 XML (PMXML)."""
+def read_plan(
+    path: Path | str, *, display: str | None = None, columns: dict[str, Any] | None = None
+) -> Plan:
+    """The plan in ``path``: Primavera P6 XER (``.xer``), MS Project (``.mpp``), a task list or
+    tracker export (``.csv``, ``.xlsx``, whose column mapping ``columns`` may give), else XML
+    (``.xml``, ``.pmxml``) read by its root element: MS Project XML (MSPDI) or Primavera P6
+    XML (PMXML)."""
     path = Path(path)
+    if columns and path.suffix.lower() not in TASKLIST_SUFFIXES:
+        where = display or str(path)
+        message = "columns: a column mapping is for task lists (.csv, .xlsx) only"
+        raise ScenarioError([Problem(where, 0, 0, "", message)])
     if path.suffix.lower() == ".xer":
         return read_xer(path, display=display)
     if path.suffix.lower() == ".mpp":
         return read_mpp(path, display=display)
     if path.suffix.lower() in TASKLIST_SUFFIXES:  # a task list or tracker export
-        return read_tasklist(path, display=display)
+        return read_tasklist(path, display=display, columns=columns)
     return _read_xml(path, display or str(path))
 
 

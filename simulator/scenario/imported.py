@@ -5,6 +5,7 @@ imported durations their ranges (multipliers of the planned and remaining durati
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import fnmatch
 from pathlib import Path
 from typing import Any
@@ -124,12 +125,26 @@ def _problem(located: Located, loc: tuple[Any, ...], message: str) -> Problem:
     return Problem(located.file, line, col, display_path(located.data, loc), message)
 
 
+def _column_problem(located: Located, k: int, spec: S.PlanSpec, p: Problem) -> Problem:
+    """A task list's problem with the mapping, at the scenario's ``columns`` entry."""
+    if not (p.path.startswith("mapping") or not p.file):
+        return p
+    key = p.path.partition(".")[2]
+    where = ("plans", k, "columns", key) if key in spec.columns else ("plans", k, "columns")
+    return _problem(located, where, p.message)
+
+
 def _one_plan(located: Located, folder: Path, k: int, spec: S.PlanSpec) -> dict[str, Any]:
     """Plan ``k``'s data, filtered to its ``projects`` and with its rules applied."""
     path = folder / spec.file
     if not path.is_file():
         raise ScenarioError([_problem(located, ("plans", k, "file"), f"no such plan file {path}")])
-    data = read_plan(path, display=str(path)).data
+    try:
+        data = read_plan(path, display=str(path), columns=spec.columns or None).data
+    except ScenarioError as e:  # the mapping's problems are the scenario's columns'
+        if not spec.columns:
+            raise
+        raise ScenarioError([_column_problem(located, k, spec, p) for p in e.problems]) from None
     if spec.projects:
         known = [p["id"] for p in data["projects"]]
         missing = [p for p in spec.projects if p not in known]
@@ -161,6 +176,17 @@ def _one_plan(located: Located, folder: Path, k: int, spec: S.PlanSpec) -> dict[
     return data
 
 
+def _earlier(start: dt.date, mine: Any) -> bool:
+    """Whether a plan's start comes before the scenario's own (a date, or the text of one
+    as the YAML file holds it; a malformed one is left for validation to report)."""
+    if mine is None:
+        return True
+    try:
+        return start < dt.date.fromisoformat(str(mine))
+    except ValueError:
+        return False
+
+
 def merge_plans(located: Located, folder: Path) -> tuple[Located, list[Path]]:
     """The file's data with its ``plans`` merged in (positions kept for its own parts), and
     the plan files read.
@@ -185,8 +211,8 @@ def merge_plans(located: Located, folder: Path) -> tuple[Located, list[Path]]:
                 mine.setdefault(name, item)
         if "calendar" not in merged and "calendar" in plan:
             merged["calendar"] = plan["calendar"]
-        if "start" in plan:
-            merged["start"] = min(merged.get("start", plan["start"]), plan["start"])
+        if "start" in plan and _earlier(plan["start"], merged.get("start")):
+            merged["start"] = plan["start"]
         if "status_date" in plan and "status_date" not in merged:
             merged["status_date"] = plan["status_date"]
         merged.setdefault("scenario", plan.get("scenario"))

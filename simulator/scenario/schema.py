@@ -482,11 +482,13 @@ class RuleSpec(Strict):
 
 
 class PlanSpec(Strict):
-    """A plan file (MS Project XML, P6 XER) merged into the scenario."""
+    """A plan file (MS Project, P6 XER or XML, a task list or tracker export) merged into the
+    scenario; ``columns`` maps a task list's columns (as its ``.mapping.yaml`` would)."""
 
     file: Annotated[str, Field(min_length=1)]
     projects: list[str] = []
     uncertainty: list[RuleSpec] = []
+    columns: dict[str, str | list[str] | None] = {}
 
 
 class PlansPart(Strict):
