@@ -167,6 +167,32 @@ def test_activities_links_and_constraints_map_as_in_xer(tmp_path: Path) -> None:
     load_scenario(path)  # and it is a valid scenario
 
 
+def test_wbs_paths_activity_codes_and_user_fields_are_read(tmp_path: Path) -> None:
+    """As from XER: the WBS codes from the top down joined by dots, and each activity code
+    and text or number user field by its name."""
+    wbs = (
+        "<WBS><ObjectId>20</ObjectId><Code>CIVILS</Code></WBS>"
+        "<WBS><ObjectId>21</ObjectId><ParentObjectId>20</ParentObjectId><Code>FOUND</Code></WBS>"
+    )
+    code = "<TypeObjectId>50</TypeObjectId><ValueObjectId>51</ValueObjectId>"
+    udf = "<TypeObjectId>9</TypeObjectId><DoubleValue>0.3</DoubleValue>"
+    acts = activity(1, "A", 8, WBSObjectId="21", Code=code, UDF=udf) + activity(2, "B", 8)
+    kinds = (
+        "<ActivityCodeType><ObjectId>50</ObjectId><Name>DISCIPLINE</Name></ActivityCodeType>"
+        "<ActivityCode><ObjectId>51</ObjectId><CodeTypeObjectId>50</CodeTypeObjectId>"
+        "<CodeValue>Civil</CodeValue></ActivityCode>"
+        "<UDFType><ObjectId>9</ObjectId><SubjectArea>Activity</SubjectArea>"
+        "<Title>RISK</Title></UDFType>"
+    )
+    path = tmp_path / "plan.xml"
+    path.write_text(pmxml(wbs + acts, kinds), encoding="utf-8")
+    a, b = read_plan(path).data["projects"][0]["tasks"]
+    assert a["wbs"] == "CIVILS.FOUND"
+    assert a["codes"] == {"DISCIPLINE": "Civil", "RISK": "0.3"}
+    assert "wbs" not in b
+    assert "codes" not in b
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -264,7 +290,7 @@ def test_check_and_import_take_a_pmxml_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
-    assert "BaselineProject[ObjectId=5492]: left out" in text
+    assert "BaselineProject[ObjectId=5492]: a baseline, left out" in text
     assert "material resource left out" in text
 
 

@@ -249,10 +249,12 @@ class P6:
         """The scenario's data: one project per PROJECT row with activities, the earliest
         planned start the scenario's, the latest data date its status date."""
         out: list[dict[str, Any]] = []
+        by_project: dict[str, list[dict[str, Any]]] = {}
+        for t, (owner, _) in self.codes.items():
+            if t in self.tasks:
+                by_project.setdefault(owner, []).append(self.tasks[t])
         for pid, proj in self.projects.items():
-            mine = [
-                self.tasks[t] for t, (p, _) in self.codes.items() if p == pid and t in self.tasks
-            ]
+            mine = by_project.get(pid, [])
             start = self.when("PROJECT", proj, "plan_start_date").date()
             if mine:
                 out.append(

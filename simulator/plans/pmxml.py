@@ -4,7 +4,8 @@ onto the scenario structure exactly as XER files are (see :mod:`._p6`).
 What is read: every ``Project`` in the file (one scenario project each, links between them
 kept; ``BaselineProject`` copies are noted and left out), calendars (``StandardWorkWeek``
 and ``HolidayOrExceptions``; a work time's finish at hh:14, :29, :44 or :59 is the last
-minute worked), activities, relationships with their lags, date constraints, actual dates
+minute worked), activities with their WBS paths, activity codes and user fields (``WBS``,
+``Code`` and ``UDF``), relationships with their lags, date constraints, actual dates
 and remaining durations at the data date, resources with their first rate, and resource
 assignments. Each element becomes a row of the P6 table and fields XER would hold, its
 values translated (``Finish to Start`` is ``PR_FS``); the mapping itself is shared.
@@ -66,7 +67,25 @@ _TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "EarlyFinishDate": "early_end_date",
             "RemainingEarlyStartDate": "restart_date",
             "RemainingEarlyFinishDate": "reend_date",
+            "WBSObjectId": "wbs_id",
         },
+    ),
+    "PROJWBS": (
+        "WBS",
+        {"ObjectId": "wbs_id", "ParentObjectId": "parent_wbs_id", "Code": "wbs_short_name"},
+    ),
+    "ACTVTYPE": ("ActivityCodeType", {"ObjectId": "actv_code_type_id", "Name": "actv_code_type"}),
+    "ACTVCODE": (
+        "ActivityCode",
+        {
+            "ObjectId": "actv_code_id",
+            "CodeTypeObjectId": "actv_code_type_id",
+            "CodeValue": "short_name",
+        },
+    ),
+    "UDFTYPE": (
+        "UDFType",
+        {"ObjectId": "udf_type_id", "SubjectArea": "table_name", "Title": "udf_type_label"},
     ),
     "TASKPRED": (
         "Relationship",
@@ -108,6 +127,25 @@ _TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 _TABLE_OF = {element: table for table, (element, _) in _TABLES.items()}
+# an activity's own code assignments and user field values, as rows of their P6 tables
+# (table, the field naming the activity, the fields)
+_OWN: dict[str, tuple[str, str, dict[str, str]]] = {
+    "Code": (
+        "TASKACTV",
+        "task_id",
+        {"TypeObjectId": "actv_code_type_id", "ValueObjectId": "actv_code_id"},
+    ),
+    "UDF": (
+        "UDFVALUE",
+        "fk_id",
+        {
+            "TypeObjectId": "udf_type_id",
+            "TextValue": "udf_text",
+            "DoubleValue": "udf_number",
+            "IntegerValue": "udf_number",
+        },
+    ),
+}
 _CONSTRAINT_CODES = {
     "Start On": "CS_MSO",
     "Start On or Before": "CS_MSOB",
@@ -144,13 +182,14 @@ _CODES: dict[str, dict[str, str]] = {
     },
     "rsrc_type": {"Labor": "RT_Labor", "Nonlabor": "RT_Equip", "Material": "RT_Mat"},
     "default_flag": {"1": "Y", "0": "N", "true": "Y", "false": "N"},
+    "table_name": {"Activity": "TASK"},
 }
 _PREDECESSOR = "Predecessor Activity Calendar"
 
 
-def _row(el: ET.Element, table: str) -> Row:
-    """The element's children as the P6 table's fields (empty and nil ones left out)."""
-    fields, row = _TABLES[table][1], {}
+def _row(el: ET.Element, fields: dict[str, str]) -> Row:
+    """The element's children as a P6 table's fields (empty and nil ones left out)."""
+    row: Row = {}
     for child in el:
         field = fields.get(local(child.tag))
         text = (child.text or "").strip()
@@ -190,7 +229,7 @@ class _Pmxml(P6):
     def __init__(self, root: ET.Element, name: str) -> None:
         self.elements: dict[str, ET.Element] = {}  # clndr_id -> its Calendar element
         notes: list[str] = []
-        tables: dict[str, list[Row]] = {table: [] for table in _TABLES}
+        tables: dict[str, list[Row]] = {t: [] for t in [*_TABLES, "TASKACTV", "UDFVALUE"]}
         for el in root:
             tag = local(el.tag)
             if tag == "Project":
@@ -198,9 +237,10 @@ class _Pmxml(P6):
                 for child in el:
                     if local(child.tag) in _TABLE_OF and local(child.tag) != "Project":
                         self.add(tables, child, _TABLE_OF[local(child.tag)], name, project)
-            elif tag == "BaselineProject":
-                notes.append(f"BaselineProject[ObjectId={_text(el, 'ObjectId')}]: left out")
-            elif tag in _TABLE_OF and tag not in ("Project", "Activity"):
+            elif tag in ("BaselineProject", "Activity"):
+                what = "a baseline" if tag == "BaselineProject" else "outside a Project"
+                notes.append(f"{tag}[ObjectId={_text(el, 'ObjectId')}]: {what}, left out")
+            elif tag in _TABLE_OF and tag != "Project":
                 self.add(tables, el, _TABLE_OF[tag], name)
         super().__init__(tables, name)
         self.notes.extend(notes)
@@ -219,14 +259,18 @@ class _Pmxml(P6):
         project: Row | None = None,
     ) -> Row:
         """The element as a row of ``table`` (an activity belonging to ``project``)."""
-        row = _row(el, table)
         fields = _TABLES[table][1]
+        row = _row(el, fields)
         if table in ("PROJECT", "TASK", "CALENDAR") and not row.get(fields["ObjectId"]):
             inside = f"Project[ObjectId={project['proj_id']}]/" if project else ""
             where = f"{inside}{_TABLES[table][0]}[Id={_text(el, 'Id') or _text(el, 'Name')}]"
             raise ScenarioError([Problem(name, 0, 0, where, "no ObjectId")])
         if table == "TASK" and project is not None:
             row["proj_id"] = project["proj_id"]
+            for child in el:
+                own, key, own_fields = _OWN.get(local(child.tag), ("", "", {}))
+                if own:
+                    tables[own].append({**_row(child, own_fields), key: row["task_id"]})
         if table == "CALENDAR":
             self.elements[row["clndr_id"]] = el
         tables[table].append(row)
@@ -282,6 +326,7 @@ def plan_from(root: ET.Element, path: Path, name: str) -> Plan:
     p6 = _Pmxml(root, name)
     p6.read_calendars()
     p6.read_activities()
+    p6.read_codes()
     p6.read_relationships()
     return p6.finish(path.stem)
 
