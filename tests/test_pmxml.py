@@ -308,3 +308,16 @@ def test_reading_time_grows_linearly_with_the_activities(tmp_path: Path) -> None
     tasks = plan.data["projects"][0]["tasks"]
     assert len(tasks) == n
     assert sum(len(t.get("after", [])) for t in tasks) == n - 1
+
+
+@needs_plans
+def test_a_plans_section_takes_a_pmxml_file_as_it_takes_the_xer(tmp_path: Path) -> None:
+    loaded = []
+    for name in ("percent-complete-8.4.pmxml", "percent-complete-8.4.xer"):
+        scenario = tmp_path / f"{name}.yaml"
+        scenario.write_text(f"plans: [{{file: {PLANS / name}}}]\n", encoding="utf-8")
+        loaded.append(load_scenario(scenario))
+    a, b = loaded
+    assert len(a.tasks) == 12
+    assert a.tasks == b.tasks  # durations, progress, links, calendars
+    assert a.calendar == b.calendar
