@@ -252,3 +252,20 @@ def test_a_plans_entry_maps_a_task_lists_columns(tmp_path: Path) -> None:
     path.write_text(f"plans:\n  - file: {xer.name}\n    columns: {{name: Title}}\n")
     with pytest.raises(ScenarioError, match="a column mapping is for task lists"):
         load_scenario(path)
+
+
+def test_a_scenario_project_without_tasks_adds_to_the_imported_one(tmp_path: Path) -> None:
+    """Deadline, priority and budget come from the YAML for project P1 of the plan; its
+    tasks from the plan; a mistake in the YAML's part is located on its own line."""
+    write_xer(tmp_path / "p.xer")
+    path = tmp_path / "s.yaml"
+    head = "plans: [{file: p.xer}]\nprojects:\n"
+    path.write_text(f"{head}  - {{id: P1, deadline: 2027-03-31, priority: 2, budget: 9000}}\n")
+    pf = load_scenario(path)
+    (project,) = pf.projects
+    assert (project.priority, project.budget) == (2, 9000)
+    assert project.deadline is not None
+    assert [pf.tasks[i].key for i in project.tasks] == ["P1.A1", "P1.A2", "P1.A3", "P1.A4"]
+    path.write_text(f"{head}  - {{id: P1, deadline: 2027-02-30}}\n")
+    with pytest.raises(ScenarioError, match=r"s.yaml:3:\d+: projects\[P1\].deadline"):
+        load_scenario(path)

@@ -187,6 +187,24 @@ def _earlier(start: dt.date, mine: Any) -> bool:
         return False
 
 
+def _merge_projects(own: Any, imported: list[dict[str, Any]]) -> Any:
+    """The scenario's projects, then the plan's. A scenario project without ``tasks`` whose
+    id is a plan project's adds to it (deadline, priority, budget, value...; its own fields
+    win) and keeps its place in the file, so that its mistakes are located there."""
+    if not isinstance(own, list):
+        return own  # not a list: validation says so
+    by_id = {p.get("id"): p for p in own if isinstance(p, dict) and "tasks" not in p}
+    out = list(own)
+    for project in imported:
+        mine = by_id.pop(project["id"], None)
+        if mine is None:
+            out.append(project)
+            continue
+        for key, value in project.items():
+            mine.setdefault(key, value)
+    return out
+
+
 def merge_plans(located: Located, folder: Path) -> tuple[Located, list[Path]]:
     """The file's data with its ``plans`` merged in (positions kept for its own parts), and
     the plan files read.
@@ -216,6 +234,6 @@ def merge_plans(located: Located, folder: Path) -> tuple[Located, list[Path]]:
         if "status_date" in plan and "status_date" not in merged:
             merged["status_date"] = plan["status_date"]
         merged.setdefault("scenario", plan.get("scenario"))
-        merged["projects"] = [*merged.get("projects", []), *plan["projects"]]
+        merged["projects"] = _merge_projects(merged.get("projects", []), plan["projects"])
     files = [folder / spec.file for spec in part.plans]
     return Located(merged, located.file, located.values, located.keys), files
