@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import textwrap
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -397,11 +398,18 @@ def _titled(
     fig: Any, file: str, title: str, caption: str, pf: Portfolio, summary: RunSummary
 ) -> Chart:
     """The figure rendered, titled with the scenario, seed and iteration count."""
-    fig.suptitle(
-        f"{caption}\n{pf.name} · seed {summary.seed} · {summary.iterations:,} iterations",
-        fontsize=10,
+    _suptitle(
+        fig, f"{caption}\n{pf.name} · seed {summary.seed} · {summary.iterations:,} iterations"
     )
     return Chart(file, title, _png(fig))
+
+
+def _suptitle(fig: Any, text: str, fontsize: float = 10) -> None:
+    """A figure title whose lines are wrapped to the figure's width (a long scenario name
+    would run off both sides)."""
+    chars = max(20, int(fig.get_figwidth() * 72 / (0.6 * fontsize)))
+    lines = [textwrap.fill(line, chars) for line in text.splitlines()]
+    fig.suptitle("\n".join(lines), fontsize=fontsize)
 
 
 def _samples(n: int, projects: int, most: int = 2000) -> list[NDArray[np.int64]]:
@@ -558,10 +566,10 @@ def compare_charts(c: Comparison, pf: Portfolio) -> list[Chart]:
             plot_comparison(c, metric, label, scale, ax=ax)
         axes[0].set_yticks(np.arange(len(c.variants)), [v.name for v in c.variants])
         axes[0].invert_yaxis()
-        fig.suptitle(f"Decisions against the base (bars: ±2 paired s.e.)\n{meta}", fontsize=10)
+        _suptitle(fig, f"Decisions against the base (bars: ±2 paired s.e.)\n{meta}")
         overall = Chart("comparison.png", "Decisions against the base", _png(fig))
         ax = plot_project_effects(c, pf)
-        ax.figure.suptitle(f"Which decision helps which project\n{meta}", fontsize=10)
+        _suptitle(ax.figure, f"Which decision helps which project\n{meta}")
         projects = Chart(
             "comparison-projects.png", "Which decision helps which project", _png(ax.figure)
         )
