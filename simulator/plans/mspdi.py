@@ -420,8 +420,12 @@ def _resources(
 def _fit(notes: list[str], pools: dict[str, Any], demand: dict[str, dict[str, float]]) -> None:
     """Raise a pool's capacity to the largest demand of one task (a plan may over-allocate;
     the simulation needs every task to fit), noting each."""
+    largest: dict[str, float] = {}  # one pass over the demands (not one per pool)
+    for units in demand.values():
+        for pid, u in units.items():
+            largest[pid] = max(u, largest.get(pid, 0.0))
     for pid, pool in pools.items():
-        most = max((units.get(pid, 0.0) for units in demand.values()), default=0.0)
+        most = largest.get(pid, 0.0)
         if most > pool["capacity"]:
             notes.append(f"resource {pid}: capacity {pool['capacity']:g} raised to {most:g}")
             pool["capacity"] = most
