@@ -145,8 +145,9 @@ def validate(file: Path) -> None:
 )
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 def import_(file: Path, out: Path, force: bool) -> None:
-    """Write the plan FILE (MS Project XML) as a standalone scenario: ids and names kept,
-    every mapping decision and every item left out listed at its top and here."""
+    """Write the plan FILE (MS Project .xml or .mpp, P6 .xer or XML, a .csv or .xlsx task
+    list) as a standalone scenario: ids and names kept, every mapping decision and every
+    item left out listed at its top and here."""
     try:
         plan = read_plan(file, display=str(file))
     except ScenarioError as e:
