@@ -17,13 +17,13 @@ A mapping file has the keys of :class:`Mapping`::
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from simulator.errors import HistoryError, Problem, ScenarioError
+from simulator.plans import suggest
 from simulator.scenario import Located, load_yaml
 
 __all__ = ["OUTPUT_COLUMNS", "UNITS", "Mapping", "mapping_rules", "read_mapping_file", "suggest"]
@@ -36,16 +36,6 @@ _LISTS = ("class_cols", "joins")
 KEYS = (*_TEXT, *_LISTS, "hours_per_day", "drop_outliers")
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
-
-
-def suggest(name: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`` (did you mean 'X'?)`` for a close match of ``name`` among ``choices``, else ""."""
-    folded = {c.casefold(): c for c in choices}
-    match = folded.get(name.casefold())
-    if match is None:
-        close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-        match = close[0] if close else None
-    return f"; did you mean '{match}'?" if match is not None else ""
 
 
 def mapping_rules(m: Mapping) -> list[tuple[str, str]]:

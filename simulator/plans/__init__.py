@@ -12,6 +12,7 @@ from ..errors import Problem, ScenarioError
 from . import mspdi, pmxml
 from ._xml import MSPDI_ROOT, PMXML_ROOT, local, parse_xml
 from .cells import DateColumn, is_missing, parse_dates, parse_number, show
+from .columns import suggest
 from .mpp import read_mpp
 from .mspdi import Plan
 from .tables import Table, read_table, split_sheet
@@ -30,6 +31,7 @@ __all__ = [
     "read_table",
     "show",
     "split_sheet",
+    "suggest",
 ]
 
 PLAN_SUFFIXES = (".xml", ".xer", ".mpp", ".pmxml", *TASKLIST_SUFFIXES)
