@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
-# the test suite also covers the optional extras (Dask, Excel, .mpp through MPXJ: its tests
+# the test suite also covers the optional extras (Dask, Excel, parquet, .mpp through MPXJ: its tests
 # skip, saying why, where there is no Java runtime)
 $(TESTED): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,dask,excel,mpp]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask,excel,mpp,parquet]'
 	touch $(TESTED)
 
 run: $(STAMP)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -229,17 +230,30 @@ def test_a_file_that_is_not_a_history_is_refused(tmp_path: Path) -> None:
         read_history(path)
 
 
-def test_parquet_without_pyarrow_is_one_line(tmp_path: Path) -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        with pytest.raises(PmosimError, match=r"needs pyarrow: pip install 'pmosim\[parquet\]'"):
-            append_history(tmp_path / "h.parquet", (row(),))
-        assert not (tmp_path / "h.parquet").exists()
-    else:
-        rows = (row(finish=(D(2027, 7, 1), None, D(2027, 8, 2), None)),)
-        append_history(tmp_path / "h.parquet", rows)
-        assert read_history(tmp_path / "h.parquet") == rows
+def test_parquet_without_pyarrow_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n, *a: None if n == "pyarrow" else real(n, *a)
+    )
+    with pytest.raises(PmosimError, match=r"needs pyarrow: pip install 'pmosim\[parquet\]'"):
+        append_history(tmp_path / "h.parquet", (row(),))
+    assert not (tmp_path / "h.parquet").exists()
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("pyarrow") is None, reason="needs the 'parquet' extra (pyarrow)"
+)
+def test_a_parquet_history_round_trips_and_refuses_a_duplicate(tmp_path: Path) -> None:
+    path = tmp_path / "h.parquet"
+    first = (row(finish=(D(2027, 7, 1), None, D(2027, 8, 2), None)),)
+    append_history(path, first)
+    assert read_history(path) == first
+    before = path.read_bytes()
+    with pytest.raises(PmosimError, match="already has the forecast"):
+        append_history(path, first)
+    assert path.read_bytes() == before
 
 
 # --- end to end --------------------------------------------------------------------------
