@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from .calendar import WorkCalendar
 from .entities import CorrelationGroup, Pool, Project, Risk, Task
+from .levers import SearchSpace
 from .network import Network, build_network, first_targets
 from .variants import Variant
 
@@ -66,6 +67,7 @@ class Portfolio:
     value_horizon: float | None = None
     warnings: tuple[str, ...] = ()
     alerts: Alerts = Alerts()
+    search: SearchSpace | None = None
 
     @cached_property
     def network(self) -> Network:

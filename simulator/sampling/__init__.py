@@ -3,6 +3,22 @@ streams (see :mod:`simulator.sampling.block` for the randomness rules)."""
 
 from __future__ import annotations
 
-from .block import BLOCK_SIZE, BlockSample, capacity_events, entity_stream, sample_block
+from .block import (
+    BLOCK_SIZE,
+    BlockSample,
+    Draws,
+    capacity_events,
+    draw_block,
+    entity_stream,
+    sample_block,
+)
 
-__all__ = ["BLOCK_SIZE", "BlockSample", "capacity_events", "entity_stream", "sample_block"]
+__all__ = [
+    "BLOCK_SIZE",
+    "BlockSample",
+    "Draws",
+    "capacity_events",
+    "draw_block",
+    "entity_stream",
+    "sample_block",
+]

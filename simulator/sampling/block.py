@@ -26,7 +26,15 @@ from scipy import special
 
 from ..model import Distribution, Portfolio, Task
 
-__all__ = ["BLOCK_SIZE", "BlockSample", "capacity_events", "entity_stream", "sample_block"]
+__all__ = [
+    "BLOCK_SIZE",
+    "BlockSample",
+    "Draws",
+    "capacity_events",
+    "draw_block",
+    "entity_stream",
+    "sample_block",
+]
 
 BLOCK_SIZE = 500
 _BELOW_ONE = float(np.nextafter(1.0, 0.0))
@@ -64,6 +72,28 @@ class BlockSample:
     occurred: NDArray[np.bool_]
     risk_cost: NDArray[np.float64]
     capacity: list[CapacityEvents]
+
+
+@dataclass(frozen=True)
+class Draws:
+    """A block's raw draws, by entity: a full block of size draws per random task (by its
+    key) and four uniforms per risk (by its id). Every variant of the portfolio that keeps a
+    task's law and a risk's id samples from the same draws (a cancelled task's are unused),
+    so :func:`sample_block` can rebuild a variant's inputs without drawing again.
+    """
+
+    sizes: dict[str, NDArray[np.float64]]
+    risks: dict[str, tuple[NDArray[np.float64], ...]]
+
+
+def draw_block(pf: Portfolio, root: int, block: int) -> Draws:
+    """The raw draws of block ``block`` (see :class:`Draws`)."""
+    sizes = {pf.tasks[i].key: d for i, d in _sizes(pf, root, block).items()}
+    risks = {}
+    for risk in pf.risks:
+        g = entity_stream(root, block, "risk", risk.id)
+        risks[risk.id] = tuple(g.random(BLOCK_SIZE) for _ in range(4))
+    return Draws(sizes, risks)
 
 
 def _law(t: Task) -> Distribution:
@@ -139,21 +169,25 @@ def _engine_duration(t: Task, draw: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.maximum(size - p.elapsed, 0.0)
 
 
-def sample_block(pf: Portfolio, root: int, block: int, n: int) -> BlockSample:
-    """Sample the first ``n`` (at most :data:`BLOCK_SIZE`) iterations of block ``block``."""
+def sample_block(
+    pf: Portfolio, root: int, block: int, n: int, draws: Draws | None = None
+) -> BlockSample:
+    """Sample the first ``n`` (at most :data:`BLOCK_SIZE`) iterations of block ``block``
+    (from ``draws`` when given: the block's draws of this portfolio or of one it is a
+    variant of)."""
     n_tasks = len(pf.tasks)
     size = np.empty((n, n_tasks))
-    drawn = _sizes(pf, root, block)
+    draws = draws or draw_block(pf, root, block)
+    drawn = draws.sizes
     for i, t in enumerate(pf.tasks):
-        draw = drawn[i][:n] if i in drawn else np.full(n, _law(t).mean)
+        draw = drawn[t.key][:n] if t.key in drawn else np.full(n, _law(t).mean)
         size[:, i] = _engine_duration(t, draw)
     extra = np.zeros_like(size)
     occurred = np.zeros((n, len(pf.risks)), dtype=bool)
     risk_cost = np.zeros((n, len(pf.projects)))
     losses: list[list[tuple[int, float, float, float]]] = [[] for _ in range(n)]
     for r, risk in enumerate(pf.risks):
-        g = entity_stream(root, block, "risk", risk.id)
-        occ, u_delay, u_cost, u_days = (g.random(BLOCK_SIZE)[:n] for _ in range(4))
+        occ, u_delay, u_cost, u_days = (u[:n] for u in draws.risks[risk.id])
         hit = occ < risk.probability
         occurred[:, r] = hit
         targets = [i for i in pf.delay_targets[r] if not pf.tasks[i].complete]

@@ -12,6 +12,7 @@ from .calibration_file import scenario_models
 from .context import Context
 from .parts import build_parts, build_pools
 from .risks import build_groups, build_risks
+from .search import with_search
 from .variants import build_variants
 from .yamlfile import Located
 
@@ -34,7 +35,7 @@ def build_portfolio(located: Located, spec: S.ScenarioFile, folder: Path, digest
     horizon = _value_horizon(ctx)
     if ctx.problems:
         raise ScenarioError(ctx.problems)
-    return Portfolio(
+    pf = Portfolio(
         name=spec.scenario,
         calendar=ctx.calendar,
         pools=parts.pools,
@@ -52,6 +53,7 @@ def build_portfolio(located: Located, spec: S.ScenarioFile, folder: Path, digest
         warnings=tuple(str(w) for w in ctx.warnings),
         alerts=Alerts(spec.alerts.p_on_time_below, spec.alerts.p80_slip_days),
     )
+    return with_search(ctx, pf)
 
 
 def _value_horizon(ctx: Context) -> float | None:

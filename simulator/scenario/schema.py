@@ -43,6 +43,7 @@ __all__ = [
     "ProjectSpec",
     "RiskSpec",
     "ScenarioFile",
+    "SearchSpec",
     "TaskSpec",
     "When",
 ]
@@ -504,6 +505,53 @@ class AlertsSpec(Strict):
     p80_slip_days: NonNeg | None = None
 
 
+# --- decision search -----------------------------------------------------------------------
+
+
+class PostponeRange(Strict):
+    """Postpone by 0, ``step``, 2 ``step``, ... up to ``max`` working days."""
+
+    max: Positive
+    step: Positive
+
+
+class HireRange(Strict):
+    """Add 0 to ``max`` units from ``from`` (default: the start) at ``cost_per_day`` a unit
+    (default: the pool's)."""
+
+    max: Annotated[int, Field(ge=1, le=100)]
+    from_: Annotated[When | None, Field(alias="from")] = None
+    cost_per_day: NonNeg | None = None
+
+
+class SearchConstraints(Strict):
+    p_on_time: dict[str, Annotated[float, Field(gt=0, le=1)]] = {}
+    budget: NonNeg | None = None
+    cost_p80: NonNeg | None = None
+    max_cancel: Annotated[int, Field(ge=0)] | None = None
+
+
+class SelectionSpec(Strict):
+    finalists: Annotated[int, Field(ge=1, le=50)] = 5
+    delta: Positive | None = None
+    confidence: Annotated[float, Field(ge=0.5, lt=1)] = 0.95
+    max_iterations: Annotated[int, Field(ge=1000, le=10_000_000)] = 20_000
+
+
+class SearchSpec(Strict):
+    """The levers of ``pmosim search``, its objective and its constraints."""
+
+    postpone: dict[str, PostponeRange] = {}
+    cancel: list[Id] = []
+    priority: dict[str, Annotated[list[Annotated[int, Field(ge=1)]], Field(min_length=1)]] = {}
+    capacity: dict[str, HireRange] = {}
+    include: list[Id] = []
+    objective: Literal["net_value", "on_time", "cost_p80"] = "net_value"
+    on_time: list[Id] | None = None
+    constraints: SearchConstraints = SearchConstraints()
+    selection: SelectionSpec = SelectionSpec()
+
+
 class ScenarioFile(Strict):
     scenario: str = "scenario"
     description: str | None = None
@@ -523,6 +571,7 @@ class ScenarioFile(Strict):
     variants: list[VariantSpec] = []
     value_horizon: When | None = None
     alerts: AlertsSpec = AlertsSpec()
+    search: SearchSpec | None = None
 
     @field_validator("start", mode="before")
     @classmethod
