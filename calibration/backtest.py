@@ -1,19 +1,23 @@
 """Backtests: fit on what was known before an origin date, forecast what came after, score.
 
 Forecasts are quantiles of the actual (``estimate x`` ratio quantiles) from
-:func:`calibration.reference.fit_classes` trained on tasks dated before the origin. They are
+:func:`calibration.select.calibrate` (candidates chosen by cross-validation on the training
+tasks, then recalibrated) trained on tasks dated before the origin. They are
 scored on the tasks dated from the origin on (until the next origin in rolling mode):
 
 * coverage of the P10-P90 and P25-P75 intervals (ideal 80 % and 50 %);
 * P50 hit rate: the share of actuals at or below the forecast P50 (ideal 50 %);
 * pinball loss (:func:`simulator.analysis.pinball`, shared with ``pmosim trend``) averaged
-  over P10, P25, P50, P75, P90, in working days (lower is better);
+  over the levels asked for (default P10, P25, P50, P75, P90), in working days (lower is
+  better); coverage needs the levels of its interval (else NaN);
 * CRPS, in working days: twice the pinball loss integrated over all quantile levels,
   approximated on 99 levels (for a point forecast it is the absolute error).
 
-Two baselines are scored the same way: the raw estimate (every quantile is the estimate) and
-one global ratio, the naive reference-class forecast: the estimate times the empirical
-quantiles of actual/estimate over every earlier task (no classes, no heaping or size model).
+Three baselines are scored the same way: the raw estimate (every quantile is the estimate);
+one global ratio: the estimate times the empirical quantiles of actual/estimate over every
+earlier task (no classes, no heaping or size model); and naive per class, the strongest
+simple method: the same quantiles over the earlier tasks of the task's class (of every
+earlier task for a class with fewer than 5 of them).
 
 With point masses (heaped ratios of exactly 1) the P50 hit rate of an honest forecast is
 above 50 %: when P(ratio < 1) < 0.5 < P(ratio <= 1) the forecast P50 is the estimate itself
@@ -33,28 +37,41 @@ from numpy.typing import NDArray
 
 from simulator.analysis import coverage, pinball
 
-from .reference import ClassModels, fit_classes
+from .reference import ClassModels
+from .select import calibrate
 
-__all__ = ["LEVELS", "BacktestResult", "backtest", "rolling_origins", "score"]
+__all__ = ["LEVELS", "BacktestResult", "backtest", "quantile_name", "rolling_origins", "score"]
 
 LEVELS = (0.10, 0.25, 0.50, 0.75, 0.90)
 _CRPS_LEVELS = np.linspace(0.01, 0.99, 99)
-METHODS = ("calibrated", "raw estimate", "global ratio")
+METHODS = ("calibrated", "naive per class", "raw estimate", "global ratio")
+NAIVE_MIN = 5  # earlier tasks a class needs for its own naive quantiles
 
 Array = NDArray[np.float64]
 _Fold = tuple[pd.DataFrame, dict[str, tuple[Array, Array]]]  # test tasks, forecasts by method
 
 
-def score(actual: Array, quantiles: Array, crps_quantiles: Array) -> dict[str, float | int]:
-    """Scores of forecasts given as quantiles at :data:`LEVELS` (tasks x 5) and at 99 evenly
-    spaced levels (tasks x 99), against the actuals."""
-    lo80, lo50, p50, hi50, hi80 = quantiles.T
+def score(
+    actual: Array, quantiles: Array, crps_quantiles: Array, levels: Sequence[float] = LEVELS
+) -> dict[str, float | int]:
+    """Scores of forecasts given as quantiles at ``levels`` (tasks x levels) and at 99 evenly
+    spaced levels (tasks x 99), against the actuals (NaN for a coverage or hit rate whose
+    levels are not among ``levels``)."""
+    col = {round(q, 6): j for j, q in enumerate(levels)}
+
+    def cover(lo: float, hi: float) -> float:
+        if lo not in col or hi not in col:
+            return float("nan")
+        return coverage(actual, quantiles[:, col[lo]], quantiles[:, col[hi]])
+
     return {
         "n": len(actual),
-        "coverage_p10_p90": coverage(actual, lo80, hi80),
-        "coverage_p25_p75": coverage(actual, lo50, hi50),
-        "p50_hit_rate": float(np.mean(actual <= p50)),
-        "pinball": float(np.mean(pinball(actual, quantiles, LEVELS))),
+        "coverage_p10_p90": cover(0.1, 0.9),
+        "coverage_p25_p75": cover(0.25, 0.75),
+        "p50_hit_rate": float(np.mean(actual <= quantiles[:, col[0.5]]))
+        if 0.5 in col
+        else float("nan"),
+        "pinball": float(np.mean(pinball(actual, quantiles, levels))),
         "crps": float(2 * np.mean(pinball(actual, crps_quantiles, _CRPS_LEVELS))),
     }
 
@@ -79,29 +96,62 @@ class BacktestResult:
     forecasts: pd.DataFrame
 
 
+def _keys(frame: pd.DataFrame, by: Sequence[str]) -> list[tuple[str, ...]]:
+    return [tuple(str(v) for v in row) for row in frame[list(by)].itertuples(index=False)]
+
+
+def _naive(
+    train: pd.DataFrame, test: pd.DataFrame, by: Sequence[str], levels: Array
+) -> tuple[Array, Array]:
+    """Per-class empirical ratio quantiles of the training tasks, times the estimate."""
+    ratios = (train["actual"] / train["estimate"]).to_numpy(float)
+    train_keys = np.array([" / ".join(k) for k in _keys(train, by)])
+    test_keys = np.array([" / ".join(k) for k in _keys(test, by)])
+    est = test["estimate"].to_numpy(float)
+    out = []
+    for lv in (levels, _CRPS_LEVELS):
+        q = np.empty((len(test), len(lv)))
+        for key in np.unique(test_keys):
+            own = ratios[train_keys == key]
+            pool = own if own.size >= NAIVE_MIN else ratios
+            q[test_keys == key] = np.quantile(pool, lv, method="inverted_cdf")
+        out.append(est[:, None] * q)
+    return out[0], out[1]
+
+
 def _forecast(
-    models: ClassModels, test: pd.DataFrame, by: Sequence[str], train: pd.DataFrame
+    models: ClassModels,
+    test: pd.DataFrame,
+    by: Sequence[str],
+    train: pd.DataFrame,
+    levels: Array,
 ) -> dict[str, tuple[Array, Array]]:
     est = test["estimate"].to_numpy(float)
     known = set(models.classes)
-    q = np.empty((len(test), len(LEVELS)))
+    q = np.empty((len(test), len(levels)))
     qc = np.empty((len(test), len(_CRPS_LEVELS)))
-    keys = [tuple(str(v) for v in row) for row in test[list(by)].itertuples(index=False)]
+    keys = _keys(test, by)
     for key in dict.fromkeys(keys):
         rows = np.array([k == key for k in keys])
         model = models.model_for(key) if key in known else models.overall
-        q[rows] = est[rows, None] * model.ppf(np.array(LEVELS)[None, :], est[rows, None])
+        q[rows] = est[rows, None] * model.ppf(levels[None, :], est[rows, None])
         qc[rows] = est[rows, None] * model.ppf(_CRPS_LEVELS[None, :], est[rows, None])
     ratios = (train["actual"] / train["estimate"]).to_numpy(float)
-    glob = np.quantile(ratios, LEVELS, method="inverted_cdf")
+    glob = np.quantile(ratios, levels, method="inverted_cdf")
     glob_c = np.quantile(ratios, _CRPS_LEVELS, method="inverted_cdf")
-    raw = np.repeat(est[:, None], len(LEVELS), axis=1)
+    raw = np.repeat(est[:, None], len(levels), axis=1)
     raw_c = np.repeat(est[:, None], len(_CRPS_LEVELS), axis=1)
     return {
         "calibrated": (q, qc),
+        "naive per class": _naive(train, test, by, levels),
         "raw estimate": (raw, raw_c),
         "global ratio": (est[:, None] * glob[None, :], est[:, None] * glob_c[None, :]),
     }
+
+
+def quantile_name(level: float) -> str:
+    """The column of a quantile level: ``p10`` for 0.1, ``p2.5`` for 0.025."""
+    return f"p{round(float(level) * 100, 4):g}"
 
 
 def rolling_origins(
@@ -129,13 +179,16 @@ def backtest(
     origins: Sequence[dt.date],
     *,
     rolling: bool = False,
+    levels: Sequence[float] = LEVELS,
     **pooling: Any,
 ) -> BacktestResult:
     """Fit before each origin, forecast from it on (to the next origin when ``rolling``).
 
-    Tasks without a date are not used. ``pooling`` passes ``min_own``, ``min_class`` and
-    ``pool_strength`` to :func:`fit_classes`.
+    Tasks without a date are not used. ``levels`` are the quantile levels forecast and
+    scored (the forecasts get one column ``p<100 level>`` each). ``pooling`` passes
+    ``min_own``, ``min_class``, ``pool_strength`` and ``folds`` to :func:`calibrate`.
     """
+    lv = np.asarray(levels, dtype=float)
     dated = tasks.dropna(subset=["date"])
     parts: list[pd.DataFrame] = []
     scores: list[_Fold] = []
@@ -148,19 +201,19 @@ def backtest(
         ]
         if train.empty or test.empty:
             continue
-        models = fit_classes(train, by, **pooling)
-        forecasts = _forecast(models, test, by, train)
+        models = calibrate(train, by, **pooling).models
+        forecasts = _forecast(models, test, by, train, lv)
         scores.append((test, forecasts))
         frame = test[["id", *by, "estimate", "actual"]].copy()
         frame.insert(0, "origin", str(origin))
-        for j, level in enumerate(LEVELS):
-            frame[f"p{round(level * 100)}"] = forecasts["calibrated"][0][:, j]
+        for j, level in enumerate(lv):
+            frame[quantile_name(level)] = forecasts["calibrated"][0][:, j]
         parts.append(frame)
     if not parts:
         raise ValueError("no origin has both earlier and later dated tasks")
     everything = pd.concat(parts, ignore_index=True)
     return BacktestResult(
-        tuple(origins), tuple(by), _per_class(scores, by), _overall(scores), everything
+        tuple(origins), tuple(by), _per_class(scores, by, lv), _overall(scores, lv), everything
     )
 
 
@@ -171,15 +224,15 @@ def _stack(scores: list[_Fold], method: str) -> tuple[Array, Array, Array]:
     return actual, q, qc
 
 
-def _overall(scores: list[_Fold]) -> pd.DataFrame:
+def _overall(scores: list[_Fold], levels: Array) -> pd.DataFrame:
     rows = []
     for method in METHODS:
         actual, q, qc = _stack(scores, method)
-        rows.append({"method": method, **score(actual, q, qc)})
+        rows.append({"method": method, **score(actual, q, qc, tuple(levels))})
     return pd.DataFrame(rows)
 
 
-def _per_class(scores: list[_Fold], by: Sequence[str]) -> pd.DataFrame:
+def _per_class(scores: list[_Fold], by: Sequence[str], levels: Array) -> pd.DataFrame:
     keys = np.array(
         [
             " / ".join(str(v) for v in row)
@@ -194,5 +247,7 @@ def _per_class(scores: list[_Fold], by: Sequence[str]) -> pd.DataFrame:
         actual, q, qc = _stack(scores, method)
         for key in sorted(set(keys.tolist())):
             m = keys == key
-            rows.append({"class": key, "method": method, **score(actual[m], q[m], qc[m])})
+            rows.append(
+                {"class": key, "method": method, **score(actual[m], q[m], qc[m], tuple(levels))}
+            )
     return pd.DataFrame(rows)

@@ -5,6 +5,8 @@ provenance: YAML a person can read and a scenario can cite. The simulator reads 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from simulator.scenario import CALIBRATION_FORMAT as FORMAT
 from simulator.scenario import Calibration, load_calibration
 
 from .history import History, Mapping
+from .select import Selection
 
 __all__ = ["FORMAT", "Calibration", "load_calibration", "save_calibration"]
 
@@ -37,10 +40,27 @@ def _provenance(history: History, mapping: Mapping) -> dict[str, Any]:
     }
 
 
+def _selection(selection: Sequence[Selection]) -> list[dict[str, Any]]:
+    out = []
+    for s in selection:
+        d = asdict(s)
+        d["coverage_before"] = list(s.coverage_before)
+        d["coverage_after"] = list(s.coverage_after)
+        d["scores"] = [asdict(c) for c in s.scores]
+        out.append(d)
+    return out
+
+
 def save_calibration(
-    path: Path, models: ClassModels, history: History, mapping: Mapping, pooling: dict[str, float]
+    path: Path,
+    models: ClassModels,
+    history: History,
+    mapping: Mapping,
+    pooling: dict[str, float],
+    selection: Sequence[Selection] = (),
 ) -> None:
-    """Write the calibration file (the caller makes the write atomic)."""
+    """Write the calibration file (the caller makes the write atomic); ``selection`` says
+    how each model was chosen (:mod:`calibration.select`)."""
     try:
         version = metadata.version("pmosim")
     except metadata.PackageNotFoundError:
@@ -56,5 +76,6 @@ def save_calibration(
             {"class": dict(zip(models.by, key, strict=True)), "model": m.to_dict()}
             for key, m in models.classes.items()
         ],
+        "selection": _selection(selection),
     }
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")

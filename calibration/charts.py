@@ -14,7 +14,6 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
-from .backtest import LEVELS
 from .reference import ClassModels
 
 __all__ = ["backtest_chart", "calibration_chart"]
@@ -78,9 +77,10 @@ def backtest_chart(forecasts: pd.DataFrame, source: str) -> bytes:
     and the share at or below it, with ±2 binomial standard errors. With heaped actuals
     (exactly the estimate) the two differ; honest ranges put the level between them."""
     n = len(forecasts)
-    levels = np.array(LEVELS)
+    names = [c for c in forecasts.columns if c.startswith("p") and c[1:].replace(".", "").isdigit()]
+    levels = np.array([float(c[1:]) / 100 for c in names])
     actual = forecasts["actual"].to_numpy()
-    cols = [forecasts[f"p{round(q * 100)}"].to_numpy() for q in LEVELS]
+    cols = [forecasts[c].to_numpy() for c in names]
     below = np.array([np.mean(actual < c) for c in cols])
     at_most = np.array([np.mean(actual <= c) for c in cols])
     se = np.sqrt(levels * (1 - levels) / max(n, 1))

@@ -14,14 +14,43 @@ import pandas as pd
 from simulator.errors import PmosimError
 from simulator.output import publish_file, write_csv
 
-from .backtest import backtest, rolling_origins
+from .backtest import LEVELS, backtest, quantile_name, rolling_origins
 from .calfile import load_calibration, save_calibration
 from .history import History, Mapping, load_history
-from .reference import class_table, fit_classes
+from .reference import class_table
+from .select import calibrate
 
 __all__ = ["backtest_cmd", "calibrate_cmd", "estimate_cmd"]
 
 QUANTILES = (0.10, 0.50, 0.80, 0.90)
+
+
+def _parse_quantiles(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``10,25,50`` (percent) as levels ``(0.1, 0.25, 0.5)``, sorted, without repeats."""
+    if value is None:
+        return None
+    levels = []
+    for word in value.split(","):
+        try:
+            pct = float(word.strip())
+        except ValueError:
+            raise click.BadParameter(
+                f"{word.strip()!r} is not a number; give percents such as 10,50,90"
+            ) from None
+        if not 0 < pct < 100:
+            raise click.BadParameter(f"{pct:g} must be between 0 and 100 (exclusive)")
+        levels.append(round(pct / 100, 6))
+    return tuple(sorted(set(levels)))
+
+
+def quantiles_option(default: str) -> Callable[..., Any]:
+    return click.option(
+        "--quantiles",
+        callback=_parse_quantiles,
+        default=None,
+        metavar="LIST",
+        help=f"Quantiles in percent, comma-separated [default: {default}].",
+    )
 
 
 def mapping_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -164,10 +193,15 @@ def calibrate_cmd(
     data = _history(history, mapping)
     pooling = {"min_own": min_own, "min_class": min_class, "pool_strength": 20.0}
     try:
-        models = fit_classes(data.tasks, groups, min_own=min_own, min_class=min_class)
+        result = calibrate(data.tasks, groups, min_own=min_own, min_class=min_class)
     except PmosimError as e:
         raise PmosimError(f"{history}: {len(data.tasks)} usable tasks: {e}") from None
-    publish_file(out, force, lambda tmp: save_calibration(tmp, models, data, mapping, pooling))
+    models = result.models
+    publish_file(
+        out,
+        force,
+        lambda tmp: save_calibration(tmp, models, data, mapping, pooling, result.selection),
+    )
     chart = out.with_suffix(".png")
     from .charts import calibration_chart, write_png
 
@@ -180,7 +214,32 @@ def calibrate_cmd(
         "\nslopes: of P50 / logit P(exact) / spread on log(estimate), 0 = none."
     )
     click.echo(_table(_narrow(class_table(models))))
+    click.echo(
+        "\nModel chosen per class by time-ordered cross-validation (cv_n forecasts);"
+        "\nvs_naive: its pinball loss against the naive per-class quantiles' (-0.1 = 10 % lower);"
+        "\ncov80/cov50 on the last fold, before/after recalibrating the levels."
+    )
+    click.echo(_table(_selection(result.table())))
     click.echo(f"\nCalibration written to {out}; chart {chart}")
+
+
+def _selection(table: pd.DataFrame) -> pd.DataFrame:
+    """The selection table in 80 columns."""
+
+    def pair(a: pd.Series, b: pd.Series) -> list[str]:
+        return [f"{x:.2f}/{y:.2f}" for x, y in zip(a, b, strict=True)]
+
+    return pd.DataFrame(
+        {
+            "class": table["class"],
+            "cv_n": table["cv_n"],
+            "chosen": table["chosen"],
+            "vs_naive": [f"{v:+.3f}" for v in table["vs_naive"]],
+            "cov80": pair(table["cov80_before"], table["cov80_after"]),
+            "cov50": pair(table["cov50_before"], table["cov50_after"]),
+            "recal": table["recal"],
+        }
+    )
 
 
 def _fields(mapping: Mapping) -> dict[str, Any]:
@@ -284,6 +343,7 @@ def _table(frame: pd.DataFrame) -> str:
     default=None,
     help="Working hours per day for --units hours/minutes [default: the calibration's, else 8].",
 )
+@quantiles_option("10,50,80,90")
 def estimate_cmd(
     calibration_file: Path,
     klass: str | None,
@@ -295,11 +355,14 @@ def estimate_cmd(
     force: bool,
     units: str,
     hours_per_day: float | None,
+    quantiles: tuple[float, ...] | None,
 ) -> None:
-    """Historical ranges for new estimates: P10/P50/P80/P90, mean and P(overrun).
+    """Historical ranges for new estimates: P10/P50/P80/P90 (or --quantiles), mean and
+    P(overrun).
 
     Calibrations work in working days; --units converts the estimates given (and the ranges
     printed) from hours or minutes."""
+    levels = quantiles or QUANTILES
     cal = load_calibration(calibration_file)
     models = cal.models
     per_day = {"days": 1.0, "hours": 1.0, "minutes": 60.0}[units] * (
@@ -309,14 +372,14 @@ def estimate_cmd(
         if estimate is None:
             raise click.UsageError("give --estimate (and --class), or --input for a batch")
         model = _model(models, klass)
-        row = _ranges(model, estimate / per_day)
+        row = _ranges(model, estimate / per_day, levels)
         click.echo(
             f"class {klass or '(all)'}: estimate {estimate:g} {units} "
             f"({model.n} similar tasks; {model.source})"
         )
         click.echo(
             "  ".join(
-                f"P{round(p * 100)} {row[f'p{round(p * 100)}'] * per_day:.3g}" for p in QUANTILES
+                f"P{quantile_name(p)[1:]} {row[quantile_name(p)] * per_day:.3g}" for p in levels
             )
             + f"  ({units})"
         )
@@ -325,7 +388,9 @@ def estimate_cmd(
     if not estimate_col or out is None:
         raise click.UsageError("a batch needs --estimate-col and --out")
     frame, rows = _read_table(input_file)
-    result = _batch(models, frame, rows, estimate_col, class_cols or models.by, input_file, per_day)
+    result = _batch(
+        models, frame, rows, estimate_col, class_cols or models.by, input_file, per_day, levels
+    )
     publish_file(out, force, lambda tmp: write_csv(result, tmp))
     click.echo(f"{len(result)} rows written to {out}")
 
@@ -350,11 +415,12 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, tuple[int, ...]]:
     return frame, table.row_numbers
 
 
-def _ranges(model: Any, days: float) -> dict[str, float]:
-    """P10/P50/P80/P90, mean (working days) and P(overrun) of an estimate of ``days``."""
-    q = days * model.ppf(np.array(QUANTILES), days)
+def _ranges(model: Any, days: float, levels: tuple[float, ...]) -> dict[str, float]:
+    """The quantiles at ``levels``, mean (working days) and P(overrun) of an estimate of
+    ``days``."""
+    q = days * model.ppf(np.array(levels), days)
     return {
-        **{f"p{round(p * 100)}": float(v) for p, v in zip(QUANTILES, q, strict=True)},
+        **{quantile_name(p): float(v) for p, v in zip(levels, q, strict=True)},
         "mean": days * model.mean(days),
         "p_overrun": model.p_overrun(days),
     }
@@ -368,6 +434,7 @@ def _batch(
     class_cols: tuple[str, ...],
     path: Path,
     per_day: float,
+    levels: tuple[float, ...],
 ) -> pd.DataFrame:
     columns = list(frame.columns)
     for col in (estimate_col, *class_cols):
@@ -393,7 +460,7 @@ def _batch(
         except PmosimError as e:
             where = columns.index(class_cols[0]) + 1
             raise PmosimError(f"{path}:{rows[k]}:{where}: {'/'.join(class_cols)}: {e}") from None
-        found.append(_ranges(model, float(est.iloc[k]) / per_day))
+        found.append(_ranges(model, float(est.iloc[k]) / per_day, levels))
     out = frame.copy()
     for name in found[0] if found else ():
         scale = 1.0 if name == "p_overrun" else per_day
@@ -425,6 +492,7 @@ def _batch(
     help="Write every forecast and its scores to this CSV.",
 )
 @click.option("--force", is_flag=True, help="Replace an existing --out file.")
+@quantiles_option("10,25,50,75,90")
 def backtest_cmd(
     history: Path,
     mapping_file: Path | None,
@@ -433,10 +501,12 @@ def backtest_cmd(
     rolling: int | None,
     out: Path | None,
     force: bool,
+    quantiles: tuple[float, ...] | None,
     **columns: Any,
 ) -> None:
     """Fit on what was known before each origin, forecast what came after, and score it
-    against two baselines (the raw estimate, one global ratio)."""
+    against three baselines (naive quantiles per class, the raw estimate, one global
+    ratio)."""
     mapping = build_mapping(mapping_file, **columns)
     groups = _by(mapping, by)
     mapping = Mapping(
@@ -451,7 +521,9 @@ def backtest_cmd(
         [split.date()] if split is not None else rolling_origins(data.tasks, months=rolling or 12)
     )
     try:
-        result = backtest(data.tasks, groups, origins, rolling=rolling is not None)
+        result = backtest(
+            data.tasks, groups, origins, rolling=rolling is not None, levels=quantiles or LEVELS
+        )
     except ValueError as e:
         raise PmosimError(f"{history}: {e}") from e
     if out is not None:

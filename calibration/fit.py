@@ -317,6 +317,20 @@ def _size_terms(
     return _SizeTerms(p, slope, exact_slope, ref, spread, center, z, k)
 
 
+def _check_continuous(x: FloatArray, n: int) -> None:
+    """Enough non-1 ratios, and not all the same, for a continuous part."""
+    if x.size < MIN_CONTINUOUS:
+        raise PmosimError(
+            f"{n} ratios of which {x.size} differ from 1: at least "
+            f"{MIN_CONTINUOUS} are needed to fit a distribution"
+        )
+    if np.ptp(np.log(x)) < 1e-9:
+        raise PmosimError(
+            f"the {x.size} ratios other than 1 are all {x[0]:.6g}: a constant ratio has no "
+            "spread for a distribution to fit"
+        )
+
+
 def fit_ratio_model(
     ratio: ArrayLike,
     estimate: ArrayLike | None = None,
@@ -342,11 +356,7 @@ def fit_ratio_model(
     r, e, fams = _inputs(ratio, estimate, families, select)
     exact = np.abs(r - 1.0) < EXACT_TOL
     x, n, n1 = r[~exact], r.size, int(exact.sum())
-    if x.size < MIN_CONTINUOUS:
-        raise PmosimError(
-            f"{n} ratios of which {x.size} differ from 1: at least "
-            f"{MIN_CONTINUOUS} are needed to fit a distribution"
-        )
+    _check_continuous(x, n)
     t = _size_terms(x, exact, e, n1 / n)
     p, slope, exact_slope, ref, spread, center = (
         t.p,

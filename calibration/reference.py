@@ -6,8 +6,9 @@ tuple of those values as strings. The *overall* model is fitted on every task wi
 
 Partial pooling rule, for a class with ``n`` tasks:
 
-- ``n >= min_own``, with at least ``max(min_class, 3)`` ratios other than exactly 1: the class
-  gets a fit of its own (family, heaping, size dependence and all); ``source`` is ``"own"``.
+- ``n >= min_own``, with at least ``max(min_class, 3)`` ratios other than exactly 1 (and not
+  all the same): the class gets a fit of its own (family, heaping, size dependence and
+  all); ``source`` is ``"own"``.
 - ``min_class <= n`` otherwise: the class borrows strength from the overall model. With the
   weight ``w = n / (n + pool_strength)`` it keeps the overall family, shape and size slope,
   and takes
@@ -140,6 +141,14 @@ def _pooled_exact(parent: RatioModel, estimate: np.ndarray, own: float, w: float
     return float(special.expit(special.logit(parent.p_exact) + shift))
 
 
+def _own_fit(r: np.ndarray, e: np.ndarray, options: dict[str, Any]) -> RatioModel | None:
+    """The class's own fit, or None when its ratios cannot be fitted (e.g. all the same)."""
+    try:
+        return fit_ratio_model(r, e, **options)
+    except PmosimError:
+        return None
+
+
 def fit_classes(
     tasks: pd.DataFrame,
     by: Sequence[str],
@@ -184,8 +193,11 @@ def fit_classes(
             key = tuple(str(v) for v in (raw if isinstance(raw, tuple) else (raw,)))
             r, e = ratio[idx], est[idx]
             n_cont = int(np.sum(np.abs(r - 1.0) >= EXACT_TOL))
+            own = None
             if r.size >= min_own and n_cont >= max(min_class, MIN_CONTINUOUS):
-                classes[key] = fit_ratio_model(r, e, **options)
+                own = _own_fit(r, e, options)
+            if own is not None:
+                classes[key] = own
             elif r.size >= min_class:
                 classes[key] = _pooled(overall, r, e, pool_strength)
             else:

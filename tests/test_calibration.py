@@ -105,8 +105,14 @@ def test_calibrate_command_writes_provenance(tmp_path: Path) -> None:
         for line in result.output.splitlines()
         if line.lstrip().startswith(("class ", "(all)", "Development", "Management"))
     ]
-    assert len(table) == 4
+    assert len(table) == 8  # the classes' fits, then which candidate won for each
     assert max(len(line) for line in table) <= 80
+    assert [s["unit"] for s in doc["selection"]] == [
+        "(all)",
+        "Development",
+        "Management",
+        "Operational",
+    ]
 
 
 def _synthetic_history(path: Path, n: int = 3000, seed: int = 1) -> None:
@@ -320,7 +326,7 @@ def test_backtest_rolling_origins_on_a_stationary_history(tmp_path: Path) -> Non
         assert abs(inside - p.sum()) < 4 * np.sqrt(np.sum(p * (1 - p))), (lo, hi)
         # and the fitted quantiles are those of the truth, so intervals hold about nominal
         assert abs(np.mean(p) - {"p10": 0.8, "p25": 0.5}[lo]) < 0.25
-    for line in ("calibrated", "raw estimate", "global ratio", "cov80"):
+    for line in ("calibrated", "naive per class", "raw estimate", "global ratio", "cov80"):
         assert line in result.output
 
 

@@ -33,6 +33,8 @@ from .ratio import (
     FAMILY_PARAMS,
     Candidate,
     ClassModels,
+    LevelMap,
+    LocalGrid,
     RatioModel,
     frozen_family,
 )
@@ -57,7 +59,9 @@ __all__ = [
     "Exponential",
     "Fixed",
     "KeyDate",
+    "LevelMap",
     "Link",
+    "LocalGrid",
     "LogNormal",
     "Mitigate",
     "Network",

@@ -19,12 +19,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from .level_map import LevelMap
+from .ratio_grid import LocalGrid
+
 __all__ = [
     "EXACT_TOL",
     "FAMILIES",
     "FAMILY_PARAMS",
     "Candidate",
     "ClassModels",
+    "LevelMap",
+    "LocalGrid",
     "RatioModel",
     "frozen_family",
 ]
@@ -41,6 +46,19 @@ FAMILY_PARAMS = {
     "loglogistic": ("c", "scale"),
 }
 _P_MAX = 1 - 1e-12  # P(exact) stays below 1 so the continuous part keeps some weight
+_MEAN_GRID = (np.arange(4096) + 0.5) / 4096
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """The size terms of a model at some estimates: scale ``s``, P(exact) ``p``, spread
+    exponent ``k`` about the centre ``c``, and (local models) the grid row."""
+
+    s: FloatArray
+    p: FloatArray
+    k: FloatArray
+    c: FloatArray
+    row: Any
 
 
 def _check(ok: bool, message: str) -> None:
@@ -111,8 +129,9 @@ class RatioModel:
     """Distribution of actual/estimate for one reference class.
 
     Attributes:
-        family: one of :data:`FAMILIES`, or ``"empirical"``.
-        params: the scipy shape/scale parameters (``{}`` for empirical).
+        family: one of :data:`FAMILIES`, ``"empirical"`` or ``"local"`` (the history near
+            each size, ``grid``; no slopes).
+        params: the scipy shape/scale parameters (``{}`` for empirical and local).
         p_exact: probability of a ratio of exactly 1 (heaped ``actual = estimate`` reports),
             at the reference estimate when ``exact_slope`` is not 0.
         slope, ref_estimate: size dependence, ``ratio = (estimate/ref_estimate)**slope * R``
@@ -128,6 +147,9 @@ class RatioModel:
         candidates: every family tried, with its statistics, best first (empty for a model
             borrowed from a parent class).
         source: ``"own"``, or how the model was borrowed (see :mod:`calibration.reference`).
+        grid: local only: heap share and ratio quantiles per grid estimate.
+        level_map: recalibrated quantile levels (``None``: as fitted); applies to the whole
+            ratio, after every other part.
 
     Methods taking ``estimate`` evaluate the size term there; ``None`` means the reference
     estimate (size term 1).
@@ -145,28 +167,11 @@ class RatioModel:
     values: tuple[float, ...] = field(default=(), repr=False)
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
     source: str = "own"
+    grid: LocalGrid | None = field(default=None, repr=False)
+    level_map: LevelMap | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if self.family == "empirical":
-            _check(not self.params, f"an empirical model takes no params, got {self.params}")
-            values = tuple(float(v) for v in self.values)
-            _check(len(values) > 0, "an empirical model needs at least one value")
-            _check(
-                all(math.isfinite(v) and v > 0 for v in values),
-                "empirical values must be finite and > 0",
-            )
-            _check(
-                all(a <= b for a, b in itertools.pairwise(values)),
-                "empirical values must be sorted",
-            )
-            object.__setattr__(self, "values", values)
-        else:
-            _check(
-                self.family in FAMILIES,
-                f"family {self.family!r} must be one of {[*FAMILIES, 'empirical']}",
-            )
-            _check(not self.values, f"a {self.family} model takes no values")
-            object.__setattr__(self, "params", _check_params(self.family, self.params))
+        self._check_family()
         p, slope, ref = float(self.p_exact), float(self.slope), float(self.ref_estimate)
         _check(0 <= p < 1, f"p_exact={p} must be in [0, 1)")
         _check(math.isfinite(slope), f"slope={slope} must be finite")
@@ -191,6 +196,39 @@ class RatioModel:
         object.__setattr__(self, "n", int(self.n))
         object.__setattr__(self, "candidates", tuple(self.candidates))
 
+    def _check_family(self) -> None:
+        """The family's own parts: a grid, values or parameters, as it needs."""
+        _check(
+            (self.family == "local") == (self.grid is not None),
+            "a local model needs a grid, and only a local model takes one",
+        )
+        if self.family == "local":
+            _check(not self.params and not self.values, "a local model takes no params or values")
+            _check(
+                self.slope == 0 and self.exact_slope == 0 and self.spread_slope == 0,
+                "a local model takes no size slopes (its grid holds the size dependence)",
+            )
+        elif self.family == "empirical":
+            _check(not self.params, f"an empirical model takes no params, got {self.params}")
+            values = tuple(float(v) for v in self.values)
+            _check(len(values) > 0, "an empirical model needs at least one value")
+            _check(
+                all(math.isfinite(v) and v > 0 for v in values),
+                "empirical values must be finite and > 0",
+            )
+            _check(
+                all(a <= b for a, b in itertools.pairwise(values)),
+                "empirical values must be sorted",
+            )
+            object.__setattr__(self, "values", values)
+        else:
+            _check(
+                self.family in FAMILIES,
+                f"family {self.family!r} must be one of {[*FAMILIES, 'empirical']}",
+            )
+            _check(not self.values, f"a {self.family} model takes no values")
+            object.__setattr__(self, "params", _check_params(self.family, self.params))
+
     # -- the continuous part R ----------------------------------------------------------
 
     @cached_property
@@ -198,19 +236,25 @@ class RatioModel:
         """The scipy frozen distribution of R (parametric families), built once."""
         return frozen_family(self.family, self.params)
 
-    def _cont_ppf(self, v: FloatArray) -> FloatArray:
+    def _cont_ppf(self, v: FloatArray, row: Any = None) -> FloatArray:
+        if self.grid is not None:
+            return self.grid.cont_ppf(v, row)
         if self.family == "empirical":
             arr = np.asarray(self.values)
             idx = np.clip(np.ceil(v * arr.size).astype(np.int64) - 1, 0, arr.size - 1)
             return arr[idx]
-        return np.asarray(self._dist.ppf(v), dtype=float)
+        with np.errstate(over="ignore", under="ignore"):
+            return np.asarray(self._dist.ppf(v), dtype=float)
 
-    def _cont_cdf(self, x: FloatArray, *, strict: bool = False) -> FloatArray:
+    def _cont_cdf(self, x: FloatArray, row: Any = None, *, strict: bool = False) -> FloatArray:
         """P(R <= x), or P(R < x) when ``strict`` (they differ for empirical only)."""
+        if self.grid is not None:
+            return self.grid.cont_cdf(x, row, strict=strict)
         if self.family == "empirical":
             arr = np.asarray(self.values)
             return np.searchsorted(arr, x, side="left" if strict else "right") / arr.size
-        return np.asarray(self._dist.cdf(x), dtype=float)
+        with np.errstate(over="ignore", under="ignore"):  # far tails: 0 or 1, not a warning
+            return np.asarray(self._dist.cdf(x), dtype=float)
 
     def _spread(self, estimate: ArrayLike | None) -> FloatArray:
         if estimate is None or self.spread_slope == 0:
@@ -218,22 +262,42 @@ class RatioModel:
         e = np.asarray(estimate, dtype=float)
         return np.asarray((e / self.ref_estimate) ** self.spread_slope)
 
-    def _ratio_ppf(self, v: FloatArray, s: FloatArray, k: FloatArray) -> FloatArray:
-        """Quantile ``v`` of the continuous part of the ratio, size term ``s``, spread ``k``."""
-        z = self._cont_ppf(v)
+    def _ratio_ppf(self, v: FloatArray, t: _Terms) -> FloatArray:
+        """Quantile ``v`` of the continuous part of the ratio under the size terms ``t``."""
+        z = self._cont_ppf(v, t.row)
+        if self.grid is not None:
+            return np.asarray(np.where(t.k == 1, z, t.c * (z / t.c) ** t.k))
         if self.spread_slope == 0:
-            return np.asarray(s * z)
+            return np.asarray(t.s * z)
         c = self.spread_center
-        return np.asarray(s * c * (z / c) ** k)
+        return np.asarray(t.s * c * (z / c) ** t.k)
 
-    def _ratio_cdf(
-        self, r: FloatArray, s: FloatArray, k: FloatArray, *, strict: bool = False
-    ) -> FloatArray:
+    def _ratio_cdf(self, r: FloatArray, t: _Terms, *, strict: bool = False) -> FloatArray:
         """P(continuous part of the ratio <= r) (``< r`` when ``strict``)."""
+        if self.grid is not None:
+            x = np.where(t.k == 1, r, t.c * (r / t.c) ** (1 / t.k))
+            return self._cont_cdf(x, t.row, strict=strict)
         if self.spread_slope == 0:
-            return self._cont_cdf(r / s, strict=strict)
+            return self._cont_cdf(r / t.s, strict=strict)
         c = self.spread_center
-        return self._cont_cdf(c * (r / (s * c)) ** (1 / k), strict=strict)
+        return self._cont_cdf(c * (r / (t.s * c)) ** (1 / t.k), strict=strict)
+
+    def _terms(self, estimate: ArrayLike | None, shape: ArrayLike) -> _Terms:
+        """The size terms at ``estimate``, broadcast with ``shape``'s array."""
+        if self.grid is not None:
+            e = self.ref_estimate if estimate is None else estimate
+            row, k = self.grid.rows(e)
+            x, row, k = np.broadcast_arrays(np.asarray(shape, dtype=float), row, k)
+            return _Terms(
+                np.ones_like(x), self.grid.exact_share(row), k, self.grid.center(row), row
+            )
+        x, s, p, k = np.broadcast_arrays(
+            np.asarray(shape, dtype=float),
+            self._size(estimate),
+            self.exact_share(estimate),
+            self._spread(estimate),
+        )
+        return _Terms(s, p, k, np.asarray(self.spread_center), None)
 
     def _size(self, estimate: ArrayLike | None) -> FloatArray:
         if estimate is None or self.slope == 0:
@@ -246,6 +310,9 @@ class RatioModel:
 
     def exact_share(self, estimate: ArrayLike | None = None) -> FloatArray:
         """P(ratio is exactly 1) at ``estimate`` (``None``: the reference estimate)."""
+        if self.grid is not None:
+            e = self.ref_estimate if estimate is None else estimate
+            return self.grid.exact_share(self.grid.rows(e)[0])
         if estimate is None or self.exact_slope == 0:
             return np.asarray(self.p_exact)
         e = np.asarray(estimate, dtype=float)
@@ -290,37 +357,41 @@ class RatioModel:
         ``u`` and ``estimate`` broadcast against each other."""
         u_arr = np.asarray(u, dtype=float)
         _check(bool(np.all((u_arr >= 0) & (u_arr <= 1))), "probabilities must be in [0, 1]")
-        u_arr, s, p, k = np.broadcast_arrays(
-            u_arr, self._size(estimate), self.exact_share(estimate), self._spread(estimate)
-        )
-        one = np.ones_like(s)
-        below = (1 - p) * self._ratio_cdf(one, s, k, strict=True)  # P(ratio < 1)
-        at_most = p + (1 - p) * self._ratio_cdf(one, s, k)  # P(ratio <= 1), as in cdf(1)
-        lower = self._ratio_ppf(np.minimum(u_arr / (1 - p), 1.0), s, k)
-        upper = self._ratio_ppf(np.clip((u_arr - p) / (1 - p), 0.0, 1.0), s, k)
+        if self.level_map is not None:
+            u_arr = self.level_map.forward(u_arr)
+        t = self._terms(estimate, u_arr)
+        u_arr, p = np.broadcast_arrays(u_arr, t.p)
+        one = np.ones_like(t.s)
+        below = (1 - p) * self._ratio_cdf(one, t, strict=True)  # P(ratio < 1)
+        at_most = p + (1 - p) * self._ratio_cdf(one, t)  # P(ratio <= 1), as in cdf(1)
+        lower = self._ratio_ppf(np.minimum(u_arr / (1 - p), 1.0), t)
+        upper = self._ratio_ppf(np.clip((u_arr - p) / (1 - p), 0.0, 1.0), t)
         return np.where(
             u_arr <= below,
             np.minimum(lower, 1.0),
             np.where(u_arr <= at_most, 1.0, np.maximum(upper, 1.0)),
         )
 
-    def cdf(self, r: ArrayLike, estimate: ArrayLike | None = None) -> FloatArray:
-        """P(ratio <= r)."""
-        r_arr, s, p, k = np.broadcast_arrays(
-            np.asarray(r, dtype=float),
-            self._size(estimate),
-            self.exact_share(estimate),
-            self._spread(estimate),
-        )
-        cont = self._ratio_cdf(np.maximum(r_arr, 0.0), s, k)
-        return np.asarray(p * (r_arr >= 1) + (1 - p) * cont)
+    def cdf(
+        self, r: ArrayLike, estimate: ArrayLike | None = None, *, strict: bool = False
+    ) -> FloatArray:
+        """P(ratio <= r), or P(ratio < r) when ``strict``."""
+        t = self._terms(estimate, r)
+        r_arr, p = np.broadcast_arrays(np.asarray(r, dtype=float), t.p)
+        cont = self._ratio_cdf(np.maximum(r_arr, 0.0), t, strict=strict)
+        heap = (r_arr > 1) if strict else (r_arr >= 1)
+        base = np.asarray(p * heap + (1 - p) * cont)
+        return base if self.level_map is None else self.level_map.inverse(base)
 
     def quantiles(self, qs: ArrayLike, estimate: ArrayLike | None = None) -> FloatArray:
         """Ratio quantiles at levels ``qs`` (same as :meth:`ppf`)."""
         return self.ppf(qs, estimate)
 
     def mean(self, estimate: float | None = None) -> float:
-        """E[ratio] (``inf`` for a log-logistic with c <= 1, whose mean does not exist)."""
+        """E[ratio] (``inf`` for a log-logistic with c <= 1, whose mean does not exist;
+        local and recalibrated models: the mean of 4,096 evenly spaced quantiles)."""
+        if self.grid is not None or self.level_map is not None:
+            return float(np.mean(self.ppf(_MEAN_GRID, estimate)))
         k = float(self._spread(estimate))
         c = self.spread_center if self.spread_slope else 1.0
         cont = c ** (1 - k) * self._power_mean(k)
@@ -360,6 +431,12 @@ class RatioModel:
         d = asdict(self)
         d["values"] = list(self.values)
         d["candidates"] = [asdict(c) for c in self.candidates]
+        for name in ("grid", "level_map"):
+            value = getattr(self, name)
+            if value is None:
+                del d[name]
+            else:
+                d[name] = value.to_dict()
         return d
 
     @classmethod
@@ -381,6 +458,8 @@ class RatioModel:
             values=tuple(d.get("values", ())),
             candidates=cands,
             source=str(d.get("source", "own")),
+            grid=None if d.get("grid") is None else LocalGrid(**dict(d["grid"])),
+            level_map=None if d.get("level_map") is None else LevelMap(**dict(d["level_map"])),
         )
 
 

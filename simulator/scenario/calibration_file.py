@@ -4,7 +4,7 @@ and the durations of ``estimate`` tasks drawn from them.
 A calibration file (written by ``pmosim calibrate``, see :mod:`calibration.calfile`) is YAML
 a person can read and a scenario can cite::
 
-    pmosim_calibration: 1
+    pmosim_calibration: 2
     created_by: pmosim 0.1.0
     source: {file: history.csv, sha256: ..., rows_read: 12299, tasks_used: 10212,
              date_range: [2004-02-26, 2014-12-05], units: hours, hours_per_day: 8}
@@ -14,6 +14,12 @@ a person can read and a scenario can cite::
     classes:
       - class: {Category: Development}
         model: {...}
+    selection: [{unit: (all), chosen: parametric, scores: [...], ...}, ...]
+
+Format 2 added local models (``grid``), recalibrated levels (``level_map``) and the
+``selection`` report; files of format 1 read unchanged. Loading checks every field the
+simulator uses and reports the first damaged one by its path, e.g.
+``damaged calibration file: overall: must be a mapping, got a list``.
 """
 
 from __future__ import annotations
@@ -37,7 +43,80 @@ __all__ = [
     "scenario_models",
 ]
 
-CALIBRATION_FORMAT = 1
+CALIBRATION_FORMAT = 2
+READABLE_FORMATS = (1, 2)
+_MODEL_KEYS = ("family", "params", "p_exact", "slope", "ref_estimate", "n")
+
+
+class _Damaged(Exception):
+    """A field of the file that cannot be used: its path and what is wrong."""
+
+
+def _kind(value: Any) -> str:
+    names: dict[type, str] = {list: "a list", dict: "a mapping", str: "text"}
+    return names.get(type(value), repr(value))
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Damaged(f"{where}: must be a mapping, got {_kind(value)}")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _Damaged(f"{where}: must be a list, got {_kind(value)}")
+    return value
+
+
+def _model(value: Any, where: str) -> RatioModel:
+    d = _mapping(value, where)
+    missing = [k for k in _MODEL_KEYS if k not in d]
+    if missing:
+        raise _Damaged(f"{where}: missing {', '.join(missing)}")
+    _mapping(d["params"], f"{where}.params")
+    for key in ("p_exact", "slope", "ref_estimate", "n"):
+        if isinstance(d[key], bool) or not isinstance(d[key], int | float):
+            raise _Damaged(f"{where}.{key}: must be a number, got {_kind(d[key])}")
+    for key in ("values", "candidates"):
+        if key in d:
+            _list(d[key], f"{where}.{key}")
+    for key in ("grid", "level_map"):
+        if d.get(key) is not None:
+            _mapping(d[key], f"{where}.{key}")
+    try:
+        return RatioModel.from_dict(d)
+    except (KeyError, TypeError, ValueError) as e:
+        raise _Damaged(f"{where}: {e}") from e
+
+
+def _classes(doc: dict[str, Any], by: tuple[str, ...]) -> dict[tuple[str, ...], RatioModel]:
+    classes = {}
+    for i, c in enumerate(_list(doc.get("classes", []), "classes")):
+        entry = _mapping(c, f"classes[{i}]")
+        key = _mapping(entry.get("class"), f"classes[{i}].class")
+        if set(key) != set(by):
+            raise _Damaged(f"classes[{i}].class: needs the columns {list(by)}, got {list(key)}")
+        classes[tuple(str(key[b]) for b in by)] = _model(entry.get("model"), f"classes[{i}].model")
+    return classes
+
+
+def _class_models(doc: dict[str, Any]) -> tuple[ClassModels, dict[str, float]]:
+    by = tuple(str(b) for b in _list(doc.get("by", []), "by"))
+    pooling = _mapping(doc.get("pooling", {}), "pooling")
+    for k, v in pooling.items():
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise _Damaged(f"pooling.{k}: must be a number, got {_kind(v)}")
+    if "overall" not in doc:
+        raise _Damaged("overall: missing")
+    models = ClassModels(
+        by=by,
+        overall=_model(doc["overall"], "overall"),
+        classes=_classes(doc, by),
+        min_own=int(pooling.get("min_own", 0)),
+        min_class=int(pooling.get("min_class", 0)),
+    )
+    return models, {str(k): float(v) for k, v in pooling.items()}
 
 
 @dataclass(frozen=True)
@@ -50,40 +129,34 @@ class Calibration:
 
 
 def load_calibration(path: Path | str) -> Calibration:
-    """Read a calibration file written by ``pmosim calibrate``.
+    """Read a calibration file written by ``pmosim calibrate`` (format 1 or 2).
 
     Raises:
-        PmosimError: unreadable, not a pmosim calibration, or an unsupported format.
+        PmosimError: unreadable, not a pmosim calibration, an unsupported format, or a
+            damaged field (named by its path).
     """
     path = Path(path)
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise PmosimError(f"{path}: cannot read the calibration file: {e}") from e
-    if not isinstance(doc, dict) or doc.get("pmosim_calibration") != CALIBRATION_FORMAT:
+    if not isinstance(doc, dict) or "pmosim_calibration" not in doc:
         raise PmosimError(
-            f"{path}: not a pmosim calibration file (format "
-            f"{CALIBRATION_FORMAT}); make one with 'pmosim calibrate'"
+            f"{path}: not a pmosim calibration file; make one with 'pmosim calibrate'"
+        )
+    if doc["pmosim_calibration"] not in READABLE_FORMATS:
+        raise PmosimError(
+            f"{path}: calibration format {doc['pmosim_calibration']!r} is not one this pmosim "
+            f"reads ({', '.join(map(str, READABLE_FORMATS))}); re-run 'pmosim calibrate'"
         )
     try:
-        by = tuple(str(b) for b in doc["by"])
-        classes = {
-            tuple(str(c["class"][b]) for b in by): RatioModel.from_dict(c["model"])
-            for c in doc["classes"]
-        }
-        pooling = {k: float(v) for k, v in doc.get("pooling", {}).items()}
-        models = ClassModels(
-            by=by,
-            overall=RatioModel.from_dict(doc["overall"]),
-            classes=classes,
-            min_own=int(pooling.get("min_own", 0)),
-            min_class=int(pooling.get("min_class", 0)),
-        )
-    except (KeyError, TypeError, ValueError) as e:
+        models, pooling = _class_models(doc)
+        source = _mapping(doc.get("source", {}), "source")
+    except _Damaged as e:
         raise PmosimError(
-            f"{path}: damaged calibration file ({e!r}); make it again with 'pmosim calibrate'"
+            f"{path}: damaged calibration file: {e}; make it again with 'pmosim calibrate'"
         ) from e
-    return Calibration(models, dict(doc.get("source", {})), pooling)
+    return Calibration(models, dict(source), pooling)
 
 
 def scenario_models(ctx: Context) -> ClassModels | None:
