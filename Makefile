@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 # the test suite also covers the optional extras (Dask, Excel, parquet, .mpp through MPXJ: its tests
 # skip, saying why, where there is no Java runtime)
 $(TESTED): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,dask,excel,mpp,parquet]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask,excel,mpp,parquet,search]'
 	touch $(TESTED)
 
 run: $(STAMP)

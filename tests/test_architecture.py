@@ -48,6 +48,7 @@ CONFINED = {
     "yaml": {"simulator.scenario", "simulator.plans", "calibration"},
     "openpyxl": {"simulator.plans", "calibration"},
     "defusedxml": {"simulator.plans"},
+    "optuna": {"simulator.analysis"},
 }
 MAX_FUNCTION_LINES = 50
 COMPILED = {"jit", "inline", "njit"}  # numba kernels may be longer: no calls inside them

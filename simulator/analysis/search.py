@@ -233,7 +233,7 @@ def _trials(
             study.tell(trial, -1e300)
             continue
         cand = evaluate_plan(plan)
-        evaluated.add(plan)
+        evaluated.add(cand.plan)
         for k, v in enumerate(cand.violations):
             trial.set_constraint(f"c{k}", v)
         study.tell(trial, cand.objective)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import compare, trend  # noqa: F401  (they register their commands on ``cli``)
+from . import compare, search, trend  # noqa: F401  (they register their commands on ``cli``)
 from .commands import cli, main
 
 __all__ = ["cli", "main"]
