@@ -103,3 +103,18 @@ def test_periods_without_a_start_are_blocks_of_20_working_days() -> None:
     labels, edges = WorkCalendar().periods(41)
     assert labels == ["wd 0-20", "wd 20-40", "wd 40-60"]
     assert edges.tolist() == [0, 20, 40, 60]
+
+
+def test_periods_are_bounded_and_end_where_dates_end() -> None:
+    """However far the horizon, at most MAX_PERIODS periods (per-period arrays stay small);
+    a scenario starting in December 9999 still has its month."""
+    from simulator.model.calendar import MAX_PERIODS
+
+    labels, edges = WorkCalendar().periods(1e12)
+    assert len(labels) == MAX_PERIODS == len(edges) - 1
+    labels, edges = WorkCalendar(dt.date(2027, 1, 4)).periods(1e9)
+    assert len(labels) == MAX_PERIODS
+    assert labels[-1] == "2076-12"
+    labels, edges = WorkCalendar(dt.date(9999, 12, 31)).periods(5.0)
+    assert labels == ["9999-12"]
+    assert list(edges) == [0.0, 1.0]

@@ -455,6 +455,138 @@ BAD: list[tuple[str, str | bytes, list[Expect]]] = [
         "calendar: {workweek: Mon-Fry}\n" + HEAD + "      - {id: a, duration: 1}\n",
         [Expect(1, None, "calendar.workweek", "Mon-Fry")],
     ),
+    # --- how far times and costs reach (a bound at the line of its largest part) ---------
+    (
+        "deadline-in-year-9999",
+        "start: 2027-01-04\nprojects:\n  - id: p\n    deadline: 9999-12-31\n    tasks:\n"
+        "      - {id: a, duration: 5}\n",
+        [Expect(4, 15, "projects[p].deadline", "9999-12-31 is after 9000-12-31: dates from")],
+    ),
+    (
+        "variant-deadline-in-year-9999",
+        "start: 2027-01-04\n" + HEAD + "      - {id: a, duration: 5}\n"
+        "variants:\n  - {name: v, deadline: {p: 9999-12-31}}\n",
+        [Expect(9, 29, "variants[0].deadline.p", "9999-12-31 is after 9000-12-31")],
+    ),
+    (
+        "constraint-in-year-9999",
+        "start: 2027-01-04\n" + HEAD + "      - {id: a, duration: 5, must_start_on: 9999-12-30}\n",
+        [Expect(7, 45, "tasks[a].must_start_on", "9999-12-30 is after 9000-12-31")],
+    ),
+    (
+        "start-in-year-1",
+        "start: 0001-01-01\n" + HEAD + "      - {id: a, duration: 5}\n",
+        [Expect(1, 8, "start", "0001-01-01 is before 1000-01-01")],
+    ),
+    (
+        "dated-duration-1e7",
+        "start: 2027-01-04\n" + HEAD + "      - {id: a, duration: 1e7}\n",
+        [
+            Expect(
+                7,
+                27,
+                "projects[p].tasks[a].duration",
+                "reaches 1e+07 working days: the latest possible finish would be around year "
+                "40,357, and a finish after 9000-12-31 cannot be shown as a date",
+            )
+        ],
+    ),
+    (
+        "dated-duration-1e308",
+        "start: 2027-01-04\n" + HEAD + "      - {id: a, duration: 1e308}\n",
+        [Expect(7, 27, "tasks[a].duration", "would be beyond any year")],
+    ),
+    (
+        "dated-lognormal-tail-beyond-9000",
+        "start: 2027-01-04\n"
+        + HEAD
+        + "      - {id: a, duration: {lognormal: {p10: 1, p90: 2000}}}\n",
+        [Expect(7, None, "tasks[a].duration", "at its 1 - 1e-12 quantile: the latest possible")],
+    ),
+    (
+        "deadline-1e308-working-days",
+        "start: 2027-01-04\nprojects:\n  - id: p\n    deadline: 1e308\n    tasks:\n"
+        "      - {id: a, duration: 5}\n",
+        [Expect(4, 15, "projects[p].deadline", "working day 1e+308 is after 9000-12-31")],
+    ),
+    (
+        "capacity-loss-of-1e308-days",
+        "start: 2027-01-04\n" + HEAD + "      - {id: a, duration: 5, resources: {R1: 1}}\n"
+        "risks:\n  - {id: r, probability: 1,\n"
+        "     capacity_loss: {pool: R1, units: 1, at: 0, days: 1e308}}\n",
+        [Expect(10, 55, "risks[r].capacity_loss.days", "reaches 1e+308 working days")],
+    ),
+    (
+        "postpone-by-1e308-days",
+        "start: 2027-01-04\n" + HEAD + "      - {id: a, duration: 5}\n"
+        "variants:\n  - {name: v, postpone: {p: 1e308}}\n",
+        [Expect(9, 29, "variants[0].postpone.p", "1e+308 working days later is after 9000-12-31")],
+    ),
+    (
+        "mitigation-impact-1e308",
+        "start: 2027-01-04\n" + HEAD + "      - {id: a, duration: 5}\n"
+        "risks:\n  - {id: r, probability: 1, affects: [p.a], delay: 5}\n"
+        "variants:\n  - {name: v, mitigate: {r: {impact: 1e308}}}\n",
+        [Expect(11, 38, "variants[0].mitigate.r.impact", "impact 1e+308 on risk 'r'")],
+    ),
+    (
+        "undated-duration-1e12",
+        HEAD + "      - {id: a, duration: 1e12}\n",
+        [
+            Expect(
+                6,
+                27,
+                "projects[p].tasks[a].duration",
+                "the latest possible finish would be working day 1,000,000,000,000, after "
+                "working day 10,000,000, the latest a scenario without a start date may reach",
+            )
+        ],
+    ),
+    (
+        "cost-per-day-1e308",
+        "resources:\n  R1: {capacity: 2, cost_per_day: 1e308}\nprojects:\n  - id: p\n"
+        "    tasks:\n      - {id: a, duration: 5, resources: {R1: 1}}\n",
+        [Expect(2, 35, "resources.R1.cost_per_day", "project 'p' could cost up to more than")],
+    ),
+    (
+        "risk-cost-1e300",
+        HEAD + "      - {id: a, duration: 5}\n"
+        "risks:\n  - {id: r, probability: 1, affects: [p], cost: 1e300}\n",
+        [Expect(8, 49, "risks[r].cost", "could cost up to 1e+300, and amounts must stay below")],
+    ),
+    # --- names that print alike ------------------------------------------------------------
+    (
+        "project-ids-differing-in-unicode-normalisation",
+        HEAD + "      - {id: a, duration: 1}\n  - id: caf\u00e9\n    tasks:\n"
+        "      - {id: a, duration: 1}\n  - id: cafe\u0301\n    tasks:\n"
+        "      - {id: a, duration: 1}\n",
+        [
+            Expect(
+                10,
+                9,
+                "projects",
+                "project id 'cafe\u0301' ('cafe\\u0301') looks the same as project id "
+                "'caf\u00e9' ('caf\\xe9') on line 7: they differ only in Unicode normalisation",
+            )
+        ],
+    ),
+    (
+        "task-ids-differing-in-unicode-normalisation",
+        HEAD + "      - {id: \u00c5, duration: 1}\n      - {id: A\u030a, duration: 1}\n",
+        [Expect(7, 14, "tasks", "looks the same as task id '\u00c5' ('\\xc5') on line 6")],
+    ),
+    (
+        "pool-names-differing-in-case",
+        "resources:\n  QA: {capacity: 2}\n  qa: {capacity: 1}\nprojects:\n  - id: p\n"
+        "    tasks:\n      - {id: a, duration: 1, resources: {qa: 1}}\n",
+        [Expect(3, 3, "resources.qa", "pool 'qa' looks the same as pool 'QA' on line 2")],
+    ),
+    (
+        "pool-names-differing-in-a-trailing-space",
+        'resources:\n  QA: {capacity: 2}\n  "QA ": {capacity: 1}\nprojects:\n  - id: p\n'
+        "    tasks:\n      - {id: a, duration: 1}\n",
+        [Expect(3, 3, "resources", "differ only in spaces at either end")],
+    ),
     # --- several problems, all reported in one pass --------------------------------------------
     (
         "several-schema-problems",
@@ -713,3 +845,21 @@ def test_task_ids_may_not_contain_dots(tmp_path: Path) -> None:
     path.write_text("projects: [{id: p, tasks: [{id: q.t1, duration: 1}]}]\n")
     with pytest.raises(ScenarioError, match=r"task id 'q.t1' may not contain \."):
         load_scenario(path)
+
+
+def test_a_chain_of_1500_includes_resolves_without_recursion(tmp_path: Path) -> None:
+    chain = "".join(f"  - {{name: v{k}, include: [v{k - 1}]}}\n" for k in range(1, 1500))
+    text = HEAD + "      - {id: a, duration: 1}\nvariants:\n  - {name: v0}\n" + chain
+    pf = load_scenario(_write(tmp_path, text))
+    assert len(pf.variants) == 1500
+
+
+def test_far_dates_that_can_be_shown_load(tmp_path: Path) -> None:
+    """The last date a scenario may reach, and a holiday in year 9999 (outside that range,
+    it only lengthens the calendar's table), are accepted."""
+    text = (
+        "start: 2027-01-04\ncalendar: {holidays: [9999-12-31]}\nprojects:\n  - id: p\n"
+        "    deadline: 9000-12-31\n    tasks:\n      - {id: a, duration: 5}\n"
+    )
+    pf = load_scenario(_write(tmp_path, text))
+    assert pf.projects[0].deadline == pf.calendar.latest

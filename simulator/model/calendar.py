@@ -38,6 +38,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "FIRST_DATE",
+    "LAST_DATE",
+    "MAX_PERIODS",
+    "UNDATED_LIMIT",
     "Calendar",
     "ClockTable",
     "WorkCalendar",
@@ -51,6 +55,12 @@ __all__ = [
 
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 PERIOD_DAYS = 20  # period length when a scenario has no start date
+MAX_PERIODS = 600  # reporting periods at most (50 years of months): per-period arrays stay small
+# the dates a scenario may reach: Python's dates end with 9999, and a chart pads its axis
+# beyond the data by a share of its span (from 1000 to 9000 there is room on either side)
+FIRST_DATE = dt.date(1000, 1, 1)
+LAST_DATE = dt.date(9000, 12, 31)
+UNDATED_LIMIT = 10_000_000.0  # the latest working day a scenario without a start date reaches
 
 
 def parse_workweek(spec: str | list[str]) -> str:
@@ -116,6 +126,22 @@ class Calendar:
         """numpy's view: the days with some work (partial days count as working days)."""
         off = [d for d in self.special_days() if self.day_work(d) == 0]
         return np.busdaycalendar(weekmask=self.weekmask, holidays=[np.datetime64(h) for h in off])
+
+
+def _day_work(cal: Calendar, start: dt.date, h: int, pattern: list[float]) -> NDArray[np.float64]:
+    """The share of each of the ``h`` days from ``start`` that ``cal`` works (as
+    :meth:`Calendar.day_work`, in one numpy pass: a holiday in year 9999 costs no loop)."""
+    days = np.resize(np.array(pattern), h)
+    origin = np.datetime64(start, "D")
+
+    def index(dates: list[dt.date]) -> NDArray[np.int64]:
+        k = (np.array(dates, dtype="datetime64[D]") - origin).astype(np.int64)
+        return k[(k >= 0) & (k < h)]
+
+    days[index(list(cal.holidays))] = 0.0
+    for when, hours in reversed(cal.exceptions):  # the first given for a date wins
+        days[index([when])] = min(hours / cal.hours_per_day, 1.0)
+    return days
 
 
 class ClockTable(NamedTuple):
@@ -287,9 +313,8 @@ class WorkCalendar:
         cum = np.zeros((n, h + 1))
         week = np.ones((n, 8))
         for c, cal in enumerate(self.calendars):
-            days = [cal.day_work(start + dt.timedelta(days=k)) for k in range(h)]
-            cum[c, 1:] = np.cumsum(days)
             pattern = [float(cal.weekmask[(start.weekday() + k) % 7]) for k in range(7)]
+            cum[c, 1:] = np.cumsum(_day_work(cal, start, h, pattern))
             week[c, 0] = 0.0
             week[c, 1:] = np.cumsum(pattern)
         return ClockTable(flat, cum, week)
@@ -322,6 +347,12 @@ class WorkCalendar:
         """The time of the end of ``day`` (used for deadlines)."""
         return self.offset(day) + 1.0
 
+    @property
+    def latest(self) -> float:
+        """The latest time a scenario may reach: the end of :data:`LAST_DATE`, or working
+        day :data:`UNDATED_LIMIT` without a start date."""
+        return UNDATED_LIMIT if self.start is None else self.end_of(LAST_DATE)
+
     def date_of(self, t: float) -> dt.date:
         """The date of instant ``t``."""
         assert self.start is not None
@@ -348,11 +379,12 @@ class WorkCalendar:
 
     def periods(self, horizon: float) -> tuple[list[str], NDArray[np.float64]]:
         """Reporting periods covering ``[0, horizon)``: calendar months when the scenario has
-        a start date, otherwise blocks of 20 working days. Returns labels and the boundary
+        a start date, otherwise blocks of 20 working days; at most :data:`MAX_PERIODS` of
+        them (a longer horizon is covered up to their end). Returns labels and the boundary
         times (one more than labels)."""
         horizon = max(horizon, 1.0)
         if self.start is None:
-            n = math.ceil(horizon / PERIOD_DAYS)
+            n = min(math.ceil(horizon / PERIOD_DAYS), MAX_PERIODS)
             grid = np.arange(n + 1, dtype=float) * PERIOD_DAYS
             return [f"wd {int(a)}-{int(b)}" for a, b in itertools.pairwise(grid)], grid
         labels: list[str] = []
@@ -361,7 +393,9 @@ class WorkCalendar:
         while True:
             labels.append(f"{year:04d}-{month:02d}")
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-            edge = self.offset(dt.date(year, month, 1))
+            last = year > dt.MAXYEAR  # December 9999 ends where dates end
+            end = dt.date(dt.MAXYEAR, 12, 31)
+            edge = self.end_of(end) if last else self.offset(dt.date(year, month, 1))
             edges.append(edge)
-            if edge >= horizon:
+            if edge >= horizon or last or len(labels) == MAX_PERIODS:
                 return labels, np.array(edges)

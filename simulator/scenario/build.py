@@ -11,6 +11,7 @@ from . import schema as S
 from .calibration_file import scenario_models
 from .context import Context
 from .parts import build_parts, build_pools
+from .reach import check_reach
 from .risks import build_groups, build_risks
 from .search import with_search
 from .variants import build_variants
@@ -23,7 +24,8 @@ def build_portfolio(located: Located, spec: S.ScenarioFile, folder: Path, digest
     """The portfolio ``spec`` describes.
 
     Raises:
-        ScenarioError: every reference, date, capacity and cycle problem found.
+        ScenarioError: every reference, date, capacity and cycle problem found; once there
+            are none, a finish or cost that could reach beyond what can be shown.
     """
     ctx = Context(located, spec, folder)
     ctx.read_calendar()
@@ -53,6 +55,7 @@ def build_portfolio(located: Located, spec: S.ScenarioFile, folder: Path, digest
         warnings=tuple(str(w) for w in ctx.warnings),
         alerts=Alerts(spec.alerts.p_on_time_below, spec.alerts.p80_slip_days),
     )
+    check_reach(ctx, pf)
     return with_search(ctx, pf)
 
 

@@ -4,18 +4,22 @@ so far, and the calendars that turn the file's dates into times."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
 from ..model import Calendar, Distribution, Fixed, WorkCalendar, parse_workweek
+from ..model.calendar import FIRST_DATE, LAST_DATE, UNDATED_LIMIT
 from . import schema as S
 from .yamlfile import Located, display_path
 
 __all__ = ["Context", "dist"]
 
 _GLOB = set("*?[]")
+_SHOWN = f"dates from {FIRST_DATE} to {LAST_DATE} can be shown (charts need room up to year 9999)"
+_FAR = 1e9  # working days beyond any time a scenario may reach (no arithmetic on them)
 
 
 @dataclass
@@ -65,6 +69,8 @@ class Context:
         else:
             own = self._calendar("default", spec.calendar, ("calendar",))
             calendars, index = (own, *(c for c in named if c.name != "default")), 0
+        if spec.start is not None and spec.start < FIRST_DATE:
+            self.error(("start",), f"{spec.start} is before {FIRST_DATE}: {_SHOWN}")
         if spec.start is None and spec.calendars:
             self.error(("calendars",), "calendars need the scenario's start date: add 'start:'")
         self.calendar = WorkCalendar(spec.start, calendars, index)
@@ -102,10 +108,7 @@ class Context:
         """The time of a date (its end with ``end``), or of a number of working days of the
         default calendar since the start (the instant by which they have passed)."""
         if not isinstance(when, dt.date):
-            cal, number = self.calendar, float(when)
-            return (
-                cal.ends(cal.default, 0.0, number) if end else cal.advance(cal.default, 0.0, number)
-            )
+            return self.working_day(self.calendar.default, 0.0, float(when), loc, end=end)
         start = self.calendar.start
         if start is None:
             self.error(
@@ -117,12 +120,69 @@ class Context:
         if when < start:
             self.error(loc, f"{when} is before the scenario start {start}")
             return 0.0
+        if when > LAST_DATE:
+            self.beyond(str(when), loc)
+            return self.calendar.latest
         return self.calendar.end_of(when) if end else self.calendar.offset(when)
+
+    def working_day(
+        self,
+        c: int,
+        t: float,
+        days: float,
+        loc: tuple[Any, ...],
+        *,
+        end: bool = False,
+        what: str = "working day {days:g}",
+    ) -> float:
+        """Where ``days`` working days of calendar ``c`` after ``t`` have passed (where that
+        work ends with ``end``); past what a scenario may reach, a problem at ``loc`` saying
+        ``what`` (formatted with ``days``) is too late."""
+        cal = self.calendar
+        if days < _FAR:
+            t = cal.ends(c, t, days) if end else cal.advance(c, t, days)
+        if days >= _FAR or t > cal.latest:
+            self.beyond(what.format(days=days), loc)
+            return cal.latest
+        return t
+
+    def beyond(self, what: str, loc: tuple[Any, ...]) -> None:
+        """A problem at ``loc``: ``what`` (a time) is later than a scenario may reach."""
+        if self.calendar.start is None:
+            self.error(
+                loc,
+                f"{what} is after working day {UNDATED_LIMIT:,.0f}, the latest a scenario "
+                "without a start date may reach",
+            )
+        else:
+            self.error(loc, f"{what} is after {LAST_DATE}: {_SHOWN}")
+
+    def check_alike(
+        self, names: list[tuple[str, tuple[Any, ...]]], what: str, *, key: bool = False
+    ) -> None:
+        """Names that differ yet print alike (in Unicode normalisation, NFC or NFD, or in
+        spaces at either end; pool names also in letter case): each after the first is a
+        problem naming the first one's line."""
+        first: dict[str, tuple[str, tuple[Any, ...]]] = {}
+        for name, loc in names:
+            folded = unicodedata.normalize("NFC", name).strip()
+            folded = folded.casefold() if what == "pool" else folded
+            other, where = first.setdefault(folded, (name, loc))
+            if other != name:
+                line = self.located.where(where, key=key)[0]
+                self.error(
+                    loc,
+                    f"{what} {_shown(name)} looks the same as {what} {_shown(other)} on line "
+                    f"{line}: they differ only in {_difference(name, other)}; write them "
+                    "alike or give them different names",
+                    key=key,
+                )
 
     def check_ids(
         self, ids: list[str], loc: tuple[Any, ...], what: str, *, dots: bool = True
     ) -> None:
         """Duplicate ids, and ids with wildcard characters (or dots, unless ``dots``)."""
+        self.check_alike([(ident, (*loc, k, "id")) for k, ident in enumerate(ids)], f"{what} id")
         seen: dict[str, int] = {}
         for k, ident in enumerate(ids):
             where = (*loc, k, "id")
@@ -150,6 +210,20 @@ class Context:
             return index[ident]
         self.error(loc, f"unknown {what} '{ident}'; {what}s: {', '.join(index)}", key=key)
         return None
+
+
+def _shown(name: str) -> str:
+    """``'café'``, and its code points when they are not plain ASCII (``caf\\xe9``)."""
+    escaped = ascii(name)
+    return f"{name!r}" if escaped == repr(name) else f"{name!r} ({escaped})"
+
+
+def _difference(a: str, b: str) -> str:
+    if unicodedata.normalize("NFC", a) == unicodedata.normalize("NFC", b):
+        return "Unicode normalisation (composed or decomposed accents, NFC or NFD)"
+    if a.strip() == b.strip():
+        return "spaces at either end"
+    return "letter case or spaces"
 
 
 def dist(spec: Any) -> Distribution:

@@ -32,6 +32,7 @@ class Parts:
 
 
 def build_pools(ctx: Context) -> tuple[Pool, ...]:
+    ctx.check_alike([(pid, ("resources", pid)) for pid in ctx.spec.resources], "pool", key=True)
     out = []
     for pid, p in ctx.spec.resources.items():
         changes = sorted(

@@ -34,6 +34,7 @@ class _Refs:
 def build_variants(ctx: Context, parts: Parts, risks: tuple[Risk, ...]) -> tuple[Variant, ...]:
     specs = ctx.spec.variants
     names = [v.name for v in specs]
+    ctx.check_alike([(name, ("variants", k, "name")) for k, name in enumerate(names)], "variant")
     for k, name in enumerate(names):
         if names.index(name) != k:
             ctx.error(
@@ -117,9 +118,10 @@ def _postpone(ctx: Context, refs: _Refs, v: S.VariantSpec, loc: Loc) -> dict[int
         if pk is None:
             continue
         old = refs.parts.projects[pk].release
-        cal = ctx.calendar
         new = (
-            cal.advance(cal.default, old, when)
+            ctx.working_day(
+                ctx.calendar.default, old, when, where, what="{days:g} working days later"
+            )
             if not isinstance(when, dt.date)
             else ctx.offset(when, where)
         )
