@@ -68,6 +68,21 @@ def _load(path: Path) -> Portfolio:
     return pf
 
 
+def say_unshown(pf: Portfolio, report: bool) -> None:
+    """Say once which characters of the scenario no installed font can draw in the charts."""
+    if not report:
+        return
+    from ..output.fonts import portfolio_texts, unshown_characters  # matplotlib: a report
+
+    chars = unshown_characters(portfolio_texts(pf))
+    if chars:
+        click.echo(
+            f"note: the charts cannot show {chars} (no installed font has them): install a "
+            "font that does, such as Noto Sans CJK (Debian: fonts-noto-cjk)",
+            err=True,
+        )
+
+
 def _fresh_out(out: Path, force: bool) -> Path:
     """``out``, checked before any work: an existing folder is replaced only with --force."""
     if out.exists() and not force:
@@ -329,6 +344,7 @@ def run(
     """Simulate the scenario FILE and write summary.json, projects.csv, capacity.csv and
     drivers.csv; with --history, record the forecast; report the scenario's alerts."""
     pf = _load(file)
+    say_unshown(pf, report)
     out = _fresh_out(out or Path("results") / file.stem, force)
     before_run(file, pf, history, history_replace)
     n = iterations or pf.iterations

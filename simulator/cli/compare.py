@@ -12,7 +12,7 @@ from ..analysis import compare as run_comparison
 from ..errors import PmosimError
 from ..montecarlo import ENGINES, Backend
 from ..output import comparison_frame, decision_table, progress, publish, write_csv, write_json
-from .commands import ScenarioPath, _fresh_out, _load, _seed, cli
+from .commands import ScenarioPath, _fresh_out, _load, _seed, cli, say_unshown
 
 __all__ = ["compare"]
 
@@ -89,6 +89,7 @@ def compare(
 ) -> None:
     """Compare the base scenario FILE with its variants on common random numbers."""
     pf = _load(file)
+    say_unshown(pf, report)
     known = {v.name: v for v in pf.variants}
     if not known:
         raise PmosimError(

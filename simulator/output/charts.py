@@ -13,7 +13,7 @@ import io
 import math
 import textwrap
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from ..analysis import Comparison, Prob, RunSummary
 from ..model import Portfolio, Project
 from ..montecarlo import Outcome
+from .fonts import chart_families, portfolio_texts
 
 __all__ = [
     "Chart",
@@ -53,8 +54,10 @@ Array = NDArray[np.float64]
 
 
 @contextmanager
-def _literal_text() -> Iterator[None]:
-    """User names are drawn as written: no math text, no TeX."""
+def _literal_text(texts: Iterable[str] = ()) -> Iterator[None]:
+    """User names are drawn as written: no math text, no TeX, in fonts that have their
+    characters (:mod:`simulator.output.fonts`; the CLI names once those none has)."""
+    families = chart_families(texts)
     with (
         mpl.rc_context(
             {
@@ -63,12 +66,14 @@ def _literal_text() -> Iterator[None]:
                 "figure.dpi": DPI,
                 "font.size": 9,
                 "figure.constrained_layout.use": True,
+                **({"font.family": families} if families else {}),
             }
         ),
         warnings.catch_warnings(),
     ):
         # degenerate data (a constant cost, one project) only makes matplotlib widen limits
         warnings.filterwarnings("ignore", category=UserWarning, module="matplotlib")
+        warnings.filterwarnings("ignore", "Glyph .* missing from font", UserWarning)
         yield
 
 
@@ -534,7 +539,7 @@ def run_charts(
     pf: Portfolio, out: Outcome, summary: RunSummary, drivers: pd.DataFrame
 ) -> list[Chart]:
     """Every chart of a run."""
-    with _literal_text():
+    with _literal_text(portfolio_texts(pf)):
         charts = _project_charts(pf, out, summary)
         if pf.pools:
             charts.append(_capacity_chart(pf, out, summary))
@@ -556,7 +561,7 @@ def run_charts(
 def compare_charts(c: Comparison, pf: Portfolio) -> list[Chart]:
     """The charts of a comparison: the decisions against the base, and per project."""
     meta = f"{c.scenario} · seed {c.seed} · {c.iterations:,} iterations per scenario"
-    with _literal_text():
+    with _literal_text(portfolio_texts(pf)):
         fig, axes = plt.subplots(1, 3, figsize=(12, 0.45 * len(c.variants) + 2.4), sharey=True)
         for ax, metric, label, scale in (
             (axes[0], "portfolio_on_time", "P(all on time): change", 1.0),
