@@ -5,18 +5,28 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from simulator.analysis import correlation, risk_effects
 from simulator.analysis import criticality as criticality_of
 from simulator.cli import cli
-from simulator.engine import CAPACITY, RELEASE, chain_counts, pack_capacity, simulate_batch
+from simulator.engine import (
+    CAPACITY,
+    RELEASE,
+    ChainCounts,
+    chain_counts,
+    chains,
+    pack_capacity,
+    simulate_batch,
+)
 from simulator.model import Portfolio
-from simulator.montecarlo import simulate_portfolio
+from simulator.montecarlo import DriverSums, simulate_portfolio
 from simulator.output import drivers_frame
 from simulator.sampling import sample_block
 from simulator.scenario import load_scenario
@@ -33,13 +43,19 @@ def load(tmp_path: Path, text: str) -> Portfolio:
 
 
 def criticality(pf: Portfolio, n: int, seed: int = 1) -> dict[tuple[str, str], float]:
-    out = simulate_portfolio(pf, n, seed)
-    crit = criticality_of(out.drivers)
+    """Every (project, task) pair's criticality; a pair the run did not keep is 0."""
+    sums = simulate_portfolio(pf, n, seed).drivers
+    kept = dict(zip(sums.key.tolist(), criticality_of(sums).tolist(), strict=True))
     return {
-        (p.id, t.key): float(crit[k, i])
+        (p.id, t.key): kept.get(k * len(pf.tasks) + i, 0.0)
         for k, p in enumerate(pf.projects)
         for i, t in enumerate(pf.tasks)
     }
+
+
+def pair_correlation(sums: DriverSums, project: int, task: int) -> float:
+    (at,) = np.nonzero(sums.key == project * sums.tasks + task)[0]
+    return float(correlation(sums)[at])
 
 
 def test_a_resource_wait_puts_the_holder_on_the_chain(tmp_path: Path) -> None:
@@ -87,6 +103,7 @@ def test_engines_agree_on_the_drivers() -> None:
     pf = load_scenario(EXAMPLE)
     fast = simulate_portfolio(pf, 40, 9, engine="fast").drivers
     ref = simulate_portfolio(pf, 40, 9, engine="simpy").drivers
+    assert np.array_equal(fast.key, ref.key)
     assert np.array_equal(fast.critical, ref.critical)
     assert np.array_equal(fast.sum_df, ref.sum_df)
 
@@ -105,15 +122,16 @@ def test_correlation_of_a_task_with_its_project_finish(tmp_path: Path) -> None:
     """,
     )
     n = 5000
-    corr = correlation(simulate_portfolio(pf, n, 4).drivers)
+    sums = simulate_portfolio(pf, n, 4).drivers
     r = 1 / np.sqrt(5)
-    assert abs(corr[0, 0] - r) < 4 * (1 - r * r) / np.sqrt(n)
-    assert abs(corr[1, 0] - 2 * r) < 4 * (1 - 4 * r * r) / np.sqrt(n)
+    assert abs(pair_correlation(sums, 0, 0) - r) < 4 * (1 - r * r) / np.sqrt(n)
+    assert abs(pair_correlation(sums, 0, 1) - 2 * r) < 4 * (1 - 4 * r * r) / np.sqrt(n)
     # the same sums, independently: numpy's correlation of the traced durations
     out = simulate_portfolio(pf, 1000, 4, trace=1000)
     tr = out.trace
     a = tr[tr[:, 1] == 0][:, 3] - tr[tr[:, 1] == 0][:, 2]
-    assert abs(correlation(out.drivers)[0, 0] - np.corrcoef(a, out.finish[:, 0])[0, 1]) < 1e-9
+    expected = np.corrcoef(a, out.finish[:, 0])[0, 1]
+    assert abs(pair_correlation(out.drivers, 0, 0) - expected) < 1e-9
 
 
 def test_risk_contribution_is_the_change_with_the_risk_switched_off(tmp_path: Path) -> None:
@@ -146,13 +164,38 @@ def test_run_writes_drivers_and_prints_the_top_ones(tmp_path: Path) -> None:
     assert (crm["criticality"].between(0, 1)).all()
 
 
-def test_drivers_frame_lists_every_own_task(tmp_path: Path) -> None:
+def test_drivers_frame_lists_exactly_the_tasks_ever_on_a_chain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """drivers.csv is sparse: a row per (project, task) on that project's chain in at least
+    one iteration, with the definition's share of iterations, and no other task row (here
+    with room for every other project's task: the cap has its own test)."""
+    monkeypatch.setattr(chains, "OTHERS", 10**6)
     pf = load_scenario(EXAMPLE)
-    out = simulate_portfolio(pf, 200, 1)
-    frame = drivers_frame(pf, out.drivers)
-    for p in pf.projects:
-        listed = set(frame.loc[frame["project"] == p.id, "driver"])
-        assert {pf.tasks[i].key for i in p.tasks} <= listed
+    n = 200  # one block: the run's schedules are block 0's, recomputed here independently
+    frame = drivers_frame(pf, simulate_portfolio(pf, n, 1).drivers)
+    sample = sample_block(pf, 1, 0, n)
+    start, finish, ready = simulate_batch(
+        pf.network, sample.duration, *pack_capacity(sample.capacity)
+    )
+    counts = chains_by_definition(pf, start, finish, ready)
+    expected = {
+        (p.id, pf.tasks[i].key): counts[k, i] / n
+        for k, p in enumerate(pf.projects)
+        for i in np.flatnonzero(counts[k])
+    }
+    tasks = frame[frame["kind"] == "task"]
+    pairs = zip(tasks["project"], tasks["driver"], strict=True)
+    listed = dict(zip(pairs, tasks["criticality"], strict=True))
+    assert listed == expected
+    assert len(expected) < len(pf.projects) * len(pf.tasks)  # some pairs are never on a chain
+
+
+def dense(counts: ChainCounts, pf: Portfolio) -> np.ndarray:
+    """Sparse chain counts as a (projects, tasks) table."""
+    out = np.zeros((len(pf.projects), len(pf.tasks)), dtype=np.int64)
+    out.ravel()[counts.key] = counts.hits
+    return out
 
 
 def chains_by_definition(
@@ -188,10 +231,13 @@ def chains_by_definition(
     return counts
 
 
-def test_driving_chains_match_their_definition_on_crowded_schedules(tmp_path: Path) -> None:
+def test_driving_chains_match_their_definition_on_crowded_schedules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Whole days and a tenth of zero durations make many tasks finish at the same instant
     (ties between releasers, a zero-length task released by itself): the compiled chains
-    must still be the definition's."""
+    must still be the definition's (with room for every other project's task)."""
+    monkeypatch.setattr(chains, "OTHERS", 10**6)
     pf = load_scenario(
         write_synthetic(tmp_path / "s.yaml", projects=6, tasks=120, pools=3, risks=4, load=3)
     )  # pools a third of what is asked
@@ -202,13 +248,43 @@ def test_driving_chains_match_their_definition_on_crowded_schedules(tmp_path: Pa
     start, finish, ready = simulate_batch(pf.network, d, *pack_capacity(sample.capacity))
     assert (start > ready).mean() > 0.2  # many tasks waited for units
     expected = chains_by_definition(pf, start, finish, ready)
-    np.testing.assert_array_equal(chain_counts(pf.network, pf, start, finish, ready, d), expected)
+    np.testing.assert_array_equal(
+        dense(chain_counts(pf.network, pf, start, finish, ready, d), pf), expected
+    )
     example = load_scenario(EXAMPLE)
     sample = sample_block(example, 3, 0, 60)
     start, finish, ready = simulate_batch(
         example.network, sample.duration, *pack_capacity(sample.capacity)
     )
     np.testing.assert_array_equal(
-        chain_counts(example.network, example, start, finish, ready, sample.duration),
+        dense(
+            chain_counts(example.network, example, start, finish, ready, sample.duration), example
+        ),
         chains_by_definition(example, start, finish, ready),
     )
+
+
+def test_ten_thousand_one_task_projects_run_in_bounded_memory(tmp_path: Path) -> None:
+    """10,000 one-task projects queueing on one pool put thousands of other projects' tasks
+    on every chain: driver statistics must stay sparse (a dense projects x tasks table is
+    800 MB), and drivers.csv lists a bounded number of tasks per project."""
+    lines = ["scenario: many", "resources: {dev: {capacity: 50}}", "projects:"]
+    lines += [
+        f"  - {{id: p{k}, deadline: 30, tasks: [{{id: t, duration: "
+        "{triangular: {low: 2, mode: 4, high: 9}}, resources: {dev: 1}}]}"
+        for k in range(10_000)
+    ]
+    path = tmp_path / "many.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    pf = load_scenario(path)
+    tracemalloc.start()
+    try:
+        out = simulate_portfolio(pf, 10, 1)
+        frame = drivers_frame(pf, out.drivers)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 150 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+    per_project = frame[frame["kind"] == "task"].groupby("project").size()
+    assert per_project.max() <= 1 + chains.OTHERS
+    assert per_project.min() >= 1  # its own task is on its chain

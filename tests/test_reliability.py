@@ -225,6 +225,7 @@ def test_interrupted_run_resumes_to_identical_results(tmp_path: Path) -> None:
         "trace",
     ):
         assert np.array_equal(getattr(resumed, name), getattr(ref, name)), name
+    assert np.array_equal(resumed.drivers.key, ref.drivers.key)
     assert np.array_equal(resumed.drivers.critical, ref.drivers.critical)
     assert np.array_equal(resumed.drivers.sum_df, ref.drivers.sum_df)
 

@@ -26,7 +26,13 @@ common random numbers.
 
 The chains are followed per block by :func:`simulator.engine.chain_counts`; a run keeps
 their counts and the sums of durations and finishes (:class:`simulator.montecarlo.DriverSums`),
-from which this module computes the indices exactly.
+sparse: only the pairs (project, task) that matter, never projects x tasks. A block keeps
+every task of the project itself, and the 20 other projects' tasks most often on its
+chain (a queue of hundreds of tasks on one pool puts hundreds of other projects' tasks on
+every chain, each rarely). Criticality is exact for a project's own tasks and for another
+project's task that was among those 20 in every block (in any other block it counts
+nothing: a lower bound). The correlation is over every iteration for a task of the project
+itself; for another project's task, over the blocks in which it was kept.
 """
 
 from __future__ import annotations
@@ -46,60 +52,44 @@ Array = NDArray[np.float64]
 
 
 def criticality(sums: DriverSums) -> Array:
-    """``(projects, tasks)``: the share of iterations each task lay on each project's
+    """Per pair of ``sums.key``: the share of iterations the task lay on the project's
     driving chain."""
     return sums.critical / max(sums.n, 1)
 
 
 def correlation(sums: DriverSums) -> Array:
-    """``(tasks, projects)`` Pearson correlation of each task's duration with each project's
-    finish (NaN where either side is constant)."""
-    n = sums.n
-    mean_d, mean_f = sums.sum_d / n, sums.sum_f / n
-    cov = sums.sum_df / n - np.outer(mean_d, mean_f)
-    var_d = np.maximum(sums.sum_dd / n - mean_d**2, 0.0)
-    var_f = np.maximum(sums.sum_ff / n - mean_f**2, 0.0)
-    scale = np.sqrt(np.outer(var_d, var_f))
+    """Per pair of ``sums.key``: the Pearson correlation of the task's duration with the
+    project's finish (NaN where either side is constant)."""
+    m = np.maximum(sums.m, 1)
+    mean_d, mean_f = sums.sum_d / m, sums.sum_f / m
+    cov = sums.sum_df / m - mean_d * mean_f
+    var_d = np.maximum(sums.sum_dd / m - mean_d**2, 0.0)
+    var_f = np.maximum(sums.sum_ff / m - mean_f**2, 0.0)
+    scale = np.sqrt(var_d * var_f)
     with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.where(scale > 1e-12 * (1 + np.outer(mean_d**2, mean_f**2)), cov / scale, np.nan)
+        corr = np.where(scale > 1e-12 * (1 + mean_d**2 * mean_f**2), cov / scale, np.nan)
     return np.clip(corr, -1.0, 1.0)
 
 
 def driver_rows(
     pf: Portfolio, sums: DriverSums, risk_effects: list[dict[str, Any]] | None = None
-) -> list[dict[str, Any]]:
-    """One row per project and driver: every task of the project and every other task that
-    was ever on its chain, then each risk's contribution (``drivers.csv``)."""
-    crit = criticality(sums)
-    corr = correlation(sums)
-    rows = []
-    for k, p in enumerate(pf.projects):
-        own = set(p.tasks)
-        for i, t in enumerate(pf.tasks):
-            if crit[k, i] == 0 and i not in own:
-                continue
-            c = corr[i, k]
-            rows.append(
-                {
-                    "project": p.id,
-                    "kind": "task",
-                    "driver": t.key,
-                    "criticality": float(crit[k, i]),
-                    "correlation": None if math.isnan(c) else float(c),
-                    "p80_finish_change": None,
-                    "mean_cost_change": None,
-                }
-            )
-    for e in risk_effects or []:
-        rows.append(
-            {
-                "project": e["project"],
-                "kind": "risk",
-                "driver": e["risk"],
-                "criticality": None,
-                "correlation": None,
-                "p80_finish_change": e["p80_finish_change"],
-                "mean_cost_change": e["mean_cost_change"],
-            }
-        )
-    return rows
+) -> dict[str, list[Any]]:
+    """``drivers.csv`` as columns: one row per project and task that was on its driving
+    chain in at least one iteration (its own tasks and other projects'), then each risk's
+    contribution per project."""
+    on = sums.critical > 0
+    crit, corr = criticality(sums)[on], correlation(sums)[on]
+    projects, tasks = sums.project[on], sums.task[on]
+    pids = [p.id for p in pf.projects]
+    keys = [t.key for t in pf.tasks]
+    effects = risk_effects or []
+    none = [None] * len(effects)
+    return {
+        "project": [pids[k] for k in projects] + [e["project"] for e in effects],
+        "kind": ["task"] * len(crit) + ["risk"] * len(effects),
+        "driver": [keys[i] for i in tasks] + [e["risk"] for e in effects],
+        "criticality": [float(c) for c in crit] + none,
+        "correlation": [None if math.isnan(c) else float(c) for c in corr] + none,
+        "p80_finish_change": [None] * len(crit) + [e["p80_finish_change"] for e in effects],
+        "mean_cost_change": [None] * len(crit) + [e["mean_cost_change"] for e in effects],
+    }

@@ -9,6 +9,7 @@ below it) a distribution-free 95 % interval from order statistics.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import platform
 from dataclasses import dataclass
 from typing import Any
@@ -224,6 +225,7 @@ class RunSummary:
         return out
 
 
+@functools.lru_cache(maxsize=64)
 def _binom_ppf(q: float, n: int, p: float) -> int:
     """The smallest k with P(Binomial(n, p) <= k) >= q (scipy.stats.binom.ppf)."""
     k = int(np.clip(np.floor(special.bdtrik(q, n, p)), 0, n))

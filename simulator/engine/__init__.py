@@ -5,7 +5,7 @@ defines the semantics; ``fast`` replays it exactly in compiled code. ``chains`` 
 
 from __future__ import annotations
 
-from .chains import CAPACITY, RELEASE, chain_counts
+from .chains import CAPACITY, RELEASE, ChainCounts, chain_counts
 from .clock import link_wait, py_work_end, work_between, work_ends
 from .fast import CapacityArrays, pack_capacity, simulate_batch, simulate_fast
 from .loads import capacity_load, overload, schedule_load
@@ -17,6 +17,7 @@ __all__ = [
     "FIT_TOLERANCE",
     "RELEASE",
     "CapacityArrays",
+    "ChainCounts",
     "Schedule",
     "capacity_load",
     "chain_counts",

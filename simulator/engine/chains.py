@@ -4,7 +4,7 @@ counts into criticality indices."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,10 +13,12 @@ from ..model import Network, Portfolio
 from .clock import link_wait
 from .kernels import inline, jit, offsets, task_pools
 
-__all__ = ["CAPACITY", "RELEASE", "chain_counts"]
+__all__ = ["CAPACITY", "RELEASE", "ChainCounts", "chain_counts"]
 
 Array = NDArray[np.float64]
 RELEASE, CAPACITY = -1, -2
+# per project and block, the other projects' tasks kept: the most often on its chain
+OTHERS = 20
 
 
 @inline
@@ -81,8 +83,37 @@ def _driver(
     return best
 
 
+@inline
+def _pool_table(
+    finish: Array,
+    pool_ptr: Any,
+    pool_idx: Any,
+    h_pool: Any,
+    h_time: Array,
+    h_first: Any,
+    h_second: Any,
+    h_stamp: Any,
+    it: int,
+) -> None:
+    """``(pool, finish time)`` -> the two lowest-numbered tasks using that pool that finish
+    then, for iteration ``it`` (slots marked with ``it`` in ``h_stamp``)."""
+    mask = h_pool.size - 1
+    for k in range(finish.size):  # ascending, so the first two in are the lowest-numbered
+        f = finish[k]
+        for e in range(pool_ptr[k], pool_ptr[k + 1]):
+            p = pool_idx[e]
+            s = _slot(p, f, mask)
+            while h_stamp[s] == it and not (h_pool[s] == p and h_time[s] == f):
+                s = (s + 1) & mask
+            if h_stamp[s] != it:
+                h_stamp[s], h_pool[s], h_time[s] = it, p, f
+                h_first[s], h_second[s] = k, -1
+            elif h_second[s] < 0:
+                h_second[s] = k
+
+
 @jit(refcounts=False)
-def _chains(
+def _drivers(
     start: Array,
     finish: Array,
     ready: Array,
@@ -93,92 +124,120 @@ def _chains(
     proj_idx: Any,
     pool_ptr: Any,
     pool_idx: Any,
-    counts: Any,
-    seen: Any,
-    known: Any,
     drv: Any,
+    last: Any,
     h_pool: Any,
     h_time: Array,
     h_first: Any,
     h_second: Any,
     h_stamp: Any,
 ) -> None:
-    """Add each iteration's driving chains to ``counts`` (``(projects, tasks)``, zeros).
-
-    Per iteration, an open-addressing table of ``(pool, finish time)`` -> the two
-    lowest-numbered tasks using that pool that finish then (its slots marked with the
-    iteration in ``h_stamp``, all -1 at first) finds what a waiting task's start followed.
-    ``seen``, ``known`` (-1 at first) and ``drv`` are scratch, one per task."""
+    """Fill ``drv`` (``(iterations, tasks)``: what drove each start) and ``last``
+    (``(iterations, projects)``: each project's task that finished last, the lowest-numbered
+    on a tie). An open-addressing table of ``(pool, finish time)``, rebuilt per iteration
+    (``h_stamp`` all -1 at first), finds what a waiting task's start followed."""
     n_it, n = start.shape
-    n_proj = len(proj_ptr) - 1
-    mask = h_pool.size - 1
     for it in range(n_it):
-        for k in range(n):  # ascending, so the first two in are the lowest-numbered
-            f = finish[it, k]
-            for e in range(pool_ptr[k], pool_ptr[k + 1]):
-                p = pool_idx[e]
-                s = _slot(p, f, mask)
-                while h_stamp[s] == it and not (h_pool[s] == p and h_time[s] == f):
-                    s = (s + 1) & mask
-                if h_stamp[s] != it:
-                    h_stamp[s], h_pool[s], h_time[s] = it, p, f
-                    h_first[s], h_second[s] = k, -1
-                elif h_second[s] < 0:
-                    h_second[s] = k
-        for pk in range(n_proj):
-            last, when = -1, -np.inf
+        _pool_table(finish[it], pool_ptr, pool_idx, h_pool, h_time, h_first, h_second, h_stamp, it)
+        for i in range(n):
+            drv[it, i] = _driver(
+                i,
+                start[it],
+                finish[it],
+                ready[it],
+                duration[it],
+                release,
+                links,
+                pool_ptr,
+                pool_idx,
+                h_pool,
+                h_time,
+                h_first,
+                h_second,
+                h_stamp,
+                it,
+            )
+        for pk in range(len(proj_ptr) - 1):
+            best, when = -1, -np.inf
             for q in range(proj_ptr[pk], proj_ptr[pk + 1]):
                 i = proj_idx[q]
                 if finish[it, i] > when:
-                    last, when = i, finish[it, i]
-            stamp = it * n_proj + pk
-            i = last
-            steps = 0
-            while i >= 0 and seen[i] != stamp and steps <= n:
-                seen[i] = stamp
-                counts[pk, i] += 1
-                if known[i] != it:
-                    drv[i] = _driver(
-                        i,
-                        start[it],
-                        finish[it],
-                        ready[it],
-                        duration[it],
-                        release,
-                        links,
-                        pool_ptr,
-                        pool_idx,
-                        h_pool,
-                        h_time,
-                        h_first,
-                        h_second,
-                        h_stamp,
-                        it,
-                    )
-                    known[i] = it
-                i = drv[i]
-                steps += 1
+                    best, when = i, finish[it, i]
+            last[it, pk] = best
+
+
+@inline
+def _walk(drv: Any, it: int, i: int, seen: Any, counts: Any, touched: Any, m: int) -> int:
+    """Count the chain from ``i`` back (each task once); returns the tasks touched so far."""
+    n = drv.shape[1]
+    steps = 0
+    while i >= 0 and seen[i] != it and steps <= n:
+        seen[i] = it
+        if counts[i] == 0:
+            touched[m] = i
+            m += 1
+        counts[i] += 1
+        i = drv[it, i]
+        steps += 1
+    return m
+
+
+@jit
+def _count(drv: Any, last: Any, project_of: Any, others: int, out_key: Any, out_count: Any) -> int:
+    """Per project, walk its chain in every iteration, and write the pairs kept (every own
+    task on a chain, and the ``others`` other projects' tasks most often on one, the
+    lowest-numbered on a tie) to ``out_key`` (ascending) / ``out_count``; returns how many."""
+    n_it, n = drv.shape
+    counts = np.zeros(n, dtype=np.int64)
+    seen = np.full(n, -1, dtype=np.int64)
+    touched = np.empty(n, dtype=np.int64)
+    out = 0
+    for pk in range(last.shape[1]):
+        m = 0
+        for it in range(n_it):
+            m = _walk(drv, it, last[it, pk], seen, counts, touched, m)
+        mine = touched[:m]
+        other = mine[project_of[mine] != pk]
+        if other.size > others:  # the most counted first, then the lowest-numbered
+            order = np.argsort(-counts[other] * (n + 1) + other)
+            for q in order[others:]:
+                counts[other[q]] = 0
+        for i in np.sort(mine):
+            if counts[i] > 0:
+                out_key[out], out_count[out] = pk * n + i, counts[i]
+                out += 1
+        for i in mine:
+            counts[i], seen[i] = 0, -1
+    return out
+
+
+class ChainCounts(NamedTuple):
+    """The pairs found on driving chains, sparse: ``key = project * tasks + task`` in
+    ascending order, and in how many iterations each pair was on the chain."""
+
+    key: NDArray[np.int64]
+    hits: NDArray[np.int64]
 
 
 def chain_counts(
     net: Network, pf: Portfolio, start: Array, finish: Array, ready: Array, duration: Array
-) -> NDArray[np.int64]:
-    """``(projects, tasks)``: in how many of these iterations each task lay on each
-    project's driving chain (``duration``: the engine's input, which finish-to-finish and
-    start-to-finish links depend on)."""
+) -> ChainCounts:
+    """In how many of these iterations each task lay on each project's driving chain
+    (``duration``: the engine's input, which finish-to-finish and start-to-finish links
+    depend on). Kept: every task of the project itself that ever was, and the
+    :data:`OTHERS` tasks of other projects that were most often (so that memory grows with
+    the block's iterations and the tasks, never with projects x tasks)."""
     proj_ptr = offsets([len(p.tasks) for p in pf.projects])
     proj_idx = np.array([i for p in pf.projects for i in p.tasks], dtype=np.int64)
     pool_ptr, pool_idx = task_pools(net.demand)
-    n = net.n_tasks
+    n, n_it, n_proj = net.n_tasks, len(start), len(pf.projects)
     size = 2  # the table: at least twice the (task, pool) pairs, a power of two
     while size < 2 * pool_ptr[-1]:
         size <<= 1
-    counts = np.zeros((len(pf.projects), n), dtype=np.int64)
-    _chains(
-        np.ascontiguousarray(start),
-        np.ascontiguousarray(finish),
-        np.ascontiguousarray(ready),
-        np.ascontiguousarray(duration),
+    drv = np.empty((n_it, n), dtype=np.int64)
+    last = np.empty((n_it, n_proj), dtype=np.int64)
+    _drivers(
+        *(np.ascontiguousarray(a) for a in (start, finish, ready, duration)),
         net.release,
         (
             net.pred_ptr,
@@ -193,14 +252,15 @@ def chain_counts(
         proj_idx,
         pool_ptr,
         pool_idx,
-        counts,
-        np.full(n, -1, dtype=np.int64),
-        np.full(n, -1, dtype=np.int64),
-        np.zeros(n, dtype=np.int64),
+        drv,
+        last,
         np.zeros(size, dtype=np.int64),
         np.zeros(size),
-        np.zeros(size, dtype=np.int64),
-        np.zeros(size, dtype=np.int64),
+        *np.zeros((2, size), dtype=np.int64),
         np.full(size, -1, dtype=np.int64),
     )
-    return counts
+    project_of = np.array([t.project for t in pf.tasks], dtype=np.int64)
+    most = n + n_proj * OTHERS
+    key, count = np.empty(most, dtype=np.int64), np.empty(most, dtype=np.int64)
+    kept = _count(drv, last, project_of, OTHERS, key, count)
+    return ChainCounts(key[:kept].copy(), count[:kept].copy())

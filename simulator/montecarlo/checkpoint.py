@@ -28,7 +28,7 @@ _BLOCK_ARRAYS = (
     "trace",
     "keys",
 )
-_DRIVER_ARRAYS = ("critical", "sum_d", "sum_dd", "sum_f", "sum_ff", "sum_df")
+_DRIVER_ARRAYS = ("key", "critical", "m", "sum_d", "sum_dd", "sum_f", "sum_ff", "sum_df")
 
 
 class Checkpoint:
@@ -63,7 +63,9 @@ class Checkpoint:
             try:
                 with np.load(self.folder / f"block-{k:06d}.npz", allow_pickle=False) as z:
                     drivers = DriverSums(
-                        int(z["d_n"]), *(z[f"d_{name}"] for name in _DRIVER_ARRAYS)
+                        int(z["d_n"]),
+                        int(z["d_tasks"]),
+                        *(z[f"d_{name}"] for name in _DRIVER_ARRAYS),
                     )
                     fields = {name: z[name] for name in _BLOCK_ARRAYS}
                     blocks.append(Block(**fields, horizon=float(z["horizon"]), drivers=drivers))
@@ -74,7 +76,8 @@ class Checkpoint:
     def save(self, k: int, blk: Block) -> None:
         arrays = {name: getattr(blk, name) for name in _BLOCK_ARRAYS}
         arrays |= {f"d_{name}": getattr(blk.drivers, name) for name in _DRIVER_ARRAYS}
-        arrays |= {"d_n": np.array(blk.drivers.n), "horizon": np.array(blk.horizon)}
+        arrays |= {"d_n": np.array(blk.drivers.n), "d_tasks": np.array(blk.drivers.tasks)}
+        arrays |= {"horizon": np.array(blk.horizon)}
         final = self.folder / f"block-{k:06d}.npz"
         tmp = self.folder / f".block-{k:06d}.tmp.npz"
         try:

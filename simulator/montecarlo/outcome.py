@@ -13,40 +13,92 @@ __all__ = ["Block", "DriverSums", "Outcome"]
 Array = NDArray[np.float64]
 
 
+_PAIR_SUMS = ("m", "sum_d", "sum_dd", "sum_f", "sum_ff", "sum_df")
+_CHUNK = 1 << 21  # iterations x pairs per step of the cross-product sums (16 MB)
+
+
 @dataclass(frozen=True)
 class DriverSums:
-    """Per-block sums from which criticality and correlations are computed exactly."""
+    """Sums from which criticality indices and duration-finish correlations are computed,
+    sparse: one entry per ``(project, task)`` pair that matters, never projects x tasks.
+
+    A block keeps every task with its own project, and the other projects' tasks that were
+    most often on the project's driving chain in that block
+    (:data:`simulator.engine.chains.OTHERS` of them). ``critical`` counts the pair's
+    iterations on the chain (zero where it never was); the moment sums (``m`` iterations,
+    sums of the task's duration ``d`` and the project's finish ``f``, of their squares and
+    of ``d * f``) cover the blocks in which the pair was kept: all of them for a task of the
+    project itself.
+
+    Attributes:
+        n: iterations; ``tasks``: tasks in the portfolio.
+        key: ascending pair keys ``project * tasks + task``.
+    """
 
     n: int
-    critical: NDArray[np.int64]  # (projects, tasks)
-    sum_d: Array  # (tasks,)
-    sum_dd: Array  # (tasks,)
-    sum_f: Array  # (projects,)
-    sum_ff: Array  # (projects,)
-    sum_df: Array  # (tasks, projects)
+    tasks: int
+    key: NDArray[np.int64]
+    critical: NDArray[np.int64]
+    m: NDArray[np.int64]
+    sum_d: Array
+    sum_dd: Array
+    sum_f: Array
+    sum_ff: Array
+    sum_df: Array
+
+    @property
+    def project(self) -> NDArray[np.int64]:
+        return self.key // max(self.tasks, 1)
+
+    @property
+    def task(self) -> NDArray[np.int64]:
+        return self.key % max(self.tasks, 1)
 
     @classmethod
-    def of(cls, critical: NDArray[np.int64], duration: Array, p_finish: Array) -> DriverSums:
+    def of(
+        cls,
+        chains: tuple[NDArray[np.int64], NDArray[np.int64]],
+        own: NDArray[np.int64],
+        duration: Array,
+        p_finish: Array,
+    ) -> DriverSums:
+        """A block's sums: ``chains`` its ``(key, count)`` chain pairs, ``own`` each task's
+        project (every task is kept with its own project)."""
+        n, tasks = duration.shape
+        own_key = own * tasks + np.arange(tasks, dtype=np.int64)
+        key = np.union1d(chains[0], own_key)
+        critical = np.zeros(len(key), dtype=np.int64)
+        critical[np.searchsorted(key, chains[0])] = chains[1]
+        proj, task = key // max(tasks, 1), key % max(tasks, 1)
+        sum_df = np.empty(len(key))
+        step = max(1, _CHUNK // max(n, 1))
+        for lo in range(0, len(key), step):
+            t, p = task[lo : lo + step], proj[lo : lo + step]
+            sum_df[lo : lo + step] = np.einsum("ij,ij->j", duration[:, t], p_finish[:, p])
         return cls(
-            len(duration),
+            n,
+            tasks,
+            key,
             critical,
-            duration.sum(axis=0),
-            (duration**2).sum(axis=0),
-            p_finish.sum(axis=0),
-            (p_finish**2).sum(axis=0),
-            duration.T @ p_finish,
+            np.full(len(key), n, dtype=np.int64),
+            duration.sum(axis=0)[task],
+            (duration**2).sum(axis=0)[task],
+            p_finish.sum(axis=0)[proj],
+            (p_finish**2).sum(axis=0)[proj],
+            sum_df,
         )
 
     def __add__(self, other: DriverSums) -> DriverSums:
-        return DriverSums(
-            self.n + other.n,
-            self.critical + other.critical,
-            self.sum_d + other.sum_d,
-            self.sum_dd + other.sum_dd,
-            self.sum_f + other.sum_f,
-            self.sum_ff + other.sum_ff,
-            self.sum_df + other.sum_df,
-        )
+        """Both runs' sums; a pair one side did not keep adds nothing from that side."""
+        key = np.union1d(self.key, other.key)
+        fields = {}
+        for name in ("critical", *_PAIR_SUMS):
+            a, b = getattr(self, name), getattr(other, name)
+            total = np.zeros(len(key), dtype=a.dtype)
+            total[np.searchsorted(key, self.key)] += a
+            total[np.searchsorted(key, other.key)] += b
+            fields[name] = total
+        return DriverSums(self.n + other.n, self.tasks, key, **fields)
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,8 @@ def run_block(
     _, edges = pf.calendar.periods(horizon)
     capacity, final = capacity_load(net.capacity, *packed, edges)
     rows = _trace_rows(block * BLOCK_SIZE, min(trace, n), start, end)
-    drivers = DriverSums.of(critical, sample.duration, p_finish)
+    own = np.array([t.project for t in pf.tasks], dtype=np.int64)
+    drivers = DriverSums.of(critical, own, sample.duration, p_finish)
     busy, waiting = schedule_load(ready, start, finish, net.demand, edges)
     over = overload(start, finish, net.demand, net.capacity, *packed, edges)
     return Block(
@@ -268,7 +269,7 @@ def _checkpoint(
     return Checkpoint(
         folder,
         {
-            "format": 3,
+            "format": 4,
             "scenario_sha256": pf.source_hash,
             "seed": int(seed),
             "iterations": int(iterations),

@@ -148,9 +148,8 @@ def drivers_frame(
 ) -> pd.DataFrame:
     """``drivers.csv``: one row per project and driver (task or risk), projects in file
     order, tasks by criticality, then risks by the time they cost."""
-    rows = driver_rows(pf, sums, risk_effects)
     frame = pd.DataFrame(
-        rows,
+        driver_rows(pf, sums, risk_effects),
         columns=[
             "project",
             "kind",

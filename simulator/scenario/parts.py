@@ -74,8 +74,10 @@ def _task_numbers(ctx: Context) -> tuple[list[int], dict[str, int]]:
     reported, refers to its first task)."""
     first: list[int] = []
     keys: dict[str, int] = {}
+    total = 0
     for pk, p in enumerate(ctx.spec.projects):
-        first.append(sum(len(q.tasks) for q in ctx.spec.projects[:pk]))
+        first.append(total)
+        total += len(p.tasks)
         ctx.check_ids([t.id for t in p.tasks], ("projects", pk, "tasks"), "task", dots=False)
         for k, t in enumerate(p.tasks):
             keys.setdefault(f"{p.id}.{t.id}", first[pk] + k)

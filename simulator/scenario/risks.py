@@ -32,6 +32,10 @@ def match_targets(
 
 
 def _match(pattern: str, parts: Parts) -> list[int]:
+    if not any(c in pattern for c in "*?["):  # a plain id: one look-up, not a scan
+        if "." not in pattern:
+            return [i for p in parts.projects if p.id == pattern for i in p.tasks]
+        return [i for i, t in enumerate(parts.tasks) if t.key == pattern]
     if "." not in pattern:
         return [i for p in parts.projects if fnmatch.fnmatchcase(p.id, pattern) for i in p.tasks]
     return [i for i, t in enumerate(parts.tasks) if fnmatch.fnmatchcase(t.key, pattern)]

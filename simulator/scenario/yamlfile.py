@@ -20,8 +20,8 @@ from ..errors import Problem, ScenarioError
 
 __all__ = ["Located", "display_path", "load_yaml", "scenario_text"]
 
-MAX_BYTES = 5_000_000
-MAX_NODES = 200_000
+MAX_BYTES = 32_000_000
+MAX_NODES = 200_000  # values once aliases are expanded, or one per two bytes of the file
 MAX_DEPTH = 64
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:map",
@@ -34,8 +34,39 @@ _STANDARD_TAGS = {
     "tag:yaml.org,2002:timestamp",
 }
 _NULLS = {"", "~", "null", "Null", "NULL"}
-# libyaml's composer when PyYAML was built with it (7x faster); both keep line/column marks
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SCALAR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
+
+def _libyaml_limits_nesting() -> bool:
+    """libyaml refuses nesting deeper than 1,000 levels from 0.2.5 on; an older one would
+    let PyYAML's compiled composer recurse without limit."""
+    try:
+        from yaml import _yaml
+
+        version = tuple(int(x) for x in _yaml.get_version_string().split(".")[:3])
+    except (ImportError, AttributeError, ValueError):
+        return False
+    return version >= (0, 2, 5)
+
+
+def _plain_tags(base: type) -> type:
+    """``base`` without YAML 1.1's implicit typing: every untagged scalar is text (we keep
+    the text anyway) and no regular expression runs per value, which was half of composing;
+    ``<<`` keeps its merge tag so that the builder can refuse it."""
+
+    def resolve(self: Any, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            return "tag:yaml.org,2002:merge" if value == "<<" and implicit[0] else _SCALAR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+    return type(f"Plain{base.__name__}", (base,), {"resolve": resolve})
+
+
+# libyaml's composer when PyYAML was built with it and it bounds the nesting (several
+# times faster; the pure-Python one stops at Python's recursion limit); both keep line and
+# column marks
+_FAST = hasattr(yaml, "CSafeLoader") and _libyaml_limits_nesting()
+_LOADER = _plain_tags(yaml.CSafeLoader if _FAST else yaml.SafeLoader)
 # and its emitter (4x faster on an imported 5,000-activity plan; the same text)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -71,8 +102,15 @@ class Located:
         return self.values.get((), (1, 1))
 
 
+def node_limit(text: str) -> int:
+    """The most values a file may hold: :data:`MAX_NODES`, or one per two characters of a
+    larger file (no file holds more without aliases, so only an alias bomb reaches it)."""
+    return max(MAX_NODES, len(text) // 2)
+
+
 class _Builder:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, limit: int = MAX_NODES) -> None:
+        self.limit = limit
         self.out = Located(None, file)
         self.found: list[tuple[yaml.Node, Path_, str]] = []
         self.count = 0
@@ -96,7 +134,7 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
         self.count += 1
-        if self.count > MAX_NODES:
+        if self.count > self.limit:
             raise ScenarioError(
                 [
                     Problem(
@@ -104,7 +142,7 @@ class _Builder:
                         0,
                         0,
                         "",
-                        f"more than {MAX_NODES} values (are anchors/aliases expanding?)",
+                        f"more than {self.limit} values (are anchors/aliases expanding?)",
                     )
                 ]
             )
@@ -162,7 +200,7 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _expanded_size(root: yaml.Node) -> int:
+def _expanded_size(root: yaml.Node, limit: int) -> int:
     """How many nodes the document has once every alias is expanded, computed without
     expanding (each distinct node once, iteratively, capped just above the limit)."""
     size: dict[int, int] = {}
@@ -173,16 +211,16 @@ def _expanded_size(root: yaml.Node) -> int:
             continue
         kids = _children(node)
         if ready:
-            size[id(node)] = min(1 + sum(size[id(k)] for k in kids), MAX_NODES + 1)
+            size[id(node)] = min(1 + sum(size[id(k)] for k in kids), limit + 1)
         else:
             stack.append((node, True))
             stack.extend((k, False) for k in kids if id(k) not in size)
     return size[id(root)]
 
 
-def _runaway_alias(text: str) -> tuple[int, int, str]:
+def _runaway_alias(text: str, limit: int) -> tuple[int, int, str]:
     """The first alias (line, column, anchor name) at which the values read so far, every
-    alias expanded, pass :data:`MAX_NODES` (from the parser's events: the composed tree does
+    alias expanded, pass ``limit`` (from the parser's events: the composed tree does
     not keep where an alias was written)."""
     count = 0
     size: dict[str, int] = {}
@@ -190,7 +228,7 @@ def _runaway_alias(text: str) -> tuple[int, int, str]:
     for event in yaml.parse(text, Loader=_LOADER):
         if isinstance(event, yaml.AliasEvent):
             count += size.get(str(event.anchor), 1)
-            if count > MAX_NODES:
+            if count > limit:
                 mark = event.start_mark
                 where = (mark.line + 1, mark.column + 1) if mark else (0, 0)
                 return *where, str(event.anchor)
@@ -268,10 +306,11 @@ def _compose(text: str, name: str) -> yaml.Node:
         raise _fail(name, "file is empty")
     # aliases would expand it: refuse before expanding (no '&' in the file: no anchors, so
     # no aliases, and the builder's own count suffices)
-    if "&" in text and _expanded_size(node) > MAX_NODES:
-        line, col, anchor = _runaway_alias(text)
+    limit = node_limit(text)
+    if "&" in text and _expanded_size(node, limit) > limit:
+        line, col, anchor = _runaway_alias(text, limit)
         message = (
-            f"alias *{anchor} takes the file past {MAX_NODES:,} values once expanded; "
+            f"alias *{anchor} takes the file past {limit:,} values once expanded; "
             "anchors and aliases may not multiply the file"
         )
         raise _fail(name, message, line, col)
@@ -286,8 +325,9 @@ def load_yaml(path: Path, *, display: str | None = None) -> Located:
             size or nesting beyond the limits.
     """
     name = display or str(path)
-    node = _compose(_read_text(path, name), name)
-    builder = _Builder(name)
+    text = _read_text(path, name)
+    node = _compose(text, name)
+    builder = _Builder(name, node_limit(text))
     builder.out.data = builder.build(node, (), 0)
     if builder.found:
         raise ScenarioError(builder.problems)

@@ -1,0 +1,142 @@
+"""Enterprise-scale benchmark: portfolios of 1,000 to 50,000 tasks and hundreds of projects,
+end to end (`pmosim run` in a fresh process), with the child's peak memory, the results
+folder's size and the report's; time per task-iteration against portfolio size; a Dask
+local cluster against a local run, byte for byte. Prints markdown tables.
+
+Run (not part of the default test run)::
+
+    .venv/bin/python tests/benchmarks/bench_scale.py                 # the full set
+    .venv/bin/python tests/benchmarks/bench_scale.py --iterations 1000 --no-dask  # quicker
+    .venv/bin/python -m pytest -m benchmark tests/benchmarks/bench_scale.py -s
+
+Every figure of one run is measured on the same machine in the same session: compare the
+ratios (per task-iteration at 50,000 tasks against 1,000), not the seconds, across sessions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from synthetic import write_synthetic
+
+PMOSIM = Path(sys.executable).with_name("pmosim")
+# runs the command as its own child and prints that child's peak resident memory (KiB)
+_PEAK = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def _size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def run_cli(path: Path, out: Path, iterations: int, *flags: str) -> dict[str, float]:
+    """``pmosim run`` in a fresh process: wall seconds, the process's peak memory (MiB), the
+    results folder's size and report.html's (MB)."""
+    cmd = [str(PMOSIM), "run", str(path), "-n", str(iterations), "--seed", "1", "-q"]
+    cmd += ["--out", str(out), "--force", *flags]
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK, *cmd], check=True, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - t0
+    report = out / "report.html"
+    return {
+        "seconds": wall,
+        "peak_mib": int(done.stdout.split()[-1]) / 1024,
+        "results_mb": _size(out) / 1e6,
+        "report_mb": report.stat().st_size / 1e6 if report.exists() else 0.0,
+    }
+
+
+def per_task_iteration(path: Path, tasks: int, iterations: int) -> float:
+    """Microseconds per task-iteration of ``simulate_portfolio`` (--jobs 2, warmed up)."""
+    from simulator.montecarlo import simulate_portfolio
+    from simulator.scenario import load_scenario
+
+    pf = load_scenario(path)
+    simulate_portfolio(pf, 20, 1, jobs=1)  # compile
+    t0 = time.perf_counter()
+    simulate_portfolio(pf, iterations, 1, jobs=2)
+    return (time.perf_counter() - t0) / (tasks * iterations) * 1e6
+
+
+def same_bytes(a: Path, b: Path) -> bool:
+    names = sorted(p.name for p in a.iterdir())
+    _, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
+    return not mismatch and not errors and names == sorted(p.name for p in b.iterdir())
+
+
+def report(iterations: int, dask: bool, out: Callable[[str], None] = print) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        sizes = {
+            1_000: write_synthetic(folder / "t1k.yaml", projects=20, tasks=1_000, pools=20),
+            10_000: write_synthetic(
+                folder / "t10k.yaml", projects=200, tasks=10_000, pools=20, risks=50
+            ),
+            50_000: write_synthetic(
+                folder / "t50k.yaml", projects=1_000, tasks=50_000, pools=20, risks=50
+            ),
+        }
+        out(
+            f"### End to end, 200 projects x 50 tasks, 20 pools, 50 risks, {iterations:,} "
+            "iterations, --jobs 2\n"
+        )
+        out("| run | seconds | peak MiB | results MB | report.html MB |")
+        out("|---|---:|---:|---:|---:|")
+        for label, flags in (
+            ("no risk contributions, no report", ("--no-risk-drivers", "--no-report")),
+            ("report, no risk contributions", ("--no-risk-drivers",)),
+            ("risk contributions and report", ()),
+        ):
+            r = run_cli(sizes[10_000], folder / "out", iterations, "--jobs", "2", *flags)
+            out(
+                f"| {label} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | "
+                f"{r['results_mb']:.2f} | {r['report_mb']:.2f} |"
+            )
+        out("\n### Time per task-iteration (in-process, --jobs 2)\n")
+        out("| tasks | iterations | us per task-iteration | ratio to 1,000 tasks |")
+        out("|---:|---:|---:|---:|")
+        base = 0.0
+        for tasks, path in sizes.items():
+            n = max(100, iterations * 1_000 // tasks)
+            t = per_task_iteration(path, tasks, n)
+            base = base or t
+            out(f"| {tasks:,} | {n:,} | {t:.3f} | {t / base:.2f} |")
+        if dask:
+            flags = ("--no-risk-drivers", "--no-report", "--jobs", "2")
+            n = max(500, iterations // 10)
+            local = run_cli(sizes[50_000], folder / "local", n, *flags)
+            remote = run_cli(sizes[50_000], folder / "dask", n, *flags, "--backend", "dask")
+            same = same_bytes(folder / "local", folder / "dask")
+            out(
+                f"\n### Dask, 50,000 tasks, {n:,} iterations: local {local['seconds']:.1f} s, "
+                f"local 2-worker Dask cluster {remote['seconds']:.1f} s; "
+                f"results {'byte-identical' if same else 'DIFFERENT'}\n"
+            )
+
+
+@pytest.mark.benchmark
+def test_benchmark_scale() -> None:
+    report(1_000, dask=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--iterations", type=int, default=10_000)
+    parser.add_argument("--no-dask", action="store_true")
+    args = parser.parse_args()
+    report(args.iterations, dask=not args.no_dask)
