@@ -106,8 +106,8 @@ BAD: list[tuple[str, str | bytes, list[Expect]]] = [
     ),
     (
         "over-the-size-cap",
-        "# " + "x" * 5_000_000 + "\n" + HEAD + "      - {id: a, duration: 1}\n",
-        [Expect(None, None, "", "the limit is 5,000,000")],
+        "# " + "x" * 32_000_000 + "\n" + HEAD + "      - {id: a, duration: 1}\n",
+        [Expect(None, None, "", "the limit is 32,000,000")],
     ),
     (
         "not-utf8",
