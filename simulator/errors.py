@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["HistoryError", "PmosimError", "Problem", "ScenarioError", "SimulationError"]
+__all__ = [
+    "HistoryError",
+    "PmosimError",
+    "Problem",
+    "ReachError",
+    "ScenarioError",
+    "SimulationError",
+]
 
 
 @dataclass(frozen=True, order=True)
@@ -48,6 +55,11 @@ class ScenarioError(PmosimError):
 
 class SimulationError(PmosimError):
     """A scenario that validates but cannot be simulated (e.g. capacity removed for good)."""
+
+
+class ReachError(SimulationError):
+    """A draw that ends beyond the last date that can be shown: the scenario's laws reach
+    too far (a user's mistake; nothing of the run is kept)."""
 
 
 class HistoryError(ScenarioError):

@@ -557,3 +557,28 @@ def test_no_worker_process_outlives_pmosim(tmp_path: Path, command: list[str]) -
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_a_draw_beyond_the_last_date_stops_the_run_and_keeps_nothing(tmp_path: Path) -> None:
+    """Validation counts laws without a maximum at their median; a lognormal with P90 a
+    million working days has a median of 1,000 (accepted) and about 8 % of its draws end
+    after 9000-12-31: the run stops with one line naming the project and the iteration,
+    nothing written, no checkpoint kept."""
+    path = tmp_path / "tail.yaml"
+    path.write_text(
+        "start: 2027-01-04\nprojects:\n  - id: p\n    tasks:\n"
+        "      - {id: a, duration: {lognormal: {p10: 1, p90: 1000000}}}\n"
+    )
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [*PMOSIM, "run", str(path), "-n", "1000", "--seed", "1", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "project 'p' would finish after 9000-12-31 in iteration" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
+    assert not (tmp_path / ".out.checkpoint").exists()

@@ -15,7 +15,7 @@ import click
 import numpy as np
 
 from ..analysis import RunSummary, check_schedule, cpm, risk_effects, summarise
-from ..errors import PmosimError, ScenarioError
+from ..errors import PmosimError, ReachError, ScenarioError
 from ..model import Portfolio
 from ..montecarlo import (
     ENGINES,
@@ -450,9 +450,13 @@ def _checkpoint_of(out: Path, resume: bool, quiet: bool) -> Path:
 
 
 def _interruptible(store: Path, simulate: Callable[[], Outcome]) -> Outcome:
-    """``simulate()``; Ctrl-C keeps the checkpoint, says so and exits with 130."""
+    """``simulate()``; Ctrl-C keeps the checkpoint, says so and exits with 130; a draw out of
+    reach (a user's mistake) keeps nothing."""
     try:
         return simulate()
+    except ReachError:
+        shutil.rmtree(store, ignore_errors=True)
+        raise
     except KeyboardInterrupt:
         kept = len(list(store.glob("block-*.npz")))
         click.echo(

@@ -29,8 +29,9 @@ from ..engine import (
     work_between,
     work_ends,
 )
-from ..errors import PmosimError, SimulationError
+from ..errors import PmosimError, ReachError, SimulationError
 from ..model import Portfolio
+from ..model.calendar import LAST_DATE, UNDATED_LIMIT
 from ..sampling import BLOCK_SIZE, BlockSample, sample_block
 from .checkpoint import Checkpoint
 from .outcome import Block, DriverSums, Outcome
@@ -202,6 +203,22 @@ def max_on_time_se(pf: Portfolio, finish: Array) -> float:
     return max(ses)
 
 
+def _within_reach(pf: Portfolio, blk: Block, first: int) -> None:
+    """Refuse a block in which a project ends after the last time a date can show (a draw
+    far in the tail of a law without a maximum: validation checked the rest)."""
+    with np.errstate(invalid="ignore"):
+        beyond = np.argwhere(blk.finish > pf.calendar.latest)
+    if len(beyond) == 0:
+        return
+    it, p = (int(x) for x in beyond[0])
+    limit = str(LAST_DATE) if pf.calendar.start is not None else f"working day {UNDATED_LIMIT:,.0f}"
+    raise ReachError(
+        f"project '{pf.projects[p].id}' would finish after {limit} in iteration {first + it}: "
+        "a draw far in the tail of a law without a maximum (normal, lognormal, exponential, "
+        "calibrated); narrow that law or give it a maximum"
+    )
+
+
 class _Blocks:
     """The blocks of one run, in order, with the ``target_se`` stopping rule."""
 
@@ -225,6 +242,7 @@ class _Blocks:
         return sum(len(b.finish) for b in self.done)
 
     def add(self, blk: Block) -> None:
+        _within_reach(self.pf, blk, self.iterations())
         if self.store is not None:
             self.store.save(len(self.done), blk)
         self.done.append(blk)

@@ -1,19 +1,18 @@
 """How far a built scenario's times and costs can reach, checked before anything runs.
 
-The latest possible finish is bounded by the latest fixed time (a project start or
-postponement, a date constraint, a capacity change or loss, an actual date, the status
-date) plus, in working days of the slowest calendar, every task's longest duration, every
-risk's longest delay on each task it delays, every positive lag and every capacity loss's
-longest length, one after the other: the engines never leave ready work waiting without a
-reason, so no iteration finishes later. Laws without a maximum (normal, lognormal,
-exponential, calibrated ratios) count at their ``1 - 1e-12`` quantile. A variant's
-postponements, capacity changes and mitigation factors are added to the base's bound.
+What is certainly out of reach is refused where it is written: a fixed time (a project
+start or postponement, a date constraint, a capacity change or loss, an actual date, the
+status date) beyond the limit, or any one task's longest duration, risk's longest delay on
+the tasks it delays, lag or capacity loss that, alone after the latest fixed time, goes
+beyond it. Laws without a maximum (normal, lognormal, exponential, calibrated ratios) count
+at their median here: their far tail is no mistake in itself, and a draw that does go
+beyond the limit stops the run instead (:func:`simulator.montecarlo.check_reach`). A
+variant's postponements, capacity changes and mitigation factors are checked the same way.
 
-A dated scenario's bound must end by :data:`~simulator.model.calendar.LAST_DATE` (no later
-date can be shown), an undated one's by working day
-:data:`~simulator.model.calendar.UNDATED_LIMIT`; each project's cost and value, bounded the
-same way, must stay below :data:`COST_LIMIT`. A bound beyond is one problem, at the line of
-its largest part.
+A dated scenario must end by :data:`~simulator.model.calendar.LAST_DATE` (no later date can
+be shown), an undated one by working day :data:`~simulator.model.calendar.UNDATED_LIMIT`;
+each project's cost and value, bounded by the same amounts over the longest span, must stay
+below :data:`COST_LIMIT`. A bound beyond is one problem, at the line of its largest part.
 """
 
 from __future__ import annotations
@@ -30,14 +29,11 @@ from .context import Context
 
 __all__ = ["COST_LIMIT", "QUANTILE", "check_reach"]
 
-QUANTILE = 1 - 1e-12  # where a law without a maximum is taken to end
+QUANTILE = 1 - 1e-12  # where a bounded law is taken to end (its maximum, numerically)
 COST_LIMIT = 1e18  # beyond it, sums of costs over iterations lose precision, then overflow
 _FAR = 1e9  # working days beyond any reachable time: no calendar arithmetic on them
 _BOUNDED = {"fixed", "uniform", "triangular", "pert", "empirical"}
-_HOW = (
-    "the bound adds every task's longest duration, risk delay, lag and capacity loss after "
-    "the latest fixed date; laws without a maximum count at their 1 - 1e-12 quantile"
-)
+_HOW = "alone after the latest fixed date; laws without a maximum count at their median"
 
 Loc = tuple[Any, ...]
 
@@ -67,6 +63,7 @@ def check_reach(ctx: Context, pf: Portfolio) -> None:
                 _finish(ctx, pf, times + more_times, days + more_days, more_times + more_days)
     if not ctx.problems:
         span = _advance(pf, max(p.amount for p in times), sum(p.amount for p in days))
+        # costs over the longest span all the parts together could make (capped at the limit)
         _costs(ctx, pf, tops, min(span, pf.calendar.latest))
     if ctx.problems:
         raise ScenarioError(ctx.problems)
@@ -76,14 +73,15 @@ def check_reach(ctx: Context, pf: Portfolio) -> None:
 
 
 def _top(law: Distribution) -> float:
-    """The law's largest value (its ``QUANTILE`` quantile when it has no maximum)."""
+    """The law's largest value (its median when it has no maximum)."""
+    level = QUANTILE if law.kind in _BOUNDED else 0.5
     with np.errstate(all="ignore"):
-        top = float(np.asarray(law.ppf(np.array([QUANTILE])), dtype=float)[0])
+        top = float(np.asarray(law.ppf(np.array([level])), dtype=float)[0])
     return math.inf if math.isnan(top) else top
 
 
 def _reaches(law: Distribution, top: float, unit: str = "working days") -> str:
-    tail = "" if law.kind in _BOUNDED else " at its 1 - 1e-12 quantile"
+    tail = "" if law.kind in _BOUNDED else " at its median"
     return f"reaches {top:g} {unit}{tail}"
 
 
@@ -144,11 +142,7 @@ def _risk_parts(pf: Portfolio, tops: list[float], r: int) -> list[Part]:
     out = []
     if risk.delay is not None and risk.targets:
         top = _top(risk.delay)
-        amount = (
-            top / 100 * sum(tops[i] for i in risk.targets)
-            if risk.percent
-            else top * len(risk.targets)
-        )
+        amount = top / 100 * max(tops[i] for i in risk.targets) if risk.percent else top
         unit = "% of each task it delays" if risk.percent else "working days"
         field = "delay_percent" if risk.percent else "delay"
         out.append(Part(amount, ("risks", r, field), _reaches(risk.delay, top, unit)))
@@ -199,26 +193,23 @@ def _advance(pf: Portfolio, t0: float, w: float) -> float:
 def _finish(
     ctx: Context, pf: Portfolio, times: list[Part], days: list[Part], parts: list[Part]
 ) -> bool:
-    """Whether the bound of ``times`` and ``days`` is within reach; else a problem at the
-    largest of ``parts``."""
-    finish = _advance(pf, max(p.amount for p in times), sum(p.amount for p in days))
+    """Whether the latest of ``times`` followed by the largest of ``days`` is within reach;
+    else a problem at the largest of ``parts``."""
+    finish = _advance(pf, max(p.amount for p in times), max((p.amount for p in days), default=0))
     cal = pf.calendar
     if finish <= cal.latest:
         return True
     part = max(parts, key=lambda p: p.amount)
     if cal.start is None:
-        when = "beyond" if math.isinf(finish) else f"working day {finish:,.0f}, after"
+        when = "beyond" if math.isinf(finish) else f"at working day {finish:,.0f}, after"
         rule = (
-            f"the latest possible finish would be {when} working day {cal.latest:,.0f}, the "
-            "latest a scenario without a start date may reach"
+            f"it would end {when} working day {cal.latest:,.0f}, the latest a scenario "
+            "without a start date may reach"
         )
     else:
         year = cal.start.year + finish / 365.2425
         when = "beyond any year" if math.isinf(year) else f"around year {int(year):,}"
-        rule = (
-            f"the latest possible finish would be {when}, and a finish after {LAST_DATE} "
-            "cannot be shown as a date"
-        )
+        rule = f"it would end {when}, and a finish after {LAST_DATE} cannot be shown as a date"
     what = part.what
     if not what:  # a fixed time
         at = part.amount
