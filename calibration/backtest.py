@@ -5,7 +5,10 @@ Forecasts are quantiles of the actual (``estimate x`` ratio quantiles) from
 tasks, then recalibrated) trained on tasks dated before the origin. They are
 scored on the tasks dated from the origin on (until the next origin in rolling mode):
 
-* coverage of the P10-P90 and P25-P75 intervals (ideal 80 % and 50 %);
+* coverage of the P10-P90 and P25-P75 intervals (ideal 80 % and 50 %), twice: the share
+  of actuals inside the closed interval, and the tie-aware share (the randomized PIT of
+  :mod:`calibration.ties`: an actual on an atom at an interval end counts by the share of
+  the atom's probability inside the levels), which differ only when actuals sit on atoms;
 * P50 hit rate: the share of actuals at or below the forecast P50 (ideal 50 %);
 * pinball loss (:func:`simulator.analysis.pinball`, shared with ``pmosim trend``) averaged
   over the levels asked for (default P10, P25, P50, P75, P90), in working days (lower is
@@ -37,8 +40,10 @@ from numpy.typing import NDArray
 
 from simulator.analysis import coverage, pinball
 
+from .conformal import pit_bounds
 from .reference import ClassModels
 from .select import calibrate
+from .ties import empirical_pit, tie_coverage
 
 __all__ = ["LEVELS", "BacktestResult", "backtest", "quantile_name", "rolling_origins", "score"]
 
@@ -48,15 +53,21 @@ METHODS = ("calibrated", "naive per class", "raw estimate", "global ratio")
 NAIVE_MIN = 5  # earlier tasks a class needs for its own naive quantiles
 
 Array = NDArray[np.float64]
-_Fold = tuple[pd.DataFrame, dict[str, tuple[Array, Array]]]  # test tasks, forecasts by method
+Pair = tuple[Array, Array]
+_Fold = tuple[pd.DataFrame, dict[str, Pair], dict[str, Pair]]  # tasks, forecasts, PITs by method
 
 
 def score(
-    actual: Array, quantiles: Array, crps_quantiles: Array, levels: Sequence[float] = LEVELS
+    actual: Array,
+    quantiles: Array,
+    crps_quantiles: Array,
+    levels: Sequence[float] = LEVELS,
+    pit: Pair | None = None,
 ) -> dict[str, float | int]:
     """Scores of forecasts given as quantiles at ``levels`` (tasks x levels) and at 99 evenly
     spaced levels (tasks x 99), against the actuals (NaN for a coverage or hit rate whose
-    levels are not among ``levels``)."""
+    levels are not among ``levels``); with the PIT bounds ``(F(y-), F(y))`` of the actuals,
+    the tie-aware coverages too (NaN without)."""
     col = {round(q, 6): j for j, q in enumerate(levels)}
 
     def cover(lo: float, hi: float) -> float:
@@ -73,6 +84,8 @@ def score(
         else float("nan"),
         "pinball": float(np.mean(pinball(actual, quantiles, levels))),
         "crps": float(2 * np.mean(pinball(actual, crps_quantiles, _CRPS_LEVELS))),
+        "ties_p10_p90": float("nan") if pit is None else tie_coverage(*pit, 0.1, 0.9),
+        "ties_p25_p75": float("nan") if pit is None else tie_coverage(*pit, 0.25, 0.75),
     }
 
 
@@ -117,6 +130,35 @@ def _naive(
             q[test_keys == key] = np.quantile(pool, lv, method="inverted_cdf")
         out.append(est[:, None] * q)
     return out[0], out[1]
+
+
+def _pool(train: pd.DataFrame, by: Sequence[str], key: tuple[str, ...]) -> Array:
+    """The training ratios the naive per-class forecast of class ``key`` resamples."""
+    ratios = (train["actual"] / train["estimate"]).to_numpy(float)
+    own = ratios[np.array([k == key for k in _keys(train, by)], dtype=bool)]
+    return own if own.size >= NAIVE_MIN else ratios
+
+
+def _pits(
+    models: ClassModels, test: pd.DataFrame, by: Sequence[str], train: pd.DataFrame
+) -> dict[str, Pair]:
+    """``(F(y-), F(y))`` of each test actual under each method's forecast distribution."""
+    est, act = test["estimate"].to_numpy(float), test["actual"].to_numpy(float)
+    r = act / est
+    low, high = np.empty((2, len(test))), np.empty((2, len(test)))
+    keys = _keys(test, by)
+    for key in dict.fromkeys(keys):
+        rows = np.array([k == key for k in keys])
+        model = models.model_for(key) if key in models.classes else models.overall
+        low[0, rows], high[0, rows] = pit_bounds(model, r[rows], est[rows])
+        low[1, rows], high[1, rows] = empirical_pit(_pool(train, by, key), r[rows])
+    everything = (train["actual"] / train["estimate"]).to_numpy(float)
+    return {
+        "calibrated": (low[0], high[0]),
+        "naive per class": (low[1], high[1]),
+        "raw estimate": ((act > est).astype(float), (act >= est).astype(float)),
+        "global ratio": empirical_pit(everything, r),
+    }
 
 
 def _forecast(
@@ -203,7 +245,7 @@ def backtest(
             continue
         models = calibrate(train, by, **pooling).models
         forecasts = _forecast(models, test, by, train, lv)
-        scores.append((test, forecasts))
+        scores.append((test, forecasts, _pits(models, test, by, train)))
         frame = test[["id", *by, "estimate", "actual"]].copy()
         frame.insert(0, "origin", str(origin))
         for j, level in enumerate(lv):
@@ -217,18 +259,20 @@ def backtest(
     )
 
 
-def _stack(scores: list[_Fold], method: str) -> tuple[Array, Array, Array]:
-    actual = np.concatenate([t["actual"].to_numpy(float) for t, _ in scores])
-    q = np.concatenate([f[method][0] for _, f in scores])
-    qc = np.concatenate([f[method][1] for _, f in scores])
-    return actual, q, qc
+def _stack(scores: list[_Fold], method: str) -> tuple[Array, Array, Array, Array, Array]:
+    actual = np.concatenate([t["actual"].to_numpy(float) for t, _, _ in scores])
+    q = np.concatenate([f[method][0] for _, f, _ in scores])
+    qc = np.concatenate([f[method][1] for _, f, _ in scores])
+    low = np.concatenate([p[method][0] for _, _, p in scores])
+    high = np.concatenate([p[method][1] for _, _, p in scores])
+    return actual, q, qc, low, high
 
 
 def _overall(scores: list[_Fold], levels: Array) -> pd.DataFrame:
     rows = []
     for method in METHODS:
-        actual, q, qc = _stack(scores, method)
-        rows.append({"method": method, **score(actual, q, qc, tuple(levels))})
+        actual, q, qc, low, high = _stack(scores, method)
+        rows.append({"method": method, **score(actual, q, qc, tuple(levels), (low, high))})
     return pd.DataFrame(rows)
 
 
@@ -236,18 +280,23 @@ def _per_class(scores: list[_Fold], by: Sequence[str], levels: Array) -> pd.Data
     keys = np.array(
         [
             " / ".join(str(v) for v in row)
-            for t, _ in scores
+            for t, _, _ in scores
             for row in t[list(by)].itertuples(index=False)
         ]
         if by
-        else ["(all)"] * sum(len(t) for t, _ in scores)
+        else ["(all)"] * sum(len(t) for t, _, _ in scores)
     )
     rows = []
     for method in METHODS:
-        actual, q, qc = _stack(scores, method)
+        actual, q, qc, low, high = _stack(scores, method)
         for key in sorted(set(keys.tolist())):
             m = keys == key
+            pit = (low[m], high[m])
             rows.append(
-                {"class": key, "method": method, **score(actual[m], q[m], qc[m], tuple(levels))}
+                {
+                    "class": key,
+                    "method": method,
+                    **score(actual[m], q[m], qc[m], tuple(levels), pit),
+                }
             )
     return pd.DataFrame(rows)

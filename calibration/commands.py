@@ -262,7 +262,13 @@ def _fields(mapping: Mapping) -> dict[str, Any]:
 
 def _short(scores: pd.DataFrame) -> pd.DataFrame:
     return scores.rename(
-        columns={"coverage_p10_p90": "cov80", "coverage_p25_p75": "cov50", "p50_hit_rate": "hit50"}
+        columns={
+            "coverage_p10_p90": "cov80",
+            "coverage_p25_p75": "cov50",
+            "ties_p10_p90": "tie80",
+            "ties_p25_p75": "tie50",
+            "p50_hit_rate": "hit50",
+        }
     )
 
 
@@ -539,6 +545,8 @@ def backtest_cmd(
     click.echo(
         f"Origins: {shown} ({len(labels)}); {len(result.forecasts):,} forecasts.\n"
         "cov80/cov50: share inside P10-P90 / P25-P75 (ideal 0.80 / 0.50);\n"
+        "tie80/tie50: the same, an actual on a point mass at an end counted by the share\n"
+        "  of that mass inside the levels (randomized PIT; equal to cov without ties);\n"
         "hit50: share at or below P50 (0.50, more with heaping);\n"
         "pinball, crps: in days, lower is better.\n"
     )

@@ -25,7 +25,14 @@ from numpy.typing import NDArray
 from simulator.errors import PmosimError
 from simulator.model import EXACT_TOL, LocalGrid, RatioModel
 
-__all__ = ["GRID_POINTS", "LOCAL_VALUES", "MIN_EFFECTIVE", "fit_local", "fit_naive"]
+__all__ = [
+    "GRID_POINTS",
+    "LOCAL_VALUES",
+    "MIN_EFFECTIVE",
+    "fit_local",
+    "fit_naive",
+    "history_near",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -94,16 +101,29 @@ def _grid_row(
     return min(p, 1 - 1e-9), _midpoint_quantiles(x[order], cum / cum[-1], LOCAL_VALUES)
 
 
+def history_near(
+    ratio: FloatArray, estimate: FloatArray, at: FloatArray, bandwidth: float
+) -> tuple[FloatArray, FloatArray]:
+    """The heap share and the :data:`LOCAL_VALUES` quantiles of the non-1 ratios of the
+    history near each size ``exp(at)`` (kernel-weighted, see the module docstring): arrays
+    of shape ``(len(at),)`` and ``(len(at), LOCAL_VALUES)``."""
+    exact, _ = _split(ratio)
+    log_e = np.log(estimate)
+    rows = [_grid_row(ratio, exact, _weights(log_e, float(g), bandwidth)) for g in at]
+    shares = np.array([p for p, _ in rows], dtype=float)
+    return shares, np.array([v for _, v in rows], dtype=float).reshape(len(rows), LOCAL_VALUES)
+
+
 def fit_local(ratio: FloatArray, estimate: FloatArray, bandwidth: float) -> RatioModel:
     """The kernel-weighted history near each size (see the module docstring)."""
     exact, _ = _split(ratio)
     log_e = np.log(estimate)
     grid = _grid(log_e)
-    rows = [_grid_row(ratio, exact, _weights(log_e, float(g), bandwidth)) for g in grid]
+    shares, values = history_near(ratio, estimate, grid, bandwidth)
     local = LocalGrid(
         estimates=tuple(np.exp(grid).tolist()),
-        exact=tuple(p for p, _ in rows),
-        values=tuple(tuple(v.tolist()) for _, v in rows),
+        exact=tuple(shares.tolist()),
+        values=tuple(tuple(v) for v in values.tolist()),
     )
     return RatioModel(
         "local",

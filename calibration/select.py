@@ -34,6 +34,7 @@ from simulator.model import EXACT_TOL, ClassModels, RatioModel
 
 from .conformal import fit_level_map, pit_bounds
 from .fit import fit_ratio_model
+from .hybrid import fit_hybrid
 from .local import fit_local, fit_naive
 from .reference import PARENT, fit_classes
 
@@ -47,6 +48,8 @@ MIN_FOLD_TRAIN = 30  # tasks a fold's training part needs
 CANDIDATES: dict[str, Fitter] = {
     "naive": lambda r, e: fit_naive(r),
     "parametric": lambda r, e: fit_ratio_model(r, e),
+    "ends t=0.1": lambda r, e: fit_hybrid(r, e, 0.1),
+    "ends t=0.25": lambda r, e: fit_hybrid(r, e, 0.25),
     "local h=1.2": lambda r, e: fit_local(r, e, 1.2),
     "local h=0.6": lambda r, e: fit_local(r, e, 0.6),
     "local h=0.3": lambda r, e: fit_local(r, e, 0.3),
