@@ -1,8 +1,11 @@
 """report.html and the charts: rendered for the example and for hostile names; the HTML
-holds no script and no event attribute, user text is escaped, files stay in the folder."""
+holds no event attribute and no script but the table's filter (pinned by its hash in the
+Content-Security-Policy), user text is escaped, files stay in the folder."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
@@ -11,9 +14,11 @@ import pandas as pd
 from click.testing import CliRunner
 
 from simulator.cli import cli
+from simulator.output.report import FILTER_SCRIPT
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.yaml"
 CHARTS = {
+    "portfolio.png",
     "finish-s-curves.png",
     "finish-histograms.png",
     "cost-s-curves.png",
@@ -48,13 +53,26 @@ class _Collect(HTMLParser):
         self.tags: list[str] = []
         self.attrs: list[str] = []
         self.text: list[str] = []
+        self.scripts: list[str] = []
+        self.csp: list[str] = []
+        self.open: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
         self.attrs += [name for name, _ in attrs]
+        self.open = tag
+        found = dict(attrs)
+        if tag == "meta" and found.get("http-equiv") == "Content-Security-Policy":
+            self.csp.append(found.get("content") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.open = None
 
     def handle_data(self, data: str) -> None:
-        self.text.append(data)
+        if self.open == "script":
+            self.scripts.append(data)
+        else:
+            self.text.append(data)
 
 
 def _run(tmp_path: Path, scenario: Path, *extra: str) -> Path:
@@ -66,11 +84,21 @@ def _run(tmp_path: Path, scenario: Path, *extra: str) -> Path:
     return out
 
 
-def _check_html(out: Path) -> _Collect:
+def _check_html(out: Path, *, script: bool = True) -> _Collect:
+    """No event attribute, nothing fetched, an image per PNG; the only script (a run's
+    report: the table's filter, no user text in it) is the one the policy's hash allows."""
     html = (out / "report.html").read_text(encoding="utf-8")
     parsed = _Collect()
     parsed.feed(html)
-    assert "script" not in parsed.tags
+    assert parsed.tags.count("script") == (1 if script else 0)
+    assert parsed.scripts == ([FILTER_SCRIPT] if script else [])
+    (policy,) = parsed.csp
+    assert "default-src 'none'" in policy
+    if script:
+        digest = hashlib.sha256(parsed.scripts[0].encode("utf-8")).digest()
+        assert f"script-src 'sha256-{base64.b64encode(digest).decode()}'" in policy
+    else:
+        assert "script-src 'none'" in policy
     assert not [a for a in parsed.attrs if a.lower().startswith("on")]
     assert "http://" not in html.replace("http://x", "")  # nothing fetched from the network
     assert html.count("<img") == len([p for p in out.iterdir() if p.suffix == ".png"])
@@ -170,7 +198,7 @@ def test_compare_report_escapes_hostile_variant_names(tmp_path: Path) -> None:
         cli, ["compare", str(path), "-n", "200", "--seed", "3", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    parsed = _check_html(out)
+    parsed = _check_html(out, script=False)
     assert "<script>alert(2)</script>" in " ".join(parsed.text)
     table = pd.read_csv(out / "comparison.csv", dtype=str)
     assert set(table["variant"]) == {"<script>alert(2)</script>"}  # text, kept as written

@@ -204,6 +204,29 @@ class RunSummary:
             if p.deadline is not None and p.deadline_date not in (None, p.deadline_workday)
         ]
 
+    def most_at_risk(self, n: int | None = None) -> list[int]:
+        """The indices of the ``n`` projects most at risk (all when None), most at risk
+        first: projects with a deadline by P(on time), lowest first, ties broken by how far
+        the P80 finish lies past the deadline (furthest first); then projects without a
+        deadline; file order last."""
+
+        def key(k: int) -> tuple[int, float, float, int]:
+            r = self.projects[k]
+            if r.p_on_time is None or r.deadline is None:
+                return (1, 0.0, 0.0, k)
+            late = next(q.value for q in r.finish if q.q == 80) - r.deadline
+            return (0, r.p_on_time.estimate, -late, k)
+
+        order = sorted(range(len(self.projects)), key=key)
+        return order if n is None else order[:n]
+
+    def shown(self, n: int) -> list[int]:
+        """The projects a report shows in detail: every one, in file order, when there are
+        at most ``n``; else the ``n`` most at risk, most at risk first."""
+        if len(self.projects) <= n:
+            return list(range(len(self.projects)))
+        return self.most_at_risk(n)
+
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out.pop("dates")

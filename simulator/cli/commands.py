@@ -29,6 +29,7 @@ from ..montecarlo import (
     stop_local_workers,
 )
 from ..output import (
+    PANELS,
     checks_text,
     drivers_frame,
     progress,
@@ -47,6 +48,7 @@ from .history import before_run, record_run, say_alerts
 
 __all__ = ["cli", "main"]
 
+DRIVERS_PRINTED, DRIVERS_CHARTED = 3, 8  # tasks per project without --drivers-top
 PLUGINS = "pmosim.commands"  # entry-point group of the commands other packages add
 
 ScenarioPath = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -291,6 +293,15 @@ def check(file: Path, out: Path | None, force: bool, levelled: bool) -> None:
     help="Measure each risk's contribution (one more run per risk, on the same random numbers).",
 )
 @click.option(
+    "--drivers-top",
+    type=click.IntRange(1),
+    default=None,
+    metavar="K",
+    help="Show each project's K most critical tasks in the printed drivers and the drivers "
+    "chart (default: 3 printed, 8 charted); both show the projects most at risk when there "
+    "are more than 12. All are in drivers.csv.",
+)
+@click.option(
     "--report/--no-report",
     default=True,
     show_default=True,
@@ -333,6 +344,7 @@ def run(
     tls_key: Path | None,
     allow_insecure: bool,
     risk_drivers: bool,
+    drivers_top: int | None,
     report: bool,
     quiet: bool,
     as_json: bool,
@@ -379,10 +391,10 @@ def run(
         _say_target(pf, outcome, target_se, n)
     drivers = drivers_frame(pf, outcome.drivers, effects)
 
-    _publish_run(out, force, store, pf, outcome, summary, drivers, trace=trace, report=report)
+    _publish_run(out, force, store, pf, outcome, summary, drivers, trace, report, drivers_top)
     shutil.rmtree(store, ignore_errors=True)
     raised = record_run(pf, summary, history, history_replace)
-    _print_run(out, summary, drivers, as_json=as_json, quiet=quiet)
+    _print_run(out, summary, drivers, drivers_top or DRIVERS_PRINTED, as_json=as_json, quiet=quiet)
     say_alerts(raised, quiet=quiet, to_stderr=as_json)
     if raised and fail_on_alert:
         raise click.exceptions.Exit(1)
@@ -396,11 +408,12 @@ def _publish_run(
     outcome: Outcome,
     summary: RunSummary,
     drivers: Any,
-    *,
     trace: int,
     report: bool,
+    top: int | None,
 ) -> None:
-    """The results folder, written whole or not at all."""
+    """The results folder, written whole or not at all; ``top``: the drivers chart's
+    tasks per project (--drivers-top)."""
 
     def fill(folder: Path) -> None:
         write_run(folder, pf, summary, outcome.trace if trace else None)
@@ -408,7 +421,8 @@ def _publish_run(
         if report:
             from ..output.report import write_run_report  # matplotlib only for a report
 
-            write_run_report(folder, pf, outcome, summary, drivers)
+            top_k = top or DRIVERS_CHARTED
+            write_run_report(folder, pf, outcome, summary, drivers, drivers_top=top_k)
 
     try:
         publish(out, force, fill)
@@ -419,16 +433,20 @@ def _publish_run(
         ) from e
 
 
-def _print_run(out: Path, summary: RunSummary, drivers: Any, *, as_json: bool, quiet: bool) -> None:
+def _print_run(
+    out: Path, summary: RunSummary, drivers: Any, top: int, *, as_json: bool, quiet: bool
+) -> None:
     if as_json:
         click.echo((out / "summary.json").read_text(encoding="utf-8"), nl=False)
     elif not quiet:
         click.echo(summary_text(summary))
+        shown = [summary.projects[k].id for k in summary.shown(PANELS)]
+        which = "" if len(shown) == len(summary.projects) else " of the projects most at risk"
         click.echo(
-            "\nTop drivers (% of iterations on the chain that drove the finish; "
+            f"\nTop drivers{which} (% of iterations on the chain that drove the finish; "
             "risks:\ndays added to the P80 finish). All in drivers.csv."
         )
-        click.echo(top_drivers(drivers))
+        click.echo(top_drivers(drivers, top, shown))
         click.echo(f"\nResults written to {out}/")
 
 

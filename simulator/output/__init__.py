@@ -17,9 +17,10 @@ from .frames import (
 )
 from .numbers import diff_cell, number, prob_text
 from .progress import Progress, progress
-from .tables import base_cell, checks_text, decision_table, summary_text, top_drivers
+from .tables import PANELS, base_cell, checks_text, decision_table, summary_text, top_drivers
 
 __all__ = [
+    "PANELS",
     "Progress",
     "base_cell",
     "capacity_frame",

@@ -13,9 +13,10 @@ import io
 import math
 import textwrap
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import matplotlib as mpl
@@ -30,8 +31,17 @@ from ..analysis import Comparison, Prob, RunSummary
 from ..model import Portfolio, Project
 from ..montecarlo import Outcome
 from .fonts import chart_families, portfolio_texts
+from .portfolio_charts import (
+    AT_RISK_BARS,
+    plot_at_risk,
+    plot_on_time_histogram,
+    plot_utilisation_heatmap,
+)
+from .tables import PANELS
 
 __all__ = [
+    "DRIVERS_TOP",
+    "PANELS",
     "Chart",
     "TimeAxis",
     "compare_charts",
@@ -255,18 +265,22 @@ def plot_shortfall_heatmap(out: Outcome, pools: list[str], *, ax: Axes | None = 
     ax = _axes(ax, (7.0, 3.0))
     p_short = (out.waiting > 1e-9).mean(axis=0)  # (pools, periods)
     im = ax.imshow(p_short, aspect="auto", cmap="Reds", vmin=0, vmax=1)
-    ax.set_yticks(range(len(pools)), pools)
+    ax.set_yticks(range(len(pools)), pools, fontsize=7 if len(pools) > 8 else 9)
     ax.set_xticks(range(len(out.periods)), out.periods, rotation=60, ha="right", fontsize=7)
     ax.set_title("P(some demand waits for the pool) per month", fontsize=9)
     ax.figure.colorbar(im, ax=ax, fraction=0.03, label="probability")
     return ax
 
 
-def plot_capacity_demand(out: Outcome, pools: list[str], *, ax: Axes | None = None) -> Axes:
-    """Each pool's demand (P50, band P10-P90) against its mean capacity, per period."""
+def plot_capacity_demand(
+    out: Outcome, pools: list[str], *, only: Sequence[int] | None = None, ax: Axes | None = None
+) -> Axes:
+    """Each pool's demand (P50, band P10-P90) against its mean capacity, per period (the
+    pools ``only`` lists, when given: indices into ``pools``)."""
     ax = _axes(ax, (7.0, 3.5))
     x = np.arange(len(out.periods))
-    for j, pool in enumerate(pools):
+    for j in range(len(pools)) if only is None else only:
+        pool = pools[j]
         demand = out.busy[:, j, :] + out.waiting[:, j, :]
         lo, mid, hi = np.quantile(demand, [0.1, 0.5, 0.9], axis=0)
         line = ax.plot(x, mid, label=f"{pool} demand P50")[0]
@@ -274,9 +288,10 @@ def plot_capacity_demand(out: Outcome, pools: list[str], *, ax: Axes | None = No
         ax.plot(x, out.capacity[:, j, :].mean(axis=0), color=line.get_color(), ls="--", lw=1)
     ax.set_xticks(x, out.periods, rotation=60, ha="right", fontsize=7)
     ax.set_ylabel("units (mean over the month)")
-    ax.set_title("Demand (band: P10-P90) against capacity (dashed) per pool", fontsize=9)
-    if pools:
-        ax.legend(fontsize=7, ncol=min(len(pools), 3))
+    which = "per pool" if only is None else f"the {len(only)} pools most short"
+    ax.set_title(f"Demand (band: P10-P90) against capacity (dashed), {which}", fontsize=9)
+    if ax.get_lines():
+        ax.legend(fontsize=7, ncol=3)
     return ax
 
 
@@ -298,34 +313,51 @@ def plot_criticality(part: pd.DataFrame, title: str, *, ax: Axes | None = None) 
     return ax
 
 
-def plot_risk_contributions(pf: Portfolio, risk_rows: Any, *, ax: Axes | None = None) -> Axes:
-    """Working days each risk adds to each project's P80 finish."""
-    risks = list(dict.fromkeys(risk_rows["driver"]))
-    ids = [p.id for p in pf.projects]
+def plot_risk_contributions(
+    pf: Portfolio,
+    risk_rows: Any,
+    *,
+    projects: Sequence[int] | None = None,
+    most: int = 20,
+    ax: Axes | None = None,
+) -> Axes:
+    """Working days each risk adds to each project's P80 finish: the ``projects`` given
+    (indices; all by default), and the ``most`` risks that add most to one of them."""
+    shown = list(range(len(pf.projects))) if projects is None else list(projects)
+    ids = [pf.projects[k].id for k in shown]
+    rows = risk_rows[risk_rows["project"].isin(ids)]
+    all_risks = list(dict.fromkeys(risk_rows["driver"]))
+    grid = np.zeros((len(all_risks), len(ids)))
+    at = {pid: j for j, pid in enumerate(ids)}
+    for row in rows.itertuples():
+        grid[all_risks.index(row.driver), at[row.project]] = -float(row.p80_finish_change)
+    keep = np.argsort(-np.abs(grid).max(axis=1), kind="stable")[:most]
+    keep.sort()
+    risks, grid = [all_risks[i] for i in keep], grid[keep]
     ax = _axes(ax, (1.1 * len(ids) + 3, 0.45 * len(risks) + 2))
-    grid = np.zeros((len(risks), len(ids)))
-    for row in risk_rows.itertuples():
-        grid[risks.index(row.driver), ids.index(row.project)] = -float(row.p80_finish_change)
     top = max(float(np.abs(grid).max()), 1e-9)
     im = ax.imshow(grid, cmap="RdBu_r", vmin=-top, vmax=top, aspect="auto")
     for i in range(len(risks)):
         for j in range(len(ids)):
             if abs(grid[i, j]) >= 0.05:
                 ax.text(j, i, f"{grid[i, j]:+.1f}", ha="center", va="center", fontsize=7)
-    ax.set_xticks(
-        range(len(ids)), [p.name for p in pf.projects], rotation=30, ha="right", fontsize=7
-    )
+    names = [pf.projects[k].name for k in shown]
+    ax.set_xticks(range(len(ids)), names, rotation=30, ha="right", fontsize=7)
     ax.set_yticks(range(len(risks)), risks, fontsize=7)
     ax.figure.colorbar(im, ax=ax, fraction=0.04, label="working days added to the P80 finish")
     return ax
 
 
-def plot_convergence(pf: Portfolio, out: Outcome, *, ax: Axes | None = None) -> Axes:
-    """Each project's P(on time), ±2 s.e., as iterations accumulate."""
+def plot_convergence(
+    pf: Portfolio, out: Outcome, *, projects: Sequence[int] | None = None, ax: Axes | None = None
+) -> Axes:
+    """Each project's P(on time) (those ``projects`` lists, indices, when given), ±2 s.e.,
+    as iterations accumulate."""
     ax = _axes(ax, (7, 3.4))
     n = len(out.finish)
     steps = np.unique(np.linspace(50, n, 40).astype(int)) if n > 50 else np.arange(1, n + 1)
-    for k, p in enumerate(pf.projects):
+    for k in range(len(pf.projects)) if projects is None else projects:
+        p = pf.projects[k]
         if p.deadline is None:
             continue
         hits = np.cumsum(out.finish[:, k] <= p.deadline)[steps - 1] / steps
@@ -471,90 +503,129 @@ _PROJECT_FIGURES = (
 )
 
 
-def _project_charts(pf: Portfolio, out: Outcome, summary: RunSummary) -> list[Chart]:
+def _subset(pf: Portfolio, shown: Sequence[int]) -> str:
+    """How a figure's caption names the projects it shows."""
+    n = len(shown)
+    return "" if n == len(pf.projects) else f" (the {n} projects most at risk, most at risk first)"
+
+
+def _nth(draw: Callable[[int, Axes], Axes], shown: Sequence[int], i: int, ax: Axes) -> Axes:
+    return draw(shown[i], ax)
+
+
+def _project_charts(
+    pf: Portfolio, out: Outcome, summary: RunSummary, shown: Sequence[int]
+) -> list[Chart]:
     panels = _ProjectPanels(pf, out, summary)
-    return [
-        _titled(
-            _per_project(len(pf.projects), size, getattr(panels, panel)),
-            file,
-            title,
-            caption or title,
-            pf,
-            summary,
-        )
-        for file, title, caption, size, panel in _PROJECT_FIGURES
-    ]
+    charts = []
+    for file, title, caption, size, panel in _PROJECT_FIGURES:
+        draw: Callable[[int, Axes], Axes] = getattr(panels, panel)
+        fig = _per_project(len(shown), size, partial(_nth, draw, shown))
+        text = (caption or title) + _subset(pf, shown)
+        charts.append(_titled(fig, file, title, text, pf, summary))
+    return charts
+
+
+DEMAND_POOLS = 6  # the demand panel's lines: the pools most short, when there are more
 
 
 def _capacity_chart(pf: Portfolio, out: Outcome, summary: RunSummary) -> Chart:
     pools = [p.id for p in pf.pools]
-    fig, (ax1, ax2) = plt.subplots(
-        2,
+    only = None
+    if len(pools) > DEMAND_POOLS:
+        short = out.waiting.mean(axis=(0, 2))  # mean units waiting per pool, over the months
+        only = sorted(np.argsort(-short, kind="stable")[:DEMAND_POOLS].tolist())
+    heat = 0.6 + 0.22 * len(pools)
+    fig, (ax0, ax1, ax2) = plt.subplots(
+        3,
         1,
-        figsize=(max(7.0, 0.45 * len(out.periods) + 2), 2.2 + 0.9 * len(pools) * 2),
-        gridspec_kw={"height_ratios": [1, 1.4]},
+        figsize=(max(7.0, 0.45 * len(out.periods) + 2), 2 * heat + 4.6),
+        gridspec_kw={"height_ratios": [heat, heat, 3.6]},
     )
+    plot_utilisation_heatmap(summary, ax=ax0)
     plot_shortfall_heatmap(out, pools, ax=ax1)
-    plot_capacity_demand(out, pools, ax=ax2)
-    return _titled(fig, "capacity.png", "Capacity: shortfall and demand", "Capacity", pf, summary)
+    plot_capacity_demand(out, pools, only=only, ax=ax2)
+    return _titled(
+        fig, "capacity.png", "Capacity: utilisation, shortfall and demand", "Capacity", pf, summary
+    )
 
 
-def _driver_charts(pf: Portfolio, summary: RunSummary, drivers: pd.DataFrame) -> list[Chart]:
+def _portfolio_chart(pf: Portfolio, summary: RunSummary) -> Chart:
+    """P(on time) across the projects and the projects most at risk, side by side."""
+    bars = min(AT_RISK_BARS, sum(r.p_on_time is not None for r in summary.projects))
+    fig, (ax0, ax1) = plt.subplots(
+        1,
+        2,
+        figsize=(11.0, max(3.4, 0.24 * bars + 1.6)),
+        gridspec_kw={"width_ratios": [1, 1.4]},
+    )
+    plot_on_time_histogram(summary, ax=ax0)
+    plot_at_risk(summary, AT_RISK_BARS, ax=ax1)
+    return _titled(
+        fig,
+        "portfolio.png",
+        "Portfolio: P(on time)",
+        "P(on time) across the portfolio",
+        pf,
+        summary,
+    )
+
+
+def _driver_charts(
+    pf: Portfolio, summary: RunSummary, drivers: pd.DataFrame, shown: Sequence[int], top: int
+) -> list[Chart]:
+    tasks = drivers[drivers["kind"] == "task"]
+
     def tasks_of(k: int) -> pd.DataFrame:
-        pid = pf.projects[k].id
-        return drivers[(drivers["project"] == pid) & (drivers["kind"] == "task")].head(8)
+        part = tasks[tasks["project"] == pf.projects[k].id]
+        return part.sort_values("criticality", ascending=False, kind="stable").head(top)
 
     fig = _per_project(
-        len(pf.projects),
-        (4.6, 3.0),
-        lambda k, ax: plot_criticality(tasks_of(k), pf.projects[k].name, ax=ax),
+        len(shown),
+        (4.6, max(3.0, 0.2 * top + 1.4)),
+        lambda i, ax: plot_criticality(tasks_of(shown[i]), pf.projects[shown[i]].name, ax=ax),
     )
+    caption = f"The {top} tasks most often on the chain that drives each finish"
     charts = [
         _titled(
-            fig,
-            "drivers.png",
-            "Drivers: critical tasks",
-            "Tasks on the chain that drives each finish",
-            pf,
-            summary,
+            fig, "drivers.png", "Drivers: critical tasks", caption + _subset(pf, shown), pf, summary
         )
     ]
     risk_rows = drivers[drivers["kind"] == "risk"]
     if not risk_rows.empty:
-        ax = plot_risk_contributions(pf, risk_rows)
+        ax = plot_risk_contributions(pf, risk_rows, projects=shown)
+        caption = "Risk contributions (each risk alone switched off)" + _subset(pf, shown)
         charts.append(
-            _titled(
-                ax.figure,
-                "risks.png",
-                "Drivers: risk contributions",
-                "Risk contributions (each risk alone switched off)",
-                pf,
-                summary,
-            )
+            _titled(ax.figure, "risks.png", "Drivers: risk contributions", caption, pf, summary)
         )
     return charts
 
 
+DRIVERS_TOP = 8  # tasks per project in the drivers chart
+
+
 def run_charts(
-    pf: Portfolio, out: Outcome, summary: RunSummary, drivers: pd.DataFrame
+    pf: Portfolio,
+    out: Outcome,
+    summary: RunSummary,
+    drivers: pd.DataFrame,
+    *,
+    shown: Sequence[int] | None = None,
+    drivers_top: int = DRIVERS_TOP,
 ) -> list[Chart]:
-    """Every chart of a run."""
+    """Every chart of a run: the portfolio first (P(on time) across projects, the pools),
+    then one panel per project of ``shown`` (indices; default :meth:`RunSummary.shown`
+    of :data:`PANELS`), ``drivers_top`` tasks in each drivers panel."""
+    shown = summary.shown(PANELS) if shown is None else shown
     with _literal_text(portfolio_texts(pf)):
-        charts = _project_charts(pf, out, summary)
+        charts = [_portfolio_chart(pf, summary)]
         if pf.pools:
             charts.append(_capacity_chart(pf, out, summary))
-        charts += _driver_charts(pf, summary, drivers)
-        ax = plot_convergence(pf, out)
-        charts.append(
-            _titled(
-                ax.figure,
-                "convergence.png",
-                "Convergence",
-                "Convergence of P(on time) as iterations accumulate",
-                pf,
-                summary,
-            )
-        )
+        charts += _project_charts(pf, out, summary, shown)
+        charts += _driver_charts(pf, summary, drivers, shown, drivers_top)
+        ax = plot_convergence(pf, out, projects=shown)
+        caption = "Convergence of P(on time) as iterations accumulate" + _subset(pf, shown)
+        charts.append(_titled(ax.figure, "convergence.png", "Convergence", caption, pf, summary))
     return charts
 
 

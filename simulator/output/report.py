@@ -3,6 +3,8 @@ charts of :mod:`simulator.output.charts` embedded (one self-contained file)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 from pathlib import Path
 from typing import Any
@@ -13,23 +15,32 @@ from jinja2 import Environment, select_autoescape
 from ..analysis import Comparison, RunSummary, ranked
 from ..model import Portfolio
 from ..montecarlo import Outcome
-from .charts import Chart, compare_charts, run_charts
+from .charts import DRIVERS_TOP, Chart, compare_charts, run_charts
 from .numbers import diff_cell, prob_text
-from .tables import base_cell
+from .portfolio_charts import ON_TIME_TARGET
+from .tables import PANELS, base_cell
 
-__all__ = ["compare_summary", "plain_summary", "write_compare_report", "write_run_report"]
+__all__ = [
+    "FILTER_SCRIPT",
+    "compare_summary",
+    "csp",
+    "plain_summary",
+    "write_compare_report",
+    "write_run_report",
+]
 
 
 def plain_summary(pf: Portfolio, summary: RunSummary, drivers: pd.DataFrame) -> list[str]:
     """The report's opening sentences, in plain words."""
     lines = [f"Note: {note}." for note in summary.deadline_notes()]
-    risky = [r for r in summary.projects if r.p_on_time is not None and r.p_on_time.estimate < 0.8]
+    order = [summary.projects[k] for k in summary.most_at_risk()]
+    risky = [r for r in order if r.p_on_time is not None and r.p_on_time.estimate < 0.8]
     if summary.p_all_on_time is not None:
         lines.append(
             f"All {summary.with_deadline} projects with a deadline finish on time in "
             f"{summary.p_all_on_time.estimate:.0%} of the simulated futures."
         )
-    for r in sorted(risky, key=lambda r: r.p_on_time.estimate if r.p_on_time else 0):
+    for r in risky[:PANELS]:
         assert r.p_on_time is not None
         p80 = next((q for q in r.finish if q.q == 80), None)
         when = "" if p80 is None else f"; 80% of outcomes finish by {summary.date(p80.value)}"
@@ -46,6 +57,11 @@ def plain_summary(pf: Portfolio, summary: RunSummary, drivers: pd.DataFrame) -> 
             )
         )
         lines.append(f"{r.name} is at risk: P(on time) {r.p_on_time.estimate:.0%}{when}{why}.")
+    if len(risky) > PANELS:
+        lines.append(
+            f"{len(risky) - PANELS} more projects have P(on time) below 80% "
+            "(the table of all projects below lists them, most at risk first)."
+        )
     short = sorted(summary.capacity, key=lambda c: -c.shortfall_mean)[:2]
     for c in short:
         if c.shortfall_mean > 0.05:
@@ -67,6 +83,7 @@ def plain_summary(pf: Portfolio, summary: RunSummary, drivers: pd.DataFrame) -> 
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
 <title>{{ title }}</title>
 <style>
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
@@ -101,7 +118,7 @@ def _render(*, charts: list[Chart], more: list[dict[str, Any]] | None = None, **
     further tables (``title``, ``head``, ``rows``)."""
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     return env.from_string(_TEMPLATE).render(
-        charts=[{"title": c.title, "uri": c.data_uri()} for c in charts], more=more or [], **fields
+        charts=[_uri(c) for c in charts], more=more or [], csp=csp(None), **fields
     )
 
 
@@ -124,48 +141,172 @@ def _key_dates_table(summary: RunSummary) -> list[dict[str, Any]]:
     return [{"title": "Key dates and milestones", "head": head, "rows": rows}]
 
 
+_RUN_TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
+<title>{{ title }}</title>
+<style>
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+table { border-collapse: collapse; font-size: 0.9em; }
+td, th { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+td:first-child, th:first-child { text-align: left; }
+td.name { text-align: left; }
+tr.risk td.p { color: #b00000; font-weight: 600; }
+img { max-width: 100%; }
+.meta { color: #666; font-size: 0.85em; }
+ol.panels { columns: 2; font-size: 0.9em; }
+</style></head><body>
+<h1>{{ title }}</h1>
+<p class="meta">{{ meta }}</p>
+<h2>Summary</h2>
+<ul>{% for line in summary %}<li>{{ line }}</li>{% endfor %}</ul>
+<h2>Portfolio</h2>
+{% for c in portfolio %}<h3>{{ c.title }}</h3>
+<img src="{{ c.uri }}" alt="{{ c.title }}">
+{% endfor %}
+<h2>{{ detail_title }}</h2>
+<p>{{ detail_intro }}</p>
+<ol class="panels">{% for p in panels %}
+<li data-project="{{ p.id }}">{{ p.text }}</li>{% endfor %}</ol>
+{% for c in charts %}<h3>{{ c.title }}</h3>
+<img src="{{ c.uri }}" alt="{{ c.title }}">
+{% endfor %}
+<h2>All projects</h2>
+<p>Most at risk first. <label>Filter: <input type="search" id="filter"
+placeholder="id, name, date..."></label> <span id="shown">{{ rows|length }} projects</span></p>
+<table id="projects"><thead><tr>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>{% for r in rows %}<tr{% if r.risk %} class="risk"{% endif %} data-project="{{ r.id }}">
+{%- for cell in r.cells %}<td{% if loop.index == r.p_col %} class="p"{% endif %}>{{ cell }}</td>
+{%- endfor %}</tr>
+{% endfor %}</tbody></table>
+{% for t in more %}<h2>{{ t.title }}</h2>
+<table><tr>{% for h in t.head %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for r in t.rows %}<tr>{% for cell in r %}<td>{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}</table>
+{% endfor %}
+<script>{{ script|safe }}</script>
+</body></html>
+"""
+
+# the table's filter: rows whose text holds every word typed (the only script of a report;
+# the Content-Security-Policy lets no other run, and nothing be fetched)
+FILTER_SCRIPT = """
+(function () {
+  var box = document.getElementById("filter");
+  var shown = document.getElementById("shown");
+  var rows = Array.prototype.slice.call(document.querySelectorAll("#projects tbody tr"));
+  box.addEventListener("input", function () {
+    var words = box.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    var n = 0;
+    rows.forEach(function (row) {
+      var text = row.textContent.toLowerCase();
+      var keep = words.every(function (w) { return text.indexOf(w) >= 0; });
+      row.hidden = !keep;
+      n += keep ? 1 : 0;
+    });
+    shown.textContent = n + " of " + rows.length + " projects";
+  });
+})();
+"""
+
+
+def csp(script: str | None) -> str:
+    """The report's Content-Security-Policy: images from data: URIs, inline styles, and
+    only ``script`` (pinned by its SHA-256), nothing fetched."""
+    allowed = "'none'"
+    if script is not None:
+        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+        allowed = f"'sha256-{digest}'"
+    return f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src {allowed}"
+
+
+def _project_rows(summary: RunSummary) -> tuple[list[str], list[dict[str, Any]]]:
+    """The table of all projects, most at risk first: its head and rows."""
+    named = any(r.name != r.id for r in summary.projects)
+    head = ["id", "project"] if named else ["project"]
+    head += ["deadline", "P(on time)", "P50 finish", "P80 finish"]
+    head += [f"cost P50 {summary.currency}".rstrip(), f"cost P80 {summary.currency}".rstrip()]
+    head.append("P(within budget)")
+    rows = []
+    for k in summary.most_at_risk():
+        r = summary.projects[k]
+        q, c = {x.q: x.value for x in r.finish}, {x.q: x.value for x in r.cost}
+        cells = [r.id, r.name] if named else [r.id]
+        cells += [
+            "-" if r.deadline is None else r.deadline_date or f"{r.deadline:g}",
+            prob_text(r.p_on_time, sep=" ± "),
+            summary.date(q[50]) or f"{q[50]:.1f}",
+            summary.date(q[80]) or f"{q[80]:.1f}",
+            f"{c[50]:,.0f}",
+            f"{c[80]:,.0f}",
+            prob_text(r.p_within_budget, sep=" ± "),
+        ]
+        risk = r.p_on_time is not None and r.p_on_time.estimate < ON_TIME_TARGET
+        rows.append({"id": r.id, "cells": cells, "risk": risk, "p_col": len(head) - 5})
+    return head, rows
+
+
+def _panels(summary: RunSummary, shown: list[int]) -> dict[str, Any]:
+    """The detail section's title, introduction and list of the projects it shows."""
+    everyone = len(shown) == len(summary.projects)
+    panels = []
+    for k in shown:
+        r = summary.projects[k]
+        label = r.name if r.name == r.id else f"{r.name} ({r.id})"
+        p = "no deadline" if r.p_on_time is None else f"P(on time) {prob_text(r.p_on_time)}"
+        panels.append({"id": r.id, "text": f"{label}: {p}"})
+    intro = (
+        "One panel per project, in the scenario's order."
+        if everyone
+        else f"One panel for each of the {len(shown)} projects most at risk (lowest "
+        "P(on time); ties: the P80 finish furthest past the deadline), most at risk first; "
+        f"the other {len(summary.projects) - len(shown)} are in the table below."
+    )
+    title = "Projects" if everyone else f"The {len(shown)} projects most at risk"
+    return {"detail_title": title, "detail_intro": intro, "panels": panels}
+
+
 def write_run_report(
-    folder: Path, pf: Portfolio, out: Outcome, summary: RunSummary, drivers: pd.DataFrame
+    folder: Path,
+    pf: Portfolio,
+    out: Outcome,
+    summary: RunSummary,
+    drivers: pd.DataFrame,
+    *,
+    drivers_top: int = DRIVERS_TOP,
 ) -> list[Chart]:
-    """Write the charts (PNG) and ``report.html`` into ``folder``."""
-    charts = run_charts(pf, out, summary, drivers)
+    """Write the charts (PNG) and ``report.html`` into ``folder``: the portfolio's charts,
+    panels for the projects :meth:`RunSummary.shown` picks (every one up to
+    :data:`PANELS`, else the most at risk), and a filterable table of every project."""
+    shown = summary.shown(PANELS)
+    charts = run_charts(pf, out, summary, drivers, shown=shown, drivers_top=drivers_top)
     for c in charts:
         (folder / c.file).write_bytes(c.png)
-    rows = []
-    for r in summary.projects:
-        q = {x.q: x for x in r.finish}
-        rows.append(
-            [
-                r.name,
-                "-" if r.deadline is None else r.deadline_date or f"{r.deadline:g}",
-                prob_text(r.p_on_time, sep=" ± "),
-                summary.date(q[50].value) or f"{q[50].value:.1f}",
-                summary.date(q[80].value) or f"{q[80].value:.1f}",
-                f"{r.cost_mean.estimate:,.0f}",
-                prob_text(r.p_within_budget, sep=" ± "),
-            ]
-        )
-    html = _render(
+    head, rows = _project_rows(summary)
+    env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
+    html = env.from_string(_RUN_TEMPLATE).render(
+        csp=csp(FILTER_SCRIPT),
+        script=FILTER_SCRIPT,
         title=f"{pf.name}: Monte Carlo forecast",
         meta=f"seed {summary.seed} · {summary.iterations:,} iterations · scenario SHA-256 "
         f"{summary.scenario_sha256[:12]}",
         summary=plain_summary(pf, summary, drivers),
-        table_title="Projects",
-        head=[
-            "project",
-            "deadline",
-            "P(on time)",
-            "P50 finish",
-            "P80 finish",
-            "mean cost",
-            "P(within budget)",
-        ],
+        portfolio=[_uri(c) for c in charts if c.file in _PORTFOLIO],
+        charts=[_uri(c) for c in charts if c.file not in _PORTFOLIO],
+        head=head,
         rows=rows,
-        charts=charts,
         more=_key_dates_table(summary),
+        **_panels(summary, shown),
     )
     (folder / "report.html").write_text(html, encoding="utf-8")
     return charts
+
+
+_PORTFOLIO = {"portfolio.png", "capacity.png"}
+
+
+def _uri(c: Chart) -> dict[str, str]:
+    return {"title": c.title, "uri": c.data_uri()}
 
 
 def compare_summary(c: Comparison, by: str) -> list[str]:

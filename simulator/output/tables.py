@@ -10,7 +10,16 @@ from typing import Any
 from ..analysis import Check, Comparison, RunSummary, ranked
 from .numbers import diff_cell, number, prob_text
 
-__all__ = ["base_cell", "checks_text", "decision_table", "summary_text", "top_drivers"]
+__all__ = [
+    "PANELS",
+    "base_cell",
+    "checks_text",
+    "decision_table",
+    "summary_text",
+    "top_drivers",
+]
+
+PANELS = 12  # projects shown in detail: every one up to this many, else the most at risk
 
 
 def _when(s: RunSummary, wd: float) -> str:
@@ -143,11 +152,20 @@ def base_cell(c: Comparison, metric: str) -> str:
     return "-" if math.isnan(v) else number(v)
 
 
-def top_drivers(frame: Any, per_project: int = 3) -> str:
-    """A few lines per project: the most critical tasks and the risks that cost most time."""
+def top_drivers(frame: Any, per_project: int = 3, projects: Sequence[str] | None = None) -> str:
+    """A few lines per project: its ``per_project`` most critical tasks and the risks that
+    cost it most time; for the ``projects`` given (ids, in that order; all by default), with
+    a last line saying how many more are in drivers.csv."""
+    groups = dict(list(frame.groupby("project", sort=False)))
+    ids = list(groups) if projects is None else [p for p in projects if p in groups]
     lines = []
-    for pid, part in frame.groupby("project", sort=False):
-        tasks = part[part["kind"] == "task"].head(per_project)
+    for pid in ids:
+        part = groups[pid]
+        tasks = (
+            part[part["kind"] == "task"]
+            .sort_values("criticality", ascending=False, kind="stable")
+            .head(per_project)
+        )
         risks = (
             part[(part["kind"] == "risk") & (part["p80_finish_change"] < -0.05)]
             .sort_values("p80_finish_change")
@@ -169,4 +187,6 @@ def top_drivers(frame: Any, per_project: int = 3) -> str:
                 subsequent_indent="      ",
                 break_on_hyphens=False,
             )
+    if len(ids) < len(groups):
+        lines.append(f"  ... {len(groups) - len(ids)} more projects in drivers.csv")
     return "\n".join(lines)
