@@ -84,7 +84,7 @@ def _run(tmp_path: Path, scenario: Path, *extra: str) -> Path:
     return out
 
 
-def _check_html(out: Path, *, script: bool = True) -> _Collect:
+def check_html(out: Path, *, script: bool = True) -> _Collect:
     """No event attribute, nothing fetched, an image per PNG; the only script (a run's
     report: the table's filter, no user text in it) is the one the policy's hash allows."""
     html = (out / "report.html").read_text(encoding="utf-8")
@@ -111,7 +111,7 @@ def test_run_writes_every_chart_and_a_self_contained_report(tmp_path: Path) -> N
     assert CHARTS | {"risks.png"} == pngs
     for name in pngs:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    parsed = _check_html(out)
+    parsed = check_html(out)
     text = " ".join(parsed.text)
     assert "CRM replacement" in text
     assert "finish on time in" in text  # the plain-words summary
@@ -125,7 +125,7 @@ def test_hostile_names_are_escaped_drawn_literally_and_guarded(tmp_path: Path) -
     assert not (tmp_path / "x").exists()  # '../../x' wrote nothing outside the folder
     for p in tmp_path.rglob("*"):
         assert p.is_relative_to(tmp_path)
-    parsed = _check_html(out)
+    parsed = check_html(out)
     text = " ".join(parsed.text)
     assert "<img src=x onerror=alert(1)>" in text  # shown as text, escaped in the source
     assert "$\\frac{a}{b}$" in text
@@ -198,7 +198,7 @@ def test_compare_report_escapes_hostile_variant_names(tmp_path: Path) -> None:
         cli, ["compare", str(path), "-n", "200", "--seed", "3", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
-    parsed = _check_html(out, script=False)
+    parsed = check_html(out, script=False)
     assert "<script>alert(2)</script>" in " ".join(parsed.text)
     table = pd.read_csv(out / "comparison.csv", dtype=str)
     assert set(table["variant"]) == {"<script>alert(2)</script>"}  # text, kept as written
