@@ -35,8 +35,9 @@ figures: $(STAMP)
 	$(BIN)/pmosim run scenarios/portfolio-2027.yaml --out results/portfolio-2027 --force -q
 	$(BIN)/pmosim compare scenarios/portfolio-2027.yaml --out results/portfolio-2027-compare --force -q
 	mkdir -p docs/images
-	cp results/portfolio-2027/finish-s-curves.png results/portfolio-2027/capacity.png \
-	   results/portfolio-2027/drivers.png results/portfolio-2027-compare/comparison.png docs/images/
+	cp results/portfolio-2027/portfolio.png results/portfolio-2027/finish-s-curves.png \
+	   results/portfolio-2027/capacity.png results/portfolio-2027/drivers.png \
+	   results/portfolio-2027-compare/comparison.png docs/images/
 
 bench: $(TESTED)
 	$(BIN)/python tests/benchmarks/bench_portfolio.py

@@ -34,7 +34,9 @@ from .fonts import chart_families, portfolio_texts
 from .portfolio_charts import (
     AT_RISK_BARS,
     plot_at_risk,
+    plot_capacity_demand,
     plot_on_time_histogram,
+    plot_shortfall_heatmap,
     plot_utilisation_heatmap,
 )
 from .tables import PANELS
@@ -60,6 +62,8 @@ __all__ = [
 ]
 
 DPI = 110
+DRIVERS_TOP = 8  # tasks per project in the drivers chart
+RISK_ROWS = 20  # risks in the risk contributions chart, at most
 Array = NDArray[np.float64]
 
 
@@ -257,41 +261,6 @@ def plot_cost_vs_finish(
     ax.set_xlabel(time.label())
     ax.set_ylabel(f"cost (thousand {unit})")
     time.axis(ax)
-    return ax
-
-
-def plot_shortfall_heatmap(out: Outcome, pools: list[str], *, ax: Axes | None = None) -> Axes:
-    """P(some demand waits for the pool), per pool and period."""
-    ax = _axes(ax, (7.0, 3.0))
-    p_short = (out.waiting > 1e-9).mean(axis=0)  # (pools, periods)
-    im = ax.imshow(p_short, aspect="auto", cmap="Reds", vmin=0, vmax=1)
-    ax.set_yticks(range(len(pools)), pools, fontsize=7 if len(pools) > 8 else 9)
-    ax.set_xticks(range(len(out.periods)), out.periods, rotation=60, ha="right", fontsize=7)
-    ax.set_title("P(some demand waits for the pool) per month", fontsize=9)
-    ax.figure.colorbar(im, ax=ax, fraction=0.03, label="probability")
-    return ax
-
-
-def plot_capacity_demand(
-    out: Outcome, pools: list[str], *, only: Sequence[int] | None = None, ax: Axes | None = None
-) -> Axes:
-    """Each pool's demand (P50, band P10-P90) against its mean capacity, per period (the
-    pools ``only`` lists, when given: indices into ``pools``)."""
-    ax = _axes(ax, (7.0, 3.5))
-    x = np.arange(len(out.periods))
-    for j in range(len(pools)) if only is None else only:
-        pool = pools[j]
-        demand = out.busy[:, j, :] + out.waiting[:, j, :]
-        lo, mid, hi = np.quantile(demand, [0.1, 0.5, 0.9], axis=0)
-        line = ax.plot(x, mid, label=f"{pool} demand P50")[0]
-        ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.15)
-        ax.plot(x, out.capacity[:, j, :].mean(axis=0), color=line.get_color(), ls="--", lw=1)
-    ax.set_xticks(x, out.periods, rotation=60, ha="right", fontsize=7)
-    ax.set_ylabel("units (mean over the month)")
-    which = "per pool" if only is None else f"the {len(only)} pools most short"
-    ax.set_title(f"Demand (band: P10-P90) against capacity (dashed), {which}", fontsize=9)
-    if ax.get_lines():
-        ax.legend(fontsize=7, ncol=3)
     return ax
 
 
@@ -593,15 +562,14 @@ def _driver_charts(
     ]
     risk_rows = drivers[drivers["kind"] == "risk"]
     if not risk_rows.empty:
-        ax = plot_risk_contributions(pf, risk_rows, projects=shown)
+        ax = plot_risk_contributions(pf, risk_rows, projects=shown, most=RISK_ROWS)
         caption = "Risk contributions (each risk alone switched off)" + _subset(pf, shown)
+        if risk_rows["driver"].nunique() > RISK_ROWS:
+            caption += f"; the {RISK_ROWS} risks that change their P80 finish most"
         charts.append(
             _titled(ax.figure, "risks.png", "Drivers: risk contributions", caption, pf, summary)
         )
     return charts
-
-
-DRIVERS_TOP = 8  # tasks per project in the drivers chart
 
 
 def run_charts(

@@ -1,9 +1,12 @@
 """Portfolio-level charts of a run (matplotlib): how P(on time) is spread across the
-projects, the projects most at risk, and how busy and short each pool is per month. They
+projects, the projects most at risk, and how busy and short each pool is per month (each
+``plot_*`` draws on ``ax``, a new figure's when None, and returns the Axes). They
 stay legible at hundreds of projects: one figure whatever the number of projects, the
 ranked bars capped at :data:`AT_RISK_BARS`."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -13,12 +16,15 @@ from matplotlib.colors import Normalize
 from matplotlib.ticker import MaxNLocator
 
 from ..analysis import RunSummary
+from ..montecarlo import Outcome
 
 __all__ = [
     "AT_RISK_BARS",
     "ON_TIME_TARGET",
     "plot_at_risk",
+    "plot_capacity_demand",
     "plot_on_time_histogram",
+    "plot_shortfall_heatmap",
     "plot_utilisation_heatmap",
 ]
 
@@ -109,4 +115,39 @@ def plot_utilisation_heatmap(summary: RunSummary, *, ax: Axes | None = None) -> 
     ax.set_xticks(range(len(periods)), periods, rotation=60, ha="right", fontsize=7)
     ax.set_title("Utilisation: share of the capacity in use, per month", fontsize=9)
     ax.figure.colorbar(im, ax=ax, fraction=0.03, label="utilisation")
+    return ax
+
+
+def plot_shortfall_heatmap(out: Outcome, pools: list[str], *, ax: Axes | None = None) -> Axes:
+    """P(some demand waits for the pool), per pool and period."""
+    ax = _axes(ax, (7.0, 3.0))
+    p_short = (out.waiting > 1e-9).mean(axis=0)  # (pools, periods)
+    im = ax.imshow(p_short, aspect="auto", cmap="Reds", vmin=0, vmax=1)
+    ax.set_yticks(range(len(pools)), pools, fontsize=7 if len(pools) > 8 else 9)
+    ax.set_xticks(range(len(out.periods)), out.periods, rotation=60, ha="right", fontsize=7)
+    ax.set_title("P(some demand waits for the pool) per month", fontsize=9)
+    ax.figure.colorbar(im, ax=ax, fraction=0.03, label="probability")
+    return ax
+
+
+def plot_capacity_demand(
+    out: Outcome, pools: list[str], *, only: Sequence[int] | None = None, ax: Axes | None = None
+) -> Axes:
+    """Each pool's demand (P50, band P10-P90) against its mean capacity, per period (the
+    pools ``only`` lists, when given: indices into ``pools``)."""
+    ax = _axes(ax, (7.0, 3.5))
+    x = np.arange(len(out.periods))
+    for j in range(len(pools)) if only is None else only:
+        pool = pools[j]
+        demand = out.busy[:, j, :] + out.waiting[:, j, :]
+        lo, mid, hi = np.quantile(demand, [0.1, 0.5, 0.9], axis=0)
+        line = ax.plot(x, mid, label=f"{pool} demand P50")[0]
+        ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.15)
+        ax.plot(x, out.capacity[:, j, :].mean(axis=0), color=line.get_color(), ls="--", lw=1)
+    ax.set_xticks(x, out.periods, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("units (mean over the month)")
+    which = "per pool" if only is None else f"the {len(only)} pools most short"
+    ax.set_title(f"Demand (band: P10-P90) against capacity (dashed), {which}", fontsize=9)
+    if ax.get_lines():
+        ax.legend(fontsize=7, ncol=3)
     return ax

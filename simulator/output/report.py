@@ -150,7 +150,6 @@ body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; 
 table { border-collapse: collapse; font-size: 0.9em; }
 td, th { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
 td:first-child, th:first-child { text-align: left; }
-td.name { text-align: left; }
 tr.risk td.p { color: #b00000; font-weight: 600; }
 img { max-width: 100%; }
 .meta { color: #666; font-size: 0.85em; }

@@ -7,6 +7,7 @@ Run (not part of the default test run)::
 
     .venv/bin/python tests/benchmarks/bench_scale.py                 # the full set
     .venv/bin/python tests/benchmarks/bench_scale.py --iterations 1000 --no-dask  # quicker
+    .venv/bin/python tests/benchmarks/bench_scale.py --iterations 1000 --end-to-end  # 200 x 50
     .venv/bin/python -m pytest -m benchmark tests/benchmarks/bench_scale.py -s
 
 Every figure of one run is measured on the same machine in the same session: compare the
@@ -79,7 +80,13 @@ def same_bytes(a: Path, b: Path) -> bool:
     return not mismatch and not errors and names == sorted(p.name for p in b.iterdir())
 
 
-def report(iterations: int, dask: bool, out: Callable[[str], None] = print) -> None:
+def report(
+    iterations: int,
+    dask: bool,
+    out: Callable[[str], None] = print,
+    *,
+    only_end_to_end: bool = False,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sizes = {
@@ -97,16 +104,22 @@ def report(iterations: int, dask: bool, out: Callable[[str], None] = print) -> N
         )
         out("| run | seconds | peak MiB | results MB | report.html MB |")
         out("|---|---:|---:|---:|---:|")
-        for label, flags in (
+        seconds = []
+        runs = [
             ("no risk contributions, no report", ("--no-risk-drivers", "--no-report")),
             ("report, no risk contributions", ("--no-risk-drivers",)),
             ("risk contributions and report", ()),
-        ):
+        ]
+        for label, flags in runs[:2] if only_end_to_end else runs:
             r = run_cli(sizes[10_000], folder / "out", iterations, "--jobs", "2", *flags)
             out(
                 f"| {label} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | "
                 f"{r['results_mb']:.2f} | {r['report_mb']:.2f} |"
             )
+            seconds.append(r["seconds"])
+        out(f"\nThe report (charts and report.html): {seconds[1] - seconds[0]:.1f} s")  # rows 2 - 1
+        if only_end_to_end:
+            return
         out("\n### Time per task-iteration (in-process, --jobs 2)\n")
         out("| tasks | iterations | us per task-iteration | ratio to 1,000 tasks |")
         out("|---:|---:|---:|---:|")
@@ -138,5 +151,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=10_000)
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument(
+        "--end-to-end",
+        action="store_true",
+        help="only the 200-project runs without risk contributions, and the report's time",
+    )
     args = parser.parse_args()
-    report(args.iterations, dask=not args.no_dask)
+    report(args.iterations, dask=not args.no_dask, only_end_to_end=args.end_to_end)
