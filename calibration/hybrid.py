@@ -23,16 +23,15 @@ does.
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.model import EXACT_TOL, LocalGrid, RatioModel
+from simulator.model import RatioModel
 
 from .fit import fit_ratio_model
-from .local import LOCAL_VALUES, MIN_EFFECTIVE, history_near
+from .local import LOCAL_VALUES, MIN_EFFECTIVE, grid_model, history_near
 
 __all__ = ["BANDWIDTH", "POINTS", "fit_hybrid", "history_weight"]
 
@@ -90,19 +89,6 @@ def fit_hybrid(ratio: FloatArray, estimate: FloatArray, tail: float) -> RatioMod
         we = w[ends]
         shares[ends] = we * near_p + (1 - we) * shares[ends]
         values[ends] = we[:, None] * near_v + (1 - we[:, None]) * values[ends]
-    exact = np.abs(ratio - 1.0) < EXACT_TOL
-    local = LocalGrid(
-        estimates=tuple(np.exp(grid).tolist()),
-        exact=tuple(shares.tolist()),
-        values=tuple(tuple(v) for v in np.maximum.accumulate(values, axis=1).tolist()),
-    )
-    return RatioModel(
-        "local",
-        {},
-        p_exact=float(exact.mean()),
-        slope=0.0,
-        ref_estimate=math.exp(float(np.mean(log_e))),
-        n=int(ratio.size),
-        grid=local,
-        source=f"own ({body.family} body, history of similar sizes in the outer {tail:g})",
-    )
+    rows = (shares, np.maximum.accumulate(values, axis=1))
+    source = f"own ({body.family} body, history of similar sizes in the outer {tail:g})"
+    return grid_model(ratio, log_e, grid, rows, source)

@@ -116,10 +116,23 @@ def history_near(
 
 def fit_local(ratio: FloatArray, estimate: FloatArray, bandwidth: float) -> RatioModel:
     """The kernel-weighted history near each size (see the module docstring)."""
-    exact, _ = _split(ratio)
+    _split(ratio)  # refuses a history whose every ratio is exactly 1
     log_e = np.log(estimate)
     grid = _grid(log_e)
     shares, values = history_near(ratio, estimate, grid, bandwidth)
+    return grid_model(ratio, log_e, grid, (shares, values), f"own (bandwidth {bandwidth:g})")
+
+
+def grid_model(
+    ratio: FloatArray,
+    log_e: FloatArray,
+    grid: FloatArray,
+    rows: tuple[FloatArray, FloatArray],
+    source: str,
+) -> RatioModel:
+    """A ``local`` ratio model: heap shares and ratio quantiles ``rows`` at the sizes
+    ``exp(grid)``, fitted on ``ratio`` at the log-estimates ``log_e``."""
+    shares, values = rows
     local = LocalGrid(
         estimates=tuple(np.exp(grid).tolist()),
         exact=tuple(shares.tolist()),
@@ -128,10 +141,10 @@ def fit_local(ratio: FloatArray, estimate: FloatArray, bandwidth: float) -> Rati
     return RatioModel(
         "local",
         {},
-        p_exact=float(exact.mean()),
+        p_exact=float((np.abs(ratio - 1.0) < EXACT_TOL).mean()),
         slope=0.0,
         ref_estimate=math.exp(float(np.mean(log_e))),
         n=int(ratio.size),
         grid=local,
-        source=f"own (bandwidth {bandwidth:g})",
+        source=source,
     )
