@@ -81,7 +81,8 @@ def plain_summary(pf: Portfolio, summary: RunSummary, drivers: pd.DataFrame) -> 
     return lines
 
 
-_TEMPLATE = """<!DOCTYPE html>
+# the head and the table styles both reports share
+_HEAD = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{{ csp }}">
 <title>{{ title }}</title>
@@ -90,7 +91,11 @@ body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; 
 table { border-collapse: collapse; font-size: 0.9em; }
 td, th { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
 td:first-child, th:first-child { text-align: left; }
-img { max-width: 100%; }
+"""
+
+_TEMPLATE = (
+    _HEAD
+    + """img { max-width: 100%; }
 .meta { color: #666; font-size: 0.85em; }
 </style></head><body>
 <h1>{{ title }}</h1>
@@ -111,6 +116,7 @@ img { max-width: 100%; }
 {% endfor %}
 </body></html>
 """
+)
 
 
 def _render(*, charts: list[Chart], more: list[dict[str, Any]] | None = None, **fields: Any) -> str:
@@ -141,16 +147,9 @@ def _key_dates_table(summary: RunSummary) -> list[dict[str, Any]]:
     return [{"title": "Key dates and milestones", "head": head, "rows": rows}]
 
 
-_RUN_TEMPLATE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
-<title>{{ title }}</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
-table { border-collapse: collapse; font-size: 0.9em; }
-td, th { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
-td:first-child, th:first-child { text-align: left; }
-tr.risk td.p { color: #b00000; font-weight: 600; }
+_RUN_TEMPLATE = (
+    _HEAD
+    + """tr.risk td.p { color: #b00000; font-weight: 600; }
 img { max-width: 100%; }
 .meta { color: #666; font-size: 0.85em; }
 ol.panels { columns: 2; font-size: 0.9em; }
@@ -186,6 +185,7 @@ placeholder="id, name, date..."></label> <span id="shown">{{ rows|length }} proj
 <script>{{ script|safe }}</script>
 </body></html>
 """
+)
 
 # the table's filter: rows whose text holds every word typed (the only script of a report;
 # the Content-Security-Policy lets no other run, and nothing be fetched)
