@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
-# the test suite also covers the optional extras (Dask, Excel, parquet, .mpp through MPXJ: its tests
-# skip, saying why, where there is no Java runtime)
+# the test suite also covers the optional extras (Dask, Excel, parquet, Optuna, .mpp through MPXJ: its
+# tests skip, saying why, where there is no Java runtime)
 $(TESTED): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,dask,excel,mpp,parquet,search]'
 	touch $(TESTED)
