@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from simulator.sampling import BLOCK_SIZE
+
 sys.path.insert(0, str(Path(__file__).parent))
 from synthetic import write_synthetic
 
@@ -125,7 +127,8 @@ def report(
         out("|---:|---:|---:|---:|")
         base = 0.0
         for tasks, path in sizes.items():
-            n = max(100, iterations * 1_000 // tasks)
+            # the same iterations at every size, at least two blocks: both workers busy
+            n = max(2 * BLOCK_SIZE, min(iterations, 2_000))
             t = per_task_iteration(path, tasks, n)
             base = base or t
             out(f"| {tasks:,} | {n:,} | {t:.3f} | {t / base:.2f} |")
