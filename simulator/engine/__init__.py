@@ -5,7 +5,7 @@ defines the semantics; ``fast`` replays it exactly in compiled code. ``chains`` 
 
 from __future__ import annotations
 
-from .chains import CAPACITY, RELEASE, ChainCounts, chain_counts
+from .chains import CAPACITY, RELEASE, ChainCounts, chain_counts, chain_steps, count_chains
 from .clock import link_wait, py_work_end, work_between, work_ends
 from .fast import CapacityArrays, pack_capacity, simulate_batch, simulate_fast
 from .loads import capacity_load, overload, schedule_load
@@ -21,6 +21,8 @@ __all__ = [
     "Schedule",
     "capacity_load",
     "chain_counts",
+    "chain_steps",
+    "count_chains",
     "link_wait",
     "overload",
     "pack_capacity",

@@ -13,7 +13,7 @@ from ..model import Network, Portfolio
 from .clock import link_wait
 from .kernels import inline, jit, offsets, task_pools
 
-__all__ = ["CAPACITY", "RELEASE", "ChainCounts", "chain_counts"]
+__all__ = ["CAPACITY", "RELEASE", "ChainCounts", "chain_counts", "chain_steps", "count_chains"]
 
 Array = NDArray[np.float64]
 RELEASE, CAPACITY = -1, -2
@@ -219,23 +219,26 @@ class ChainCounts(NamedTuple):
     hits: NDArray[np.int64]
 
 
-def chain_counts(
-    net: Network, pf: Portfolio, start: Array, finish: Array, ready: Array, duration: Array
-) -> ChainCounts:
-    """In how many of these iterations each task lay on each project's driving chain
-    (``duration``: the engine's input, which finish-to-finish and start-to-finish links
-    depend on). Kept: every task of the project itself that ever was, and the
-    :data:`OTHERS` tasks of other projects that were most often (so that memory grows with
-    the block's iterations and the tasks, never with projects x tasks)."""
+def chain_steps(
+    net: Network,
+    pf: Portfolio,
+    start: Array,
+    finish: Array,
+    ready: Array,
+    duration: Array,
+    drv: NDArray[np.int32],
+    last: NDArray[np.int64],
+) -> None:
+    """Fill ``drv`` (``(iterations, tasks)``, int32: what drove each task's start) and ``last``
+    (``(iterations, projects)``: each project's task that finished last) for these
+    iterations; :func:`count_chains` then walks the chains. A block may be filled a few
+    iterations at a time, so that its schedules never have to be held all at once."""
     proj_ptr = offsets([len(p.tasks) for p in pf.projects])
     proj_idx = np.array([i for p in pf.projects for i in p.tasks], dtype=np.int64)
     pool_ptr, pool_idx = task_pools(net.demand)
-    n, n_it, n_proj = net.n_tasks, len(start), len(pf.projects)
     size = 2  # the table: at least twice the (task, pool) pairs, a power of two
     while size < 2 * pool_ptr[-1]:
         size <<= 1
-    drv = np.empty((n_it, n), dtype=np.int64)
-    last = np.empty((n_it, n_proj), dtype=np.int64)
     _drivers(
         *(np.ascontiguousarray(a) for a in (start, finish, ready, duration)),
         net.release,
@@ -259,8 +262,28 @@ def chain_counts(
         *np.zeros((2, size), dtype=np.int64),
         np.full(size, -1, dtype=np.int64),
     )
+
+
+def count_chains(pf: Portfolio, drv: NDArray[np.int32], last: NDArray[np.int64]) -> ChainCounts:
+    """The pairs on the driving chains that :func:`chain_steps` found (see
+    :func:`chain_counts`)."""
+    n, n_proj = drv.shape[1], last.shape[1]
     project_of = np.array([t.project for t in pf.tasks], dtype=np.int64)
     most = n + n_proj * OTHERS
     key, count = np.empty(most, dtype=np.int64), np.empty(most, dtype=np.int64)
     kept = _count(drv, last, project_of, OTHERS, key, count)
     return ChainCounts(key[:kept].copy(), count[:kept].copy())
+
+
+def chain_counts(
+    net: Network, pf: Portfolio, start: Array, finish: Array, ready: Array, duration: Array
+) -> ChainCounts:
+    """In how many of these iterations each task lay on each project's driving chain
+    (``duration``: the engine's input, which finish-to-finish and start-to-finish links
+    depend on). Kept: every task of the project itself that ever was, and the
+    :data:`OTHERS` tasks of other projects that were most often (so that memory grows with
+    the block's iterations and the tasks, never with projects x tasks)."""
+    drv = np.empty((len(start), net.n_tasks), dtype=np.int32)
+    last = np.empty((len(start), len(pf.projects)), dtype=np.int64)
+    chain_steps(net, pf, start, finish, ready, duration, drv, last)
+    return count_chains(pf, drv, last)

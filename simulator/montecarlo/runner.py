@@ -8,6 +8,7 @@ whatever ``jobs`` is.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import operator
 from collections.abc import Callable, Iterator
@@ -20,7 +21,8 @@ from numpy.typing import NDArray
 from ..engine import (
     CapacityArrays,
     capacity_load,
-    chain_counts,
+    chain_steps,
+    count_chains,
     overload,
     pack_capacity,
     schedule_load,
@@ -43,6 +45,9 @@ Array = NDArray[np.float64]
 Progress = Callable[[int], None] | None
 
 ENGINES = ("auto", "fast", "simpy")
+
+_INTS, _FLOATS = np.empty(0, dtype=np.int64), np.empty(0)
+_NO_DRIVERS = DriverSums(0, 0, _INTS, _INTS, _INTS, _FLOATS, _FLOATS, _FLOATS, _FLOATS, _FLOATS)
 
 
 def _schedules(
@@ -115,15 +120,46 @@ def _trace_rows(first: int, k: int, start: Array, finish: Array) -> Array:
     return rows
 
 
-def run_block(
-    pf: Portfolio, root: int, block: int, n: int, trace: int = 0, engine: str = "auto"
+# iterations x tasks per pass of the engine inside a block (8 MB per schedule array): a
+# block's schedules are simulated and reduced this many cells at a time, so that a worker's
+# memory is bounded by the block's inputs, not by several (iterations, tasks) arrays
+CHUNK_CELLS = 1 << 20
+
+
+def _chunks(n: int, tasks: int) -> list[tuple[int, int]]:
+    """The block's iterations ``[0, n)`` cut into equal passes of at most
+    :data:`CHUNK_CELLS` cells (one pass for a portfolio of up to ~2,000 tasks)."""
+    parts = max(1, -(-n * max(tasks, 1) // CHUNK_CELLS))
+    step = -(-n // parts)
+    return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+
+
+def _rows(sample: BlockSample, lo: int, hi: int) -> BlockSample:
+    """Iterations ``lo:hi`` of ``sample`` (views, no copies)."""
+    return BlockSample(
+        sample.size[lo:hi],
+        sample.duration[lo:hi],
+        sample.occurred[lo:hi],
+        sample.risk_cost[lo:hi],
+        sample.capacity[lo:hi],
+    )
+
+
+def _pass(
+    pf: Portfolio,
+    sample: BlockSample,
+    first: int,
+    trace: int,
+    engine: str,
+    steps: tuple[NDArray[np.int64], NDArray[np.int64]],
 ) -> Block:
-    """Sample, simulate and reduce ``n`` iterations of block ``block``."""
+    """Simulate and reduce the iterations of ``sample`` (the first is iteration ``first`` of
+    the run), writing their chain steps to ``steps``; the result's ``drivers`` is left to
+    the block."""
     net = pf.network
-    sample = sample_block(pf, root, block, n)
     packed = pack_capacity(sample.capacity)
-    start, finish, ready = _schedules(pf, sample, packed, engine, block * BLOCK_SIZE)
-    critical = chain_counts(net, pf, start, finish, ready, sample.duration)
+    start, finish, ready = _schedules(pf, sample, packed, engine, first)
+    chain_steps(net, pf, start, finish, ready, sample.duration, *steps)
     start = _actual_starts(pf, start)
     end = work_ends(*net.clock, net.calendar, finish)  # where each task's work ended
     members = [list(p.tasks) for p in pf.projects]
@@ -135,11 +171,7 @@ def run_block(
     horizon = max([float(finish.max(initial=0.0)), *deadlines, *cap_times, 1.0])
     _, edges = pf.calendar.periods(horizon)
     capacity, final = capacity_load(net.capacity, *packed, edges)
-    rows = _trace_rows(block * BLOCK_SIZE, min(trace, n), start, end)
-    own = np.array([t.project for t in pf.tasks], dtype=np.int64)
-    drivers = DriverSums.of(critical, own, sample.duration, p_finish)
     busy, waiting = schedule_load(ready, start, finish, net.demand, edges)
-    over = overload(start, finish, net.demand, net.capacity, *packed, edges)
     return Block(
         p_finish,
         p_start,
@@ -149,11 +181,58 @@ def run_block(
         waiting,
         capacity,
         final,
-        rows,
+        _trace_rows(first, min(trace, len(start)), start, end),
         horizon,
-        drivers,
-        over,
+        _NO_DRIVERS,
+        overload(start, finish, net.demand, net.capacity, *packed, edges),
         _key_times(pf, start, end),
+    )
+
+
+def run_block(
+    pf: Portfolio, root: int, block: int, n: int, trace: int = 0, engine: str = "auto"
+) -> Block:
+    """Sample, simulate and reduce ``n`` iterations of block ``block``, in passes of at
+    most :data:`CHUNK_CELLS` iterations x tasks (the passes' results are the block's, cell
+    for cell: each pass's periods are a prefix of the block's, padded as blocks are)."""
+    net = pf.network
+    sample = sample_block(pf, root, block, n)
+    steps = (
+        np.empty((n, net.n_tasks), dtype=np.int32),
+        np.empty((n, len(pf.projects)), dtype=np.int64),
+    )
+    first = block * BLOCK_SIZE
+    parts = [
+        _pass(
+            pf,
+            _rows(sample, lo, hi),
+            first + lo,
+            max(0, min(trace - lo, hi - lo)),
+            engine,
+            (steps[0][lo:hi], steps[1][lo:hi]),
+        )
+        for lo, hi in _chunks(n, net.n_tasks)
+    ]
+    own = np.array([t.project for t in pf.tasks], dtype=np.int64)
+    p_finish = np.concatenate([b.finish for b in parts])
+    drivers = DriverSums.of(count_chains(pf, *steps), own, sample.duration, p_finish)
+    if len(parts) == 1:
+        return dataclasses.replace(parts[0], drivers=drivers)
+    width = max(b.busy.shape[2] for b in parts)
+    return Block(
+        p_finish,
+        np.concatenate([b.first_start for b in parts]),
+        np.concatenate([b.cost for b in parts]),
+        sample.occurred,
+        _pad(parts, "busy", width),
+        _pad(parts, "waiting", width),
+        _pad(parts, "capacity", width, [b.final_capacity for b in parts]),
+        np.concatenate([b.final_capacity for b in parts]),
+        np.concatenate([b.trace for b in parts]),
+        max(b.horizon for b in parts),
+        drivers,
+        _pad(parts, "overload", width),
+        np.concatenate([b.keys for b in parts]),
     )
 
 

@@ -182,7 +182,10 @@ def sample_block(
     for i, t in enumerate(pf.tasks):
         draw = drawn[t.key][:n] if t.key in drawn else np.full(n, _law(t).mean)
         size[:, i] = _engine_duration(t, draw)
-    extra = np.zeros_like(size)
+    # risk delays, only in the columns risks delay (not a second (n, tasks) array)
+    delayed = sorted({i for r in range(len(pf.risks)) for i in pf.delay_targets[r]})
+    column = {i: k for k, i in enumerate(delayed)}
+    extra = np.zeros((n, len(delayed)))
     occurred = np.zeros((n, len(pf.risks)), dtype=bool)
     risk_cost = np.zeros((n, len(pf.projects)))
     losses: list[list[tuple[int, float, float, float]]] = [[] for _ in range(n)]
@@ -198,7 +201,7 @@ def sample_block(
                 if risk.percent
                 else np.broadcast_to(amount[:, None], (n, len(targets)))
             )
-            extra[:, targets] += np.where(hit[:, None], add, 0.0)
+            extra[:, [column[i] for i in targets]] += np.where(hit[:, None], add, 0.0)
         if risk.cost is not None and risk.cost_projects:
             cost = np.where(hit, risk.cost.ppf(u_cost), 0.0)
             if risk.cost_share:
@@ -213,7 +216,9 @@ def sample_block(
                 losses[it].append((pool, units, at, end))
     base = pf.base_capacity_events()
     capacity = [capacity_events(pf, lost) if lost else base for lost in losses]
-    return BlockSample(size, size + extra, occurred, risk_cost, capacity)
+    duration = size + 0.0
+    duration[:, delayed] = size[:, delayed] + extra
+    return BlockSample(size, duration, occurred, risk_cost, capacity)
 
 
 def capacity_events(pf: Portfolio, losses: list[tuple[int, float, float, float]]) -> CapacityEvents:
