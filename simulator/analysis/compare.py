@@ -41,8 +41,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..engine import work_between
-from ..model import Mitigate, Portfolio, Variant, apply_variant
-from ..montecarlo import Backend, Outcome, simulate_portfolio
+from ..model import Portfolio, Variant, apply_variant
+from ..montecarlo import Backend, Outcome, simulate_portfolio, without_each_risk
 from .summary import Z95
 
 __all__ = [
@@ -280,23 +280,23 @@ def ranked(c: Comparison, by: str) -> list[VariantResult]:
 
 
 def risk_effects(
-    pf: Portfolio, base: Outcome, seed: int, progress_of: ProgressOf = None, **run: Any
+    pf: Portfolio,
+    base: Outcome,
+    seed: int,
+    progress: Callable[[int], None] | None = None,
+    **run: Any,
 ) -> list[dict[str, Any]]:
     """Per risk and project: the change in P80 finish (working days) and mean cost when the
-    risk alone is switched off, on the base's random numbers (``base`` is its Outcome)."""
-    n = len(base.finish)
+    risk alone is switched off, on the base's random numbers (``base`` is its Outcome;
+    only the iterations where the risk occurred are simulated again:
+    :func:`simulator.montecarlo.without_each_risk`)."""
     p80 = np.quantile(base.finish, 0.8, axis=0)
     mean_cost = base.cost.mean(axis=0)
     rows = []
-    for k, risk in enumerate(pf.risks):
-        off = apply_variant(
-            pf, Variant(f"without {risk.id}", mitigate={k: Mitigate(0.0, None, 0.0, ())})
-        )
-        out = simulate_portfolio(
-            off, n, seed, progress=progress_of() if progress_of else None, **run
-        )
-        d_p80 = _working_days(pf, p80, np.quantile(out.finish, 0.8, axis=0), clip=False)
-        d_cost = out.cost.mean(axis=0) - mean_cost
+    without = without_each_risk(pf, base, seed, progress=progress, **run)
+    for risk, (finish, cost) in zip(pf.risks, without, strict=True):
+        d_p80 = _working_days(pf, p80, np.quantile(finish, 0.8, axis=0), clip=False)
+        d_cost = cost.mean(axis=0) - mean_cost
         for pk, p in enumerate(pf.projects):
             rows.append(
                 {

@@ -384,7 +384,7 @@ def run(
         effects = None
         if risk_drivers and pf.risks:
             effects = risk_effects(
-                pf, outcome, seed, engine=engine, backend=where, progress_of=bar.for_run
+                pf, outcome, seed, engine=engine, backend=where, progress=bar.for_run()
             )
     summary = summarise(pf, outcome, seed=seed)
     if target_se is not None and not quiet:

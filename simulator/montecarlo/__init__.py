@@ -13,6 +13,7 @@ from .parallel import (
     stop_local_workers,
 )
 from .runner import ENGINES, max_on_time_se, run_block, simulate_portfolio
+from .switched_off import without_each_risk
 
 __all__ = [
     "ENGINES",
@@ -28,4 +29,5 @@ __all__ = [
     "running",
     "simulate_portfolio",
     "stop_local_workers",
+    "without_each_risk",
 ]

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from ..engine import pack_capacity, work_ends
 from ..model import Portfolio
 from ..sampling import BLOCK_SIZE, Draws, draw_block, sample_block
-from .runner import _actual_starts, _key_times, _project_costs, _schedules
+from .runner import _actual_starts, _key_times, _project_costs, schedules
 
 __all__ = ["Evaluation", "Presampled", "evaluate", "presample"]
 
@@ -68,7 +68,7 @@ def _block(pf: Portfolio, pre: Presampled, k: int, engine: str) -> Evaluation:
     block = pre.first + k
     sample = sample_block(pf, pre.seed, block, pre.sizes[k], pre.draws[k])
     packed = pack_capacity(sample.capacity)
-    start, finish, _ = _schedules(pf, sample, packed, engine, block * BLOCK_SIZE)
+    start, finish, _ = schedules(pf, sample, packed, engine, block * BLOCK_SIZE)
     start = _actual_starts(pf, start)
     net = pf.network
     end = work_ends(*net.clock, net.calendar, finish)

@@ -39,7 +39,18 @@ from .checkpoint import Checkpoint
 from .outcome import Block, DriverSums, Outcome
 from .parallel import Backend, ignore_interrupts, raise_if_interrupted, running
 
-__all__ = ["ENGINES", "max_on_time_se", "run_block", "simulate_portfolio"]
+__all__ = [
+    "CHUNK_CELLS",
+    "ENGINES",
+    "block_sizes_of",
+    "max_on_time_se",
+    "passes",
+    "project_figures",
+    "run_block",
+    "schedules",
+    "simulate_portfolio",
+    "workers",
+]
 
 Array = NDArray[np.float64]
 Progress = Callable[[int], None] | None
@@ -50,7 +61,7 @@ _INTS, _FLOATS = np.empty(0, dtype=np.int64), np.empty(0)
 _NO_DRIVERS = DriverSums(0, 0, _INTS, _INTS, _INTS, _FLOATS, _FLOATS, _FLOATS, _FLOATS, _FLOATS)
 
 
-def _schedules(
+def schedules(
     pf: Portfolio, sample: BlockSample, packed: CapacityArrays, engine: str, first: int
 ) -> tuple[Array, Array, Array]:
     """``(start, finish, ready)`` for every iteration of a block, by the chosen engine."""
@@ -126,7 +137,7 @@ def _trace_rows(first: int, k: int, start: Array, finish: Array) -> Array:
 CHUNK_CELLS = 1 << 20
 
 
-def _chunks(n: int, tasks: int) -> list[tuple[int, int]]:
+def passes(n: int, tasks: int) -> list[tuple[int, int]]:
     """The block's iterations ``[0, n)`` cut into equal passes of at most
     :data:`CHUNK_CELLS` cells (one pass for a portfolio of up to ~2,000 tasks)."""
     parts = max(1, -(-n * max(tasks, 1) // CHUNK_CELLS))
@@ -145,27 +156,37 @@ def _rows(sample: BlockSample, lo: int, hi: int) -> BlockSample:
     )
 
 
+def project_figures(
+    pf: Portfolio, sample: BlockSample, start: Array, finish: Array
+) -> tuple[Array, Array, Array, Array, Array]:
+    """From the engine's schedules: the tasks' starts (a task in progress from its actual
+    start) and where their work ended, and per project its first start, its finish and its
+    cost, ``(iterations, projects)``."""
+    net = pf.network
+    start = _actual_starts(pf, start)
+    end = work_ends(*net.clock, net.calendar, finish)  # where each task's work ended
+    members = [list(p.tasks) for p in pf.projects]
+    p_finish = np.stack([end[:, m].max(axis=1) for m in members], axis=1)
+    p_start = np.stack([start[:, m].min(axis=1) for m in members], axis=1)
+    return start, end, p_start, p_finish, _project_costs(pf, sample, p_start, p_finish)
+
+
 def _pass(
     pf: Portfolio,
     sample: BlockSample,
     first: int,
     trace: int,
     engine: str,
-    steps: tuple[NDArray[np.int64], NDArray[np.int64]],
+    steps: tuple[NDArray[np.int32], NDArray[np.int64]],
 ) -> Block:
     """Simulate and reduce the iterations of ``sample`` (the first is iteration ``first`` of
     the run), writing their chain steps to ``steps``; the result's ``drivers`` is left to
     the block."""
     net = pf.network
     packed = pack_capacity(sample.capacity)
-    start, finish, ready = _schedules(pf, sample, packed, engine, first)
+    start, finish, ready = schedules(pf, sample, packed, engine, first)
     chain_steps(net, pf, start, finish, ready, sample.duration, *steps)
-    start = _actual_starts(pf, start)
-    end = work_ends(*net.clock, net.calendar, finish)  # where each task's work ended
-    members = [list(p.tasks) for p in pf.projects]
-    p_finish = np.stack([end[:, m].max(axis=1) for m in members], axis=1)
-    p_start = np.stack([start[:, m].min(axis=1) for m in members], axis=1)
-    cost = _project_costs(pf, sample, p_start, p_finish)
+    start, end, p_start, p_finish, cost = project_figures(pf, sample, start, finish)
     deadlines = [p.deadline for p in pf.projects if p.deadline is not None]
     cap_times = [t for t, _, _ in pf.base_capacity_events()]
     horizon = max([float(finish.max(initial=0.0)), *deadlines, *cap_times, 1.0])
@@ -211,7 +232,7 @@ def run_block(
             engine,
             (steps[0][lo:hi], steps[1][lo:hi]),
         )
-        for lo, hi in _chunks(n, net.n_tasks)
+        for lo, hi in passes(n, net.n_tasks)
     ]
     own = np.array([t.project for t in pf.tasks], dtype=np.int64)
     p_finish = np.concatenate([b.finish for b in parts])
@@ -379,6 +400,25 @@ def _checkpoint(
     )
 
 
+@contextlib.contextmanager
+def workers(engine: str, n_jobs: int, local: bool) -> Iterator[joblib.Parallel]:
+    """A ``joblib.Parallel`` that yields results in order as they arrive: threads for the
+    compiled engine (its kernels release the GIL: no start-up cost), processes for the
+    simpy engine (it holds the GIL); ``local``: this machine's, else the configured
+    backend's."""
+    prefer = "processes" if engine == "simpy" else "threads"
+    processes = (
+        joblib.parallel_config(backend="loky", initializer=ignore_interrupts)
+        if local and prefer == "processes"
+        else contextlib.nullcontext()
+    )
+    with (
+        processes,
+        joblib.Parallel(n_jobs=n_jobs, prefer=prefer, return_as="generator") as parallel,
+    ):
+        yield parallel
+
+
 def _run_batch(
     pf: Portfolio,
     blocks: _Blocks,
@@ -398,21 +438,8 @@ def _run_batch(
         )
         for k in todo
     )
-    # the compiled kernels release the GIL: threads share the work with no start-up cost;
-    # the simpy engine holds the GIL and needs processes
-    prefer = "processes" if engine == "simpy" else "threads"
-    processes = (
-        joblib.parallel_config(backend="loky", initializer=ignore_interrupts)
-        if local and prefer == "processes"
-        else contextlib.nullcontext()
-    )
     try:
-        with (
-            processes,
-            joblib.Parallel(
-                n_jobs=1 if len(todo) == 1 else n_jobs, prefer=prefer, return_as="generator"
-            ) as parallel,
-        ):
+        with workers(engine, n_jobs if len(todo) > 1 else 1, local) as parallel:
             results: Iterator[Block] = parallel(calls)
             for blk in results:
                 blocks.add(blk)
@@ -424,6 +451,13 @@ def _run_batch(
         raise SimulationError(
             f"block {k} (iterations {first}-{first + sizes[k] - 1}) failed: {type(e).__name__}: {e}"
         ) from e
+
+
+def block_sizes_of(iterations: int) -> list[int]:
+    """The sizes of a run's blocks: :data:`BLOCK_SIZE` iterations each, the last the rest."""
+    return [
+        min(BLOCK_SIZE, iterations - k * BLOCK_SIZE) for k in range(-(-iterations // BLOCK_SIZE))
+    ]
 
 
 def simulate_portfolio(
@@ -461,14 +495,12 @@ def simulate_portfolio(
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     backend = backend or Backend(jobs=jobs)
-    sizes = [
-        min(BLOCK_SIZE, iterations - k * BLOCK_SIZE) for k in range(-(-iterations // BLOCK_SIZE))
-    ]
+    sizes = block_sizes_of(iterations)
     store = _checkpoint(pf, checkpoint, seed, iterations, trace, target_se)
     blocks = _Blocks(pf, sizes, target_se, store, progress)
     with running(backend) as n_jobs:
-        workers = joblib.cpu_count() if n_jobs < 0 else n_jobs
-        batch = len(sizes) if target_se is None else max(2, workers)
+        count = joblib.cpu_count() if n_jobs < 0 else n_jobs
+        batch = len(sizes) if target_se is None else max(2, count)
         while todo := blocks.next_batch(batch):
             _run_batch(pf, blocks, todo, seed, trace, engine, n_jobs, backend.kind == "local")
             blocks.stop = blocks.reached()

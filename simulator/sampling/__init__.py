@@ -7,18 +7,22 @@ from .block import (
     BLOCK_SIZE,
     BlockSample,
     Draws,
+    block_sizes,
     capacity_events,
     draw_block,
     entity_stream,
     sample_block,
+    with_risks,
 )
 
 __all__ = [
     "BLOCK_SIZE",
     "BlockSample",
     "Draws",
+    "block_sizes",
     "capacity_events",
     "draw_block",
     "entity_stream",
     "sample_block",
+    "with_risks",
 ]

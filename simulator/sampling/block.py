@@ -30,10 +30,12 @@ __all__ = [
     "BLOCK_SIZE",
     "BlockSample",
     "Draws",
+    "block_sizes",
     "capacity_events",
     "draw_block",
     "entity_stream",
     "sample_block",
+    "with_risks",
 ]
 
 BLOCK_SIZE = 500
@@ -175,13 +177,33 @@ def sample_block(
     """Sample the first ``n`` (at most :data:`BLOCK_SIZE`) iterations of block ``block``
     (from ``draws`` when given: the block's draws of this portfolio or of one it is a
     variant of)."""
-    n_tasks = len(pf.tasks)
-    size = np.empty((n, n_tasks))
     draws = draws or draw_block(pf, root, block)
+    return with_risks(pf, block_sizes(pf, draws, n), draws, np.arange(n))
+
+
+def block_sizes(pf: Portfolio, draws: Draws, n: int) -> NDArray[np.float64]:
+    """``(n, tasks)``: the first ``n`` iterations' durations before risk delays (see
+    :attr:`BlockSample.size`)."""
+    size = np.empty((n, len(pf.tasks)))
     drawn = draws.sizes
     for i, t in enumerate(pf.tasks):
         draw = drawn[t.key][:n] if t.key in drawn else np.full(n, _law(t).mean)
         size[:, i] = _engine_duration(t, draw)
+    return size
+
+
+def with_risks(
+    pf: Portfolio,
+    size: NDArray[np.float64],
+    draws: Draws,
+    rows: NDArray[np.int64],
+    off: int | None = None,
+) -> BlockSample:
+    """The sample of the block's iterations ``rows`` (``size``: their durations before risk
+    delays), its risks drawn from ``draws``; risk number ``off``, when given, never occurs
+    (the portfolio with that risk switched off: the same numbers, to the bit, as a variant
+    that mitigates its probability to 0)."""
+    n = len(rows)
     # risk delays, only in the columns risks delay (not a second (n, tasks) array)
     delayed = sorted({i for r in range(len(pf.risks)) for i in pf.delay_targets[r]})
     column = {i: k for k, i in enumerate(delayed)}
@@ -190,7 +212,9 @@ def sample_block(
     risk_cost = np.zeros((n, len(pf.projects)))
     losses: list[list[tuple[int, float, float, float]]] = [[] for _ in range(n)]
     for r, risk in enumerate(pf.risks):
-        occ, u_delay, u_cost, u_days = (u[:n] for u in draws.risks[risk.id])
+        if r == off:
+            continue
+        occ, u_delay, u_cost, u_days = (u[rows] for u in draws.risks[risk.id])
         hit = occ < risk.probability
         occurred[:, r] = hit
         targets = [i for i in pf.delay_targets[r] if not pf.tasks[i].complete]

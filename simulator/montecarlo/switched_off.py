@@ -1,0 +1,97 @@
+"""Each risk switched off, on a run's own random numbers: what a risk contributes.
+
+Switching risk ``r`` off changes no random number (every entity draws from its own stream),
+so in an iteration where ``r`` did not occur the portfolio without it is the same, to the
+bit, as the base. Only the iterations where it occurred are simulated again, and only what a
+contribution needs (each project's finish and cost), from the block's draws taken once for
+all risks. The figures are those of a full run of the variant that mitigates ``r``'s
+probability to 0 (tests/test_drivers.py checks this against such runs), at the cost of
+``sum(P(risk))`` runs instead of one per risk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import joblib
+import numpy as np
+from numpy.typing import NDArray
+
+from ..engine import pack_capacity
+from ..errors import PmosimError, SimulationError
+from ..model import Portfolio
+from ..sampling import BLOCK_SIZE, block_sizes, draw_block, with_risks
+from .outcome import Outcome
+from .parallel import Backend, raise_if_interrupted, running
+from .runner import block_sizes_of, passes, project_figures, schedules, workers
+
+__all__ = ["without_each_risk"]
+
+Array = NDArray[np.float64]
+Redone = list[tuple[NDArray[np.int64], Array, Array]]
+
+
+def _block(
+    pf: Portfolio, seed: int, block: int, occurred: NDArray[np.bool_], engine: str
+) -> Redone:
+    """Per risk: the block's iterations in which it occurred (``occurred``: the base run's,
+    ``(iterations, risks)``) and, without it, each project's finish and cost there."""
+    n = len(occurred)
+    draws = draw_block(pf, seed, block)
+    size = block_sizes(pf, draws, n)
+    out: Redone = []
+    for r in range(len(pf.risks)):
+        rows = np.flatnonzero(occurred[:, r])
+        finish = np.empty((len(rows), len(pf.projects)))
+        cost = np.empty_like(finish)
+        for lo, hi in passes(len(rows), len(pf.tasks)):
+            these = rows[lo:hi]
+            sample = with_risks(pf, size[these], draws, these, off=r)
+            first = block * BLOCK_SIZE + int(these[0])
+            packed = pack_capacity(sample.capacity)
+            start, ends, _ = schedules(pf, sample, packed, engine, first)
+            _, _, _, finish[lo:hi], cost[lo:hi] = project_figures(pf, sample, start, ends)
+        out.append((rows, finish, cost))
+    return out
+
+
+def without_each_risk(
+    pf: Portfolio,
+    base: Outcome,
+    seed: int,
+    *,
+    engine: str = "auto",
+    backend: Backend | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[tuple[Array, Array]]:
+    """Per risk of ``pf``: ``(finish, cost)``, ``(iterations, projects)``, of the run
+    ``base`` (``seed``: its root seed) with that risk switched off."""
+    n = len(base.finish)
+    sizes = block_sizes_of(n)
+    finish = [base.finish.copy() for _ in pf.risks]
+    cost = [base.cost.copy() for _ in pf.risks]
+    calls = (
+        joblib.delayed(_block)(
+            pf, seed, k, base.occurred[k * BLOCK_SIZE : k * BLOCK_SIZE + size], engine
+        )
+        for k, size in enumerate(sizes)
+    )
+    backend = backend or Backend()
+    local = backend.kind == "local"
+    done = 0
+    try:
+        with running(backend) as n_jobs, workers(engine, n_jobs, local) as parallel:
+            results: Iterator[Redone] = parallel(calls)
+            for k, redone in enumerate(results):
+                for r, (rows, f, c) in enumerate(redone):
+                    finish[r][k * BLOCK_SIZE + rows] = f
+                    cost[r][k * BLOCK_SIZE + rows] = c
+                done += sizes[k]
+                if progress is not None:
+                    progress(done * len(pf.risks))
+                raise_if_interrupted()
+    except (PmosimError, KeyboardInterrupt):
+        raise
+    except Exception as e:  # a worker crashed or raised: no result
+        raise SimulationError(f"risk contributions failed: {type(e).__name__}: {e}") from e
+    return list(zip(finish, cost, strict=True))
