@@ -284,16 +284,18 @@ def risk_effects(
     base: Outcome,
     seed: int,
     progress: Callable[[int], None] | None = None,
+    iterations: int | None = None,
     **run: Any,
 ) -> list[dict[str, Any]]:
     """Per risk and project: the change in P80 finish (working days) and mean cost when the
-    risk alone is switched off, on the base's random numbers (``base`` is its Outcome;
-    only the iterations where the risk occurred are simulated again:
-    :func:`simulator.montecarlo.without_each_risk`)."""
-    p80 = np.quantile(base.finish, 0.8, axis=0)
-    mean_cost = base.cost.mean(axis=0)
+    risk alone is switched off, on the base's random numbers (``base`` is its Outcome),
+    over its first ``iterations`` (default all). Only the iterations where the risk
+    occurred are simulated again (:func:`simulator.montecarlo.without_each_risk`)."""
+    without = without_each_risk(pf, base, seed, iterations=iterations, progress=progress, **run)
+    m = len(base.finish) if iterations is None else min(iterations, len(base.finish))
+    p80 = np.quantile(base.finish[:m], 0.8, axis=0)
+    mean_cost = base.cost[:m].mean(axis=0)
     rows = []
-    without = without_each_risk(pf, base, seed, progress=progress, **run)
     for risk, (finish, cost) in zip(pf.risks, without, strict=True):
         d_p80 = _working_days(pf, p80, np.quantile(finish, 0.8, axis=0), clip=False)
         d_cost = cost.mean(axis=0) - mean_cost

@@ -49,6 +49,7 @@ from .history import before_run, record_run, say_alerts
 __all__ = ["cli", "main"]
 
 DRIVERS_PRINTED, DRIVERS_CHARTED = 3, 8  # tasks per project without --drivers-top
+RISK_ITERATIONS = 2_000  # iterations the risk contributions are measured on, by default
 PLUGINS = "pmosim.commands"  # entry-point group of the commands other packages add
 
 ScenarioPath = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -290,7 +291,16 @@ def check(file: Path, out: Path | None, force: bool, levelled: bool) -> None:
     "--risk-drivers/--no-risk-drivers",
     default=True,
     show_default=True,
-    help="Measure each risk's contribution (one more run per risk, on the same random numbers).",
+    help="Measure each risk's contribution (the run without it, on the same random numbers).",
+)
+@click.option(
+    "--risk-iterations",
+    type=click.IntRange(1),
+    default=RISK_ITERATIONS,
+    show_default=True,
+    metavar="N",
+    help="Measure the risk contributions on the run's first N iterations (each risk "
+    "re-simulates only those in which it occurred).",
 )
 @click.option(
     "--drivers-top",
@@ -344,6 +354,7 @@ def run(
     tls_key: Path | None,
     allow_insecure: bool,
     risk_drivers: bool,
+    risk_iterations: int,
     drivers_top: int | None,
     report: bool,
     quiet: bool,
@@ -364,7 +375,9 @@ def run(
     where = _backend(Backend(backend, jobs, scheduler, tls_ca, tls_cert, tls_key, allow_insecure))
     store = _checkpoint_of(out, resume, quiet)
     with progress(
-        n * (1 + (len(pf.risks) if risk_drivers else 0)), "simulating", quiet=quiet
+        n + (min(n, risk_iterations) * len(pf.risks) if risk_drivers else 0),
+        "simulating",
+        quiet=quiet,
     ) as bar:
         outcome = _interruptible(
             store,
@@ -384,7 +397,13 @@ def run(
         effects = None
         if risk_drivers and pf.risks:
             effects = risk_effects(
-                pf, outcome, seed, engine=engine, backend=where, progress=bar.for_run()
+                pf,
+                outcome,
+                seed,
+                progress=bar.for_run(),
+                iterations=risk_iterations,
+                engine=engine,
+                backend=where,
             )
     summary = summarise(pf, outcome, seed=seed)
     if target_se is not None and not quiet:

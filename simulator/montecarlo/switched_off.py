@@ -60,16 +60,20 @@ def without_each_risk(
     base: Outcome,
     seed: int,
     *,
+    iterations: int | None = None,
     engine: str = "auto",
     backend: Backend | None = None,
     progress: Callable[[int], None] | None = None,
-) -> list[tuple[Array, Array]]:
-    """Per risk of ``pf``: ``(finish, cost)``, ``(iterations, projects)``, of the run
-    ``base`` (``seed``: its root seed) with that risk switched off."""
-    n = len(base.finish)
-    sizes = block_sizes_of(n)
-    finish = [base.finish.copy() for _ in pf.risks]
-    cost = [base.cost.copy() for _ in pf.risks]
+) -> Iterator[tuple[Array, Array]]:
+    """Per risk of ``pf``, in order: ``(finish, cost)``, ``(iterations, projects)``, of the
+    run ``base`` (``seed``: its root seed) with that risk switched off, over the run's
+    first ``iterations`` (default all; whole blocks are simulated again, the rest cut).
+
+    The simulation is done before the first pair is returned; each risk's arrays are then
+    built as they are asked for (what is kept meanwhile is only the iterations in which
+    each risk occurred)."""
+    m = len(base.finish) if iterations is None else min(iterations, len(base.finish))
+    sizes = block_sizes_of(m)
     calls = (
         joblib.delayed(_block)(
             pf, seed, k, base.occurred[k * BLOCK_SIZE : k * BLOCK_SIZE + size], engine
@@ -78,14 +82,14 @@ def without_each_risk(
     )
     backend = backend or Backend()
     local = backend.kind == "local"
+    redone: list[Redone] = [[] for _ in pf.risks]
     done = 0
     try:
         with running(backend) as n_jobs, workers(engine, n_jobs, local) as parallel:
             results: Iterator[Redone] = parallel(calls)
-            for k, redone in enumerate(results):
-                for r, (rows, f, c) in enumerate(redone):
-                    finish[r][k * BLOCK_SIZE + rows] = f
-                    cost[r][k * BLOCK_SIZE + rows] = c
+            for k, block in enumerate(results):
+                for r, (rows, f, c) in enumerate(block):
+                    redone[r].append((k * BLOCK_SIZE + rows, f, c))
                 done += sizes[k]
                 if progress is not None:
                     progress(done * len(pf.risks))
@@ -94,4 +98,12 @@ def without_each_risk(
         raise
     except Exception as e:  # a worker crashed or raised: no result
         raise SimulationError(f"risk contributions failed: {type(e).__name__}: {e}") from e
-    return list(zip(finish, cost, strict=True))
+    return (_whole(base.finish[:m], base.cost[:m], parts) for parts in redone)
+
+
+def _whole(finish: Array, cost: Array, parts: Redone) -> tuple[Array, Array]:
+    """The base's ``finish`` and ``cost`` with the iterations simulated again replaced."""
+    finish, cost = finish.copy(), cost.copy()
+    for rows, f, c in parts:
+        finish[rows], cost[rows] = f, c
+    return finish, cost
