@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
+import numpy as np
+from numpy.typing import NDArray
+
 from .calendar import WorkCalendar
 from .entities import CorrelationGroup, Pool, Project, Risk, Task
 from .levers import SearchSpace
@@ -81,6 +84,18 @@ class Portfolio:
         return tuple(
             first_targets(self.tasks, r.targets) if r.once else r.targets for r in self.risks
         )
+
+    @cached_property
+    def task_rates(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Per task: what its pools cost per working day of it, and its fixed cost."""
+        per_day = [p.cost_per_day for p in self.pools]
+        rate = np.array([sum(u * per_day[p] for p, u in t.demand) for t in self.tasks])
+        return rate, np.array([t.cost for t in self.tasks], dtype=float)
+
+    @cached_property
+    def members(self) -> tuple[list[int], ...]:
+        """Per project, its tasks' indices."""
+        return tuple(list(p.tasks) for p in self.projects)
 
     @cached_property
     def key_dates(self) -> tuple[KeyDate, ...]:

@@ -84,15 +84,13 @@ def _project_costs(pf: Portfolio, sample: BlockSample, p_start: Array, p_finish:
     """``(iterations, projects)``: pool-days (a task in progress also pays for the time it
     has already worked; a complete task for its actual time), fixed costs, overhead per
     working day of the default calendar over the project's span, and risk costs."""
-    members = [list(p.tasks) for p in pf.projects]
-    per_day = [p.cost_per_day for p in pf.pools]
-    rate = np.array([sum(u * per_day[p] for p, u in t.demand) for t in pf.tasks])
+    rate, fixed = pf.task_rates
     work = sample.duration.copy()  # working days paid for
     for i, t in enumerate(pf.tasks):
         if t.progress is not None:  # complete: its actual days; running: they come on top
             work[:, i] = t.progress.elapsed + (work[:, i] if t.running else 0.0)
-    task_cost = work * rate + np.array([t.cost for t in pf.tasks])
-    cost = np.stack([task_cost[:, m].sum(axis=1) for m in members], axis=1)
+    task_cost = work * rate + fixed
+    cost = np.stack([task_cost[:, m].sum(axis=1) for m in pf.members], axis=1)
     cost += np.array([p.cost for p in pf.projects])
     days = np.full(len(pf.projects), pf.calendar.default, dtype=np.int64)
     span = work_between(*pf.calendar.table, days, p_start, p_finish)
@@ -131,15 +129,15 @@ def _trace_rows(first: int, k: int, start: Array, finish: Array) -> Array:
     return rows
 
 
-# iterations x tasks per pass of the engine inside a block (8 MB per schedule array): a
+# iterations x tasks per pass of the engine inside a block (4 MB per schedule array): a
 # block's schedules are simulated and reduced this many cells at a time, so that a worker's
 # memory is bounded by the block's inputs, not by several (iterations, tasks) arrays
-CHUNK_CELLS = 1 << 20
+CHUNK_CELLS = 1 << 19
 
 
 def passes(n: int, tasks: int) -> list[tuple[int, int]]:
     """The block's iterations ``[0, n)`` cut into equal passes of at most
-    :data:`CHUNK_CELLS` cells (one pass for a portfolio of up to ~2,000 tasks)."""
+    :data:`CHUNK_CELLS` cells (one pass for a portfolio of up to ~1,000 tasks)."""
     parts = max(1, -(-n * max(tasks, 1) // CHUNK_CELLS))
     step = -(-n // parts)
     return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
@@ -148,7 +146,6 @@ def passes(n: int, tasks: int) -> list[tuple[int, int]]:
 def _rows(sample: BlockSample, lo: int, hi: int) -> BlockSample:
     """Iterations ``lo:hi`` of ``sample`` (views, no copies)."""
     return BlockSample(
-        sample.size[lo:hi],
         sample.duration[lo:hi],
         sample.occurred[lo:hi],
         sample.risk_cost[lo:hi],
@@ -165,9 +162,8 @@ def project_figures(
     net = pf.network
     start = _actual_starts(pf, start)
     end = work_ends(*net.clock, net.calendar, finish)  # where each task's work ended
-    members = [list(p.tasks) for p in pf.projects]
-    p_finish = np.stack([end[:, m].max(axis=1) for m in members], axis=1)
-    p_start = np.stack([start[:, m].min(axis=1) for m in members], axis=1)
+    p_finish = np.stack([end[:, m].max(axis=1) for m in pf.members], axis=1)
+    p_start = np.stack([start[:, m].min(axis=1) for m in pf.members], axis=1)
     return start, end, p_start, p_finish, _project_costs(pf, sample, p_start, p_finish)
 
 

@@ -61,15 +61,13 @@ class BlockSample:
     """Sampled inputs of ``n`` iterations.
 
     Attributes:
-        size: ``(n, tasks)`` durations before risk delays (of a task in progress, its
-            remaining duration; of a complete task, its actual duration).
-        duration: ``(n, tasks)`` durations including risk delays.
+        duration: ``(n, tasks)`` durations including risk delays (of a task in progress,
+            its remaining duration; of a complete task, its actual duration).
         occurred: ``(n, risks)`` whether each risk occurred.
         risk_cost: ``(n, projects)`` extra cost from risks.
         capacity: per iteration, the ``(time, pool, capacity)`` events the engine applies.
     """
 
-    size: NDArray[np.float64]
     duration: NDArray[np.float64]
     occurred: NDArray[np.bool_]
     risk_cost: NDArray[np.float64]
@@ -183,7 +181,7 @@ def sample_block(
 
 def block_sizes(pf: Portfolio, draws: Draws, n: int) -> NDArray[np.float64]:
     """``(n, tasks)``: the first ``n`` iterations' durations before risk delays (see
-    :attr:`BlockSample.size`)."""
+    :attr:`BlockSample.duration`)."""
     size = np.empty((n, len(pf.tasks)))
     drawn = draws.sizes
     for i, t in enumerate(pf.tasks):
@@ -200,9 +198,10 @@ def with_risks(
     off: int | None = None,
 ) -> BlockSample:
     """The sample of the block's iterations ``rows`` (``size``: their durations before risk
-    delays), its risks drawn from ``draws``; risk number ``off``, when given, never occurs
-    (the portfolio with that risk switched off: the same numbers, to the bit, as a variant
-    that mitigates its probability to 0)."""
+    delays, overwritten with the durations: no second ``(n, tasks)`` array), its risks
+    drawn from ``draws``; risk number ``off``, when given, never occurs (the portfolio with
+    that risk switched off: the same numbers, to the bit, as a variant that mitigates its
+    probability to 0)."""
     n = len(rows)
     # risk delays, only in the columns risks delay (not a second (n, tasks) array)
     delayed = sorted({i for r in range(len(pf.risks)) for i in pf.delay_targets[r]})
@@ -240,9 +239,8 @@ def with_risks(
                 losses[it].append((pool, units, at, end))
     base = pf.base_capacity_events()
     capacity = [capacity_events(pf, lost) if lost else base for lost in losses]
-    duration = size + 0.0
-    duration[:, delayed] = size[:, delayed] + extra
-    return BlockSample(size, duration, occurred, risk_cost, capacity)
+    size[:, delayed] += extra
+    return BlockSample(size, occurred, risk_cost, capacity)
 
 
 def capacity_events(pf: Portfolio, losses: list[tuple[int, float, float, float]]) -> CapacityEvents:
