@@ -396,15 +396,8 @@ def run(
         bar.done = n  # with --target-se the base run may stop early
         effects = None
         if risk_drivers and pf.risks:
-            effects = risk_effects(
-                pf,
-                outcome,
-                seed,
-                progress=bar.for_run(),
-                iterations=risk_iterations,
-                engine=engine,
-                backend=where,
-            )
+            how: dict[str, Any] = {"engine": engine, "backend": where}
+            effects = risk_effects(pf, outcome, seed, bar.for_run(), risk_iterations, **how)
     summary = summarise(pf, outcome, seed=seed)
     if target_se is not None and not quiet:
         _say_target(pf, outcome, target_se, n)
