@@ -38,7 +38,7 @@ def _block(
     ``(iterations, risks)``) and, without it, each project's finish and cost there."""
     n = len(occurred)
     draws = draw_block(pf, seed, block)
-    size = block_sizes(pf, draws, n)
+    size = block_sizes(pf, draws, n, consume=True)  # the risks' draws stay
     out: Redone = []
     for r in range(len(pf.risks)):
         rows = np.flatnonzero(occurred[:, r])

@@ -175,18 +175,27 @@ def sample_block(
     """Sample the first ``n`` (at most :data:`BLOCK_SIZE`) iterations of block ``block``
     (from ``draws`` when given: the block's draws of this portfolio or of one it is a
     variant of)."""
-    draws = draws or draw_block(pf, root, block)
-    return with_risks(pf, block_sizes(pf, draws, n), draws, np.arange(n))
+    if draws is None:  # our own: each size draw is dropped once it is in the matrix
+        draws = draw_block(pf, root, block)
+        size = block_sizes(pf, draws, n, consume=True)
+    else:
+        size = block_sizes(pf, draws, n)
+    return with_risks(pf, size, draws, np.arange(n))
 
 
-def block_sizes(pf: Portfolio, draws: Draws, n: int) -> NDArray[np.float64]:
+def block_sizes(
+    pf: Portfolio, draws: Draws, n: int, *, consume: bool = False
+) -> NDArray[np.float64]:
     """``(n, tasks)``: the first ``n`` iterations' durations before risk delays (see
-    :attr:`BlockSample.duration`)."""
+    :attr:`BlockSample.duration`); ``consume``: remove each task's draws from ``draws`` once
+    used (so that a block's draws and its matrix are not both held whole)."""
     size = np.empty((n, len(pf.tasks)))
     drawn = draws.sizes
     for i, t in enumerate(pf.tasks):
-        draw = drawn[t.key][:n] if t.key in drawn else np.full(n, _law(t).mean)
-        size[:, i] = _engine_duration(t, draw)
+        draw = drawn.get(t.key)
+        if consume:
+            drawn.pop(t.key, None)
+        size[:, i] = _engine_duration(t, np.full(n, _law(t).mean) if draw is None else draw[:n])
     return size
 
 
