@@ -75,6 +75,12 @@ def _top_tasks(drivers: pd.DataFrame, project: str, k: int) -> list[str]:
     return ranked["driver"].head(k).tolist()
 
 
+def _printed_summary(output: str) -> list[str]:
+    """The projects of the printed summary table, in printed order."""
+    table = output.split("P80 finish", 1)[1].split("\n\n", 1)[0]
+    return [line.split()[0] for line in table.splitlines()[1:] if line.strip()]
+
+
 def _printed_drivers(output: str) -> dict[str, list[str]]:
     """The printed top drivers: per project, its tasks (risks left out)."""
     block = output.split("Top drivers", 1)[1].split("\nResults written", 1)[0]
@@ -144,6 +150,9 @@ def test_report_of_200_projects(tmp_path: Path, charted: list[tuple[str, list[st
     for pid, tasks in printed.items():
         assert tasks == _top_tasks(drivers, pid, 4)
     assert f"... {200 - PANELS} more projects in drivers.csv" in output
+    # the printed summary: the 12 most at risk, said so
+    assert f"The {PANELS} projects most at risk of 200" in output
+    assert _printed_summary(output) == ranking[:PANELS]
     # summary.json: per project and per pool, never per (project, task)
     summary = (out / "summary.json").read_text(encoding="utf-8")
     assert not re.search(r"p\d+\.t\d+", summary)
@@ -169,3 +178,5 @@ def test_the_example_keeps_every_project_in_file_order_with_3_printed_8_charted(
     for pid, tasks in printed.items():
         assert tasks == _top_tasks(drivers, pid, 3)
     assert "more projects in drivers.csv" not in output
+    assert _printed_summary(output) == projects["project"].tolist()
+    assert "most at risk of" not in output

@@ -25,6 +25,7 @@ from ..montecarlo import (
     max_on_time_se,
     on_interrupt,
     raise_if_interrupted,
+    release_memory,
     simulate_portfolio,
     stop_local_workers,
 )
@@ -398,6 +399,7 @@ def run(
         if risk_drivers and pf.risks:
             how: dict[str, Any] = {"engine": engine, "backend": where}
             effects = risk_effects(pf, outcome, seed, bar.for_run(), risk_iterations, **how)
+    release_memory()  # the simulation's leftovers, before the report's own peak
     summary = summarise(pf, outcome, seed=seed)
     if target_se is not None and not quiet:
         _say_target(pf, outcome, target_se, n)

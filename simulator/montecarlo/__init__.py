@@ -9,6 +9,7 @@ from .parallel import (
     check_scheduler,
     on_interrupt,
     raise_if_interrupted,
+    release_memory,
     running,
     stop_local_workers,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "max_on_time_se",
     "on_interrupt",
     "raise_if_interrupted",
+    "release_memory",
     "run_block",
     "running",
     "simulate_portfolio",

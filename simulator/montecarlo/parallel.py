@@ -6,10 +6,12 @@ Results never depend on the choice: blocks are seeded by their index and combine
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import ipaddress
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ __all__ = [
     "ignore_interrupts",
     "on_interrupt",
     "raise_if_interrupted",
+    "release_memory",
     "running",
     "stop_local_workers",
 ]
@@ -187,3 +190,26 @@ def stop_local_workers() -> None:
     executor = getattr(reusable_executor, "_executor", None)  # None: never started
     if executor is not None:
         executor.shutdown(wait=True, kill_workers=True)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(
+            ctypes.util.find_library("c") or "libc.so.6"
+        ).malloc_trim
+        return trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def release_memory() -> None:
+    """Give the heap memory freed so far back to the operating system (glibc's
+    ``malloc_trim``). Worker threads allocate in arenas of their own, which keep what a
+    block freed; without this, each stage of a run (blocks, risk contributions, report)
+    would add its peak on top of the previous stage's leftovers (10,000 tasks: about 100
+    MB a stage). Elsewhere than glibc, nothing."""
+    if _TRIM is not None:
+        _TRIM(0)

@@ -37,7 +37,13 @@ from ..model.calendar import LAST_DATE, UNDATED_LIMIT
 from ..sampling import BLOCK_SIZE, BlockSample, sample_block
 from .checkpoint import Checkpoint
 from .outcome import Block, DriverSums, Outcome
-from .parallel import Backend, ignore_interrupts, raise_if_interrupted, running
+from .parallel import (
+    Backend,
+    ignore_interrupts,
+    raise_if_interrupted,
+    release_memory,
+    running,
+)
 
 __all__ = [
     "CHUNK_CELLS",
@@ -342,6 +348,7 @@ class _Blocks:
         if self.store is not None:
             self.store.save(len(self.done), blk)
         self.done.append(blk)
+        release_memory()  # what the block's worker freed
         if self.progress is not None:
             self.progress(self.iterations())
         raise_if_interrupted()  # the block is kept; a SIGINT whose exception was lost stops here

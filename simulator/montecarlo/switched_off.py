@@ -22,7 +22,7 @@ from ..errors import PmosimError, SimulationError
 from ..model import Portfolio
 from ..sampling import BLOCK_SIZE, block_sizes, draw_block, with_risks
 from .outcome import Outcome
-from .parallel import Backend, raise_if_interrupted, running
+from .parallel import Backend, raise_if_interrupted, release_memory, running
 from .runner import block_sizes_of, passes, project_figures, schedules, workers
 
 __all__ = ["without_each_risk"]
@@ -72,6 +72,7 @@ def without_each_risk(
     The simulation is done before the first pair is returned; each risk's arrays are then
     built as they are asked for (what is kept meanwhile is only the iterations in which
     each risk occurred)."""
+    release_memory()  # the base run's leftovers, before this stage's own peak
     m = len(base.finish) if iterations is None else min(iterations, len(base.finish))
     sizes = block_sizes_of(m)
     calls = (
@@ -90,6 +91,7 @@ def without_each_risk(
             for k, block in enumerate(results):
                 for r, (rows, f, c) in enumerate(block):
                     redone[r].append((k * BLOCK_SIZE + rows, f, c))
+                release_memory()  # what the block's worker freed
                 done += sizes[k]
                 if progress is not None:
                     progress(done * len(pf.risks))

@@ -63,16 +63,21 @@ def key_dates_text(s: RunSummary, *, most: int = 12) -> list[str]:
     return lines
 
 
-def summary_text(s: RunSummary, *, top_shortfalls: int = 6) -> str:
-    """The run's headline figures as an 80-column table."""
-    lines = [
-        f"{s.scenario}: {s.iterations:,} iterations, seed {s.seed}",
-        "±: Monte Carlo standard error.  Finish dates are the last working day.",
-        "",
+def _projects_table(s: RunSummary) -> list[str]:
+    """Per project: deadline, P(on time), P50/P80 finish, cost P50, P(within budget); every
+    project up to :data:`PANELS`, else the most at risk, first."""
+    shown = s.shown(PANELS)
+    lines = []
+    if len(shown) < len(s.projects):
+        lines.append(
+            f"The {len(shown)} projects most at risk of {len(s.projects)}, most at risk first "
+            "(every project: projects.csv, report.html):"
+        )
+    lines.append(
         f"{'project':<14} {'deadline':<10} {'P(on time)':>11} {'P50 finish':>10} "
-        f"{'P80 finish':>10} {'cost P50':>8} {'P(budget)':>11}",
-    ]
-    for p in s.projects:
+        f"{'P80 finish':>10} {'cost P50':>8} {'P(budget)':>11}"
+    )
+    for p in (s.projects[k] for k in shown):
         deadline = "-" if p.deadline is None else p.deadline_date or _when(s, p.deadline)
         p50, p80 = p.finish[1], p.finish[2]
         lines.append(
@@ -80,6 +85,17 @@ def summary_text(s: RunSummary, *, top_shortfalls: int = 6) -> str:
             f"{_when(s, p50.value):>10} {_when(s, p80.value):>10} "
             f"{number(p.cost[1].value):>8} {prob_text(p.p_within_budget):>11}"
         )
+    return lines
+
+
+def summary_text(s: RunSummary, *, top_shortfalls: int = 6) -> str:
+    """The run's headline figures as an 80-column table."""
+    lines = [
+        f"{s.scenario}: {s.iterations:,} iterations, seed {s.seed}",
+        "±: Monte Carlo standard error.  Finish dates are the last working day.",
+        "",
+        *_projects_table(s),
+    ]
     for note in s.deadline_notes():
         lines += textwrap.wrap(f"Note: {note}.", width=79, subsequent_indent="  ")
     lines += key_dates_text(s)
