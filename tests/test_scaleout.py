@@ -3,6 +3,7 @@ remote schedulers need TLS."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,13 @@ from distributed import Client, LocalCluster
 
 from simulator.cli import cli
 from simulator.errors import PmosimError
-from simulator.montecarlo import Backend, check_scheduler, max_on_time_se, simulate_portfolio
+from simulator.montecarlo import (
+    Backend,
+    check_scheduler,
+    max_on_time_se,
+    runner,
+    simulate_portfolio,
+)
 from simulator.sampling import BLOCK_SIZE
 from simulator.scenario import load_scenario
 
@@ -126,3 +133,23 @@ def test_cli_refuses_an_insecure_remote_scheduler_before_running(tmp_path: Path)
     assert result.exit_code != 0
     assert "needs TLS" in result.output
     assert not out.exists()
+
+
+def test_per_project_reductions_match_a_loop_whatever_the_task_order() -> None:
+    """Project finishes and starts come from one reduceat over the tasks grouped by project;
+    with the projects listed in reverse (tasks no longer grouped in order) they must still
+    be each project's own max/min, computed here one project at a time."""
+    pf = load_scenario(EXAMPLE)
+    rev = dataclasses.replace(pf, projects=pf.projects[::-1])
+    runs = rev.member_runs
+    assert runs is not None
+    assert runs[0] is not None
+    assert pf.member_runs is not None
+    assert pf.member_runs[0] is None
+    x = np.random.default_rng(0).random((7, len(pf.tasks)))
+    x[3, 0] = np.nan  # a NaN propagates, as in .max()
+    for portfolio in (pf, rev):
+        for reduce, loop in ((np.maximum, np.max), (np.minimum, np.min)):
+            got = runner._per_project(portfolio, x, reduce)
+            expected = np.stack([loop(x[:, list(p.tasks)], axis=1) for p in portfolio.projects], 1)
+            assert np.array_equal(got, expected, equal_nan=True)

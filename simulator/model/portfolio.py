@@ -98,6 +98,29 @@ class Portfolio:
         return tuple(list(p.tasks) for p in self.projects)
 
     @cached_property
+    def member_runs(self) -> tuple[NDArray[np.int64] | None, NDArray[np.int64]] | None:
+        """The tasks grouped by project, for per-project reductions in one call
+        (``np.maximum.reduceat(x[:, order], starts, axis=1)``): ``order`` (None when the
+        tasks already are) and where each project's run begins; None when a project has no
+        task."""
+        if any(not m for m in self.members):
+            return None
+        flat = np.array([i for m in self.members for i in m], dtype=np.int64)
+        starts = np.cumsum([0] + [len(m) for m in self.members[:-1]], dtype=np.int64)
+        ordered = len(flat) == len(self.tasks) and bool(np.all(flat == np.arange(len(flat))))
+        return (None if ordered else flat), starts
+
+    @cached_property
+    def in_progress(self) -> tuple[tuple[int, float, bool, float], ...]:
+        """Every task with progress: ``(index, elapsed working days, running, actual
+        start)``."""
+        return tuple(
+            (i, t.progress.elapsed, t.running, t.progress.start)
+            for i, t in enumerate(self.tasks)
+            if t.progress is not None
+        )
+
+    @cached_property
     def key_dates(self) -> tuple[KeyDate, ...]:
         """Every milestone's finish and every task's ``finish_no_later_than`` and
         ``must_start_on`` date, in task order."""

@@ -92,9 +92,9 @@ def _project_costs(pf: Portfolio, sample: BlockSample, p_start: Array, p_finish:
     working day of the default calendar over the project's span, and risk costs."""
     rate, fixed = pf.task_rates
     work = sample.duration.copy()  # working days paid for
-    for i, t in enumerate(pf.tasks):
-        if t.progress is not None:  # complete: its actual days; running: they come on top
-            work[:, i] = t.progress.elapsed + (work[:, i] if t.running else 0.0)
+    for i, elapsed, is_running, _ in pf.in_progress:
+        # complete: its actual days; running: they come on top
+        work[:, i] = elapsed + (work[:, i] if is_running else 0.0)
     task_cost = work * rate + fixed
     cost = np.stack([task_cost[:, m].sum(axis=1) for m in pf.members], axis=1)
     cost += np.array([p.cost for p in pf.projects])
@@ -117,10 +117,20 @@ def _key_times(pf: Portfolio, start: Array, end: Array) -> Array:
 def _actual_starts(pf: Portfolio, start: Array) -> Array:
     """A task in progress at the status date started when it actually did (the engines run
     it from the status date)."""
-    running = [(i, t.progress.start) for i, t in enumerate(pf.tasks) if t.running and t.progress]
-    for i, when in running:
-        start[:, i] = when
+    for i, _, is_running, when in pf.in_progress:
+        if is_running:
+            start[:, i] = when
     return start
+
+
+def _per_project(pf: Portfolio, x: Array, reduce: np.ufunc) -> Array:
+    """``(iterations, projects)``: ``reduce`` (np.maximum, np.minimum) of each project's
+    columns of ``x``."""
+    runs = pf.member_runs
+    if runs is None:
+        return np.stack([reduce.reduce(x[:, m], axis=1) for m in pf.members], axis=1)
+    order, starts = runs
+    return reduce.reduceat(x if order is None else x[:, order], starts, axis=1)
 
 
 def _trace_rows(first: int, k: int, start: Array, finish: Array) -> Array:
@@ -168,8 +178,8 @@ def project_figures(
     net = pf.network
     start = _actual_starts(pf, start)
     end = work_ends(*net.clock, net.calendar, finish)  # where each task's work ended
-    p_finish = np.stack([end[:, m].max(axis=1) for m in pf.members], axis=1)
-    p_start = np.stack([start[:, m].min(axis=1) for m in pf.members], axis=1)
+    p_finish = _per_project(pf, end, np.maximum)
+    p_start = _per_project(pf, start, np.minimum)
     return start, end, p_start, p_finish, _project_costs(pf, sample, p_start, p_finish)
 
 

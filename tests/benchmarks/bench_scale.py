@@ -110,7 +110,7 @@ def report(
         runs = [
             ("no risk contributions, no report", ("--no-risk-drivers", "--no-report")),
             ("report, no risk contributions", ("--no-risk-drivers",)),
-            ("risk contributions and report", ()),
+            ("risk contributions (first 2,000 iterations, the default) and report", ()),
         ]
         for label, flags in runs[:2] if only_end_to_end else runs:
             r = run_cli(sizes[10_000], folder / "out", iterations, "--jobs", "2", *flags)
