@@ -168,13 +168,15 @@ class CapacityArrays(NamedTuple):
 
 @inline
 def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int | np.int64) -> None:
-    """heapq.heappush of ``(time, next creation number)``; the heap is ``ht`` (times) and
-    ``hk`` (creation number << ITEM_BITS | item), ordered as simpy orders events."""
+    """Queue ``(time, next creation number)``; the heap is ``ht`` (times) and ``hk``
+    (creation number << ITEM_BITS | item), ordered as simpy orders events. It has four
+    children per node (half the levels of heapq's binary heap): the keys are unique, so
+    any heap pops them in the same order."""
     key = (st[_SEQ] << _ITEM_BITS) | item
     pos = st[_SIZE]
     st[_SEQ], st[_SIZE] = st[_SEQ] + 1, pos + 1
     while pos > 0:
-        parent = (pos - 1) >> 1
+        parent = (pos - 1) >> 2
         if ht[parent] < time or (ht[parent] == time and hk[parent] < key):
             break
         ht[pos], hk[pos] = ht[parent], hk[parent]
@@ -184,22 +186,24 @@ def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int | np.int
 
 @inline
 def _pop(ht: Array, hk: IntArray, st: IntArray) -> tuple[float, int]:
-    """heapq.heappop: the earliest entry's time and item."""
+    """The earliest entry's time and item, removed (as heapq.heappop)."""
     time, item = ht[0], hk[0] & _ITEM_MASK
     n = st[_SIZE] - 1
     st[_SIZE] = n
     t, key = ht[n], hk[n]
-    pos, child = 0, 1
-    while child < n:
-        right = child + 1
-        if right < n and (
-            ht[right] < ht[child] or (ht[right] == ht[child] and hk[right] < hk[child])
-        ):
-            child = right
-        if not (ht[child] < t or (ht[child] == t and hk[child] < key)):
+    pos = 0
+    while True:
+        first = 4 * pos + 1
+        if first >= n:
             break
-        ht[pos], hk[pos] = ht[child], hk[child]
-        pos, child = child, 2 * child + 1
+        best = first
+        for c in range(first + 1, min(first + 4, n)):
+            if ht[c] < ht[best] or (ht[c] == ht[best] and hk[c] < hk[best]):
+                best = c
+        if not (ht[best] < t or (ht[best] == t and hk[best] < key)):
+            break
+        ht[pos], hk[pos] = ht[best], hk[best]
+        pos = best
     if n > 0:
         ht[pos], hk[pos] = t, key
     return time, item
