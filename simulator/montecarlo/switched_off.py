@@ -49,8 +49,9 @@ def _block(
             sample = with_risks(pf, size[these], draws, these, off=r)
             first = block * BLOCK_SIZE + int(these[0])
             packed = pack_capacity(sample.capacity)
-            start, ends, _ = schedules(pf, sample, packed, engine, first)
-            _, _, _, finish[lo:hi], cost[lo:hi] = project_figures(pf, sample, start, ends)
+            start, task_finish, _ = schedules(pf, sample, packed, engine, first)
+            figures = project_figures(pf, sample, start, task_finish)
+            finish[lo:hi], cost[lo:hi] = figures[3], figures[4]
         out.append((rows, finish, cost))
     return out
 
@@ -67,7 +68,7 @@ def without_each_risk(
 ) -> Iterator[tuple[Array, Array]]:
     """Per risk of ``pf``, in order: ``(finish, cost)``, ``(iterations, projects)``, of the
     run ``base`` (``seed``: its root seed) with that risk switched off, over the run's
-    first ``iterations`` (default all; whole blocks are simulated again, the rest cut).
+    first ``iterations`` (default all).
 
     The simulation is done before the first pair is returned; each risk's arrays are then
     built as they are asked for (what is kept meanwhile is only the iterations in which
