@@ -103,7 +103,7 @@ class Portfolio:
         (``np.maximum.reduceat(x[:, order], starts, axis=1)``): ``order`` (None when the
         tasks already are) and where each project's run begins; None when a project has no
         task."""
-        if any(not m for m in self.members):
+        if not self.members or any(not m for m in self.members):
             return None
         flat = np.array([i for m in self.members for i in m], dtype=np.int64)
         starts = np.cumsum([0] + [len(m) for m in self.members[:-1]], dtype=np.int64)
