@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from ..model import Network, Portfolio
 from .clock import link_wait
-from .kernels import inline, jit, offsets, task_pools
+from .kernels import inline, jit
 
 __all__ = ["CAPACITY", "RELEASE", "ChainCounts", "chain_counts", "chain_steps", "count_chains"]
 
@@ -233,9 +233,8 @@ def chain_steps(
     (``(iterations, projects)``: each project's task that finished last) for these
     iterations; :func:`count_chains` then walks the chains. A block may be filled a few
     iterations at a time, so that its schedules never have to be held all at once."""
-    proj_ptr = offsets([len(p.tasks) for p in pf.projects])
-    proj_idx = np.array([i for p in pf.projects for i in p.tasks], dtype=np.int64)
-    pool_ptr, pool_idx = task_pools(net.demand)
+    proj_ptr, proj_idx = pf.member_rows
+    pool_ptr, pool_idx, _ = net.pool_pairs
     size = 2  # the table: at least twice the (task, pool) pairs, a power of two
     while size < 2 * pool_ptr[-1]:
         size <<= 1

@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from ..errors import SimulationError
 from ..model import Network
 from .clock import delay, link_wait
-from .kernels import inline, jit, offsets, task_pools
+from .kernels import inline, jit, offsets
 from .reference import FIT_TOLERANCE, Schedule
 from .stuck import Names, stuck_message
 
@@ -625,22 +625,23 @@ def _prepare(net: Network) -> _Net:
     """The kernel's view of ``net``, checked (the kernel does not check indices)."""
     if _prepared and _prepared[0][0] is net:
         return _prepared[0][1]
-    demand = np.ascontiguousarray(net.demand, dtype=np.float64)
     n = len(net.rank)
-    pool_ptr, pool_idx = task_pools(demand)
+    if np.shape(net.demand) != (n, np.size(net.capacity)):
+        raise ValueError("inconsistent Network arrays")
+    pool_ptr, pool_idx, units = net.pool_pairs
     order = np.lexsort((np.arange(n), np.asarray(net.rank).astype(np.int64))).astype(np.int64)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
     # each pool's tree: one leaf per task that needs it, in dispatch order
     rows, cols = np.repeat(np.arange(n), np.diff(pool_ptr)), pool_idx  # the (task, pool) pairs
     by_pool = np.lexsort((pos[rows], cols))
-    users = np.bincount(cols, minlength=demand.shape[1])
+    users = np.bincount(cols, minlength=np.size(net.capacity))
     leaf_ptr = offsets(users)
     slot = np.empty(rows.size, dtype=np.int64)
     slot[by_pool] = np.arange(rows.size) - leaf_ptr[cols[by_pool]]
     tree_ptr = offsets([0 if m == 0 else 2 << (int(m) - 1).bit_length() for m in users])
     prepared = _Net(
-        np.ascontiguousarray(demand[rows, cols]),
+        units,
         pool_ptr,
         pool_idx,
         slot,

@@ -1,4 +1,4 @@
-"""The one way pmosim compiles its loops (numba), and the compressed-row helpers they share."""
+"""The one way pmosim compiles its loops (numba), and the compressed-row helper they share."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 from numba.core.cpu import CPUTargetOptions
 from numpy.typing import NDArray
 
-__all__ = ["NO_REFCOUNTS", "inline", "jit", "njit", "offsets", "task_pools"]
+__all__ = ["NO_REFCOUNTS", "inline", "jit", "njit", "offsets"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,10 +48,3 @@ def offsets(counts: Any) -> NDArray[np.int64]:
     ptr = np.zeros(len(counts) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum(counts)
     return ptr
-
-
-def task_pools(demand: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """The pools each task needs (nonzero demand), as compressed rows ``(ptr, pool)``: by
-    task, then pool."""
-    nonzero = demand != 0
-    return offsets(nonzero.sum(axis=1)), np.nonzero(nonzero)[1].astype(np.int64)

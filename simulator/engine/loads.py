@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .kernels import jit, task_pools
+from ..model import Network
+from .kernels import jit
 
 __all__ = ["capacity_load", "overload", "schedule_load"]
 
@@ -55,21 +56,21 @@ def schedule_load(
     ready: NDArray[np.float64],
     start: NDArray[np.float64],
     finish: NDArray[np.float64],
-    demand: NDArray[np.float64],
+    net: Network,
     edges: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Mean units per period, ``(iterations, pools, periods)`` each: held by running tasks
-    (``[start, finish)``) and demanded by ready tasks still waiting (``[ready, start)``);
-    ``edges`` are the period boundaries."""
-    ptr, pool = task_pools(demand)
+    (``[start, finish)``) and demanded by ready tasks still waiting (``[ready, start)``)
+    of ``net``'s pools; ``edges`` are the period boundaries."""
+    ptr, pool, units = net.pool_pairs
     busy, waiting = _schedule_load(
         np.ascontiguousarray(ready),
         np.ascontiguousarray(start),
         np.ascontiguousarray(finish),
         ptr,
         pool,
-        np.ascontiguousarray(demand[demand != 0], dtype=np.float64),
-        demand.shape[1],
+        units,
+        np.size(net.capacity),
         np.ascontiguousarray(edges),
     )
     return _per_time(busy, edges), _per_time(waiting, edges)
@@ -191,8 +192,7 @@ def _overload(
 def overload(
     start: NDArray[np.float64],
     finish: NDArray[np.float64],
-    demand: NDArray[np.float64],
-    cap0: NDArray[np.float64],
+    net: Network,
     times: NDArray[np.float64],
     pools: NDArray[np.int64],
     values: NDArray[np.float64],
@@ -202,15 +202,16 @@ def overload(
     """Mean units in use beyond capacity per period, ``(iterations, pools, periods)``: a
     capacity loss (or a planned fall) does not stop the tasks already holding the units, so
     until enough of them finish the pool runs over its capacity by this much. Capacity
-    events are in compressed rows as for :func:`capacity_load`."""
-    task_ptr, task_pool = task_pools(demand)
+    events (from ``net``'s capacities at time 0) are in compressed rows as for
+    :func:`capacity_load`."""
+    task_ptr, task_pool, units = net.pool_pairs
     total = _overload(
         np.ascontiguousarray(start),
         np.ascontiguousarray(finish),
         task_ptr,
         task_pool,
-        np.ascontiguousarray(demand[demand != 0], dtype=np.float64),
-        np.ascontiguousarray(cap0, dtype=np.float64),
+        units,
+        np.ascontiguousarray(net.capacity, dtype=np.float64),
         times,
         pools,
         values,

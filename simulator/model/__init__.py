@@ -20,6 +20,7 @@ from .edits import Scaled, apply_variant, edited_pool
 from .entities import LINK_KINDS, TAIL, CorrelationGroup, Link, Pool, Progress, Project, Risk, Task
 from .network import (
     Network,
+    PoolPairs,
     build_network,
     earliest_start,
     latest_finish,
@@ -68,6 +69,7 @@ __all__ = [
     "Normal",
     "Pert",
     "Pool",
+    "PoolPairs",
     "Portfolio",
     "Progress",
     "Project",

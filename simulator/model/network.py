@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,6 +16,7 @@ from .entities import Link, Pool, Project, Task
 
 __all__ = [
     "Network",
+    "PoolPairs",
     "build_network",
     "earliest_start",
     "engine_calendars",
@@ -26,6 +29,15 @@ __all__ = [
 
 
 _NONE: NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # "not given" (see __post_init__)
+
+
+class PoolPairs(NamedTuple):
+    """The ``(task, pool)`` pairs with a nonzero demand, by task then pool, as compressed
+    rows: task ``i`` needs ``pool[ptr[i]:ptr[i + 1]]``, ``units`` of each."""
+
+    ptr: NDArray[np.int64]
+    pool: NDArray[np.int64]
+    units: NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,17 @@ class Network:
     @property
     def n_tasks(self) -> int:
         return len(self.rank)
+
+    @cached_property
+    def pool_pairs(self) -> PoolPairs:
+        """The pools each task needs (see :class:`PoolPairs`), found once for every pass
+        of the engine and of the reductions over its schedules."""
+        demand = np.asarray(self.demand, dtype=np.float64)
+        nonzero = demand != 0
+        ptr = np.zeros(len(demand) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum(nonzero.sum(axis=1))
+        rows, pool = np.nonzero(nonzero)
+        return PoolPairs(ptr, pool.astype(np.int64), np.ascontiguousarray(demand[rows, pool]))
 
 
 def _csr(

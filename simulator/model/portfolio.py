@@ -98,17 +98,24 @@ class Portfolio:
         return tuple(list(p.tasks) for p in self.projects)
 
     @cached_property
+    def member_rows(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Per project, its tasks' indices as compressed rows ``(ptr, idx)``: project ``k``
+        owns ``idx[ptr[k]:ptr[k + 1]]``."""
+        ptr = np.zeros(len(self.members) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([len(m) for m in self.members])
+        return ptr, np.array([i for m in self.members for i in m], dtype=np.int64)
+
+    @cached_property
     def member_runs(self) -> tuple[NDArray[np.int64] | None, NDArray[np.int64]] | None:
         """The tasks grouped by project, for per-project reductions in one call
         (``np.maximum.reduceat(x[:, order], starts, axis=1)``): ``order`` (None when the
         tasks already are) and where each project's run begins; None when a project has no
         task."""
-        if not self.members or any(not m for m in self.members):
+        ptr, idx = self.member_rows
+        if len(ptr) < 2 or np.any(np.diff(ptr) == 0):
             return None
-        flat = np.array([i for m in self.members for i in m], dtype=np.int64)
-        starts = np.cumsum([0] + [len(m) for m in self.members[:-1]], dtype=np.int64)
-        ordered = len(flat) == len(self.tasks) and bool(np.all(flat == np.arange(len(flat))))
-        return (None if ordered else flat), starts
+        ordered = len(idx) == len(self.tasks) and np.array_equal(idx, np.arange(len(idx)))
+        return (None if ordered else idx), ptr[:-1]
 
     @cached_property
     def in_progress(self) -> tuple[tuple[int, float, bool, float], ...]:

@@ -204,7 +204,7 @@ def _pass(
     horizon = max([float(finish.max(initial=0.0)), *deadlines, *cap_times, 1.0])
     _, edges = pf.calendar.periods(horizon)
     capacity, final = capacity_load(net.capacity, *packed, edges)
-    busy, waiting = schedule_load(ready, start, finish, net.demand, edges)
+    busy, waiting = schedule_load(ready, start, finish, net, edges)
     return Block(
         p_finish,
         p_start,
@@ -217,7 +217,7 @@ def _pass(
         _trace_rows(first, min(trace, len(start)), start, end),
         horizon,
         _NO_DRIVERS,
-        overload(start, finish, net.demand, net.capacity, *packed, edges),
+        overload(start, finish, net, *packed, edges),
         _key_times(pf, start, end),
     )
 
