@@ -46,7 +46,7 @@ from simulator.model import ClassModels
 
 from .fit import EXACT_TOL, FAMILIES, MIN_CONTINUOUS, RatioModel, fit_ratio_model
 
-__all__ = ["PARENT", "ClassModels", "class_table", "fit_classes"]
+__all__ = ["PARENT", "ClassModels", "class_table", "fit_classes", "pooled_model"]
 
 PARENT = "(all)"  # how sources and tables name the overall model
 
@@ -99,9 +99,11 @@ def _ratios(tasks: pd.DataFrame, by: tuple[str, ...]) -> tuple[np.ndarray, np.nd
     return act / est, est
 
 
-def _pooled(
+def pooled_model(
     parent: RatioModel, ratio: np.ndarray, estimate: np.ndarray, pool_strength: float
 ) -> RatioModel:
+    """The class of ``ratio`` at ``estimate`` borrowing strength from ``parent`` (the
+    partial pooling rule of the module docstring)."""
     n = ratio.size
     w = n / (n + pool_strength)
     exact = np.abs(ratio - 1.0) < EXACT_TOL
@@ -199,7 +201,7 @@ def fit_classes(
             if own is not None:
                 classes[key] = own
             elif r.size >= min_class:
-                classes[key] = _pooled(overall, r, e, pool_strength)
+                classes[key] = pooled_model(overall, r, e, pool_strength)
             else:
                 classes[key] = replace(
                     overall,

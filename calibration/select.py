@@ -1,13 +1,20 @@
 """Model selection by out-of-sample score on the user's own history, then recalibration.
 
 For the overall model and each class with at least ``min_own`` tasks, the candidates of
-:data:`CANDIDATES` are scored by time-ordered cross-validation (rolling origin): the unit's
+:data:`CANDIDATES` (and, for a class, ``pooled``: the parametric model of the whole history
+before the fold, pooled towards the class as :mod:`calibration.reference` pools small
+classes) are scored by time-ordered cross-validation (rolling origin): the unit's
 tasks, in date order (file order when some have no date), are cut into ``folds + 1`` equal
 blocks; for fold ``k`` every candidate is fitted on blocks ``0..k-1`` and forecasts block
 ``k``. A forecast's loss is its pinball loss averaged over :data:`SCORE_LEVELS`, in working
 days. Candidates are tried from the simplest; one replaces the current choice only when its
-mean loss is lower by more than one standard error of the paired differences. The naive
-empirical model is the first candidate, so it is kept when nothing beats it.
+mean loss is lower by more than one standard error of the paired differences. The ladder,
+simplest first: ``naive`` (the empirical ratios with their heap at 1), ``pooled`` (a class
+only), ``family`` (a parametric family and the heap share, no size term), ``parametric`` (the
+same with the size slopes of median, heaping and spread that are significant and material),
+``ends`` (the parametric body with the history of similar sizes at the ends), ``local`` (the
+history of similar sizes everywhere). The naive empirical model is the first candidate, so
+it is kept when nothing beats it.
 
 The chosen candidate is then recalibrated (:mod:`calibration.conformal`). The check: a level
 map fitted on the PITs of fold ``K - 1`` is applied to fold ``K``; the coverage of the
@@ -36,7 +43,7 @@ from .conformal import fit_level_map, pit_bounds
 from .fit import fit_ratio_model
 from .hybrid import fit_hybrid
 from .local import fit_local, fit_naive
-from .reference import PARENT, fit_classes
+from .reference import PARENT, fit_classes, pooled_model
 
 __all__ = ["CANDIDATES", "SCORE_LEVELS", "Calibration", "Scored", "Selection", "calibrate"]
 
@@ -47,6 +54,7 @@ SCORE_LEVELS = np.array([0.10, 0.25, 0.50, 0.75, 0.80, 0.90])
 MIN_FOLD_TRAIN = 30  # tasks a fold's training part needs
 CANDIDATES: dict[str, Fitter] = {
     "naive": lambda r, e: fit_naive(r),
+    "family": lambda r, e: fit_ratio_model(r),
     "parametric": lambda r, e: fit_ratio_model(r, e),
     "ends t=0.1": lambda r, e: fit_hybrid(r, e, 0.1),
     "ends t=0.25": lambda r, e: fit_hybrid(r, e, 0.25),
@@ -180,9 +188,9 @@ def _relative(loss: FloatArray | None, naive: FloatArray) -> float:
 
 
 def _select(
-    r: FloatArray, e: FloatArray, folds: list[_Fold]
+    r: FloatArray, e: FloatArray, folds: list[_Fold], candidates: dict[str, Fitter]
 ) -> tuple[str, tuple[Scored, ...], list[RatioModel]]:
-    fitted = {name: _fold_models(fit, r, e, folds) for name, fit in CANDIDATES.items()}
+    fitted = {name: _fold_models(fit, r, e, folds) for name, fit in candidates.items()}
     losses = {n: (None if m is None else _losses(m, r, e, folds)) for n, m in fitted.items()}
     naive = losses["naive"]
     assert naive is not None
@@ -235,8 +243,30 @@ def _recalibration(
     return replace(final, level_map=fit_level_map(low, high)), before, after
 
 
+def _pooling(
+    r_all: FloatArray, e_all: FloatArray, rows: NDArray[np.intp], strength: float
+) -> Fitter:
+    """The ``pooled`` candidate of a class whose tasks are the rows ``rows`` of the whole
+    ordered history: the parametric model of every task up to the class's last training
+    task, pooled towards the class (:func:`calibration.reference.pooled_model`). A fold's
+    training tasks are a prefix of the class's, so their number says where history ends."""
+    parents: dict[int, RatioModel] = {}
+
+    def fit(r: FloatArray, e: FloatArray) -> RatioModel:
+        cut = r_all.size if r.size == rows.size else int(rows[r.size - 1]) + 1
+        if cut not in parents:
+            parents[cut] = fit_ratio_model(r_all[:cut], e_all[:cut])
+        return pooled_model(parents[cut], r, e, strength)
+
+    return fit
+
+
 def _unit(
-    label: str, r: FloatArray, e: FloatArray, folds_wanted: int
+    label: str,
+    r: FloatArray,
+    e: FloatArray,
+    folds_wanted: int,
+    candidates: dict[str, Fitter] = CANDIDATES,
 ) -> tuple[RatioModel, Selection] | None:
     if np.all(np.abs(r - 1) < EXACT_TOL):  # nothing but heaped reports: keep the pooled model
         return None
@@ -249,8 +279,8 @@ def _unit(
         return model, Selection(
             label, r.size, 0, (Scored("naive", np.nan, 0.0, True),), "naive", nan, nan, False
         )
-    name, scores, fold_models = _select(r, e, folds)
-    final = CANDIDATES[name](r, e)
+    name, scores, fold_models = _select(r, e, folds, candidates)
+    final = candidates[name](r, e)
     final, before, after = _recalibration(final, fold_models, r, e, folds)
     forecasts = int(sum(f.test.size for f in folds))
     return final, Selection(
@@ -299,7 +329,9 @@ def calibrate(
             mask = keys == " / ".join(key)
             if mask.sum() < min_own:
                 continue
-            chosen = _unit(" / ".join(key), r[mask], e[mask], folds)
+            pooling = _pooling(r, e, np.flatnonzero(mask), pool_strength)
+            ladder = {"naive": CANDIDATES["naive"], "pooled": pooling, **CANDIDATES}
+            chosen = _unit(" / ".join(key), r[mask], e[mask], folds, ladder)
             if chosen is not None:
                 classes[key] = chosen[0]
                 selections.append(chosen[1])

@@ -19,7 +19,7 @@ from scipy.stats import norm
 from calibration.backtest import backtest
 from calibration.history import Mapping, load_history
 from calibration.local import fit_local, fit_naive
-from calibration.select import calibrate
+from calibration.select import Calibration, Scored, calibrate
 from simulator.cli import cli
 from simulator.errors import PmosimError
 from simulator.scenario import load_calibration
@@ -168,6 +168,50 @@ def test_constant_ratio_classes_calibrate_without_warnings() -> None:
     assert models.model_for("constant").ppf(0.5, 2.0) == pytest.approx(1.5)
     assert models.model_for("exact").exact_share(2.0) > 0.5
     assert fit_naive(ratio[team == "constant"]).ppf(0.9) == pytest.approx(1.5)
+
+
+def _two_teams(rng: np.random.Generator, shift_after: float | None = None) -> pd.DataFrame:
+    """A big team (3,000 tasks over 600 days) and a small one (90 tasks in the first 300
+    days) under one law: a strong size slope, 30 % heaped; the small team's ratios are 1.2
+    times the big team's. With ``shift_after``, the big team's actuals after day 300 are
+    multiplied by it."""
+    day = np.concatenate([rng.uniform(0, 600, 3000), rng.uniform(0, 300, 90)])
+    team = np.array(["big"] * 3000 + ["small"] * 90)
+    est = np.exp(rng.uniform(np.log(0.1), np.log(30.0), day.size))
+    ratio = est**-0.4 * np.exp(rng.normal(0.0, 0.5, day.size)) * np.where(team == "small", 1.2, 1)
+    ratio[rng.random(day.size) < 0.3] = 1.0
+    if shift_after is not None:
+        ratio[(team == "big") & (day > 300)] *= shift_after
+    dates = pd.Timestamp("2020-01-01") + pd.to_timedelta(np.floor(day), unit="D")
+    return pd.DataFrame({"estimate": est, "actual": est * ratio, "team": team, "date": dates})
+
+
+def _scores_of(cal: Calibration, unit: str) -> dict[str, Scored]:
+    sel = next(s for s in cal.selection if s.unit == unit)
+    return {c.name: c for c in sel.scores}
+
+
+def test_a_small_class_borrows_the_shape_of_the_whole_history() -> None:
+    """90 tasks cannot show a size slope that moves the median ratio 7x across the range,
+    and their naive quantiles ignore size; pooled with the whole history, the class keeps
+    its own location and heap share and takes the slope from 3,000 tasks."""
+    cal = calibrate(_two_teams(np.random.default_rng(23)), ("team",))
+    pooled = _scores_of(cal, "small")["pooled"]
+    assert pooled.kept
+    assert pooled.vs_naive < -0.10
+
+
+def test_the_pooled_candidate_is_scored_on_the_history_before_each_fold() -> None:
+    """Changing every task dated after the small team's last one leaves the small team's
+    cross-validated pooled score as it was (the folds only see the past), though the
+    overall model's scores change."""
+    base = calibrate(_two_teams(np.random.default_rng(29)), ("team",))
+    later = calibrate(_two_teams(np.random.default_rng(29), shift_after=3.0), ("team",))
+    assert _scores_of(later, "small")["pooled"].loss == _scores_of(base, "small")["pooled"].loss
+    assert (
+        _scores_of(later, "(all)")["parametric"].loss
+        != _scores_of(base, "(all)")["parametric"].loss
+    )
 
 
 @pytest.fixture(scope="module")
