@@ -226,7 +226,9 @@ def _recalibration(
     if len(folds) < 2:
         return final, nan, nan
     prev, last = folds[-2], folds[-1]
-    check_map = fit_level_map(*pit_bounds(models[-2], r[prev.test], e[prev.test]))
+    check_map = fit_level_map(
+        *pit_bounds(models[-2], r[prev.test], e[prev.test]), estimate=e[prev.test]
+    )
     before_model = models[-1]
     after_model = replace(before_model, level_map=check_map)
     before = _coverages(before_model, r[last.test], e[last.test])
@@ -240,7 +242,8 @@ def _recalibration(
     ]
     low = np.concatenate([b[0] for b in bounds])
     high = np.concatenate([b[1] for b in bounds])
-    return replace(final, level_map=fit_level_map(low, high)), before, after
+    recent = np.concatenate([e[f.test] for f in folds[-2:]])
+    return replace(final, level_map=fit_level_map(low, high, estimate=recent)), before, after
 
 
 def _pooling(

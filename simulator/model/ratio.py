@@ -358,7 +358,7 @@ class RatioModel:
         u_arr = np.asarray(u, dtype=float)
         _check(bool(np.all((u_arr >= 0) & (u_arr <= 1))), "probabilities must be in [0, 1]")
         if self.level_map is not None:
-            u_arr = self.level_map.forward(u_arr)
+            u_arr = self.level_map.forward(u_arr, estimate)
         t = self._terms(estimate, u_arr)
         u_arr, p = np.broadcast_arrays(u_arr, t.p)
         one = np.ones_like(t.s)
@@ -381,7 +381,7 @@ class RatioModel:
         cont = self._ratio_cdf(np.maximum(r_arr, 0.0), t, strict=strict)
         heap = (r_arr > 1) if strict else (r_arr >= 1)
         base = np.asarray(p * heap + (1 - p) * cont)
-        return base if self.level_map is None else self.level_map.inverse(base)
+        return base if self.level_map is None else self.level_map.inverse(base, estimate)
 
     def quantiles(self, qs: ArrayLike, estimate: ArrayLike | None = None) -> FloatArray:
         """Ratio quantiles at levels ``qs`` (same as :meth:`ppf`)."""

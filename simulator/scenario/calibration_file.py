@@ -4,7 +4,7 @@ and the durations of ``estimate`` tasks drawn from them.
 A calibration file (written by ``pmosim calibrate``, see :mod:`calibration.calfile`) is YAML
 a person can read and a scenario can cite::
 
-    pmosim_calibration: 2
+    pmosim_calibration: 3
     created_by: pmosim 0.1.0
     source: {file: history.csv, sha256: ..., rows_read: 12299, tasks_used: 10212,
              date_range: [2004-02-26, 2014-12-05], units: hours, hours_per_day: 8}
@@ -17,7 +17,8 @@ a person can read and a scenario can cite::
     selection: [{unit: (all), chosen: parametric, scores: [...], ...}, ...]
 
 Format 2 added local models (``grid``), recalibrated levels (``level_map``) and the
-``selection`` report; files of format 1 read unchanged. Loading checks every field the
+``selection`` report; format 3 level maps that depend on size (``sizes``, ``by_size``);
+files of formats 1 and 2 read unchanged. Loading checks every field the
 simulator uses and reports the first damaged one by its path, e.g.
 ``damaged calibration file: overall: must be a mapping, got a list``.
 """
@@ -43,8 +44,8 @@ __all__ = [
     "scenario_models",
 ]
 
-CALIBRATION_FORMAT = 2
-READABLE_FORMATS = (1, 2)
+CALIBRATION_FORMAT = 3
+READABLE_FORMATS = (1, 2, 3)
 _MODEL_KEYS = ("family", "params", "p_exact", "slope", "ref_estimate", "n")
 
 
@@ -129,7 +130,7 @@ class Calibration:
 
 
 def load_calibration(path: Path | str) -> Calibration:
-    """Read a calibration file written by ``pmosim calibrate`` (format 1 or 2).
+    """Read a calibration file written by ``pmosim calibrate`` (format 1, 2 or 3).
 
     Raises:
         PmosimError: unreadable, not a pmosim calibration, an unsupported format, or a
