@@ -17,7 +17,7 @@ failure that hurts users.
 
 Coverage over all sizes together can hide ranges that are too narrow at one end of the size
 range and too wide at the other (on SiP before 2012, the Development forecasts for the
-largest fifth of estimates had 17 % of actuals below P10 and 15 % above P90, the smallest
+largest tenth of estimates had 17 % of actuals below P10 and 15 % above P90, the smallest
 tenth 3 % and 4 %). So, as Mondrian conformal prediction does with categories, the recent
 PITs are also grouped by the task's estimate (up to :data:`GROUPS` groups of equal count, at
 least :data:`GROUP_MIN` PITs each) and each group gets its own map, shrunk towards the map
