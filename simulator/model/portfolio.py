@@ -98,6 +98,11 @@ class Portfolio:
         return tuple(list(p.tasks) for p in self.projects)
 
     @cached_property
+    def names(self) -> tuple[list[str], list[str]]:
+        """The tasks' keys and the pools' ids, in index order (for the engines' messages)."""
+        return [t.key for t in self.tasks], [p.id for p in self.pools]
+
+    @cached_property
     def member_rows(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
         """Per project, its tasks' indices as compressed rows ``(ptr, idx)``: project ``k``
         owns ``idx[ptr[k]:ptr[k + 1]]``."""

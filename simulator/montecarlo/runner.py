@@ -71,8 +71,7 @@ def schedules(
     pf: Portfolio, sample: BlockSample, packed: CapacityArrays, engine: str, first: int
 ) -> tuple[Array, Array, Array]:
     """``(start, finish, ready)`` for every iteration of a block, by the chosen engine."""
-    net = pf.network
-    names = ([t.key for t in pf.tasks], [p.id for p in pf.pools])
+    net, names = pf.network, pf.names
     if engine in ("auto", "fast"):
         return simulate_batch(net, sample.duration, *packed, names=names, first_iteration=first)
     n = len(sample.duration)
