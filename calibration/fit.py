@@ -35,6 +35,13 @@ significant (p < 0.01) and widens or narrows the spread by more than a factor 1.
 geometric mean of the detrended ratios (``spread_center``), and the families are fitted to
 the standardised ``Z``. The log-likelihood includes the Jacobian of both transformations.
 
+**No extrapolation.** The size terms hold only over the estimates they were fitted on
+(``estimate_range``). At a larger or smaller estimate the model takes the terms of the
+nearest end and widens the continuous part about its centre by ``1 + d`` in log, ``d`` the
+natural-log units beyond the range, as the local model does: a power law fitted on tasks of
+1 to 16 days does not say what happens at 120 (on Renzo's log, extrapolating the spread
+slope put a 120-pomodoro task's P90 at 10^14 pomodoros).
+
 **Family.** Each candidate in :data:`FAMILIES` (all on (0, inf), location fixed at 0) is
 fitted by maximum likelihood: lognormal in closed form on the logs, gamma and Weibull with
 ``scipy.stats.<dist>.fit(floc=0)``, log-logistic (``scipy.stats.fisk``) as the equivalent
@@ -392,6 +399,7 @@ def fit_ratio_model(
         spread_slope=spread,
         spread_center=math.exp(center) if spread else 1.0,
         candidates=tuple(cands),
+        estimate_range=None if e is None else (float(e.min()), float(e.max())),
     )
     if x.size >= empirical_min and all(c.ks_pvalue < KS_ALPHA for c in cands):
         return replace(model, family="empirical", params={}, values=_thinned(np.sort(z)))

@@ -580,3 +580,51 @@ def test_pooled_class_blends_mean_heaping_share_under_a_size_slope() -> None:
     w = 12 / 32
     want = w * 9 / 12 + (1 - w) * float(np.mean(parent.exact_share(e_small)))
     assert float(np.mean(small.exact_share(e_small))) == pytest.approx(want, abs=1e-9)
+
+
+def test_size_terms_are_not_extrapolated_beyond_the_fitted_estimates() -> None:
+    """Fitted on estimates 1 to 16 days, the model at 120 days takes the terms at 16 and
+    widens the continuous part about its centre by 1 + ln(120 / 16) in log (computed here
+    from scipy's lognormal, not from the model's code); inside the range nothing changes."""
+    params = {"s": 0.5, "scale": 1.2}
+    model = RatioModel(
+        "lognormal",
+        params,
+        p_exact=0.2,
+        slope=-0.3,
+        ref_estimate=4.0,
+        n=1000,
+        exact_slope=-0.5,
+        spread_slope=0.4,
+        spread_center=1.1,
+        estimate_range=(1.0, 16.0),
+    )
+    unbounded = RatioModel.from_dict({**model.to_dict(), "estimate_range": None})
+    u = np.linspace(0.01, 0.99, 99)
+    for e in (1.0, 3.0, 16.0):
+        assert np.array_equal(model.ppf(u, e), unbounded.ppf(u, e))
+    p_end = float(unbounded.exact_share(16.0))
+    assert float(model.exact_share(120.0)) == p_end
+    s_end, k_end = (16.0 / 4.0) ** -0.3, (16.0 / 4.0) ** 0.4
+    widen = 1.0 + math.log(120.0 / 16.0)
+    k = k_end * widen  # R = s * c * (Z / c) ** k, c = 1.1, Z lognormal(0.5, scale 1.2)
+    below = (1 - p_end) * stats.lognorm.cdf(1.1 * (1 / (s_end * 1.1)) ** (1 / k), 0.5, scale=1.2)
+    v = np.where(u <= below, u / (1 - p_end), (u - p_end) / (1 - p_end))
+    want = s_end * 1.1 * (stats.lognorm.ppf(v, 0.5, scale=1.2) / 1.1) ** k
+    want[(u > below) & (u <= below + p_end)] = 1.0  # the heap
+    got = model.ppf(u, 120.0)
+    assert np.allclose(got, want, rtol=1e-9)
+    off_heap = got != 1.0
+    assert np.allclose(model.cdf(got[off_heap], 120.0), u[off_heap], atol=1e-9)
+    assert np.all(np.isfinite(model.ppf(u, 1e6)))
+    # a model without size terms has nothing to extrapolate: the same at every size
+    flat = RatioModel(
+        "lognormal",
+        params,
+        p_exact=0.2,
+        slope=0.0,
+        ref_estimate=1.0,
+        n=10,
+        estimate_range=(1.0, 16.0),
+    )
+    assert np.array_equal(flat.ppf(u, 120.0), flat.ppf(u, 3.0))

@@ -385,6 +385,11 @@ def test_quantiles_option_adds_one_column_per_quantile(
             id="bad-level-map",
         ),
         pytest.param(
+            lambda d: d["overall"].update(estimate_range=[5, 1]),
+            "estimate_range=[5.0, 1.0] must be two finite estimates 0 < low <= high",
+            id="bad-estimate-range",
+        ),
+        pytest.param(
             lambda d: d["pooling"].update(min_own="many"),
             "pooling.min_own: must be a number",
             id="pooling-text",

@@ -61,6 +61,17 @@ class _Terms:
     row: Any
 
 
+def _pair(value: Any) -> tuple[float, float] | None:
+    """An ``estimate_range`` as read from a file: None, or two numbers."""
+    if value is None:
+        return None
+    _check(
+        isinstance(value, list | tuple) and len(value) == 2,
+        f"estimate_range={value!r} must be two numbers",
+    )
+    return float(value[0]), float(value[1])
+
+
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise ValueError(message)
@@ -150,6 +161,12 @@ class RatioModel:
         grid: local only: heap share and ratio quantiles per grid estimate.
         level_map: recalibrated quantile levels (``None``: as fitted); applies to the whole
             ratio, after every other part.
+        estimate_range: the smallest and largest estimate the size terms were fitted on
+            (``None``: not recorded). A model with a size term does not extrapolate it: at an
+            estimate outside the range it takes the terms of the nearest end and widens the
+            continuous part about its centre as the local model does,
+            ``R = c * (Z_end / c) ** (1 + d)`` for ``d`` natural-log units beyond the range,
+            ``c`` the spread centre (the geometric mean of R when there is no spread slope).
 
     Methods taking ``estimate`` evaluate the size term there; ``None`` means the reference
     estimate (size term 1).
@@ -169,9 +186,18 @@ class RatioModel:
     source: str = "own"
     grid: LocalGrid | None = field(default=None, repr=False)
     level_map: LevelMap | None = field(default=None, repr=False)
+    estimate_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         self._check_family()
+        if self.estimate_range is not None:
+            lo, hi = (float(x) for x in self.estimate_range)
+            _check(
+                math.isfinite(hi) and 0 < lo <= hi,
+                f"estimate_range={list(self.estimate_range)} must be two finite estimates "
+                "0 < low <= high",
+            )
+            object.__setattr__(self, "estimate_range", (lo, hi))
         p, slope, ref = float(self.p_exact), float(self.slope), float(self.ref_estimate)
         _check(0 <= p < 1, f"p_exact={p} must be in [0, 1)")
         _check(math.isfinite(slope), f"slope={slope} must be finite")
@@ -259,16 +285,44 @@ class RatioModel:
     def _spread(self, estimate: ArrayLike | None) -> FloatArray:
         if estimate is None or self.spread_slope == 0:
             return np.asarray(1.0)
-        e = np.asarray(estimate, dtype=float)
+        e = self._inside(estimate)
         return np.asarray((e / self.ref_estimate) ** self.spread_slope)
+
+    @property
+    def _sized(self) -> bool:
+        return self.slope != 0 or self.exact_slope != 0 or self.spread_slope != 0
+
+    def _inside(self, estimate: ArrayLike) -> FloatArray:
+        """``estimate`` held inside :attr:`estimate_range` (checked finite and > 0)."""
+        e = np.asarray(estimate, dtype=float)
+        _check(
+            bool(np.all(e > 0)) and bool(np.all(np.isfinite(e))), "estimates must be finite and > 0"
+        )
+        if self.estimate_range is None:
+            return e
+        return np.clip(e, *self.estimate_range)
+
+    def _widening(self, estimate: ArrayLike | None) -> FloatArray:
+        """``1 + d``, ``d`` the natural-log units ``estimate`` lies beyond the range (1 inside
+        it, and for a model without size terms, which has nothing to extrapolate)."""
+        if estimate is None or self.estimate_range is None or not self._sized:
+            return np.asarray(1.0)
+        e = np.asarray(estimate, dtype=float)
+        return np.asarray(1.0 + np.abs(np.log(e / self._inside(e))))
+
+    @cached_property
+    def _center(self) -> float:
+        """The centre the spread terms and the widening keep: the spread centre, or without a
+        spread slope the geometric mean of the continuous part."""
+        return self.spread_center if self.spread_slope else math.exp(self.log_location)
 
     def _ratio_ppf(self, v: FloatArray, t: _Terms) -> FloatArray:
         """Quantile ``v`` of the continuous part of the ratio under the size terms ``t``."""
         z = self._cont_ppf(v, t.row)
         if self.grid is not None:
             return np.asarray(np.where(t.k == 1, z, t.c * (z / t.c) ** t.k))
-        if self.spread_slope == 0:
-            return np.asarray(t.s * z)
+        if self.spread_slope == 0:  # no spread term: widened beyond the range only
+            return np.asarray(np.where(t.k == 1, t.s * z, t.s * t.c * (z / t.c) ** t.k))
         c = self.spread_center
         return np.asarray(t.s * c * (z / c) ** t.k)
 
@@ -278,7 +332,8 @@ class RatioModel:
             x = np.where(t.k == 1, r, t.c * (r / t.c) ** (1 / t.k))
             return self._cont_cdf(x, t.row, strict=strict)
         if self.spread_slope == 0:
-            return self._cont_cdf(r / t.s, strict=strict)
+            x = np.where(t.k == 1, r / t.s, t.c * (r / (t.s * t.c)) ** (1 / t.k))
+            return self._cont_cdf(x, strict=strict)
         c = self.spread_center
         return self._cont_cdf(c * (r / (t.s * c)) ** (1 / t.k), strict=strict)
 
@@ -291,22 +346,19 @@ class RatioModel:
             return _Terms(
                 np.ones_like(x), self.grid.exact_share(row), k, self.grid.center(row), row
             )
+        widen = self._widening(estimate)
         x, s, p, k = np.broadcast_arrays(
             np.asarray(shape, dtype=float),
             self._size(estimate),
             self.exact_share(estimate),
-            self._spread(estimate),
+            self._spread(estimate) * widen,  # x * 1.0 is x: inside the range, as fitted
         )
-        return _Terms(s, p, k, np.asarray(self.spread_center), None)
+        return _Terms(s, p, k, np.asarray(self._center), None)
 
     def _size(self, estimate: ArrayLike | None) -> FloatArray:
         if estimate is None or self.slope == 0:
             return np.asarray(1.0)
-        e = np.asarray(estimate, dtype=float)
-        _check(
-            bool(np.all(e > 0)) and bool(np.all(np.isfinite(e))), "estimates must be finite and > 0"
-        )
-        return np.asarray((e / self.ref_estimate) ** self.slope)
+        return np.asarray((self._inside(estimate) / self.ref_estimate) ** self.slope)
 
     def exact_share(self, estimate: ArrayLike | None = None) -> FloatArray:
         """P(ratio is exactly 1) at ``estimate`` (``None``: the reference estimate)."""
@@ -315,10 +367,7 @@ class RatioModel:
             return self.grid.exact_share(self.grid.rows(e)[0])
         if estimate is None or self.exact_slope == 0:
             return np.asarray(self.p_exact)
-        e = np.asarray(estimate, dtype=float)
-        _check(
-            bool(np.all(e > 0)) and bool(np.all(np.isfinite(e))), "estimates must be finite and > 0"
-        )
+        e = self._inside(estimate)
         logit = special.logit(self.p_exact) + self.exact_slope * np.log(e / self.ref_estimate)
         return np.asarray(np.minimum(special.expit(logit), _P_MAX))
 
@@ -390,7 +439,7 @@ class RatioModel:
     def mean(self, estimate: float | None = None) -> float:
         """E[ratio] (``inf`` for a log-logistic with c <= 1, whose mean does not exist;
         local and recalibrated models: the mean of 4,096 evenly spaced quantiles)."""
-        if self.grid is not None or self.level_map is not None:
+        if self.grid is not None or self.level_map is not None or self._widening(estimate) != 1:
             return float(np.mean(self.ppf(_MEAN_GRID, estimate)))
         k = float(self._spread(estimate))
         c = self.spread_center if self.spread_slope else 1.0
@@ -437,6 +486,10 @@ class RatioModel:
                 del d[name]
             else:
                 d[name] = value.to_dict()
+        if self.estimate_range is None:
+            del d["estimate_range"]
+        else:
+            d["estimate_range"] = list(self.estimate_range)
         return d
 
     @classmethod
@@ -460,6 +513,7 @@ class RatioModel:
             source=str(d.get("source", "own")),
             grid=None if d.get("grid") is None else LocalGrid(**dict(d["grid"])),
             level_map=None if d.get("level_map") is None else LevelMap(**dict(d["level_map"])),
+            estimate_range=_pair(d.get("estimate_range")),
         )
 
 
