@@ -80,6 +80,18 @@ def test_renzo_out_of_sample_beats_naive_without_retuning() -> None:
     # those atoms hold all of them, so coverage runs above nominal (0.88 and 0.72; README)
     assert cal["coverage_p10_p90"] >= 0.76
     assert cal["coverage_p25_p75"] >= 0.45
+    assert 0.45 <= cal["ties_p25_p75"] <= 0.55
+    # even the test period's own quantiles per estimate (perfect knowledge) over-cover in
+    # closed intervals: the closed bands cannot be met on these data by any forecast
+    test = tasks[tasks["date"] >= pd.Timestamp("2016-01-01")]
+    inside = {0.1: 0, 0.25: 0}
+    for _, group in test.groupby("estimate"):
+        a = group["actual"].to_numpy()
+        for lo in inside:
+            q = np.quantile(a, [lo, 1 - lo], method="inverted_cdf")
+            inside[lo] += int(np.sum((a >= q[0]) & (a <= q[1])))
+    assert inside[0.1] / len(test) > 0.84
+    assert inside[0.25] / len(test) > 0.55
 
 
 def _drift_tasks(tmp_path: Path) -> pd.DataFrame:
