@@ -8,6 +8,7 @@ Run (not part of the default test run)::
     .venv/bin/python tests/benchmarks/bench_scale.py                 # the full set
     .venv/bin/python tests/benchmarks/bench_scale.py --iterations 1000 --no-dask  # quicker
     .venv/bin/python tests/benchmarks/bench_scale.py --iterations 1000 --end-to-end  # 200 x 50
+    .venv/bin/python tests/benchmarks/bench_scale.py --per-task --repeat 5  # the 1.5x ratio
     .venv/bin/python -m pytest -m benchmark tests/benchmarks/bench_scale.py -s
 
 Every figure of one run is measured on the same machine in the same session: compare the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,16 +66,20 @@ def run_cli(path: Path, out: Path, iterations: int, *flags: str) -> dict[str, fl
     }
 
 
-def per_task_iteration(path: Path, tasks: int, iterations: int) -> float:
-    """Microseconds per task-iteration of ``simulate_portfolio`` (--jobs 2, warmed up)."""
+def per_task_iteration(path: Path, tasks: int, iterations: int, repeat: int = 1) -> list[float]:
+    """Microseconds per task-iteration of ``simulate_portfolio`` (--jobs 2, warmed up), once
+    per repeat."""
     from simulator.montecarlo import simulate_portfolio
     from simulator.scenario import load_scenario
 
     pf = load_scenario(path)
     simulate_portfolio(pf, 20, 1, jobs=1)  # compile
-    t0 = time.perf_counter()
-    simulate_portfolio(pf, iterations, 1, jobs=2)
-    return (time.perf_counter() - t0) / (tasks * iterations) * 1e6
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        simulate_portfolio(pf, iterations, 1, jobs=2)
+        times.append((time.perf_counter() - t0) / (tasks * iterations) * 1e6)
+    return times
 
 
 def same_bytes(a: Path, b: Path) -> bool:
@@ -82,13 +88,79 @@ def same_bytes(a: Path, b: Path) -> bool:
     return not mismatch and not errors and names == sorted(p.name for p in b.iterdir())
 
 
+def _end_to_end(
+    path: Path, folder: Path, iterations: int, out: Callable[[str], None], only_two: bool
+) -> None:
+    out(
+        f"### End to end, 200 projects x 50 tasks, 20 pools, 50 risks, {iterations:,} "
+        "iterations, --jobs 2\n"
+    )
+    out("| run | seconds | peak MiB | results MB | report.html MB |")
+    out("|---|---:|---:|---:|---:|")
+    seconds = []
+    runs = [
+        ("no risk contributions, no report", ("--no-risk-drivers", "--no-report")),
+        ("report, no risk contributions", ("--no-risk-drivers",)),
+        ("risk contributions (first 2,000 iterations, the default) and report", ()),
+    ]
+    for label, flags in runs[:2] if only_two else runs:
+        r = run_cli(path, folder / "out", iterations, "--jobs", "2", *flags)
+        out(
+            f"| {label} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | "
+            f"{r['results_mb']:.2f} | {r['report_mb']:.2f} |"
+        )
+        seconds.append(r["seconds"])
+    out(f"\nThe report (charts and report.html): {seconds[1] - seconds[0]:.1f} s")  # rows 2 - 1
+
+
+def _per_task(
+    sizes: dict[int, Path], iterations: int, repeat: int, out: Callable[[str], None]
+) -> None:
+    out(
+        f"\n### Time per task-iteration (in-process, --jobs 2; {repeat} runs of each size, "
+        "the sizes in turn, so that a slow spell of the machine hits every size)\n"
+    )
+    out("| tasks | iterations | us per task-iteration: best | median | ratio: best | median |")
+    out("|---:|---:|---:|---:|---:|---:|")
+    # the same iterations at every size, at least two blocks: both workers busy
+    n = max(2 * BLOCK_SIZE, min(iterations, 2_000))
+    runs: dict[int, list[float]] = {tasks: [] for tasks in sizes}
+    for _ in range(repeat):
+        for tasks, path in sizes.items():
+            runs[tasks] += per_task_iteration(path, tasks, n)
+    first = runs[min(runs)]
+    best0, mid0 = min(first), statistics.median(first)
+    for tasks, times in runs.items():
+        best, mid = min(times), statistics.median(times)
+        out(
+            f"| {tasks:,} | {n:,} | {best:.3f} | {mid:.3f} | {best / best0:.2f} | "
+            f"{mid / mid0:.2f} |"
+        )
+
+
+def _dask(path: Path, folder: Path, iterations: int, out: Callable[[str], None]) -> None:
+    flags = ("--no-risk-drivers", "--no-report", "--jobs", "2")
+    n = max(500, iterations // 10)
+    local = run_cli(path, folder / "local", n, *flags)
+    remote = run_cli(path, folder / "dask", n, *flags, "--backend", "dask")
+    same = same_bytes(folder / "local", folder / "dask")
+    out(
+        f"\n### Dask, 50,000 tasks, {n:,} iterations: local {local['seconds']:.1f} s, "
+        f"local 2-worker Dask cluster {remote['seconds']:.1f} s; "
+        f"results {'byte-identical' if same else 'DIFFERENT'}\n"
+    )
+
+
 def report(
     iterations: int,
     dask: bool,
     out: Callable[[str], None] = print,
     *,
-    only_end_to_end: bool = False,
+    parts: str = "all",
+    repeat: int = 3,
 ) -> None:
+    """The tables (``parts``: ``all``, ``end-to-end``: the first two runs and the report's
+    time, or ``per-task``: the time per task-iteration only)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sizes = {
@@ -100,49 +172,12 @@ def report(
                 folder / "t50k.yaml", projects=1_000, tasks=50_000, pools=20, risks=50
             ),
         }
-        out(
-            f"### End to end, 200 projects x 50 tasks, 20 pools, 50 risks, {iterations:,} "
-            "iterations, --jobs 2\n"
-        )
-        out("| run | seconds | peak MiB | results MB | report.html MB |")
-        out("|---|---:|---:|---:|---:|")
-        seconds = []
-        runs = [
-            ("no risk contributions, no report", ("--no-risk-drivers", "--no-report")),
-            ("report, no risk contributions", ("--no-risk-drivers",)),
-            ("risk contributions (first 2,000 iterations, the default) and report", ()),
-        ]
-        for label, flags in runs[:2] if only_end_to_end else runs:
-            r = run_cli(sizes[10_000], folder / "out", iterations, "--jobs", "2", *flags)
-            out(
-                f"| {label} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | "
-                f"{r['results_mb']:.2f} | {r['report_mb']:.2f} |"
-            )
-            seconds.append(r["seconds"])
-        out(f"\nThe report (charts and report.html): {seconds[1] - seconds[0]:.1f} s")  # rows 2 - 1
-        if only_end_to_end:
-            return
-        out("\n### Time per task-iteration (in-process, --jobs 2)\n")
-        out("| tasks | iterations | us per task-iteration | ratio to 1,000 tasks |")
-        out("|---:|---:|---:|---:|")
-        base = 0.0
-        for tasks, path in sizes.items():
-            # the same iterations at every size, at least two blocks: both workers busy
-            n = max(2 * BLOCK_SIZE, min(iterations, 2_000))
-            t = per_task_iteration(path, tasks, n)
-            base = base or t
-            out(f"| {tasks:,} | {n:,} | {t:.3f} | {t / base:.2f} |")
-        if dask:
-            flags = ("--no-risk-drivers", "--no-report", "--jobs", "2")
-            n = max(500, iterations // 10)
-            local = run_cli(sizes[50_000], folder / "local", n, *flags)
-            remote = run_cli(sizes[50_000], folder / "dask", n, *flags, "--backend", "dask")
-            same = same_bytes(folder / "local", folder / "dask")
-            out(
-                f"\n### Dask, 50,000 tasks, {n:,} iterations: local {local['seconds']:.1f} s, "
-                f"local 2-worker Dask cluster {remote['seconds']:.1f} s; "
-                f"results {'byte-identical' if same else 'DIFFERENT'}\n"
-            )
+        if parts != "per-task":
+            _end_to_end(sizes[10_000], folder, iterations, out, parts == "end-to-end")
+        if parts != "end-to-end":
+            _per_task(sizes, iterations, repeat, out)
+        if dask and parts == "all":
+            _dask(sizes[50_000], folder, iterations, out)
 
 
 @pytest.mark.benchmark
@@ -154,10 +189,17 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=10_000)
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size, per task-iteration")
     parser.add_argument(
         "--end-to-end",
         action="store_true",
         help="only the 200-project runs without risk contributions, and the report's time",
     )
+    parser.add_argument("--per-task", action="store_true", help="only the time per task-iteration")
     args = parser.parse_args()
-    report(args.iterations, dask=not args.no_dask, only_end_to_end=args.end_to_end)
+    report(
+        args.iterations,
+        dask=not args.no_dask,
+        parts="end-to-end" if args.end_to_end else "per-task" if args.per_task else "all",
+        repeat=args.repeat,
+    )
