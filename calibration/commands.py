@@ -390,6 +390,7 @@ def estimate_cmd(
             + f"  ({units})"
         )
         click.echo(f"mean {row['mean'] * per_day:.3g}  P(overrun) {row['p_overrun']:.2f}")
+        _note_beyond(model, estimate / per_day, per_day, units)
         return
     if not estimate_col or out is None:
         raise click.UsageError("a batch needs --estimate-col and --out")
@@ -399,6 +400,19 @@ def estimate_cmd(
     )
     publish_file(out, force, lambda tmp: write_csv(result, tmp))
     click.echo(f"{len(result)} rows written to {out}")
+
+
+def _note_beyond(model: Any, days: float, per_day: float, units: str) -> None:
+    """Say so when the estimate lies outside the sizes the model's size terms rest on."""
+    fitted = model.widening_range
+    if fitted is None or fitted[0] <= days <= fitted[1]:
+        return
+    lo, hi = (x * per_day for x in fitted)
+    click.echo(
+        f"note: {days * per_day:g} {units} is outside the estimates this model was fitted on "
+        f"({lo:.3g}-{hi:.3g} {units}): its range is that of the nearest end, widened, not a "
+        "trend extrapolated"
+    )
 
 
 def _model(models: Any, klass: str | None) -> Any:

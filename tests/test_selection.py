@@ -298,6 +298,30 @@ def _cal_file(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def test_estimate_outside_the_fitted_sizes_says_the_range_is_widened(
+    tmp_path: Path, calibration_text: str
+) -> None:
+    cal = _cal_file(tmp_path, calibration_text)
+    model = load_calibration(cal).models.overall
+    fitted = model.widening_range
+    assert fitted is not None  # the generated history's overall model depends on size
+    runner = CliRunner()
+
+    def estimate(days: float) -> str:
+        result = runner.invoke(
+            cli, ["estimate", "--calibration", str(cal), "--estimate", f"{days:g}"]
+        )
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "note:" not in estimate(float(np.sqrt(fitted[0] * fitted[1])))
+    far = estimate(fitted[1] * 20)
+    assert "is outside the estimates this model was fitted on" in far
+    assert f"{fitted[1]:.3g} days" in far
+    # the printed range is the largest size's, widened by 1 + ln(20) in log about its centre
+    assert float(model.ppf(0.9, fitted[1] * 20)) > float(model.ppf(0.9, fitted[1]))
+
+
 def test_quantiles_option_adds_one_column_per_quantile(
     tmp_path: Path, calibration_text: str
 ) -> None:

@@ -310,6 +310,14 @@ class RatioModel:
         e = np.asarray(estimate, dtype=float)
         return np.asarray(1.0 + np.abs(np.log(e / self._inside(e))))
 
+    @property
+    def widening_range(self) -> tuple[float, float] | None:
+        """The estimates the model's size dependence rests on: beyond them its ranges are the
+        nearest end's, widened (None: the model is the same at every size)."""
+        if self.grid is not None:
+            return min(self.grid.estimates), max(self.grid.estimates)
+        return self.estimate_range if self._sized else None
+
     @cached_property
     def _center(self) -> float:
         """The centre the spread terms and the widening keep: the spread centre, or without a
