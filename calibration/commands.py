@@ -402,12 +402,17 @@ def estimate_cmd(
     click.echo(f"{len(result)} rows written to {out}")
 
 
+def _outside(model: Any, days: float) -> bool:
+    """Whether ``days`` lies outside the sizes the model's size terms rest on."""
+    fitted = model.widening_range
+    return fitted is not None and not fitted[0] <= days <= fitted[1]
+
+
 def _note_beyond(model: Any, days: float, per_day: float, units: str) -> None:
     """Say so when the estimate lies outside the sizes the model's size terms rest on."""
-    fitted = model.widening_range
-    if fitted is None or fitted[0] <= days <= fitted[1]:
+    if not _outside(model, days):
         return
-    lo, hi = (x * per_day for x in fitted)
+    lo, hi = (x * per_day for x in model.widening_range)
     click.echo(
         f"note: {days * per_day:g} {units} is outside the estimates this model was fitted on "
         f"({lo:.3g}-{hi:.3g} {units}): its range is that of the nearest end, widened, not a "
@@ -473,6 +478,7 @@ def _batch(
             f"{text.iloc[k]!r} is not a positive number"
         )
     found: list[dict[str, float]] = []
+    outside: list[bool] = []
     for k in range(len(frame)):
         key = "/".join(str(frame[c].iloc[k]).strip() for c in class_cols) if class_cols else None
         try:
@@ -481,10 +487,12 @@ def _batch(
             where = columns.index(class_cols[0]) + 1
             raise PmosimError(f"{path}:{rows[k]}:{where}: {'/'.join(class_cols)}: {e}") from None
         found.append(_ranges(model, float(est.iloc[k]) / per_day, levels))
+        outside.append(_outside(model, float(est.iloc[k]) / per_day))
     out = frame.copy()
     for name in found[0] if found else ():
         scale = 1.0 if name == "p_overrun" else per_day
         out[name] = [r[name] * scale for r in found]
+    out["outside_history"] = outside
     return out
 
 

@@ -320,6 +320,16 @@ def test_estimate_outside_the_fitted_sizes_says_the_range_is_widened(
     assert f"{fitted[1]:.3g} days" in far
     # the printed range is the largest size's, widened by 1 + ln(20) in log about its centre
     assert float(model.ppf(0.9, fitted[1] * 20)) > float(model.ppf(0.9, fitted[1]))
+    web = load_calibration(cal).models.model_for(("web",)).widening_range
+    assert web is not None
+    tasks = tmp_path / "tasks.csv"
+    inside = float(np.sqrt(web[0] * web[1]))
+    tasks.write_text(f"name,team,est\nin,web,{inside:g}\nout,web,{web[1] * 20:g}\n")
+    ranges = tmp_path / "ranges.csv"
+    args = ["--input", str(tasks), "--estimate-col", "est", "--out", str(ranges)]
+    batch = runner.invoke(cli, ["estimate", "--calibration", str(cal), *args])
+    assert batch.exit_code == 0, batch.output
+    assert list(pd.read_csv(ranges)["outside_history"]) == [False, True]
 
 
 def test_quantiles_option_adds_one_column_per_quantile(
@@ -368,7 +378,17 @@ def test_quantiles_option_adds_one_column_per_quantile(
     )
     assert batch.exit_code == 0, batch.output
     out = pd.read_csv(ranges)
-    assert list(out.columns) == ["name", "team", "est", "p2.5", "p25", "p75", "mean", "p_overrun"]
+    assert list(out.columns) == [
+        "name",
+        "team",
+        "est",
+        "p2.5",
+        "p25",
+        "p75",
+        "mean",
+        "p_overrun",
+        "outside_history",
+    ]
     assert (out["p2.5"] <= out["p25"]).all()
     assert (out["p25"] <= out["p75"]).all()
     bad = runner.invoke(
