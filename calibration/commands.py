@@ -486,8 +486,9 @@ def _batch(
         except PmosimError as e:
             where = columns.index(class_cols[0]) + 1
             raise PmosimError(f"{path}:{rows[k]}:{where}: {'/'.join(class_cols)}: {e}") from None
-        found.append(_ranges(model, float(est.iloc[k]) / per_day, levels))
-        outside.append(_outside(model, float(est.iloc[k]) / per_day))
+        days = float(est.iloc[k]) / per_day
+        found.append(_ranges(model, days, levels))
+        outside.append(_outside(model, days))
     out = frame.copy()
     for name in found[0] if found else ():
         scale = 1.0 if name == "p_overrun" else per_day

@@ -267,10 +267,9 @@ def count_chains(pf: Portfolio, drv: NDArray[np.int32], last: NDArray[np.int64])
     """The pairs on the driving chains that :func:`chain_steps` found (see
     :func:`chain_counts`)."""
     n, n_proj = drv.shape[1], last.shape[1]
-    project_of = np.array([t.project for t in pf.tasks], dtype=np.int64)
     most = n + n_proj * OTHERS
     key, count = np.empty(most, dtype=np.int64), np.empty(most, dtype=np.int64)
-    kept = _count(drv, last, project_of, OTHERS, key, count)
+    kept = _count(drv, last, pf.task_project, OTHERS, key, count)
     return ChainCounts(key[:kept].copy(), count[:kept].copy())
 
 

@@ -98,6 +98,11 @@ class Portfolio:
         return tuple(list(p.tasks) for p in self.projects)
 
     @cached_property
+    def task_project(self) -> NDArray[np.int64]:
+        """Per task, the index of its project."""
+        return np.array([t.project for t in self.tasks], dtype=np.int64)
+
+    @cached_property
     def names(self) -> tuple[list[str], list[str]]:
         """The tasks' keys and the pools' ids, in index order (for the engines' messages)."""
         return [t.key for t in self.tasks], [p.id for p in self.pools]

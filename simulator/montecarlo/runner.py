@@ -245,9 +245,8 @@ def run_block(
         )
         for lo, hi in passes(n, net.n_tasks)
     ]
-    own = np.array([t.project for t in pf.tasks], dtype=np.int64)
     p_finish = np.concatenate([b.finish for b in parts])
-    drivers = DriverSums.of(count_chains(pf, *steps), own, sample.duration, p_finish)
+    drivers = DriverSums.of(count_chains(pf, *steps), pf.task_project, sample.duration, p_finish)
     if len(parts) == 1:
         return dataclasses.replace(parts[0], drivers=drivers)
     width = max(b.busy.shape[2] for b in parts)
