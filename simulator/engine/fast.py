@@ -196,13 +196,17 @@ def _pop(ht: Array, hk: IntArray, st: IntArray) -> tuple[float, int]:
         first = 4 * pos + 1
         if first >= n:
             break
-        best = first
+        # the smallest child, kept in registers: selects, not branches the CPU must guess
+        best, bt, bk = first, ht[first], hk[first]
         for c in range(first + 1, min(first + 4, n)):
-            if ht[c] < ht[best] or (ht[c] == ht[best] and hk[c] < hk[best]):
-                best = c
-        if not (ht[best] < t or (ht[best] == t and hk[best] < key)):
+            ct, ck = ht[c], hk[c]
+            less = (ct < bt) | ((ct == bt) & (ck < bk))
+            best = c if less else best
+            bt = ct if less else bt
+            bk = ck if less else bk
+        if not ((bt < t) | ((bt == t) & (bk < key))):
             break
-        ht[pos], hk[pos] = ht[best], hk[best]
+        ht[pos], hk[pos] = bt, bk
         pos = best
     if n > 0:
         ht[pos], hk[pos] = t, key
@@ -321,15 +325,13 @@ def _set_leaf(tree: Array, base: int, size: int, leaf: int, value: float) -> Non
 def _first_fit(tree: Array, base: int, size: int, lo: int, room: float) -> int:
     """The first leaf at or after ``lo`` whose demand is at most ``room``; ``size`` if
     none."""
-    if lo >= size:
+    if lo >= size or not tree[base + 1] <= room:  # past the end, or no leaf fits
         return size
-    node = size + lo
+    node = 1 if lo == 0 else size + lo
     while True:
         if tree[base + node] <= room:  # the leftmost such leaf below node
-            while node < size:
-                node <<= 1
-                if not tree[base + node] <= room:
-                    node += 1
+            while node < size:  # left child if it fits, else right: no branch to guess
+                node = 2 * node + (0 if tree[base + 2 * node] <= room else 1)
             return node - size
         while node & 1:  # the next subtree to the right
             node >>= 1

@@ -18,7 +18,9 @@ def _per_time(total: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray
     return np.divide(total, width, out=np.zeros_like(total), where=width > 0)
 
 
-@jit
+# The loops write into zeroed arrays they are given, without reference counting
+# (kernels.NO_REFCOUNTS: with it, each call they inline costs atomic operations).
+@jit(refcounts=False)
 def _schedule_load(
     ready: NDArray[np.float64],
     start: NDArray[np.float64],
@@ -26,13 +28,12 @@ def _schedule_load(
     ptr: NDArray[np.int64],
     pool: NDArray[np.int64],
     units: NDArray[np.float64],
-    n_pools: int,
     edges: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    busy: NDArray[np.float64],
+    waiting: NDArray[np.float64],
+) -> None:
     iters, tasks = start.shape
     periods = len(edges) - 1
-    busy = np.zeros((iters, n_pools, periods))
-    waiting = np.zeros((iters, n_pools, periods))
     for it in range(iters):
         for i in range(tasks):
             r, s, f = ready[it, i], start[it, i], finish[it, i]
@@ -49,7 +50,6 @@ def _schedule_load(
                     if held > 0:
                         busy[it, pool[k], m] += held * units[k]
                 m += 1
-    return busy, waiting
 
 
 def schedule_load(
@@ -63,20 +63,23 @@ def schedule_load(
     (``[start, finish)``) and demanded by ready tasks still waiting (``[ready, start)``)
     of ``net``'s pools; ``edges`` are the period boundaries."""
     ptr, pool, units = net.pool_pairs
-    busy, waiting = _schedule_load(
+    shape = (len(start), np.size(net.capacity), len(edges) - 1)
+    busy, waiting = np.zeros(shape), np.zeros(shape)
+    _schedule_load(
         np.ascontiguousarray(ready),
         np.ascontiguousarray(start),
         np.ascontiguousarray(finish),
         ptr,
         pool,
         units,
-        np.size(net.capacity),
         np.ascontiguousarray(edges),
+        busy,
+        waiting,
     )
     return _per_time(busy, edges), _per_time(waiting, edges)
 
 
-@jit
+@jit(refcounts=False)
 def _capacity_load(
     cap0: NDArray[np.float64],
     times: NDArray[np.float64],
@@ -84,10 +87,10 @@ def _capacity_load(
     values: NDArray[np.float64],
     ptr: NDArray[np.int64],
     edges: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    out: NDArray[np.float64],
+    final: NDArray[np.float64],
+) -> None:
     iters, n_pools, periods = len(ptr) - 1, len(cap0), len(edges) - 1
-    out = np.zeros((iters, n_pools, periods))
-    final = np.empty((iters, n_pools))
     for it in range(iters):
         for p in range(n_pools):
             level, since = cap0[p], 0.0
@@ -103,7 +106,6 @@ def _capacity_load(
                 if not last:
                     level, since = values[e], times[e]
             final[it, p] = level
-    return out, final
 
 
 def capacity_load(
@@ -117,14 +119,10 @@ def capacity_load(
     """Mean capacity per pool and period of every iteration, from its capacity events in
     compressed rows (iteration ``it`` owns ``ptr[it]:ptr[it + 1]``, sorted by time), and the
     capacity each pool ends with: ``((iterations, pools, periods), (iterations, pools))``."""
-    total, final = _capacity_load(
-        np.ascontiguousarray(cap0, dtype=np.float64),
-        times,
-        pools,
-        values,
-        ptr,
-        np.ascontiguousarray(edges),
-    )
+    cap0 = np.ascontiguousarray(cap0, dtype=np.float64)
+    total = np.zeros((len(ptr) - 1, cap0.size, len(edges) - 1))
+    final = np.empty((len(ptr) - 1, cap0.size))
+    _capacity_load(cap0, times, pools, values, ptr, np.ascontiguousarray(edges), total, final)
     return _per_time(total, edges), final
 
 
