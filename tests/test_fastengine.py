@@ -24,8 +24,8 @@ from numba.core.registry import CPUDispatcher
 from numpy.typing import NDArray
 from psplib import PSPLIB, optima, read_sm
 
+from simulator import kernels as _kernels
 from simulator.engine import Schedule, pack_capacity, simulate, simulate_batch, simulate_fast
-from simulator.engine import kernels as _kernels
 from simulator.errors import SimulationError
 from simulator.model import (
     Calendar,

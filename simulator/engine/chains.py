@@ -9,9 +9,9 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from ..kernels import inline, jit
 from ..model import Network, Portfolio
 from .clock import link_wait
-from .kernels import inline, jit
 
 __all__ = ["CAPACITY", "RELEASE", "ChainCounts", "chain_counts", "chain_steps", "count_chains"]
 

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..kernels import inline, jit
 from ..model import calendar
-from .kernels import inline, jit
 
 __all__ = [
     "FF",

@@ -39,9 +39,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import SimulationError
+from ..kernels import inline, jit, offsets
 from ..model import Network
 from .clock import delay, link_wait
-from .kernels import inline, jit, offsets
 from .reference import FIT_TOLERANCE, Schedule
 from .stuck import Names, stuck_message
 
@@ -53,7 +53,7 @@ IntArray = NDArray[np.int64]
 # event kinds, packed with their subject as ``subject * 4 + kind``
 _CAPACITY, _EDGE, _DONE = 0, 1, 2
 # slots of the integer state vector
-_SIZE, _SEQ, _NEW, _ASKED, _DSEQ = 0, 1, 2, 3, 4
+_SIZE, _SEQ, _NEW, _ASKED, _DSEQ, _DIRTIED = 0, 1, 2, 3, 4, 5
 # a pool's state between dispatches (CLEAN, DIRTY: its free units rose) and during one
 # (CLEAN: not searched, DRAWN: its waiting tasks are searched)
 _CLEAN, _DIRTY, _DRAWN = 0, 1, 2
@@ -122,12 +122,12 @@ class _Work(NamedTuple):
         status, cur, nxt, active: per pool, its state (``_CLEAN`` ...); while it is
             searched, ``cur`` is the first leaf not yet passed and ``nxt`` the first leaf
             from there whose demand fitted the free units when last searched; ``active``
-            lists the pools searched in this dispatch.
+            lists the dirty pools between dispatches, the pools searched during one.
         heap_time, heap_key: the event heap: time, and creation number << _ITEM_BITS | item
             (the last time slot holds the pending dispatch's time), where an item
             is ``subject * 4 + kind``.
         state: heap size, next creation number, new tasks, dispatch pending, the pending
-            dispatch's creation number.
+            dispatch's creation number, dirty pools.
         deferred: per link, 1 when it fires at its predecessor's completion instant: it
             then fires with the completion, with no event of its own (the same instant,
             before the same dispatch, so the same schedule as an event of its own).
@@ -268,6 +268,7 @@ def _complete(
     pending: IntArray,
     new: IntArray,
     status: IntArray,
+    active: IntArray,
     ht: Array,
     hk: IntArray,
     st: IntArray,
@@ -278,11 +279,21 @@ def _complete(
     for k in range(pool_ptr[i], pool_ptr[i + 1]):
         p = pool_idx[k]
         used[p] -= demand[k]
-        status[p] = _DIRTY
+        _dirty(p, status, active, st)
     for k in range(succ_ptr[i], succ_ptr[i + 1]):
         if deferred[k] == 1:
             _edge_fired(succ_idx[k], now, pos, pending, ready, new, ht, hk, st)
     _request_dispatch(ht, hk, st, now)
+
+
+@inline
+def _dirty(p: int, status: IntArray, active: IntArray, st: IntArray) -> None:
+    """Pool ``p``'s free units rose: it is searched at the next dispatch (``active`` lists
+    the dirty pools until then)."""
+    if status[p] == _CLEAN:
+        status[p] = _DIRTY
+        active[st[_DIRTIED]] = p
+        st[_DIRTIED] += 1
 
 
 @inline
@@ -381,16 +392,13 @@ def _dispatch(
     succ_ptr, succ_idx, succ_lag, succ_kind, succ_cal = links
     flat, cum, week = clock
     st[_ASKED] = 0
-    n_active = 0
-    for p in range(used.size):
-        if status[p] == _DIRTY:
-            status[p] = _DRAWN
-            active[n_active] = p
-            n_active += 1
-            cur[p] = 0
-            nxt[p] = _first_fit(
-                tree, tree_ptr[p], _leaves(tree_ptr, p), 0, _room(p, capacity, used)
-            )
+    n_active = st[_DIRTIED]
+    st[_DIRTIED] = 0
+    for a in range(n_active):
+        p = active[a]
+        status[p] = _DRAWN
+        cur[p] = 0
+        nxt[p] = _first_fit(tree, tree_ptr[p], _leaves(tree_ptr, p), 0, _room(p, capacity, used))
     n_new = st[_NEW]
     r = 0  # the next new task
     n_stay = 0  # new tasks that did not start, compacted at the front of ``new``
@@ -526,9 +534,8 @@ def _run_batch(
             pending[i] = edges[i]
         for p in range(used.size):
             capacity[p], used[p], status[p] = capacity0[p], 0.0, _CLEAN
-        for k in range(tree.size):
-            tree[k] = _EMPTY
-        st[_SIZE] = st[_SEQ] = st[_NEW] = st[_ASKED] = 0
+        # the trees are empty: from _work, and at the end of an iteration every task started
+        st[_SIZE] = st[_SEQ] = st[_NEW] = st[_ASKED] = st[_DIRTIED] = 0
         for e in range(ev_ptr[it], ev_ptr[it + 1]):
             if not ev_time[e] >= 0:
                 return it, _BAD_TIME, e
@@ -585,7 +592,7 @@ def _run_batch(
             kind, x = item & 3, item >> 2
             if kind == _CAPACITY:
                 capacity[ev_pool[x]] = ev_value[x]
-                status[ev_pool[x]] = _DIRTY
+                _dirty(ev_pool[x], status, active, st)
                 _request_dispatch(ht, hk, st, now)
             elif kind == _EDGE:
                 _edge_fired(x, now, pos, pending, ready, new, ht, hk, st)
@@ -606,6 +613,7 @@ def _run_batch(
                     pending,
                     new,
                     status,
+                    active,
                     ht,
                     hk,
                     st,
@@ -721,14 +729,14 @@ def _work(net: _Net, n_events: int) -> _Work:
         np.zeros(n_pools),
         ints(n),
         ints(n),
-        np.zeros(int(net.tree_ptr[-1])),
+        np.full(int(net.tree_ptr[-1]), _EMPTY),
         ints(n_pools),
         ints(n_pools),
         ints(n_pools),
         ints(n_pools),
         np.zeros(heap),
         ints(heap),
-        ints(5),
+        ints(6),
         ints(max(int(net.succ_idx.size), 1)),
     )
 

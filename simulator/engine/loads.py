@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from ..kernels import jit
 from ..model import Network
-from .kernels import jit
 
 __all__ = ["capacity_load", "overload", "schedule_load"]
 

@@ -17,14 +17,17 @@ inverse CDF at ``Phi(Z)``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from ..model import Distribution, Portfolio, Task
+from ..model import Distribution, Pert, Portfolio, Task
+from .streams import betas, stream_states, uniforms
 
 __all__ = [
     "BLOCK_SIZE",
@@ -89,11 +92,20 @@ class Draws:
 def draw_block(pf: Portfolio, root: int, block: int) -> Draws:
     """The raw draws of block ``block`` (see :class:`Draws`)."""
     sizes = {pf.tasks[i].key: d for i, d in _sizes(pf, root, block).items()}
-    risks = {}
-    for risk in pf.risks:
-        g = entity_stream(root, block, "risk", risk.id)
-        risks[risk.id] = tuple(g.random(BLOCK_SIZE) for _ in range(4))
+    u = uniforms(_states(root, block, "risk", [r.id for r in pf.risks]), 4 * BLOCK_SIZE)
+    risks = {r.id: tuple(u[k].reshape(4, BLOCK_SIZE)) for k, r in enumerate(pf.risks)}
     return Draws(sizes, risks)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _cached_hash(kind: str, ident: str) -> int:
+    return _hash(kind, ident)
+
+
+def _states(root: int, block: int, kind: str, idents: list[str]) -> NDArray[np.uint64]:
+    """The PCG64 states of these entities' streams (see :func:`entity_stream`)."""
+    hashes = np.array([_cached_hash(kind, x) for x in idents], dtype=np.uint64)
+    return stream_states(root, block, hashes)
 
 
 def _law(t: Task) -> Distribution:
@@ -122,36 +134,67 @@ def _above(law: Distribution, survival: float, tail: NDArray[np.float64]) -> NDA
 
 def _sizes(pf: Portfolio, root: int, block: int) -> dict[int, NDArray[np.float64]]:
     """A full block of size draws for every random task not complete, correlated within
-    groups, conditioned on the elapsed time for a task in progress (see :func:`_survival`)."""
+    groups, conditioned on the elapsed time for a task in progress (see :func:`_survival`).
+
+    Each task's stream is used as :func:`entity_stream` would be: ``law.draw(stream)``, or
+    ``stream.random()`` for a grouped or conditioned task; the compiled streams
+    (:mod:`.streams`) give a PERT law's beta draws and every uniform, the same numbers."""
     grouped = {i: g for g in pf.groups if g.rho > 0 for i in g.tasks}
-    out = {}
+    todo = [(i, t, _law(t)) for i, t in enumerate(pf.tasks) if not t.complete]
+    todo = [(i, t, law) for i, t, law in todo if not law.is_constant]
+    states = _states(root, block, "task", [t.key for _, t, _ in todo])
+    plain = [i not in grouped and _survival(t) is None for i, t, _ in todo]
+    pert = [k for k, (_, _, law) in enumerate(todo) if plain[k] and _is_pert(law)]
+    uses_u = [
+        k
+        for k, (_, _, law) in enumerate(todo)
+        if not plain[k] or type(law).draw is Distribution.draw
+    ]
+    out = dict(
+        zip(
+            [todo[k][0] for k in pert],
+            _pert_draws([cast(Pert, todo[k][2]) for k in pert], states[pert]),
+            strict=True,
+        )
+    )
+    u = dict(zip(uses_u, uniforms(states[uses_u], BLOCK_SIZE), strict=True))
     shared: dict[str, NDArray[np.float64]] = {}
-    for i, t in enumerate(pf.tasks):
-        law = _law(t)
-        if law.is_constant or t.complete:
+    for k, (i, t, law) in enumerate(todo):
+        if i in out:
             continue
-        stream = entity_stream(root, block, "task", t.key)
+        if k not in u:  # a law with a sampler of its own
+            out[i] = law.draw(entity_stream(root, block, "task", t.key), BLOCK_SIZE)
+            continue
         g, survival = grouped.get(i), _survival(t)
         if g is None:
-            out[i] = (
-                law.draw(stream, BLOCK_SIZE)
-                if survival is None
-                else _above(law, survival, 1.0 - stream.random(BLOCK_SIZE))
-            )
+            out[i] = law.ppf(u[k]) if survival is None else _above(law, survival, 1.0 - u[k])
             continue
         if g.id not in shared:
             shared[g.id] = special.ndtri(
-                entity_stream(root, block, "group", g.id).random(BLOCK_SIZE)
+                uniforms(_states(root, block, "group", [g.id]), BLOCK_SIZE)[0]
             )
-        z = np.sqrt(g.rho) * shared[g.id] + np.sqrt(1 - g.rho) * special.ndtri(
-            stream.random(BLOCK_SIZE)
-        )
+        z = np.sqrt(g.rho) * shared[g.id] + np.sqrt(1 - g.rho) * special.ndtri(u[k])
         out[i] = (
             law.ppf(special.ndtr(z))
             if survival is None
             else _above(law, survival, special.ndtr(-z))
         )
     return out
+
+
+def _is_pert(law: Distribution) -> bool:
+    """A PERT law drawn by its beta sampler (see :meth:`Pert.draw`)."""
+    return type(law) is Pert and law.high != law.low
+
+
+def _pert_draws(laws: list[Pert], states: NDArray[np.uint64]) -> NDArray[np.float64]:
+    """``(laws, BLOCK_SIZE)``: :meth:`Pert.draw` of each law from its stream's state."""
+    if not laws:
+        return np.empty((0, BLOCK_SIZE))
+    shapes = np.array([law._ab for law in laws])
+    low = np.array([law.low for law in laws])[:, None]
+    span = np.array([law.high - law.low for law in laws])[:, None]
+    return low + span * betas(states, shapes[:, 0], shapes[:, 1], BLOCK_SIZE)
 
 
 def _engine_duration(t: Task, draw: NDArray[np.float64]) -> NDArray[np.float64]:
