@@ -19,6 +19,8 @@ Array = NDArray[np.float64]
 RELEASE, CAPACITY = -1, -2
 # per project and block, the other projects' tasks kept: the most often on its chain
 OTHERS = 20
+# columns of _pool_table's rows
+_KEY, _TIME, _FIRST, _SECOND = 0, 1, 2, 3
 
 
 @inline
@@ -39,23 +41,21 @@ def _driver(
     links: Any,
     pool_ptr: Any,
     pool_idx: Any,
-    h_pool: Any,
-    h_time: Array,
-    h_first: Any,
-    h_second: Any,
-    h_stamp: Any,
+    table: Array,
+    n_pools: int,
     stamp: int,
 ) -> int:
     if start[i] > ready[i]:
         t = start[i]
-        mask = h_pool.size - 1
+        mask = table.shape[0] - 1
         best = -1
         for e in range(pool_ptr[i], pool_ptr[i + 1]):
             p = pool_idx[e]
             s = _slot(p, t, mask)
-            while h_stamp[s] == stamp:
-                if h_pool[s] == p and h_time[s] == t:
-                    k = h_first[s] if h_first[s] != i else h_second[s]
+            key = stamp * n_pools + p
+            while table[s, _KEY] >= stamp * n_pools:  # a slot of this iteration
+                if table[s, _KEY] == key and table[s, _TIME] == t:
+                    k = int(table[s, _FIRST] if table[s, _FIRST] != i else table[s, _SECOND])
                     if k >= 0 and (best < 0 or k < best):
                         best = k
                     break
@@ -85,31 +85,28 @@ def _driver(
 
 @inline
 def _pool_table(
-    finish: Array,
-    pool_ptr: Any,
-    pool_idx: Any,
-    h_pool: Any,
-    h_time: Array,
-    h_first: Any,
-    h_second: Any,
-    h_stamp: Any,
-    it: int,
+    finish: Array, pool_ptr: Any, pool_idx: Any, table: Array, n_pools: int, it: int
 ) -> None:
     """``(pool, finish time)`` -> the two lowest-numbered tasks using that pool that finish
-    then, for iteration ``it`` (slots marked with ``it`` in ``h_stamp``)."""
-    mask = h_pool.size - 1
+    then, for iteration ``it``. One row per slot (a probe reads one cache line): its key
+    ``it * pools + pool`` (below ``it * pools``: a slot of an earlier iteration, free), the
+    time, the first and second task (-1: none)."""
+    mask = table.shape[0] - 1
     for k in range(finish.size):  # ascending, so the first two in are the lowest-numbered
         f = finish[k]
         for e in range(pool_ptr[k], pool_ptr[k + 1]):
             p = pool_idx[e]
             s = _slot(p, f, mask)
-            while h_stamp[s] == it and not (h_pool[s] == p and h_time[s] == f):
+            key = it * n_pools + p
+            while table[s, _KEY] >= it * n_pools and not (
+                table[s, _KEY] == key and table[s, _TIME] == f
+            ):
                 s = (s + 1) & mask
-            if h_stamp[s] != it:
-                h_stamp[s], h_pool[s], h_time[s] = it, p, f
-                h_first[s], h_second[s] = k, -1
-            elif h_second[s] < 0:
-                h_second[s] = k
+            if table[s, _KEY] < it * n_pools:
+                table[s, _KEY], table[s, _TIME] = key, f
+                table[s, _FIRST], table[s, _SECOND] = k, -1
+            elif table[s, _SECOND] < 0:
+                table[s, _SECOND] = k
 
 
 @jit(refcounts=False)
@@ -126,19 +123,16 @@ def _drivers(
     pool_idx: Any,
     drv: Any,
     last: Any,
-    h_pool: Any,
-    h_time: Array,
-    h_first: Any,
-    h_second: Any,
-    h_stamp: Any,
+    table: Array,
+    n_pools: int,
 ) -> None:
     """Fill ``drv`` (``(iterations, tasks)``: what drove each start) and ``last``
     (``(iterations, projects)``: each project's task that finished last, the lowest-numbered
     on a tie). An open-addressing table of ``(pool, finish time)``, rebuilt per iteration
-    (``h_stamp`` all -1 at first), finds what a waiting task's start followed."""
+    (see _pool_table; keys all -1 at first), finds what a waiting task's start followed."""
     n_it, n = start.shape
     for it in range(n_it):
-        _pool_table(finish[it], pool_ptr, pool_idx, h_pool, h_time, h_first, h_second, h_stamp, it)
+        _pool_table(finish[it], pool_ptr, pool_idx, table, n_pools, it)
         for i in range(n):
             drv[it, i] = _driver(
                 i,
@@ -150,11 +144,8 @@ def _drivers(
                 links,
                 pool_ptr,
                 pool_idx,
-                h_pool,
-                h_time,
-                h_first,
-                h_second,
-                h_stamp,
+                table,
+                n_pools,
                 it,
             )
         for pk in range(len(proj_ptr) - 1):
@@ -256,10 +247,8 @@ def chain_steps(
         pool_idx,
         drv,
         last,
-        np.zeros(size, dtype=np.int64),
-        np.zeros(size),
-        *np.zeros((2, size), dtype=np.int64),
-        np.full(size, -1, dtype=np.int64),
+        np.full((size, 4), -1.0),  # _pool_table's, empty
+        max(int(np.size(net.capacity)), 1),
     )
 
 

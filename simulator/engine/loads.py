@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from ..kernels import jit
+from ..kernels import jit, offsets
 from ..model import Network
 
 __all__ = ["capacity_load", "overload", "schedule_load"]
@@ -16,6 +16,14 @@ def _per_time(total: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray
     """Unit-days per period (last axis) divided by the period's length: mean units."""
     width = np.diff(edges)
     return np.divide(total, width, out=np.zeros_like(total), where=width > 0)
+
+
+def _period_by_day(edges: NDArray[np.float64]) -> NDArray[np.int64]:
+    """For each whole day ``d`` up to the last edge, the last period starting at or before
+    it (0 before the first)."""
+    last = float(edges[-1]) if edges.size and np.isfinite(edges[-1]) else 0.0
+    days = np.arange(int(min(max(last, 0.0), 1e7)) + 1, dtype=np.float64)
+    return np.maximum(np.searchsorted(edges, days, side="right") - 1, 0).astype(np.int64)
 
 
 # The loops write into zeroed arrays they are given, without reference counting
@@ -29,6 +37,7 @@ def _schedule_load(
     pool: NDArray[np.int64],
     units: NDArray[np.float64],
     edges: NDArray[np.float64],
+    by_day: NDArray[np.int64],
     busy: NDArray[np.float64],
     waiting: NDArray[np.float64],
 ) -> None:
@@ -37,18 +46,21 @@ def _schedule_load(
     for it in range(iters):
         for i in range(tasks):
             r, s, f = ready[it, i], start[it, i], finish[it, i]
-            if not f > r:
+            if not f > r or ptr[i] == ptr[i + 1]:
                 continue
-            m = max(np.searchsorted(edges, r, side="right") - 1, 0)
+            # the last period starting at or before r: by its day, then the few edges after
+            m = by_day[min(max(int(r), 0), by_day.size - 1)] if r > 0 else 0
+            while m < periods and edges[m + 1] <= r:
+                m += 1
             while m < periods and edges[m] < f:
                 lo, hi = edges[m], edges[m + 1]
-                wait = min(s, hi) - max(r, lo) if s > r else 0.0
-                held = min(f, hi) - max(s, lo) if f > s else 0.0
+                # overlaps of [r, s) and [s, f) with the period, 0 when none: adding 0.0 to
+                # these non-negative sums changes no bit, and costs less than a branch
+                wait = max(min(s, hi) - max(r, lo), 0.0)
+                held = max(min(f, hi) - max(s, lo), 0.0)
                 for k in range(ptr[i], ptr[i + 1]):
-                    if wait > 0:
-                        waiting[it, pool[k], m] += wait * units[k]
-                    if held > 0:
-                        busy[it, pool[k], m] += held * units[k]
+                    waiting[it, pool[k], m] += wait * units[k]
+                    busy[it, pool[k], m] += held * units[k]
                 m += 1
 
 
@@ -65,6 +77,7 @@ def schedule_load(
     ptr, pool, units = net.pool_pairs
     shape = (len(start), np.size(net.capacity), len(edges) - 1)
     busy, waiting = np.zeros(shape), np.zeros(shape)
+    edges = np.ascontiguousarray(edges, dtype=np.float64)
     _schedule_load(
         np.ascontiguousarray(ready),
         np.ascontiguousarray(start),
@@ -72,7 +85,8 @@ def schedule_load(
         ptr,
         pool,
         units,
-        np.ascontiguousarray(edges),
+        edges,
+        _period_by_day(edges),
         busy,
         waiting,
     )
@@ -131,7 +145,7 @@ def _overload(
     start: NDArray[np.float64],
     finish: NDArray[np.float64],
     ptr: NDArray[np.int64],
-    pool: NDArray[np.int64],
+    task: NDArray[np.int64],
     units: NDArray[np.float64],
     cap0: NDArray[np.float64],
     times: NDArray[np.float64],
@@ -140,7 +154,9 @@ def _overload(
     cptr: NDArray[np.int64],
     edges: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    iters, tasks = start.shape
+    """``ptr``, ``task``, ``units``: each pool's (task, units) pairs, in task order, as
+    compressed rows; ``cap0`` ... ``cptr``: the capacity events (see overload)."""
+    iters = start.shape[0]
     n_pools, periods = len(cap0), len(edges) - 1
     out = np.zeros((iters, n_pools, periods))
     for it in range(iters):
@@ -155,16 +171,17 @@ def _overload(
                     n_cap += 1
             if not falls:
                 continue
-            t = np.empty(2 * tasks + n_cap)
-            d_busy = np.zeros(2 * tasks + n_cap)
-            new_cap = np.full(2 * tasks + n_cap, np.nan)
+            size = 2 * (ptr[p + 1] - ptr[p]) + n_cap
+            t = np.empty(size)
+            d_busy = np.zeros(size)
+            new_cap = np.full(size, np.nan)
             m = 0
-            for i in range(tasks):
-                for k in range(ptr[i], ptr[i + 1]):
-                    if pool[k] == p and finish[it, i] > start[it, i]:
-                        t[m], d_busy[m] = start[it, i], units[k]
-                        t[m + 1], d_busy[m + 1] = finish[it, i], -units[k]
-                        m += 2
+            for k in range(ptr[p], ptr[p + 1]):  # the pool's tasks, in task order
+                i = task[k]
+                if finish[it, i] > start[it, i]:
+                    t[m], d_busy[m] = start[it, i], units[k]
+                    t[m + 1], d_busy[m + 1] = finish[it, i], -units[k]
+                    m += 2
             for e in range(cptr[it], cptr[it + 1]):
                 if pools[e] == p:
                     t[m], new_cap[m] = times[e], values[e]
@@ -203,12 +220,16 @@ def overload(
     events (from ``net``'s capacities at time 0) are in compressed rows as for
     :func:`capacity_load`."""
     task_ptr, task_pool, units = net.pool_pairs
+    # the (task, pool) pairs by pool, each pool's in task order
+    by_pool = np.argsort(task_pool, kind="stable")
+    tasks = np.repeat(np.arange(len(task_ptr) - 1, dtype=np.int64), np.diff(task_ptr))
+    counts = np.bincount(task_pool, minlength=np.size(net.capacity))
     total = _overload(
         np.ascontiguousarray(start),
         np.ascontiguousarray(finish),
-        task_ptr,
-        task_pool,
-        units,
+        offsets(counts),
+        tasks[by_pool],
+        np.ascontiguousarray(units[by_pool]),
         np.ascontiguousarray(net.capacity, dtype=np.float64),
         times,
         pools,
