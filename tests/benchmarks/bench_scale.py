@@ -9,6 +9,7 @@ Run (not part of the default test run)::
     .venv/bin/python tests/benchmarks/bench_scale.py --iterations 1000 --no-dask  # quicker
     .venv/bin/python tests/benchmarks/bench_scale.py --iterations 1000 --end-to-end  # 200 x 50
     .venv/bin/python tests/benchmarks/bench_scale.py --per-task --repeat 5  # the 1.5x ratio
+    .venv/bin/python tests/benchmarks/bench_scale.py --baseline DIR  # beside an older version
     .venv/bin/python -m pytest -m benchmark tests/benchmarks/bench_scale.py -s
 
 Every figure of one run is measured on the same machine in the same session: compare the
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import os
 import statistics
 import subprocess
 import sys
@@ -47,14 +49,18 @@ def _size(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
-def run_cli(path: Path, out: Path, iterations: int, *flags: str) -> dict[str, float]:
+def run_cli(
+    path: Path, out: Path, iterations: int, *flags: str, source: Path | None = None
+) -> dict[str, float]:
     """``pmosim run`` in a fresh process: wall seconds, the process's peak memory (MiB), the
-    results folder's size and report.html's (MB)."""
+    results folder's size and report.html's (MB). ``source``: a folder holding another
+    version's ``simulator`` package, run instead of this one (a baseline)."""
     cmd = [str(PMOSIM), "run", str(path), "-n", str(iterations), "--seed", "1", "-q"]
     cmd += ["--out", str(out), "--force", *flags]
+    env = None if source is None else {**os.environ, "PYTHONPATH": str(source)}
     t0 = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", _PEAK, *cmd], check=True, capture_output=True, text=True
+        [sys.executable, "-c", _PEAK, *cmd], check=True, capture_output=True, text=True, env=env
     )
     wall = time.perf_counter() - t0
     report = out / "report.html"
@@ -89,14 +95,20 @@ def same_bytes(a: Path, b: Path) -> bool:
 
 
 def _end_to_end(
-    path: Path, folder: Path, iterations: int, out: Callable[[str], None], only_two: bool
+    path: Path,
+    folder: Path,
+    iterations: int,
+    out: Callable[[str], None],
+    only_two: bool,
+    baseline: Path | None = None,
 ) -> None:
     out(
         f"### End to end, 200 projects x 50 tasks, 20 pools, 50 risks, {iterations:,} "
         "iterations, --jobs 2\n"
     )
-    out("| run | seconds | peak MiB | results MB | report.html MB |")
-    out("|---|---:|---:|---:|---:|")
+    extra = " baseline s | ratio | same bytes |" if baseline else ""
+    out("| run | seconds | peak MiB | results MB | report.html MB |" + extra)
+    out("|---|---:|---:|---:|---:|" + ("---:|---:|---|" if baseline else ""))
     seconds = []
     runs = [
         ("no risk contributions, no report", ("--no-risk-drivers", "--no-report")),
@@ -105,10 +117,15 @@ def _end_to_end(
     ]
     for label, flags in runs[:2] if only_two else runs:
         r = run_cli(path, folder / "out", iterations, "--jobs", "2", *flags)
-        out(
+        row = (
             f"| {label} | {r['seconds']:.1f} | {r['peak_mib']:.0f} | "
             f"{r['results_mb']:.2f} | {r['report_mb']:.2f} |"
         )
+        if baseline:  # the other version right after, on the same machine in the same state
+            b = run_cli(path, folder / "base", iterations, "--jobs", "2", *flags, source=baseline)
+            same = same_bytes(folder / "out", folder / "base")
+            row += f" {b['seconds']:.1f} | {r['seconds'] / b['seconds']:.2f} | {same} |"
+        out(row)
         seconds.append(r["seconds"])
     out(f"\nThe report (charts and report.html): {seconds[1] - seconds[0]:.1f} s")  # rows 2 - 1
 
@@ -158,9 +175,11 @@ def report(
     *,
     parts: str = "all",
     repeat: int = 3,
+    baseline: Path | None = None,
 ) -> None:
     """The tables (``parts``: ``all``, ``end-to-end``: the first two runs and the report's
-    time, or ``per-task``: the time per task-iteration only)."""
+    time, or ``per-task``: the time per task-iteration only); ``baseline``: a folder with
+    another version's ``simulator`` package, whose end-to-end runs are timed beside."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sizes = {
@@ -173,7 +192,7 @@ def report(
             ),
         }
         if parts != "per-task":
-            _end_to_end(sizes[10_000], folder, iterations, out, parts == "end-to-end")
+            _end_to_end(sizes[10_000], folder, iterations, out, parts == "end-to-end", baseline)
         if parts != "end-to-end":
             _per_task(sizes, iterations, repeat, out)
         if dask and parts == "all":
@@ -196,10 +215,17 @@ if __name__ == "__main__":
         help="only the 200-project runs without risk contributions, and the report's time",
     )
     parser.add_argument("--per-task", action="store_true", help="only the time per task-iteration")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a folder holding an older simulator/ package (git archive REV simulator | tar -x "
+        "-C DIR): its end-to-end runs, timed right after each of ours, give same-run ratios",
+    )
     args = parser.parse_args()
     report(
         args.iterations,
         dask=not args.no_dask,
         parts="end-to-end" if args.end_to_end else "per-task" if args.per_task else "all",
         repeat=args.repeat,
+        baseline=args.baseline,
     )
