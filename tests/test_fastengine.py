@@ -727,3 +727,31 @@ def test_example_scenario_sampled_iterations_are_identical() -> None:
             ref, simulate_fast(pf.network, sample.duration[it], sample.capacity[it], names=names)
         )
         assert_same(ref, (start[it], finish[it], ready[it]))
+
+
+@pytest.mark.parametrize("users", [1, 7, 8, 9, 63, 64, 65, 500, 4097])
+def test_pool_tree_finds_the_first_leaf_that_fits(users: int) -> None:
+    """The pools' 8-way min-trees against a plain scan: after random leaf updates, the first
+    leaf at or after ``lo`` whose demand is at most ``room``, for every kind of ``lo`` (the
+    first leaf, inside a group, at a group's end, past the last user)."""
+    from simulator.engine import fast
+
+    none, no_links = np.zeros(0), np.zeros(users + 1, dtype=np.int64)
+    net = Network(
+        np.ones((users, 1)), np.arange(users), np.zeros(users), no_links, none.astype(np.int64),
+        none, no_links, none.astype(np.int64), none, np.array([2.0]),
+    )  # fmt: skip
+    kernel = fast._prepare(net)
+    tree = np.full(int(kernel.tree_ptr[-1]), np.inf)
+    leaves = np.full(users, np.inf)
+    rng = np.random.default_rng(users)
+    set_leaf, first_fit = fast._set_leaf, fast._first_fit
+    for _ in range(300):
+        leaf, value = int(rng.integers(users)), float(rng.choice([np.inf, *range(6)]))
+        set_leaf(tree, kernel.tree_ptr, kernel.tree_first, 0, leaf, value)
+        leaves[leaf] = value
+        for lo in {0, leaf, leaf + 1, int(rng.integers(users + 1)), users}:
+            room = float(rng.integers(6))
+            fit = np.flatnonzero(leaves[lo:] <= room)
+            expected = lo + int(fit[0]) if fit.size else fast._NO_LEAF
+            assert first_fit(tree, kernel.tree_ptr, kernel.tree_first, 0, lo, room) == expected

@@ -59,6 +59,10 @@ _SIZE, _SEQ, _NEW, _ASKED, _DSEQ, _DIRTIED = 0, 1, 2, 3, 4, 5
 _CLEAN, _DIRTY, _DRAWN = 0, 1, 2
 _EMPTY = np.inf  # a tree leaf with no waiting task
 _MAX_ROOM = float(np.finfo(np.float64).max)  # free units above this fit every finite demand
+# the pool trees: _FAN children per node (one cache line of float64)
+_FAN_BITS = 3
+_FAN = 1 << _FAN_BITS
+_NO_LEAF = 1 << 62  # no leaf fits
 # heap keys: creation number << _ITEM_BITS | item
 _ITEM_BITS = 26
 _ITEM_MASK = (1 << _ITEM_BITS) - 1
@@ -74,8 +78,8 @@ class _Net(NamedTuple):
             dense ``(tasks, pools)`` matrix would be read at random: 8 MB at 50,000 tasks).
         pool_ptr, pool_idx: the pools each task needs (nonzero demand), compressed rows;
             ``slot`` is, for each of these entries, the task's leaf in that pool's tree.
-        tree_ptr: where each pool's tree lives in ``_Work.tree`` (``2 * size`` slots for
-            ``size`` leaves, a power of two, one leaf per task that needs the pool).
+        tree_ptr, tree_first: where each pool's tree lives in ``_Work.tree``, and where its
+            leaf level starts in it (:func:`_first_fit`: the tree's layout).
         leaf_ptr, leaf_pos: the tasks behind each pool's leaves, as positions in dispatch
             order (``leaf_pos[leaf_ptr[p] + leaf]``).
         order: tasks in dispatch order ``(rank, task)``; ``pos`` is each task's place in it.
@@ -89,6 +93,7 @@ class _Net(NamedTuple):
     pool_idx: IntArray
     slot: IntArray
     tree_ptr: IntArray
+    tree_first: IntArray
     leaf_ptr: IntArray
     leaf_pos: IntArray
     order: IntArray
@@ -316,39 +321,56 @@ def _room(p: int, capacity: Array, used: Array) -> float:
 
 
 @inline
-def _leaves(tree_ptr: IntArray, p: int) -> int:
-    """How many leaves pool ``p``'s tree has (a power of two, or 0)."""
-    return (tree_ptr[p + 1] - tree_ptr[p]) >> 1
+def _set_leaf(
+    tree: Array, tree_ptr: IntArray, tree_first: IntArray, p: int, leaf: int, value: float
+) -> None:
+    """Set pool ``p``'s leaf ``leaf`` to ``value``, and the minima above it."""
+    base = tree_ptr[p]
+    m = tree_first[p] + leaf
+    tree[base + m] = value
+    while m >= _FAN:  # below the top level: the parent holds its children's minimum
+        g = base + (m & ~(_FAN - 1))
+        lo = tree[g]
+        for c in range(1, _FAN):
+            v = tree[g + c]
+            lo = v if v < lo else lo
+        m = (m >> _FAN_BITS) - 1
+        tree[base + m] = lo
+    lo = tree[base]
+    for c in range(1, _FAN):
+        v = tree[base + c]
+        lo = v if v < lo else lo
+    tree[tree_ptr[p + 1] - 1] = lo  # the root
 
 
 @inline
-def _set_leaf(tree: Array, base: int, size: int, leaf: int, value: float) -> None:
-    node = size + leaf
-    tree[base + node] = value
-    node >>= 1
-    while node >= 1:
-        a, b = tree[base + 2 * node], tree[base + 2 * node + 1]
-        tree[base + node] = a if a <= b else b
-        node >>= 1
-
-
-@inline
-def _first_fit(tree: Array, base: int, size: int, lo: int, room: float) -> int:
-    """The first leaf at or after ``lo`` whose demand is at most ``room``; ``size`` if
-    none."""
-    if lo >= size or not tree[base + 1] <= room:  # past the end, or no leaf fits
-        return size
-    node = 1 if lo == 0 else size + lo
-    while True:
-        if tree[base + node] <= room:  # the leftmost such leaf below node
-            while node < size:  # left child if it fits, else right: no branch to guess
-                node = 2 * node + (0 if tree[base + 2 * node] <= room else 1)
-            return node - size
-        while node & 1:  # the next subtree to the right
-            node >>= 1
-        if node == 0:
-            return size
-        node += 1
+def _first_fit(
+    tree: Array, tree_ptr: IntArray, tree_first: IntArray, p: int, lo: int, room: float
+) -> int:
+    """The first leaf of pool ``p``'s tree at or after ``lo`` whose demand is at most
+    ``room``; ``_NO_LEAF`` if none."""
+    base, first = tree_ptr[p], tree_first[p]
+    end = tree_ptr[p + 1] - 1 - base  # the end of the leaf level
+    if first + lo >= end or not tree[base + end] <= room:  # past the end, or no leaf fits
+        return _NO_LEAF
+    m = first + lo
+    while True:  # rightwards from m in its group; else up, from the parent's right neighbour
+        stop = (m | (_FAN - 1)) + 1
+        while m < stop and not tree[base + m] <= room:
+            m += 1
+        if m < stop:
+            break
+        if stop == end:  # the level's last group: nothing further right
+            return _NO_LEAF
+        end = (end >> _FAN_BITS) - 1
+        m = (m - 1) >> _FAN_BITS  # the parent of the group's last node, plus one
+    while m < first:  # down to the leftmost leaf that fits: a child holds the node's minimum
+        g = (m + 1) << _FAN_BITS
+        j = _FAN - 1
+        for c in range(_FAN - 2, -1, -1):  # selects, not branches the CPU must guess
+            j = c if tree[base + g + c] <= room else j
+        m = g + j
+    return m - first
 
 
 @inline
@@ -361,6 +383,7 @@ def _dispatch(
     pool_idx: IntArray,
     slot: IntArray,
     tree_ptr: IntArray,
+    tree_first: IntArray,
     leaf_ptr: IntArray,
     leaf_pos: IntArray,
     order: IntArray,
@@ -398,7 +421,7 @@ def _dispatch(
         p = active[a]
         status[p] = _DRAWN
         cur[p] = 0
-        nxt[p] = _first_fit(tree, tree_ptr[p], _leaves(tree_ptr, p), 0, _room(p, capacity, used))
+        nxt[p] = _first_fit(tree, tree_ptr, tree_first, p, 0, _room(p, capacity, used))
     n_new = st[_NEW]
     r = 0  # the next new task
     n_stay = 0  # new tasks that did not start, compacted at the front of ``new``
@@ -423,7 +446,7 @@ def _dispatch(
                 p = pool_idx[k]
                 used[p] += demand[k]
                 if not is_new:
-                    _set_leaf(tree, tree_ptr[p], _leaves(tree_ptr, p), slot[k], _EMPTY)
+                    _set_leaf(tree, tree_ptr, tree_first, p, slot[k], _EMPTY)
             start[i] = now
             d = durations[it, i]
             if not d >= 0:
@@ -463,7 +486,7 @@ def _dispatch(
                 cur[p] = slot[k] + 1
                 if nxt[p] < cur[p]:
                     nxt[p] = _first_fit(
-                        tree, tree_ptr[p], _leaves(tree_ptr, p), cur[p], _room(p, capacity, used)
+                        tree, tree_ptr, tree_first, p, cur[p], _room(p, capacity, used)
                     )
     for a in range(n_active):
         status[active[a]] = _CLEAN
@@ -472,7 +495,7 @@ def _dispatch(
         i = order[new[q]]
         for k in range(pool_ptr[i], pool_ptr[i + 1]):
             p = pool_idx[k]
-            _set_leaf(tree, tree_ptr[p], _leaves(tree_ptr, p), slot[k], demand[k])
+            _set_leaf(tree, tree_ptr, tree_first, p, slot[k], demand[k])
     st[_NEW] = 0
     return -1
 
@@ -484,6 +507,7 @@ def _run_batch(
     pool_idx: IntArray,
     slot: IntArray,
     tree_ptr: IntArray,
+    tree_first: IntArray,
     leaf_ptr: IntArray,
     leaf_pos: IntArray,
     order: IntArray,
@@ -563,6 +587,7 @@ def _run_batch(
                         pool_idx,
                         slot,
                         tree_ptr,
+                        tree_first,
                         leaf_ptr,
                         leaf_pos,
                         order,
@@ -649,13 +674,17 @@ def _prepare(net: Network) -> _Net:
     leaf_ptr = offsets(users)
     slot = np.empty(rows.size, dtype=np.int64)
     slot[by_pool] = np.arange(rows.size) - leaf_ptr[cols[by_pool]]
-    tree_ptr = offsets([0 if m == 0 else 2 << (int(m) - 1).bit_length() for m in users])
+    # levels below the top one: the fewest, at least one, whose leaves hold the pool's users
+    levels = [max(1, -(-(int(m) - 1).bit_length() // _FAN_BITS)) for m in users]
+    firsts = [(_FAN**k - _FAN) // (_FAN - 1) for k in levels]  # where the leaf level starts
+    tree_ptr = offsets([f + _FAN**k + 1 for f, k in zip(firsts, levels, strict=True)])
     prepared = _Net(
         units,
         pool_ptr,
         pool_idx,
         slot,
         tree_ptr,
+        np.array(firsts, dtype=np.int64),
         leaf_ptr,
         pos[rows[by_pool]].astype(np.int64),
         order,
