@@ -136,6 +136,7 @@ class _Work(NamedTuple):
         deferred: per link, 1 when it fires at its predecessor's completion instant: it
             then fires with the completion, with no event of its own (the same instant,
             before the same dispatch, so the same schedule as an event of its own).
+        dur: the iteration's durations, in the kernel's numbering.
     """
 
     start: Array
@@ -154,6 +155,7 @@ class _Work(NamedTuple):
     heap_key: IntArray
     state: IntArray
     deferred: IntArray
+    dur: Array
 
 
 class CapacityArrays(NamedTuple):
@@ -234,7 +236,6 @@ def _request_dispatch(ht: Array, hk: IntArray, st: IntArray, now: float) -> None
 def _edge_fired(
     i: int,
     now: float,
-    pos: IntArray,
     pending: IntArray,
     ready: Array,
     new: IntArray,
@@ -249,10 +250,10 @@ def _edge_fired(
         ready[i] = now
         j = st[_NEW]
         st[_NEW] = j + 1
-        while j > 0 and new[j - 1] > pos[i]:
+        while j > 0 and new[j - 1] > i:
             new[j] = new[j - 1]
             j -= 1
-        new[j] = pos[i]
+        new[j] = i
         _request_dispatch(ht, hk, st, now)
 
 
@@ -261,7 +262,6 @@ def _complete(
     i: int,
     now: float,
     demand: Array,
-    pos: IntArray,
     pool_ptr: IntArray,
     pool_idx: IntArray,
     succ_ptr: IntArray,
@@ -287,7 +287,7 @@ def _complete(
         _dirty(p, status, active, st)
     for k in range(succ_ptr[i], succ_ptr[i + 1]):
         if deferred[k] == 1:
-            _edge_fired(succ_idx[k], now, pos, pending, ready, new, ht, hk, st)
+            _edge_fired(succ_idx[k], now, pending, ready, new, ht, hk, st)
     _request_dispatch(ht, hk, st, now)
 
 
@@ -376,8 +376,7 @@ def _first_fit(
 @inline
 def _dispatch(
     now: float,
-    durations: Array,
-    it: int,
+    dur: Array,
     demand: Array,
     pool_ptr: IntArray,
     pool_idx: IntArray,
@@ -386,7 +385,6 @@ def _dispatch(
     tree_first: IntArray,
     leaf_ptr: IntArray,
     leaf_pos: IntArray,
-    order: IntArray,
     calendar: IntArray,
     links: tuple[IntArray, IntArray, Array, IntArray, IntArray],
     clock: tuple[IntArray, Array, Array],
@@ -425,7 +423,7 @@ def _dispatch(
     n_new = st[_NEW]
     r = 0  # the next new task
     n_stay = 0  # new tasks that did not start, compacted at the front of ``new``
-    none = order.size
+    none = start.size
     while True:
         best = new[r] if r < n_new else none
         for a in range(n_active):
@@ -439,7 +437,7 @@ def _dispatch(
         is_new = r < n_new and new[r] == best
         if is_new:
             r += 1
-        i = order[best]
+        i = best  # tasks are numbered in dispatch order
         fits = _fits(i, demand, pool_ptr, pool_idx, capacity, used)
         if fits:
             for k in range(pool_ptr[i], pool_ptr[i + 1]):
@@ -448,7 +446,7 @@ def _dispatch(
                 if not is_new:
                     _set_leaf(tree, tree_ptr, tree_first, p, slot[k], _EMPTY)
             start[i] = now
-            d = durations[it, i]
+            d = dur[i]
             if not d >= 0:
                 return i
             cal = calendar[i]
@@ -461,7 +459,7 @@ def _dispatch(
                     succ_lag[k],
                     succ_cal[k],
                     calendar[j],
-                    durations[it, j],
+                    dur[j],
                     now,
                     cal,
                     d,
@@ -492,7 +490,7 @@ def _dispatch(
         status[active[a]] = _CLEAN
     # new tasks that did not start wait in the trees of their pools
     for q in range(n_stay):
-        i = order[new[q]]
+        i = new[q]
         for k in range(pool_ptr[i], pool_ptr[i + 1]):
             p = pool_idx[k]
             _set_leaf(tree, tree_ptr, tree_first, p, slot[k], demand[k])
@@ -540,6 +538,7 @@ def _run_batch(
     hk: IntArray,
     st: IntArray,
     deferred: IntArray,
+    dur: Array,
     durations: Array,
     ev_time: Array,
     ev_pool: IntArray,
@@ -556,6 +555,7 @@ def _run_batch(
         for i in range(release.size):  # loops: slice assignments cost compile time
             start[i] = finish[i] = ready[i] = np.nan
             pending[i] = edges[i]
+            dur[i] = durations[it, order[i]]
         for p in range(used.size):
             capacity[p], used[p], status[p] = capacity0[p], 0.0, _CLEAN
         # the trees are empty: from _work, and at the end of an iteration every task started
@@ -564,11 +564,12 @@ def _run_batch(
             if not ev_time[e] >= 0:
                 return it, _BAD_TIME, e
             _push(ht, hk, st, 0.0 + ev_time[e], e * 4 + _CAPACITY)
-        for i in range(release.size):
+        for task in range(release.size):
+            i = pos[task]
             if release[i] > 0:
                 _push(ht, hk, st, 0.0 + release[i], i * 4 + _EDGE)
             else:
-                _edge_fired(i, 0.0, pos, pending, ready, new, ht, hk, st)
+                _edge_fired(i, 0.0, pending, ready, new, ht, hk, st)
         # the event loop (simpy's Environment.run)
         while True:
             if st[_ASKED] == 1:
@@ -580,8 +581,7 @@ def _run_batch(
                 ):
                     bad = _dispatch(
                         when,
-                        durations,
-                        it,
+                        dur,
                         demand,
                         pool_ptr,
                         pool_idx,
@@ -590,7 +590,6 @@ def _run_batch(
                         tree_first,
                         leaf_ptr,
                         leaf_pos,
-                        order,
                         calendar,
                         (succ_ptr, succ_idx, succ_lag, succ_kind, succ_cal),
                         (flat, cum, week),
@@ -609,7 +608,7 @@ def _run_batch(
                         deferred,
                     )
                     if bad >= 0:
-                        return it, _BAD_DURATION, bad
+                        return it, _BAD_DURATION, order[bad]
                     continue
             if st[_SIZE] == 0:
                 break
@@ -620,13 +619,12 @@ def _run_batch(
                 _dirty(ev_pool[x], status, active, st)
                 _request_dispatch(ht, hk, st, now)
             elif kind == _EDGE:
-                _edge_fired(x, now, pos, pending, ready, new, ht, hk, st)
+                _edge_fired(x, now, pending, ready, new, ht, hk, st)
             elif kind == _DONE:
                 _complete(
                     x,
                     now,
                     demand,
-                    pos,
                     pool_ptr,
                     pool_idx,
                     succ_ptr,
@@ -643,11 +641,13 @@ def _run_batch(
                     hk,
                     st,
                 )
-        for i in range(release.size):
-            out_start[it, i], out_finish[it, i], out_ready[it, i] = start[i], finish[i], ready[i]
-        for i in range(release.size):
-            if finish[i] != finish[i]:  # NaN: never finished
-                return it, _STUCK, i
+        for task in range(release.size):  # back to the tasks' own numbers
+            i = pos[task]
+            out_start[it, task], out_finish[it, task] = start[i], finish[i]
+            out_ready[it, task] = ready[i]
+        for task in range(release.size):
+            if out_finish[it, task] != out_finish[it, task]:  # NaN: never finished
+                return it, _STUCK, task
     return durations.shape[0], _OK, -1
 
 
@@ -667,26 +667,12 @@ def _prepare(net: Network) -> _Net:
     order = np.lexsort((np.arange(n), np.asarray(net.rank).astype(np.int64))).astype(np.int64)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
-    # each pool's tree: one leaf per task that needs it, in dispatch order
-    rows, cols = np.repeat(np.arange(n), np.diff(pool_ptr)), pool_idx  # the (task, pool) pairs
-    by_pool = np.lexsort((pos[rows], cols))
-    users = np.bincount(cols, minlength=np.size(net.capacity))
-    leaf_ptr = offsets(users)
-    slot = np.empty(rows.size, dtype=np.int64)
-    slot[by_pool] = np.arange(rows.size) - leaf_ptr[cols[by_pool]]
-    # levels below the top one: the fewest, at least one, whose leaves hold the pool's users
-    levels = [max(1, -(-(int(m) - 1).bit_length() // _FAN_BITS)) for m in users]
-    firsts = [(_FAN**k - _FAN) // (_FAN - 1) for k in levels]  # where the leaf level starts
-    tree_ptr = offsets([f + _FAN**k + 1 for f, k in zip(firsts, levels, strict=True)])
-    prepared = _Net(
+    none = np.zeros(0, dtype=np.int64)
+    raw = _Net(
         units,
         pool_ptr,
         pool_idx,
-        slot,
-        tree_ptr,
-        np.array(firsts, dtype=np.int64),
-        leaf_ptr,
-        pos[rows[by_pool]].astype(np.int64),
+        *([none] * 5),  # the trees: built in the kernel's numbering
         order,
         pos,
         np.diff(np.asarray(net.pred_ptr)).astype(np.int64) + 1,
@@ -702,11 +688,59 @@ def _prepare(net: Network) -> _Net:
         np.ascontiguousarray(net.clock.cum, dtype=np.float64),
         np.ascontiguousarray(net.clock.week, dtype=np.float64),
     )
-    _check(prepared)
+    _check(raw)
     if 4 * max(n, 1) >= 1 << _ITEM_BITS:
         raise ValueError(f"{n} tasks: the compiled engine handles fewer than {1 << 24}")
+    prepared = _in_dispatch_order(raw)
     _prepared[:] = [(net, prepared)]
     return prepared
+
+
+def _in_dispatch_order(raw: _Net) -> _Net:
+    """``raw`` (the tasks' own numbering) with tasks numbered in dispatch order, and the
+    pools' trees. Tasks that run at the same time are mostly near each other in that order,
+    and so are their rows of every array the kernel reads."""
+    order, pos = raw.order, raw.pos
+    pool_ptr, pool_src = _renumbered(raw.pool_ptr, order)
+    succ_ptr, succ_src = _renumbered(raw.succ_ptr, order)
+    pool_idx = raw.pool_idx[pool_src]
+    # each pool's tree: one leaf per task that needs it, in dispatch order
+    rows = np.repeat(np.arange(order.size), np.diff(pool_ptr))  # the (task, pool) pairs
+    by_pool = np.lexsort((rows, pool_idx))
+    users = np.bincount(pool_idx, minlength=raw.capacity.size)
+    leaf_ptr = offsets(users)
+    slot = np.empty(rows.size, dtype=np.int64)
+    slot[by_pool] = np.arange(rows.size) - leaf_ptr[pool_idx[by_pool]]
+    # levels below the top one: the fewest, at least one, whose leaves hold the pool's users
+    levels = [max(1, -(-(int(m) - 1).bit_length() // _FAN_BITS)) for m in users]
+    firsts = [(_FAN**k - _FAN) // (_FAN - 1) for k in levels]  # where the leaf level starts
+    tree_ptr = offsets([f + _FAN**k + 1 for f, k in zip(firsts, levels, strict=True)])
+    return raw._replace(
+        demand=raw.demand[pool_src],
+        pool_ptr=pool_ptr,
+        pool_idx=pool_idx,
+        slot=slot,
+        tree_ptr=tree_ptr,
+        tree_first=np.array(firsts, dtype=np.int64),
+        leaf_ptr=leaf_ptr,
+        leaf_pos=rows[by_pool],
+        edges=raw.edges[order],
+        release=raw.release[order],
+        succ_ptr=succ_ptr,
+        succ_idx=pos[raw.succ_idx[succ_src]],
+        succ_lag=raw.succ_lag[succ_src],
+        calendar=raw.calendar[order],
+        succ_kind=raw.succ_kind[succ_src],
+        succ_cal=raw.succ_cal[succ_src],
+    )
+
+
+def _renumbered(ptr: IntArray, order: IntArray) -> tuple[IntArray, IntArray]:
+    """Compressed rows ``ptr`` with row ``order[i]`` as row ``i``: the new offsets, and where
+    each new entry comes from."""
+    counts = np.diff(ptr)[order]
+    new = offsets(counts)
+    return new, np.repeat(ptr[:-1][order] - new[:-1], counts) + np.arange(new[-1])
 
 
 def _check(net: _Net) -> None:
@@ -767,6 +801,7 @@ def _work(net: _Net, n_events: int) -> _Work:
         ints(heap),
         ints(6),
         ints(max(int(net.succ_idx.size), 1)),
+        np.zeros(n),
     )
 
 
@@ -896,6 +931,7 @@ def _batch(
     )
     if status == _OK:
         return start, finish, ready
+    work = work._replace(ready=work.ready[prepared.pos])  # the tasks' own numbers
     error = _failure(net, status, index, d[it], times, work, names)
     if isinstance(error, SimulationError):
         raise _IterationError(it, error)
