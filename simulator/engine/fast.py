@@ -672,7 +672,11 @@ def _prepare(net: Network) -> _Net:
         units,
         pool_ptr,
         pool_idx,
-        *([none] * 5),  # the trees: built in the kernel's numbering
+        none,  # slot ... leaf_pos: the trees, built in the kernel's numbering
+        none,
+        none,
+        none,
+        none,
         order,
         pos,
         np.diff(np.asarray(net.pred_ptr)).astype(np.int64) + 1,
