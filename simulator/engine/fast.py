@@ -83,6 +83,8 @@ class _Net(NamedTuple):
         leaf_ptr, leaf_pos: the tasks behind each pool's leaves, as positions in dispatch
             order (``leaf_pos[leaf_ptr[p] + leaf]``).
         order: tasks in dispatch order ``(rank, task)``; ``pos`` is each task's place in it.
+            Every other per-task and per-link array is in the kernel's numbering: its task
+            ``i`` is the network's task ``order[i]`` (links keep their order per task).
         edges: edges each task waits for (predecessors plus the release edge).
         release, succ_ptr, succ_idx, succ_lag, capacity, calendar, succ_kind, succ_cal: as
             in :class:`Network`; flat, cum, week: its clock table.
