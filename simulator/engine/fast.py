@@ -33,7 +33,7 @@ capacity-change times are rejected (simpy would order such events arbitrarily).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,7 +48,8 @@ from .stuck import Names, stuck_message
 __all__ = ["CapacityArrays", "pack_capacity", "simulate_batch", "simulate_fast"]
 
 Array = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+# indices: int32 where the kernel reads them at random (half the cache lines), else int64
+IntArray = NDArray[np.integer[Any]]
 
 # event kinds, packed with their subject as ``subject * 4 + kind``
 _CAPACITY, _EDGE, _DONE = 0, 1, 2
@@ -165,9 +166,9 @@ class CapacityArrays(NamedTuple):
     ``ptr[it]:ptr[it + 1]`` of ``times``, ``pools`` and ``values``."""
 
     times: Array
-    pools: IntArray
+    pools: NDArray[np.int64]
     values: Array
-    ptr: IntArray
+    ptr: NDArray[np.int64]
 
 
 # --- the compiled kernel ------------------------------------------------------------------
@@ -697,6 +698,8 @@ def _prepare(net: Network) -> _Net:
     _check(raw)
     if 4 * max(n, 1) >= 1 << _ITEM_BITS:
         raise ValueError(f"{n} tasks: the compiled engine handles fewer than {1 << 24}")
+    if max(raw.succ_ptr[-1], raw.pool_ptr[-1]) >= 1 << 31:  # int32 indices
+        raise ValueError("the compiled engine handles fewer than 2**31 links")
     prepared = _in_dispatch_order(raw)
     _prepared[:] = [(net, prepared)]
     return prepared
@@ -723,21 +726,21 @@ def _in_dispatch_order(raw: _Net) -> _Net:
     tree_ptr = offsets([f + _FAN**k + 1 for f, k in zip(firsts, levels, strict=True)])
     return raw._replace(
         demand=raw.demand[pool_src],
-        pool_ptr=pool_ptr,
-        pool_idx=pool_idx,
-        slot=slot,
+        pool_ptr=pool_ptr.astype(np.int32),
+        pool_idx=pool_idx.astype(np.int32),
+        slot=slot.astype(np.int32),
         tree_ptr=tree_ptr,
         tree_first=np.array(firsts, dtype=np.int64),
         leaf_ptr=leaf_ptr,
-        leaf_pos=rows[by_pool],
-        edges=raw.edges[order],
+        leaf_pos=rows[by_pool].astype(np.int32),
+        edges=raw.edges[order].astype(np.int32),
         release=raw.release[order],
-        succ_ptr=succ_ptr,
-        succ_idx=pos[raw.succ_idx[succ_src]],
+        succ_ptr=succ_ptr.astype(np.int32),
+        succ_idx=pos[raw.succ_idx[succ_src]].astype(np.int32),
         succ_lag=raw.succ_lag[succ_src],
-        calendar=raw.calendar[order],
-        succ_kind=raw.succ_kind[succ_src],
-        succ_cal=raw.succ_cal[succ_src],
+        calendar=raw.calendar[order].astype(np.int32),
+        succ_kind=raw.succ_kind[succ_src].astype(np.int32),
+        succ_cal=raw.succ_cal[succ_src].astype(np.int32),
     )
 
 
@@ -796,8 +799,8 @@ def _work(net: _Net, n_events: int) -> _Work:
         np.zeros(n),
         np.zeros(n_pools),
         np.zeros(n_pools),
-        ints(n),
-        ints(n),
+        np.zeros(n, dtype=np.int32),
+        np.zeros(n, dtype=np.int32),
         np.full(int(net.tree_ptr[-1]), _EMPTY),
         ints(n_pools),
         ints(n_pools),
@@ -806,7 +809,7 @@ def _work(net: _Net, n_events: int) -> _Work:
         np.zeros(heap),
         ints(heap),
         ints(6),
-        ints(max(int(net.succ_idx.size), 1)),
+        np.zeros(max(int(net.succ_idx.size), 1), dtype=np.int32),
         np.zeros(n),
     )
 
@@ -878,9 +881,9 @@ def simulate_batch(
     net: Network,
     durations: Array,
     capacity_times: Array,
-    capacity_pools: IntArray,
+    capacity_pools: NDArray[np.int64],
     capacity_values: Array,
-    capacity_ptr: IntArray,
+    capacity_ptr: NDArray[np.int64],
     *,
     names: Names | None = None,
     first_iteration: int = 0,
