@@ -331,19 +331,17 @@ def _set_leaf(
     base = tree_ptr[p]
     m = tree_first[p] + leaf
     tree[base + m] = value
-    while m >= _FAN:  # below the top level: the parent holds its children's minimum
+    while True:  # the minimum of m's group goes to its parent, or to the root
         g = base + (m & ~(_FAN - 1))
         lo = tree[g]
         for c in range(1, _FAN):
             v = tree[g + c]
             lo = v if v < lo else lo
+        if m < _FAN:  # the top level
+            tree[tree_ptr[p + 1] - 1] = lo
+            return
         m = (m >> _FAN_BITS) - 1
         tree[base + m] = lo
-    lo = tree[base]
-    for c in range(1, _FAN):
-        v = tree[base + c]
-        lo = v if v < lo else lo
-    tree[tree_ptr[p + 1] - 1] = lo  # the root
 
 
 @inline
