@@ -175,6 +175,26 @@ def test_each_risk_switched_off_equals_a_full_run_of_the_variant_without_it(
         assert np.array_equal(finish[~base.occurred[:, k]], base.finish[~base.occurred[:, k]])
 
 
+def test_a_risk_that_did_not_occur_in_the_measured_iterations_changes_nothing() -> None:
+    """--risk-iterations smaller than a block: a risk that occurred in none of the first
+    iterations is not simulated again (it used to fail the run) and its run without it is
+    the base, while every other risk's equals a full run of its mitigated variant."""
+    pf = load_scenario(EXAMPLE)
+    seed, n = 11, 50
+    base = simulate_portfolio(pf, n, seed)
+    m = next(m for m in range(1, n + 1) if not base.occurred[:m].any(axis=0).all())
+    absent = np.flatnonzero(~base.occurred[:m].any(axis=0))
+    assert 0 < len(absent) < len(pf.risks)
+    without = list(without_each_risk(pf, base, seed, iterations=m))
+    for k, (finish, cost) in enumerate(without):
+        off = apply_variant(pf, Variant("off", mitigate={k: Mitigate(0.0, None, 0.0, ())}))
+        full = simulate_portfolio(off, n, seed)
+        assert np.array_equal(finish, full.finish[:m]), pf.risks[k].id
+        assert np.array_equal(cost, full.cost[:m]), pf.risks[k].id
+        if k in absent:
+            assert np.array_equal(finish, base.finish[:m])
+
+
 def test_risk_contributions_on_the_first_iterations_match_full_runs_cut_there() -> None:
     """--risk-iterations: the P80 and mean-cost changes over the run's first 600 iterations
     (one whole block and part of the next) are those of full runs of each mitigated

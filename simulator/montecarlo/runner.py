@@ -152,9 +152,10 @@ CHUNK_CELLS = 1 << 19
 
 def passes(n: int, tasks: int) -> list[tuple[int, int]]:
     """The block's iterations ``[0, n)`` cut into equal passes of at most
-    :data:`CHUNK_CELLS` cells (one pass for a portfolio of up to ~1,000 tasks)."""
+    :data:`CHUNK_CELLS` cells (one pass for a portfolio of up to ~1,000 tasks); none when
+    ``n`` is 0."""
     parts = max(1, -(-n * max(tasks, 1) // CHUNK_CELLS))
-    step = -(-n // parts)
+    step = max(1, -(-n // parts))
     return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
 
 
