@@ -188,3 +188,41 @@ def test_a_bad_search_section_is_a_located_error(tmp_path: Path, extra: str, mes
     text = str(e.value)
     assert message in text
     assert "s.yaml:" in text
+
+
+def test_search_says_so_when_no_plan_meets_the_constraints(tmp_path: Path) -> None:
+    """b takes 10 working days and is due in 5: no plan keeps it on time. Every finalist
+    fails the constraint at once; the search says so, exits 1, writes no snippet, and lists
+    the finalists best objective first (it used to keep whichever finalist came last and
+    offer it as the winner)."""
+    text = """
+    scenario: constructed
+    start: 2027-01-04
+    value_horizon: 100
+    resources: {dev: {capacity: 1, cost_per_day: 100}}
+    projects:
+      - {id: a, value_per_month: 2000, tasks: [{id: t, duration: 10, resources: {dev: 1}}]}
+      - {id: b, value_per_month: 3000, deadline: 2027-01-08,
+         tasks: [{id: t, duration: 10, resources: {dev: 1}}]}
+    search:
+      priority: {a: [1, 2], b: [1, 2]}
+      capacity: {dev: {max: 1, cost_per_day: 50}}
+      constraints: {p_on_time: {b: 0.5}}
+    """
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["search", str(path), "-n", "200", "--seed", "2", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "No plan meets the constraints" in result.output
+    assert "paste under 'variants:'" not in result.output
+    assert not (out / "best-variant.yaml").exists()
+    selection = json.loads((out / "search.json").read_text())["selection"]
+    assert selection["feasible"] is False
+    assert selection["decided"] is False
+    finalists = selection["finalists"]
+    assert len(finalists) > 1
+    assert all(f["constraints"] == ["failed"] for f in finalists)
+    assert finalists[0]["objective"] == max(f["objective"] for f in finalists)
+    assert not any(f["eliminated"] for f in finalists)  # none dropped for its place

@@ -65,8 +65,10 @@ class Finalist:
 @dataclass(frozen=True)
 class Selected:
     """The outcome of selection: the finalists, winner first; whether KN ended with one
-    finalist (else the iteration cap was reached); the probability the winner is the best,
-    and within ``delta`` of it (APCS-B lower bounds); the fresh seed."""
+    finalist (else the iteration cap was reached, or no finalist meets the constraints);
+    the probability the winner is the best, and within ``delta`` of it (APCS-B lower
+    bounds); the fresh seed. ``feasible`` is False when every finalist still in was shown
+    to fail a constraint: the winner is then only the best of them, not a recommendation."""
 
     finalists: tuple[Finalist, ...]
     decided: bool
@@ -76,6 +78,7 @@ class Selected:
     confidence: float
     iterations: int
     seed: int
+    feasible: bool = True
 
 
 def kn_constants(k: int, alpha: float, n0: int = FIRST) -> float:
@@ -128,6 +131,7 @@ class _Race:
         self.alive = list(range(len(plans)))
         self.left: dict[int, tuple[str, int]] = {}  # finalist: (why, iterations)
         self.states: dict[int, tuple[str, ...]] = {}
+        self.infeasible = False  # every finalist still in fails a constraint
 
     def joined(self, i: int) -> PlanScores:
         parts = self.scores[i]
@@ -145,11 +149,17 @@ class _Race:
         return _batches(self.joined(i).observations(self.space.objective), self.space.objective)
 
     def step(self, iterations: int) -> None:
-        """Feasibility screening, then KN eliminations, at the current stage."""
-        for i in list(self.alive):
+        """Feasibility screening, then KN eliminations, at the current stage. When every
+        finalist still in fails a constraint, the race ends there: none is dropped (which
+        one stayed would depend on their order, not on their objective)."""
+        for i in self.alive:
             self.states[i] = _bounds(self.joined(i), self.space, self.alpha_f)
-            if "failed" in self.states[i] and len(self.alive) > 1:
-                self._drop(i, "infeasible", iterations)
+        failed = [i for i in self.alive if "failed" in self.states[i]]
+        if len(failed) == len(self.alive):
+            self.infeasible = True
+            return
+        for i in failed:
+            self._drop(i, "infeasible", iterations)
         obs = {i: self.obs(i) for i in self.alive}
         r = len(next(iter(obs.values())))
         first = {i: o[:FIRST] for i, o in obs.items()}
@@ -173,6 +183,8 @@ class _Race:
         self.left[i] = (why, iterations)
 
     def done(self) -> bool:
+        if self.infeasible:
+            return True
         return len(self.alive) == 1 and all(s == "met" for s in self.states[self.alive[0]])
 
 
@@ -200,11 +212,8 @@ def select(
         for i, s in zip(alive, run_round([plans[i] for i in alive], k), strict=True):
             race.scores[i].append(s)
         done = (k + 1) * ROUND
-        if len(plans) == 1:
-            race.states[0] = _bounds(race.joined(0), space, race.alpha_f)
-        else:
-            race.step(done)
-        if race.done() or len(plans) == 1:
+        race.step(done)  # one plan: until its constraints are settled, or the cap
+        if race.done():
             break
     return _summary(race, done, delta, sel.confidence, seed)
 
@@ -230,9 +239,17 @@ def _summary(race: _Race, done: int, delta: float, confidence: float, seed: int)
         why, at = race.left.get(i, ("", done))
         obj = race.joined(i).objective(space.objective)
         rows.append(Finalist(race.plans[i], obj, diff, se, race.states.get(i, ()), why, at))
-    decided = race.done()
+    decided = race.done() and not race.infeasible
     return Selected(
-        tuple(rows), decided, max(p_best, 0.0), max(p_within, 0.0), delta, confidence, done, seed
+        tuple(rows),
+        decided,
+        max(p_best, 0.0),
+        max(p_within, 0.0),
+        delta,
+        confidence,
+        done,
+        seed,
+        not race.infeasible,
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ..analysis.decision import DecisionSearch, search_plans
+from ..analysis.selection import Selected
 from ..errors import PmosimError
 from ..model import Portfolio
 from ..montecarlo import ENGINES
@@ -81,9 +82,12 @@ def search(
     seconds = time.perf_counter() - began
     snippet = variant_snippet(pf, result)
 
+    feasible = result.selected.feasible
+
     def fill(folder: Path) -> None:
         write_json(search_record(pf, result), folder / "search.json")
-        (folder / "best-variant.yaml").write_text(snippet, encoding="utf-8")
+        if feasible:
+            (folder / "best-variant.yaml").write_text(snippet, encoding="utf-8")
         from ..output.search_charts import save_pareto
 
         save_pareto(result, folder / "pareto.png", currency=pf.currency)
@@ -91,6 +95,8 @@ def search(
     publish(out, force, fill)
     if not quiet:
         _print(pf, result, seconds, snippet, out)
+    if not feasible:
+        raise SystemExit(1)  # a result, not an error: written, but no plan to adopt
 
 
 def _print(pf: Portfolio, result: DecisionSearch, seconds: float, snippet: str, out: Path) -> None:
@@ -104,20 +110,37 @@ def _print(pf: Portfolio, result: DecisionSearch, seconds: float, snippet: str, 
             width=79,
         )
     )
-    click.echo(
-        textwrap.fill(
-            f"Selection (KN, delta {sel.delta:g}, confidence {sel.confidence:g}) among the "
-            f"best {len(sel.finalists)} on fresh random numbers (seed {sel.seed}), "
-            f"{sel.iterations:,} iterations: "
-            + ("one left." if sel.decided else "iteration cap reached, not decided.")
-            + f" P(winner is best) >= {sel.p_best:.3f}; within delta >= {sel.p_within:.3f}.",
-            width=79,
-        )
-    )
+    click.echo(textwrap.fill(_selection_line(sel), width=79))
     click.echo("")
     click.echo(search_table(pf, result))
-    click.echo(f"\nThe winner as a variant (paste under 'variants:' and run compare):\n\n{snippet}")
+    if sel.feasible:
+        click.echo(
+            f"\nThe winner as a variant (paste under 'variants:' and run compare):\n\n{snippet}"
+        )
+    else:
+        text = (
+            "No plan meets the constraints: each finalist failed at least one ('constraints' "
+            f"column, in the order of the search's constraints) at {sel.iterations:,} "
+            "iterations, so none is recommended and no best-variant.yaml is written. Relax "
+            "the constraints or widen the levers."
+        )
+        click.echo("\n" + textwrap.fill(text, width=79) + "\n")
     click.echo(
         f"{evals / seconds:.1f} plans evaluated per second overall ({seconds:.1f} s with "
         f"the selection). Results written to {out}/"
+    )
+
+
+def _selection_line(sel: Selected) -> str:
+    head = (
+        f"Selection (KN, delta {sel.delta:g}, confidence {sel.confidence:g}) among the best "
+        f"{len(sel.finalists)} on fresh random numbers (seed {sel.seed}), "
+        f"{sel.iterations:,} iterations: "
+    )
+    if not sel.feasible:
+        return head + "no finalist meets the constraints."
+    return (
+        head
+        + ("one left." if sel.decided else "iteration cap reached, not decided.")
+        + f" P(winner is best) >= {sel.p_best:.3f}; within delta >= {sel.p_within:.3f}."
     )

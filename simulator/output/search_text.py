@@ -144,6 +144,7 @@ def _selection(result: DecisionSearch, plan: Any) -> dict[str, Any]:
         "seed": sel.seed,
         "iterations": sel.iterations,
         "decided": sel.decided,
+        "feasible": sel.feasible,
         "delta": sel.delta,
         "confidence": sel.confidence,
         "p_best": sel.p_best,
