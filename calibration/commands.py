@@ -183,6 +183,11 @@ def calibrate_cmd(
     **columns: Any,
 ) -> None:
     """Fit actual/estimate ratio distributions per reference class from HISTORY."""
+    if min_class > min_own:
+        raise click.UsageError(
+            f"--min-class ({min_class}) must not exceed --min-own ({min_own}): a class "
+            "large enough for its own fit is large enough to be pooled"
+        )
     mapping = build_mapping(mapping_file, **columns)
     groups = _by(mapping, by)
     mapping = Mapping(

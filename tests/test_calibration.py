@@ -115,6 +115,20 @@ def test_calibrate_command_writes_provenance(tmp_path: Path) -> None:
     ]
 
 
+def test_min_class_above_min_own_is_a_usage_error(tmp_path: Path) -> None:
+    history = tmp_path / "h.csv"
+    history.write_text("id,est,act\n1,4,5\n2,4,4\n3,2,3\n")
+    out = tmp_path / "c.yaml"
+    args = ["--id-col", "id", "--estimate-col", "est", "--actual-col", "act", "--out", str(out)]
+    result = CliRunner().invoke(
+        cli, ["calibrate", str(history), *args, "--min-class", "50", "--min-own", "30"]
+    )
+    assert result.exit_code == 2
+    assert "--min-class (50) must not exceed --min-own (30)" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
 def _synthetic_history(path: Path, n: int = 3000, seed: int = 1) -> None:
     """Ratios lognormal(mu=0.2, sigma=0.5) for class A, x2 for class B; 25 % exact."""
     rng = np.random.default_rng(seed)
