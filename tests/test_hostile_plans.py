@@ -4,6 +4,7 @@ simulation, with nothing written and no traceback, within a bounded time."""
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,66 @@ def test_hostile_plan_files_are_refused(
         assert message in problems[0]
         assert result.exception is None or isinstance(result.exception, SystemExit)
         assert not out.exists()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+XER = ROOT / "scenarios" / "plant-upgrade.xer"
+
+
+def refused_everywhere(tmp_path: Path, path: Path, message: str) -> str:
+    """The one located line each of ``import``, ``check``, ``run`` and ``validate`` gives for
+    ``path`` (the same for all four), with no traceback and nothing written."""
+    out, yaml = tmp_path / "out", tmp_path / "imported.yaml"
+    commands = [
+        ["import", str(path), "--out", str(yaml)],
+        ["check", str(path)],
+        ["run", str(path), "-n", "10", "--out", str(out)],
+        ["validate", str(path)],
+    ]
+    lines = set()
+    for command in commands:
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code != 0, (command, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        problems = [ln for ln in result.output.splitlines() if ln.startswith(str(path))]
+        assert len(problems) == 1, result.output
+        assert message in problems[0], problems[0]
+        lines.add(problems[0])
+    assert not out.exists()
+    assert not yaml.exists()
+    assert len(lines) == 1
+    return lines.pop()
+
+
+def xer_lines() -> list[str]:
+    return XER.read_text(encoding="utf-8").split("\n")
+
+
+@pytest.mark.parametrize(
+    ("cut", "line"),
+    [(lambda raw: raw[:30000], 111), (lambda raw: b"\n".join(raw.split(b"\n")[:200]), 200)],
+    ids=["mid-row", "after-a-header"],
+)
+def test_a_truncated_xer_is_refused_at_its_last_line(
+    tmp_path: Path, cut: Callable[[bytes], bytes], line: int
+) -> None:
+    path = tmp_path / "trunc.xer"
+    path.write_bytes(cut(XER.read_bytes()))
+    problem = refused_everywhere(tmp_path, path, "ends without %E: truncated?")
+    assert problem.startswith(f"{path}:{line}:1: ")
+
+
+@pytest.mark.parametrize("extra", [-2, 1], ids=["short", "long"])
+def test_an_xer_row_of_other_than_its_declared_fields_is_refused(
+    tmp_path: Path, extra: int
+) -> None:
+    lines = xer_lines()
+    k = next(k for k, ln in enumerate(lines) if ln.startswith("%T\tTASK"))
+    declared = len(lines[k + 1].split("\t")) - 1
+    row = lines[k + 2].split("\t")
+    lines[k + 2] = "\t".join(row[:extra] if extra < 0 else [*row, "x"])
+    path = tmp_path / "rows.xer"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    found = declared + extra
+    message = f"TASK row: {found} fields where %F declares {declared}"
+    assert refused_everywhere(tmp_path, path, message).startswith(f"{path}:{k + 3}:1: ")

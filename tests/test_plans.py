@@ -138,7 +138,7 @@ def test_xer_files_that_are_not_xer_are_refused(tmp_path: Path) -> None:
     path.write_bytes(b"PK\x03\x04\x00\x00binary")
     with pytest.raises(ScenarioError, match="binary data: not a P6 XER text file"):
         load_scenario(path)
-    path.write_text("ERMHDR\t20.12\n%T\tCALENDAR\n%F\tclndr_id\n%R\t1\n", encoding="utf-8")
+    path.write_text("ERMHDR\t20.12\n%T\tCALENDAR\n%F\tclndr_id\n%R\t1\n%E\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match="no PROJECT or TASK table"):
         load_scenario(path)
 

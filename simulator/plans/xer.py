@@ -40,12 +40,18 @@ def _decode(raw: bytes) -> str:
 
 
 def _tables(text: str, name: str) -> dict[str, list[Row]]:
-    """Every table's rows as field -> value."""
+    """Every table's rows as field -> value. The file must end with ``%E`` and each row have
+    the fields its ``%F`` line declares: a file cut short loses rows, and its last row the
+    fields after the cut, without either being visible otherwise."""
+    lines = [ln.rstrip("\r") for ln in text.split("\n")]  # not splitlines(): \x1c, \u2028...
+    end = next((k for k, ln in enumerate(lines) if ln == "%E"), None)
+    if end is None:
+        raise _fail(name, len(lines) - (lines[-1] == ""), "ends without %E: truncated?")
     tables: dict[str, list[Row]] = {}
     fields: list[str] = []
     current = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        parts = line.rstrip("\r").split("\t")
+    for number, line in enumerate(lines[:end], start=1):
+        parts = line.split("\t")
         if parts[0] == "%T" and len(parts) > 1:
             current, fields = parts[1], []
             tables[current] = []
@@ -53,13 +59,18 @@ def _tables(text: str, name: str) -> dict[str, list[Row]]:
             fields = parts[1:]
         elif parts[0] == "%R":
             if current is None or not fields:
-                raise ScenarioError([Problem(name, number, 1, "", "a %R row before its %T and %F")])
-            tables[current].append(dict(zip(fields, parts[1:], strict=False)))
+                raise _fail(name, number, "a %R row before its %T and %F")
+            if len(parts) - 1 != len(fields):
+                message = f"{len(parts) - 1} fields where %F declares {len(fields)}"
+                raise _fail(name, number, f"{current} row: {message}")
+            tables[current].append(dict(zip(fields, parts[1:], strict=True)))
     if "TASK" not in tables or "PROJECT" not in tables:
-        raise ScenarioError(
-            [Problem(name, 1, 1, "", "not a P6 XER file: no PROJECT or TASK table")]
-        )
+        raise _fail(name, 1, "not a P6 XER file: no PROJECT or TASK table")
     return tables
+
+
+def _fail(name: str, line: int, message: str) -> ScenarioError:
+    return ScenarioError([Problem(name, max(line, 1), 1, "", message)])
 
 
 def _hours(pairs: list[tuple[str, ...]]) -> float:
