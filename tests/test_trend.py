@@ -10,7 +10,10 @@ import dataclasses
 import datetime as dt
 import importlib.util
 import math
+import os
+import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,7 @@ from simulator.analysis import (
 )
 from simulator.cli import cli, main
 from simulator.errors import PmosimError
+from simulator.output import publish, publish_file
 from simulator.output.history import append_history, history_frame, read_history
 
 D = dt.date
@@ -191,6 +195,45 @@ def test_history_round_trips_and_refuses_a_second_copy(tmp_path: Path) -> None:
     later = (row(status_date=D(2027, 7, 1)),)
     assert len(append_history(path, later)) == 2
     assert [f.status_date for f in forecasts(read_history(path))] == [D(2027, 6, 1), D(2027, 7, 1)]
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def umask_027() -> Iterator[None]:
+    old = os.umask(0o027)
+    yield
+    os.umask(old)
+
+
+def test_appending_keeps_the_history_s_permissions(tmp_path: Path, umask_027: None) -> None:
+    path = tmp_path / "history.csv"
+    append_history(path, (row(),))
+    assert _mode(path) == 0o640  # a new file: 0666 & ~umask 027
+    path.chmod(0o664)
+    append_history(path, (row(status_date=D(2027, 7, 1)),))
+    assert _mode(path) == 0o664  # a replaced file keeps its bits
+    path.chmod(0o600)
+    append_history(path, (row(status_date=D(2027, 8, 2)),))
+    assert _mode(path) == 0o600
+
+
+def test_published_files_and_folders_get_the_usual_permissions(
+    tmp_path: Path, umask_027: None
+) -> None:
+    file, folder = tmp_path / "x.yaml", tmp_path / "results"
+    publish_file(file, False, lambda tmp: tmp.write_text("a"))
+    publish(folder, False, lambda tmp: (tmp / "a.csv").write_text("a"))
+    assert (_mode(file), _mode(folder)) == (0o640, 0o750)  # 0666 / 0777 & ~027
+    file.chmod(0o444)
+    folder.chmod(0o775)
+    publish_file(file, True, lambda tmp: tmp.write_text("b"))
+    publish(folder, True, lambda tmp: (tmp / "b.csv").write_text("b"))
+    assert (_mode(file), _mode(folder)) == (0o444, 0o775)
+    assert file.read_text() == "b"
+    assert [p.name for p in folder.iterdir()] == ["b.csv"]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import json
 import math
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -46,10 +47,34 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     safe.to_csv(path, index=False, lineterminator="\n")
 
 
+def _umask() -> int:
+    """The process's umask: from /proc on Linux, else by setting it and setting it back
+    (there is no getter; the brief change could reach a file another thread creates)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _give_mode(tmp: Path, out: Path, new: int) -> None:
+    """Give ``tmp`` (private, as ``mkstemp``/``mkdtemp`` create it) the permission bits of
+    the ``out`` it will replace, or for a new ``out`` the usual ``new & ~umask``."""
+    try:
+        mode = stat.S_IMODE(out.stat().st_mode)
+    except FileNotFoundError:
+        mode = new & ~_umask()
+    os.chmod(tmp, mode)
+
+
 def publish(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
     """Create ``out`` by letting ``fill`` write into a fresh temporary folder, then renaming it
-    into place. An existing ``out`` is replaced only with ``force``; on any error nothing is
-    left behind."""
+    into place. An existing ``out`` is replaced only with ``force`` and keeps its permission
+    bits; a new one gets ``0o777 & ~umask``. On any error nothing is left behind."""
     out = Path(out)
     if out.exists() and not force:
         raise PmosimError(
@@ -64,6 +89,7 @@ def publish(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
     try:
         fill(tmp)
         raise_if_interrupted()
+        _give_mode(tmp, out, 0o777)
         if out.exists():
             old = parent / f".{out.name}.old"
             shutil.rmtree(old, ignore_errors=True)
@@ -82,7 +108,8 @@ def publish(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
 
 def publish_file(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
     """Create the file ``out`` by letting ``fill`` write a temporary sibling, then renaming it
-    into place; an existing file is replaced only with ``force``; on error nothing is left."""
+    into place; an existing file is replaced only with ``force`` and keeps its permission
+    bits, a new one gets ``0o666 & ~umask``; on error nothing is left."""
     out = Path(out)
     if out.exists() and not force:
         raise PmosimError(f"{out} already exists; choose another name or add --force")
@@ -95,6 +122,7 @@ def publish_file(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
     tmp = Path(name)
     try:
         fill(tmp)
+        _give_mode(tmp, out, 0o666)
         os.replace(tmp, out)
     except OSError as e:
         tmp.unlink(missing_ok=True)
