@@ -21,9 +21,11 @@ map fitted on the PITs of fold ``K - 1`` is applied to fold ``K``; the coverage 
 P10-P90 and P25-P75 intervals on fold ``K`` before and after is reported, and the final map
 (fitted on the last two folds' PITs) is kept only when it lowered the pinball loss there.
 
-Classes below ``min_own`` tasks (and a class of nothing but heaped reports) keep the partial
-pooling of :mod:`calibration.reference`. A unit too small for any fold (fewer than 36 tasks)
-takes the naive model.
+Classes below ``min_class`` tasks take the overall model as selected and recalibrated here;
+classes from ``min_class`` to ``min_own`` tasks (and a class of nothing but heaped reports)
+keep the partial pooling of :mod:`calibration.reference` (towards the parametric overall
+fit, the only form a class can be pooled towards). A unit too small for any fold (fewer
+than 36 tasks) takes the naive model.
 """
 
 from __future__ import annotations
@@ -330,7 +332,15 @@ def calibrate(
         )
         for key in pooled.classes:
             mask = keys == " / ".join(key)
-            if mask.sum() < min_own:
+            n = int(mask.sum())
+            if n < min_class:  # the whole history's model, as selected and recalibrated
+                classes[key] = replace(
+                    overall,
+                    n=n,
+                    candidates=(),
+                    source=f"{PARENT} unchanged (n={n} < min_class={min_class})",
+                )
+            if n < min_own:
                 continue
             pooling = _pooling(r, e, np.flatnonzero(mask), pool_strength)
             ladder = {"naive": CANDIDATES["naive"], "pooled": pooling, **CANDIDATES}

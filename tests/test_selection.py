@@ -485,3 +485,28 @@ def test_format_1_files_still_read(tmp_path: Path, calibration_text: str) -> Non
     doc.pop("selection")
     cal.write_text(yaml.safe_dump(doc))
     assert set(load_calibration(cal).models.classes) == {("core",), ("web",), ("ops",)}
+
+
+def test_a_class_below_min_class_takes_the_selected_overall_model() -> None:
+    """Seven tasks (too few for any fold: the overall model is the naive one); class B has
+    one task, below min_class, and is labelled '(all) unchanged': it must forecast exactly
+    as the overall model does (it used to keep the first-pass parametric fit)."""
+    tasks = pd.DataFrame(
+        {
+            "estimate": [4.0, 4, 2, 8, 1, 2, 3],
+            "actual": [5.0, 4, 3, 10, 1, 2, 4],
+            "cls": ["A", "A", "B", "A", "A", "A", "A"],
+        }
+    )
+    models = calibrate(tasks, ["cls"], min_own=30, min_class=5).models
+    small = models.model_for("B")
+    assert small.source.startswith("(all) unchanged")
+    assert small.n == 1
+    qs = np.array([0.1, 0.5, 0.8, 0.9])
+    for estimate in (1.0, 3.0, 20.0):
+        np.testing.assert_array_equal(
+            small.quantiles(qs, estimate), models.overall.quantiles(qs, estimate)
+        )
+    # and the overall model is the empirical one: its median is a ratio of the history
+    median = float(models.overall.quantiles(np.array([0.5]), 3.0)[0])
+    assert median in set((tasks["actual"] / tasks["estimate"]).round(12))
