@@ -395,6 +395,28 @@ def test_scenario_tasks_sample_estimate_times_calibrated_ratio(tmp_path: Path) -
     assert 0.18 < np.mean(durations == 10.0) < 0.32
 
 
+def test_the_calibration_file_is_part_of_the_scenario_hash(tmp_path: Path) -> None:
+    """A re-calibration changes the forecast: the scenario's SHA-256 (summary, history,
+    checkpoint key) must change with the calibration file, as it does with the scenario."""
+    history = tmp_path / "history.csv"
+    _synthetic_history(history, n=500)
+    cal = tmp_path / "cal.yaml"
+    args = ["--id-col", "key", "--estimate-col", "est", "--actual-col", "act"]
+    args += ["--class-col", "team", "--units", "days", "--out", str(cal), "--force"]
+    assert CliRunner().invoke(cli, ["calibrate", str(history), *args]).exit_code == 0
+    text = """
+        calibration: cal.yaml
+        projects:
+          - id: p
+            tasks: [{id: a, estimate: 10, class: A}]
+    """
+    first = load_scenario(_scenario(tmp_path, text)).source_hash
+    assert first == load_scenario(_scenario(tmp_path, text)).source_hash
+    _synthetic_history(history, n=500, seed=2)
+    assert CliRunner().invoke(cli, ["calibrate", str(history), *args]).exit_code == 0
+    assert load_scenario(_scenario(tmp_path, text)).source_hash != first
+
+
 def test_unknown_class_and_escaping_paths_are_validation_errors(tmp_path: Path) -> None:
     history = tmp_path / "history.csv"
     _synthetic_history(history, n=500)

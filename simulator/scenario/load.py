@@ -72,13 +72,26 @@ def _load(path: Path, display: str | None) -> Portfolio:
             ]
         )
     located, plans = merge_plans(located, path.parent)
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in [path, *plans])).hexdigest()
+    digest = hashlib.sha256(
+        b"".join(p.read_bytes() for p in [path, *plans, *_calibration(located.data, path)])
+    ).hexdigest()
     try:
         spec = S.ScenarioFile.model_validate(located.data)
     except ValidationError as e:
         problems = problems_from(e, located, S.ScenarioFile)
         raise ScenarioError(problems + _cross_check(located, e, digest, path.parent)) from None
     return build_portfolio(located, spec, path.parent, digest)
+
+
+def _calibration(data: dict[str, object], path: Path) -> list[Path]:
+    """The calibration file the scenario cites, when there is one: its bytes are part of
+    the scenario's SHA-256 (a re-calibration is a new forecast, and a checkpoint of the old
+    one must not be resumed). A missing or misplaced one is reported by the build."""
+    name = data.get("calibration")
+    if not isinstance(name, str):
+        return []
+    cal = path.parent / name
+    return [cal] if cal.is_file() else []
 
 
 def load_plan(path: Path, *, display: str | None = None) -> Portfolio:
