@@ -230,6 +230,28 @@ def test_interrupted_run_resumes_to_identical_results(tmp_path: Path) -> None:
     assert np.array_equal(resumed.drivers.sum_df, ref.drivers.sum_df)
 
 
+def test_resume_says_why_a_checkpoint_of_another_run_is_not_used(tmp_path: Path) -> None:
+    """--resume with the checkpoint of a run of other iterations: it cannot be used; the
+    run starts again and says which settings differ (it used to start over silently)."""
+    out = tmp_path / "res"
+    store = tmp_path / ".res.checkpoint"
+    pf = load_scenario(EXAMPLE)
+
+    def stop(done: int) -> None:
+        if done >= 1000:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        simulate_portfolio(pf, 3000, 5, progress=stop, checkpoint=store)
+    args = ["run", str(EXAMPLE), "-n", "2000", "--seed", "5", "--out", str(out)]
+    result = CliRunner().invoke(cli, [*args, "--resume", "--no-report", "--no-risk-drivers"])
+    assert result.exit_code == 0, result.output
+    assert f"the checkpoint at {store} is of another run (iterations: 3000 there, 2000 here)" in (
+        result.output
+    )
+    assert "starting from the first block" in result.output
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_an_interrupt_lost_in_a_finaliser_still_stops_the_run(tmp_path: Path) -> None:
     """Python drops an exception raised inside ``__del__``: a SIGINT handled while a

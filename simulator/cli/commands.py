@@ -26,9 +26,11 @@ from ..montecarlo import (
     on_interrupt,
     raise_if_interrupted,
     release_memory,
+    run_checkpoint,
     simulate_portfolio,
     stop_local_workers,
 )
+from ..montecarlo.checkpoint import Checkpoint
 from ..output import (
     PANELS,
     checks_text,
@@ -375,6 +377,8 @@ def run(
     seed = _seed(seed, pf)
     where = _backend(Backend(backend, jobs, scheduler, tls_ca, tls_cert, tls_key, allow_insecure))
     store = _checkpoint_of(out, resume, quiet)
+    if resume and not quiet:
+        _say_stale(run_checkpoint(pf, store, seed, n, trace, target_se))
     with progress(
         n + (min(n, risk_iterations) * len(pf.risks) if risk_drivers else 0),
         "simulating",
@@ -479,6 +483,17 @@ def _checkpoint_of(out: Path, resume: bool, quiet: bool) -> Path:
     if not resume:
         shutil.rmtree(store, ignore_errors=True)
     return store
+
+
+def _say_stale(store: Checkpoint | None) -> None:
+    """--resume with a checkpoint of another run: it cannot be used; say why."""
+    differs = [] if store is None else store.differs()
+    if store is not None and differs:
+        click.echo(
+            f"the checkpoint at {store.folder} is of another run ({'; '.join(differs)}): "
+            "starting from the first block",
+            err=True,
+        )
 
 
 def _interruptible(store: Path, simulate: Callable[[], Outcome]) -> Outcome:

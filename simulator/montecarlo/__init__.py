@@ -13,7 +13,7 @@ from .parallel import (
     running,
     stop_local_workers,
 )
-from .runner import ENGINES, max_on_time_se, run_block, simulate_portfolio
+from .runner import ENGINES, max_on_time_se, run_block, run_checkpoint, simulate_portfolio
 from .switched_off import without_each_risk
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "raise_if_interrupted",
     "release_memory",
     "run_block",
+    "run_checkpoint",
     "running",
     "simulate_portfolio",
     "stop_local_workers",

@@ -38,6 +38,21 @@ class Checkpoint:
         self.folder = Path(folder)
         self.key = key
 
+    def differs(self) -> list[str]:
+        """How a saved checkpoint's run differs from this one (``field: there, here``);
+        empty when there is none, it is unreadable, or it is this run's."""
+        try:
+            saved = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        if not isinstance(saved, dict):
+            return []
+        return [
+            f"{name}: {saved.get(name)} there, {value} here"
+            for name, value in self.key.items()
+            if saved.get(name) != value
+        ]
+
     def load(self, n_blocks: int) -> list[Block]:
         """The saved blocks 0, 1, ... up to the first missing or unreadable one; an
         existing checkpoint of another run is cleared."""

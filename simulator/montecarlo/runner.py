@@ -53,6 +53,7 @@ __all__ = [
     "passes",
     "project_figures",
     "run_block",
+    "run_checkpoint",
     "schedules",
     "simulate_portfolio",
     "workers",
@@ -386,7 +387,7 @@ class _Blocks:
         return range(first, min(first + batch, len(self.sizes)))
 
 
-def _checkpoint(
+def run_checkpoint(
     pf: Portfolio,
     folder: Path | None,
     seed: int,
@@ -394,6 +395,8 @@ def _checkpoint(
     trace: int,
     target_se: float | None,
 ) -> Checkpoint | None:
+    """The checkpoint of a run in ``folder`` (None: none), keyed by what its blocks
+    depend on."""
     if folder is None:
         return None
     return Checkpoint(
@@ -508,7 +511,7 @@ def simulate_portfolio(
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     backend = backend or Backend(jobs=jobs)
     sizes = block_sizes_of(iterations)
-    store = _checkpoint(pf, checkpoint, seed, iterations, trace, target_se)
+    store = run_checkpoint(pf, checkpoint, seed, iterations, trace, target_se)
     blocks = _Blocks(pf, sizes, target_se, store, progress)
     with running(backend) as n_jobs:
         count = joblib.cpu_count() if n_jobs < 0 else n_jobs
