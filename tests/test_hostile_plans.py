@@ -124,3 +124,88 @@ def test_an_xer_row_of_other_than_its_declared_fields_is_refused(
     found = declared + extra
     message = f"TASK row: {found} fields where %F declares {declared}"
     assert refused_everywhere(tmp_path, path, message).startswith(f"{path}:{k + 3}:1: ")
+
+
+PLAN = """<?xml version="1.0"?>
+<Project xmlns="http://schemas.microsoft.com/project">
+  <StartDate>2027-01-04T08:00:00</StartDate><MinutesPerDay>{minutes}</MinutesPerDay>
+  <CalendarUID>1</CalendarUID>
+  <Calendars>
+    <Calendar><UID>1</UID><Name>Standard</Name><BaseCalendarUID>{base}</BaseCalendarUID>
+      <WeekDays><WeekDay><DayType>{day}</DayType><DayWorking>1</DayWorking><WorkingTimes>
+        <WorkingTime><FromTime>{start}</FromTime><ToTime>12:00:00</ToTime></WorkingTime>
+        <WorkingTime><FromTime>13:00:00</FromTime><ToTime>17:00:00</ToTime></WorkingTime>
+      </WorkingTimes></WeekDay></WeekDays>
+    </Calendar>
+    <Calendar><UID>3</UID><Name>Base</Name><BaseCalendarUID>-1</BaseCalendarUID></Calendar>
+  </Calendars>
+  <Tasks>
+    <Task><UID>1</UID><Name>Dig</Name><OutlineLevel>{level}</OutlineLevel>
+      <Duration>PT40H0M0S</Duration></Task>
+    <Task><UID>2</UID><Name>Pour</Name><OutlineLevel>1</OutlineLevel>
+      <Duration>PT8H0M0S</Duration>
+      <PredecessorLink><PredecessorUID>1</PredecessorUID><Type>{kind}</Type>
+        <LinkLag>{lag}</LinkLag><LagFormat>{format}</LagFormat></PredecessorLink></Task>
+  </Tasks>
+  <Resources><Resource><UID>1</UID><Name>Crew</Name><Type>1</Type>
+    <MaxUnits>{units}</MaxUnits></Resource></Resources>
+</Project>
+"""
+FIELDS = {
+    "minutes": "480",
+    "base": "3",
+    "day": "2",
+    "start": "08:00:00",
+    "level": "1",
+    "kind": "1",
+    "lag": "4800",
+    "format": "7",
+    "units": "1",
+}
+TASK = "Tasks/Task[UID=2]/PredecessorLink[PredecessorUID=1]"
+BAD_FIELDS = [
+    ("lag", "abc", f"{TASK}/LinkLag: expected a number, got 'abc'"),
+    ("lag", "nan", f"{TASK}/LinkLag: expected a number, got 'nan'"),
+    ("format", "abc", f"{TASK}/LagFormat: expected a whole number, got 'abc'"),
+    ("day", "abc", "Calendar[UID=1]/WeekDays/WeekDay/DayType: expected a whole number, got 'abc'"),
+    ("level", "abc", "Tasks/Task[UID=1]/OutlineLevel: expected a whole number, got 'abc'"),
+    ("minutes", "abc", ": MinutesPerDay: expected a positive number, got 'abc'"),
+    ("minutes", "0", ": MinutesPerDay: expected a positive number, got '0'"),
+    (
+        "start",
+        "8:00",
+        "Calendars/Calendar[UID=1]/WeekDays/WeekDay[DayType=2]/WorkingTimes/WorkingTime/"
+        "FromTime: expected a time like 08:00:00, got '8:00'",
+    ),
+    ("base", "1", "Calendars/Calendar[UID=1]/BaseCalendarUID: base calendars in a cycle: 1 -> 1"),
+    ("units", "lots", "Resources/Resource[UID=1]/MaxUnits: expected a number, got 'lots'"),
+]
+
+
+def test_the_mspdi_template_is_a_valid_plan(tmp_path: Path) -> None:
+    path = tmp_path / "plan.xml"
+    path.write_text(PLAN.format(**FIELDS), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", str(path), "--out", str(tmp_path / "p.yaml")])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"), BAD_FIELDS, ids=[f"{f}={v}" for f, v, _ in BAD_FIELDS]
+)
+def test_a_bad_mspdi_value_is_one_located_line_in_every_command(
+    tmp_path: Path, field: str, value: str, message: str
+) -> None:
+    path = tmp_path / "plan.xml"
+    path.write_text(PLAN.format(**{**FIELDS, field: value}), encoding="utf-8")
+    refused_everywhere(tmp_path, path, message)
+
+
+def test_base_calendars_in_a_cycle_are_refused(tmp_path: Path) -> None:
+    """Calendar 1 is based on 3, and 3 on 1: the cycle is named where it closes."""
+    text = PLAN.format(**FIELDS).replace(
+        "<Name>Base</Name><BaseCalendarUID>-1", "<Name>Base</Name><BaseCalendarUID>1"
+    )
+    path = tmp_path / "plan.xml"
+    path.write_text(text, encoding="utf-8")
+    message = "Calendars/Calendar[UID=3]/BaseCalendarUID: base calendars in a cycle: 1 -> 3 -> 1"
+    refused_everywhere(tmp_path, path, message)

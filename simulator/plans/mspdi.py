@@ -12,11 +12,12 @@ that loses information (a constraint kind pmosim does not have, a resource) is n
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..errors import Problem, ScenarioError
 from ._xml import MSPDI_ROOT, parse_xml
@@ -59,7 +60,7 @@ class _Reader:
     def __init__(self, root: ET.Element, name: str) -> None:
         self.root, self.name = root, name
         self.notes: list[str] = []
-        self.minutes_per_day = float(_text(root, "MinutesPerDay", "480") or 480)
+        self.minutes_per_day = self.number(root, "", "MinutesPerDay", 480.0, positive=True)
         self.start = self.when(_text(root, "StartDate"), "StartDate").date()
         self.day_hours: dict[str, float] = {}  # hours of each calendar's working day
         self.default = "1"  # the project calendar's UID
@@ -68,7 +69,7 @@ class _Reader:
             for a in root.findall(f"{NS}ExtendedAttributes/{NS}ExtendedAttribute")
         }
 
-    def fail(self, where: str, message: str) -> None:
+    def fail(self, where: str, message: str) -> NoReturn:
         raise ScenarioError([Problem(self.name, 0, 0, where, message)])
 
     def when(self, value: str, where: str) -> dt.datetime:
@@ -76,13 +77,45 @@ class _Reader:
             return dt.datetime.fromisoformat(value)
         except ValueError:
             self.fail(where, f"expected a date and time like 2018-10-18T08:00:00, got {value!r}")
-            raise
+
+    def number(
+        self, el: ET.Element, where: str, tag: str, default: float, *, positive: bool = False
+    ) -> float:
+        """The finite number in ``el``'s child ``tag`` (``default`` when it is absent or
+        empty), located at ``where/tag`` when it is not one."""
+        value = _text(el, tag)
+        if not value:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number) or (positive and number <= 0):
+            rule = "a positive number" if positive else "a number"
+            self.fail(f"{where}/{tag}" if where else tag, f"expected {rule}, got {value!r}")
+        return number
+
+    def integer(self, el: ET.Element, where: str, tag: str, default: int) -> int:
+        """The whole number in ``el``'s child ``tag`` (``default`` when absent or empty)."""
+        value = _text(el, tag)
+        try:
+            return int(value) if value else default
+        except ValueError:
+            self.fail(f"{where}/{tag}", f"expected a whole number, got {value!r}")
+
+    def clock(self, el: ET.Element, where: str, tag: str) -> float:
+        """The time of day in ``el``'s child ``tag``, in hours since midnight."""
+        value = _text(el, tag)
+        try:
+            t = dt.datetime.strptime(value, "%H:%M:%S")
+        except ValueError:
+            self.fail(f"{where}/{tag}", f"expected a time like 08:00:00, got {value!r}")
+        return t.hour + t.minute / 60 + t.second / 3600
 
     def hours(self, value: str, where: str) -> float:
         m = _DURATION.match(value)
         if not m:
             self.fail(where, f"expected a duration like PT8H0M0S, got {value!r}")
-            raise AssertionError
         h, mi, s = (float(x) for x in m.groups())
         sign = -1.0 if value.startswith("-") else 1.0
         return sign * (h + mi / 60 + s / 3600)
@@ -100,15 +133,22 @@ class _Reader:
             out[name] = self.calendar(cal, by_uid, f"Calendars/Calendar[UID={uid}]")
         return out, names
 
-    def week(self, cal: ET.Element, by_uid: dict[str, ET.Element]) -> dict[int, float]:
+    def week(
+        self, cal: ET.Element, by_uid: dict[str, ET.Element], below: tuple[str, ...] = ()
+    ) -> dict[int, float]:
         """Hours worked per week day (1 = Sunday ... 7 = Saturday), the base calendar's
-        where this one says nothing."""
-        base_uid = _text(cal, "BaseCalendarUID", "-1")
-        hours = self.week(by_uid[base_uid], by_uid) if base_uid in by_uid else {}
+        where this one says nothing (``below``: the calendars based on this one, in turn)."""
+        uid, base_uid = _text(cal, "UID"), _text(cal, "BaseCalendarUID", "-1")
+        where = f"Calendars/Calendar[UID={uid}]"
+        if base_uid in (*below, uid):
+            chain = " -> ".join([*below, uid, base_uid])
+            self.fail(f"{where}/BaseCalendarUID", f"base calendars in a cycle: {chain}")
+        hours = self.week(by_uid[base_uid], by_uid, (*below, uid)) if base_uid in by_uid else {}
         for day in cal.findall(f"{NS}WeekDays/{NS}WeekDay"):
-            kind = int(_text(day, "DayType", "0") or 0)
+            kind = self.integer(day, f"{where}/WeekDays/WeekDay", "DayType", 0)
             if 1 <= kind <= 7:
-                hours[kind] = _worked(day) if _text(day, "DayWorking") == "1" else 0.0
+                at = f"{where}/WeekDays/WeekDay[DayType={kind}]"
+                hours[kind] = self.worked(day, at) if _text(day, "DayWorking") == "1" else 0.0
         return hours
 
     def calendar(
@@ -152,7 +192,9 @@ class _Reader:
             last = self.when(_text(period, "ToDate"), f"{where}/Exception/ToDate").date()
             if (last - first).days > 3660:
                 self.fail(f"{where}/Exception", f"an exception of {(last - first).days} days")
-            hours = _worked(item) if _text(item, "DayWorking") == "1" else 0.0
+            hours = (
+                self.worked(item, f"{where}/Exception") if _text(item, "DayWorking") == "1" else 0.0
+            )
             for k in range((last - first).days + 1):
                 day = first + dt.timedelta(days=k)
                 if hours == 0:
@@ -161,19 +203,16 @@ class _Reader:
                     worked.append({"date": day, "hours": min(hours, 24.0)})
         return holidays, worked
 
-
-def _worked(el: ET.Element) -> float:
-    """Hours of the ``WorkingTimes`` of a week day or an exception."""
-    total = 0.0
-    for wt in el.findall(f"{NS}WorkingTimes/{NS}WorkingTime"):
-        a, b = _text(wt, "FromTime"), _text(wt, "ToTime")
-        if not a or not b:
-            continue
-        t0 = dt.datetime.strptime(a, "%H:%M:%S")
-        t1 = dt.datetime.strptime(b, "%H:%M:%S")
-        span = (t1 - t0).total_seconds() / 3600
-        total += span if span > 0 else span + 24  # ToTime 00:00:00 is midnight
-    return total
+    def worked(self, el: ET.Element, where: str) -> float:
+        """Hours of the ``WorkingTimes`` of a week day or an exception."""
+        total = 0.0
+        at = f"{where}/WorkingTimes/WorkingTime"
+        for wt in el.findall(f"{NS}WorkingTimes/{NS}WorkingTime"):
+            if not _text(wt, "FromTime") or not _text(wt, "ToTime"):
+                continue
+            span = self.clock(wt, at, "ToTime") - self.clock(wt, at, "FromTime")
+            total += span if span > 0 else span + 24  # ToTime 00:00:00 is midnight
+        return total
 
 
 @dataclass
@@ -197,7 +236,8 @@ def _outline(r: _Reader) -> dict[str, _Task]:
         if _text(el, "Active", "1") == "0":
             r.notes.append(f"Tasks/Task[UID={uid}]: inactive task left out")
             continue
-        task = _Task(uid, el, int(_text(el, "OutlineLevel", "1") or 1), _text(el, "Summary") == "1")
+        level = r.integer(el, f"Tasks/Task[UID={uid}]", "OutlineLevel", 1)
+        task = _Task(uid, el, level, _text(el, "Summary") == "1")
         while stack and stack[-1].level >= task.level:
             stack.pop()
         task.parents = [p.uid for p in stack]
@@ -218,10 +258,10 @@ def _ends(tasks: dict[str, _Task], uid: str) -> list[str]:
     return t.leaves if t.summary else [uid]
 
 
-def _lag(r: _Reader, link: ET.Element, pred_days: float) -> tuple[float, bool]:
+def _lag(r: _Reader, link: ET.Element, where: str, pred_days: float) -> tuple[float, bool]:
     """A link's lag in days, and whether it is elapsed (calendar) time."""
-    tenths = float(_text(link, "LinkLag", "0") or 0)
-    fmt = int(_text(link, "LagFormat", "7") or 7)
+    tenths = r.number(link, where, "LinkLag", 0.0)
+    fmt = r.integer(link, where, "LagFormat", 7)
     if fmt in _PERCENT:
         return pred_days * tenths / 1000.0, False  # tenths of a percent
     minutes = tenths / 10.0
@@ -295,9 +335,10 @@ def _links(r: _Reader, tasks: dict[str, _Task], t: _Task, days: dict[str, float]
     """The task's links, with those of the summary tasks above it (a link into a summary
     binds every task below it)."""
     out: list[Any] = []
-    own = [t.el, *(tasks[p].el for p in t.parents)]
-    for link in (x for el in own for x in el.findall(f"{NS}PredecessorLink")):
+    own = [t, *(tasks[p] for p in t.parents)]
+    for holder, link in ((h, x) for h in own for x in h.el.findall(f"{NS}PredecessorLink")):
         pred = _text(link, "PredecessorUID")
+        where = f"Tasks/Task[UID={holder.uid}]/PredecessorLink[PredecessorUID={pred}]"
         ends = _ends(tasks, pred)
         if not ends:
             r.notes.append(
@@ -308,7 +349,7 @@ def _links(r: _Reader, tasks: dict[str, _Task], t: _Task, days: dict[str, float]
         for p in ends:
             if p == t.uid:
                 continue
-            lag, elapsed = _lag(r, link, days.get(p, 0.0))
+            lag, elapsed = _lag(r, link, where, days.get(p, 0.0))
             item: dict[str, Any] = {"id": f"t{p}", "type": kind, "lag": round(lag, 9)}
             if elapsed and lag:
                 item["calendar"] = "elapsed"
@@ -399,9 +440,10 @@ def _resources(
         pid = re.sub(r"[^\w-]+", "-", _text(res, "Name") or f"resource-{uid}").strip("-")
         pid = pid if pid not in pools else f"{pid}-{uid}"
         ids[uid] = pid
-        rate = float(_text(res, "StandardRate", "0") or 0)
+        where = f"Resources/Resource[UID={uid}]"
+        rate = r.number(res, where, "StandardRate", 0.0)
         pools[pid] = {
-            "capacity": float(_text(res, "MaxUnits", "1") or 1),
+            "capacity": r.number(res, where, "MaxUnits", 1.0),
             "cost_per_day": round(rate * r.minutes_per_day / 60, 6),
         }
     demand: dict[str, dict[str, float]] = {}
@@ -410,7 +452,7 @@ def _resources(
         t = tasks.get(task)
         if who not in ids or t is None or t.summary:
             continue
-        share = float(_text(a, "Units", "1") or 1)
+        share = r.number(a, f"Assignments/Assignment[UID={_text(a, 'UID')}]", "Units", 1.0)
         mine = demand.setdefault(task, {})
         mine[ids[who]] = mine.get(ids[who], 0.0) + share
     _fit(r.notes, pools, demand)
