@@ -7,9 +7,12 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from simulator.analysis import summarise
+from simulator.cli import cli
 from simulator.montecarlo import simulate_portfolio
 from simulator.scenario import load_scenario
 
@@ -221,3 +224,18 @@ def test_no_overload_without_a_fall_in_capacity(tmp_path: Path) -> None:
         """,
     )
     assert all(r.overload_mean == 0 for r in rows.values())
+
+
+def test_capacity_csv_without_pools_has_its_header(tmp_path: Path) -> None:
+    """A portfolio without pools: capacity.csv has no rows but keeps its columns, so that
+    pandas and spreadsheets can read it (it was a lone newline)."""
+    path = tmp_path / "s.yaml"
+    path.write_text("scenario: none\nprojects:\n  - {id: p, tasks: [{id: a, duration: 3}]}\n")
+    out = tmp_path / "out"
+    args = ["run", str(path), "-n", "50", "--seed", "1", "--out", str(out), "--no-report", "-q"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out / "capacity.csv")
+    assert len(frame) == 0
+    assert list(frame.columns)[:3] == ["pool", "period", "capacity"]
+    assert "p_overload" in frame.columns

@@ -121,25 +121,41 @@ def schedule_frame(pf: Portfolio, sched: ScheduleCheck) -> pd.DataFrame:
     )
 
 
+_CAPACITY_COLUMNS = (
+    "pool",
+    "period",
+    "capacity",
+    "busy",
+    "utilisation",
+    "shortfall_mean",
+    "shortfall_p90",
+    "p_shortfall",
+    "p_shortfall_se",
+    "overload_mean",
+    "p_overload",
+)
+
+
 def capacity_frame(s: RunSummary) -> pd.DataFrame:
-    """``capacity.csv``: one row per pool and period."""
+    """``capacity.csv``: one row per pool and period (the header alone without pools)."""
     return pd.DataFrame(
         [
-            {
-                "pool": c.pool,
-                "period": c.period,
-                "capacity": c.capacity,
-                "busy": c.busy,
-                "utilisation": c.utilisation,
-                "shortfall_mean": c.shortfall_mean,
-                "shortfall_p90": c.shortfall_p90,
-                "p_shortfall": c.p_shortfall.estimate,
-                "p_shortfall_se": c.p_shortfall.se,
-                "overload_mean": c.overload_mean,
-                "p_overload": None if c.p_overload is None else c.p_overload.estimate,
-            }
+            (
+                c.pool,
+                c.period,
+                c.capacity,
+                c.busy,
+                c.utilisation,
+                c.shortfall_mean,
+                c.shortfall_p90,
+                c.p_shortfall.estimate,
+                c.p_shortfall.se,
+                c.overload_mean,
+                None if c.p_overload is None else c.p_overload.estimate,
+            )
             for c in s.capacity
-        ]
+        ],
+        columns=list(_CAPACITY_COLUMNS),
     )
 
 
