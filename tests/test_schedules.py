@@ -1017,3 +1017,35 @@ def test_actual_start_needs_a_status_date(tmp_path: Path) -> None:
     assert len(found) == 1, found
     assert found[0][0] == 7
     assert "actual_start needs the scenario's status_date" in found[0][1]
+
+
+@pytest.mark.parametrize(
+    ("duration", "says", "left"),
+    [
+        ("{uniform: {low: 1, high: 5}}", "beyond the law's maximum: no work is left", False),
+        ("{triangular: {low: 2, mode: 3, high: 6}}", "no work is left", False),
+        ("{normal: {mean: 3, sd: 0.5}}", "drawn from the law's tail beyond that", True),
+    ],
+    ids=["uniform", "triangular", "normal"],
+)
+def test_the_far_beyond_warning_says_what_the_run_does(
+    tmp_path: Path, duration: str, says: str, left: bool
+) -> None:
+    """10 days elapsed on a law that (nearly) never reaches 10: a bounded law has no work
+    left (its sf there is a rounding error, not a tail: the warning said 'drawn from the
+    law's tail'), an unbounded one draws its tail."""
+    pf = load(
+        tmp_path,
+        PROGRESS
+        + f"""\
+projects:
+  - id: p
+    tasks:
+      - {{id: a, duration: {duration}, actual_start: 2027-01-04}}
+""",
+    )
+    (warning,) = [w for w in pf.warnings if "far beyond its duration" in w]
+    assert says in warning
+    x = remaining(pf, 0, blocks=1)
+    assert bool(np.all(x > 0)) is left
+    assert bool(np.all(x == 0)) is not left

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
 from ..model import TAIL, Progress, Task
 from . import schema as S
 from .context import Context, dist
@@ -98,9 +100,12 @@ def _check_tail(ctx: Context, task: Task, elapsed: float, loc: tuple[Any, ...]) 
     work = elapsed * task.units if task.per_unit else elapsed
     chance = task.size.sf(work)
     if chance < TAIL:
+        # a bounded law's sf beyond its maximum is 0 or a rounding error (2e-16): its tail
+        # draws are then the maximum, not beyond the elapsed work, and nothing remains
+        tail = chance > 0 and float(task.size.isf(np.array([chance / 2]))[0]) > work
         rest = (
             "its remaining work is drawn from the law's tail beyond that"
-            if chance > 0
+            if tail
             else "that is beyond the law's maximum: no work is left"
         )
         ctx.warn(
