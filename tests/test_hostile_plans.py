@@ -209,3 +209,37 @@ def test_base_calendars_in_a_cycle_are_refused(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     message = "Calendars/Calendar[UID=3]/BaseCalendarUID: base calendars in a cycle: 1 -> 3 -> 1"
     refused_everywhere(tmp_path, path, message)
+
+
+def xer_table(lines: list[str], table: str) -> tuple[int, list[str]]:
+    """The line index of ``table``'s %F line and its fields."""
+    k = lines.index(f"%T\t{table}") + 1
+    return k, lines[k].split("\t")[1:]
+
+
+def test_an_activity_of_a_project_not_in_the_file_is_refused(tmp_path: Path) -> None:
+    lines = xer_lines()
+    k, fields = xer_table(lines, "TASK")
+    row = lines[k + 1].split("\t")
+    row[1 + fields.index("proj_id")] = "5494"
+    lines[k + 1] = "\t".join(row)
+    path = tmp_path / "plan.xer"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    task = row[1 + fields.index("task_id")]
+    message = f"TASK[task_id={task}].proj_id: project '5494' is not in the PROJECT table"
+    refused_everywhere(tmp_path, path, message)
+
+
+@pytest.mark.parametrize(
+    ("table", "key"), [("TASK", "task_id"), ("TASK", "proj_id"), ("PROJECT", "proj_id")]
+)
+def test_an_xer_table_without_its_key_field_is_refused(
+    tmp_path: Path, table: str, key: str
+) -> None:
+    lines = xer_lines()
+    k, fields = xer_table(lines, table)
+    lines[k] = "\t".join(["%F", *(f"x{f}" if f == key else f for f in fields)])
+    path = tmp_path / "plan.xer"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    problem = refused_everywhere(tmp_path, path, f"table {table}: %F declares no {key}")
+    assert problem.startswith(f"{path}:{k + 1}:1: ")

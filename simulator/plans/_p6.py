@@ -146,6 +146,10 @@ class P6:
 
     def read_activities(self) -> None:
         for row in self.tables["TASK"]:
+            if row.get("proj_id", "") not in self.projects:
+                table = self.LABELS["PROJECT"][0]
+                message = f"project {row.get('proj_id', '')!r} is not in the {table} table"
+                raise self.fail(self.where("TASK", row, "proj_id"), message)
             code = ident(row.get("task_code") or row["task_id"])
             self.codes[row["task_id"]] = (row.get("proj_id", ""), code or f"t{row['task_id']}")
         for row in self.tables["TASK"]:

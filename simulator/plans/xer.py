@@ -25,6 +25,8 @@ from .mspdi import Plan
 
 __all__ = ["read_xer"]
 
+# the fields a table's rows are keyed by: each must be declared by the table's %F line
+_KEYS = {"PROJECT": ["proj_id"], "CALENDAR": ["clndr_id"], "TASK": ["task_id", "proj_id"]}
 _EPOCH = dt.date(1899, 12, 30)  # clndr_data day numbers count from here
 _TIMES = re.compile(r"([sf])\|(\d{1,2}):(\d{2})\|([sf])\|(\d{1,2}):(\d{2})")
 
@@ -49,14 +51,15 @@ def _tables(text: str, name: str) -> dict[str, list[Row]]:
         raise _fail(name, len(lines) - (lines[-1] == ""), "ends without %E: truncated?")
     tables: dict[str, list[Row]] = {}
     fields: list[str] = []
-    current = None
+    current, heads = None, {}  # heads: each table's %T (then %F) line and its fields
     for number, line in enumerate(lines[:end], start=1):
         parts = line.split("\t")
         if parts[0] == "%T" and len(parts) > 1:
             current, fields = parts[1], []
-            tables[current] = []
-        elif parts[0] == "%F":
+            tables[current], heads[current] = [], (number, fields)
+        elif parts[0] == "%F" and current is not None:
             fields = parts[1:]
+            heads[current] = (number, fields)
         elif parts[0] == "%R":
             if current is None or not fields:
                 raise _fail(name, number, "a %R row before its %T and %F")
@@ -66,6 +69,11 @@ def _tables(text: str, name: str) -> dict[str, list[Row]]:
             tables[current].append(dict(zip(fields, parts[1:], strict=True)))
     if "TASK" not in tables or "PROJECT" not in tables:
         raise _fail(name, 1, "not a P6 XER file: no PROJECT or TASK table")
+    for table, keys in _KEYS.items():
+        number, fields = heads.get(table, (0, keys))
+        missing = [k for k in keys if k not in fields]
+        if missing:
+            raise _fail(name, number, f"table {table}: %F declares no {', '.join(missing)}")
     return tables
 
 
