@@ -11,6 +11,7 @@ import datetime as dt
 import importlib.util
 import math
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterator
@@ -181,7 +182,14 @@ def test_history_round_trips_and_refuses_a_second_copy(tmp_path: Path) -> None:
             cost_p50=428000.0,
             alert_p_on_time_below=0.7,
         ),
-        row(kind="portfolio", item="portfolio", p_on_time=0.4, expected_on_time=3.4),
+        row(
+            kind="portfolio",
+            item="portfolio",
+            p_on_time=0.4,
+            p_on_time_se=0.015,
+            expected_on_time=3.4,
+            expected_on_time_se=0.03,
+        ),
     )
     assert append_history(path, first) == first
     assert read_history(path) == first
@@ -233,7 +241,8 @@ def test_published_files_and_folders_get_the_usual_permissions(
     publish(folder, True, lambda tmp: (tmp / "b.csv").write_text("b"))
     assert (_mode(file), _mode(folder)) == (0o444, 0o775)
     assert file.read_text() == "b"
-    assert [p.name for p in folder.iterdir()] == ["b.csv"]
+    assert (folder / "b.csv").exists()
+    assert not (folder / "a.csv").exists()
 
 
 @pytest.mark.parametrize(
@@ -261,6 +270,94 @@ def test_a_damaged_history_names_file_row_and_column(
     frame.to_csv(path, index=False)
     with pytest.raises(PmosimError, match=message):
         read_history(path)
+
+
+def _full_forecast() -> list[ForecastRow]:
+    """Rows 2 (crm), 3 (erp) and 4 (the portfolio) of a consistent history file."""
+    project = {
+        "deadline": D(2027, 7, 30),
+        "p_on_time": 0.4,
+        "p_on_time_se": 0.015,
+        "finish": (D(2027, 7, 20), D(2027, 8, 3), D(2027, 8, 26), D(2027, 9, 3)),
+        "p80_low": D(2027, 8, 19),
+        "p80_high": D(2027, 9, 2),
+        "cost_p50": 1000.0,
+        "cost_p80": 1200.0,
+        "alert_p_on_time_below": 0.3,
+    }
+    return [
+        row(**project),
+        row(item="erp", **project),
+        row(kind="portfolio", item="portfolio", p_on_time=0.2, p_on_time_se=0.01,
+            expected_on_time=0.8, expected_on_time_se=0.02),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("line", "changes", "message"),
+    [
+        (3, {"p_on_time": "1.7"}, "column p_on_time: 1.7 is not a probability"),
+        (3, {"p_on_time": "-0.1"}, "column p_on_time: -0.1 is not a probability"),
+        (2, {"p_on_time_se": "nan"},
+         "column p_on_time_se: is empty or not a number while p_on_time is 0.4"),
+        (3, {"p_on_time_se": "-0.01"}, "column p_on_time_se: -0.01 is negative"),
+        (3, {"p_on_time_se": "inf"}, "column p_on_time_se: 'inf' is not a finite number"),
+        (3, {"p_on_time_se": "0.01", "p_on_time": ""},
+         "column p_on_time: is empty or not a number while p_on_time_se is 0.01"),
+        (4, {"expected_on_time_se": ""},
+         "column expected_on_time_se: is empty or not a number while expected_on_time is 0.8"),
+        (4, {"expected_on_time": "-1"}, "column expected_on_time: -1 is negative"),
+        (3, {"alert_p_on_time_below": "30"}, "column alert_p_on_time_below: 30 is not a"),
+        (3, {"p80_low": "2027-09-02", "p80_high": "2027-08-19"},
+         "column p80_low: 2027-09-02 is after p80_high 2027-08-19"),
+        (3, {"finish_p10": "2027-08-10"},
+         "column finish_p10: 2027-08-10 is after finish_p50 2027-08-03"),
+        (3, {"finish_p80": "2027-09-03"},
+         "column finish_p80: 2027-09-03 is after p80_high 2027-09-02"),
+        (3, {"p80_low": "2027-08-27"},
+         "column p80_low: 2027-08-27 is after finish_p80 2027-08-26"),
+        (3, {"cost_p50": "1500"}, "column cost_p50: 1500 exceeds cost_p80 1200"),
+        (3, {"item": "crm"}, "column item: project 'crm' is already in the forecast of "
+         "status date 2027-06-01 (row 2)"),
+    ],
+    ids=["p-above-1", "p-below-0", "se-nan", "se-negative", "se-infinite", "se-without-p",
+         "expected-without-se", "expected-negative", "alert-threshold", "p80-bounds-swapped",
+         "p10-after-p50", "p80-above-its-interval", "p80-below-its-interval",
+         "cost-p50-above-p80", "item-twice"],
+)  # fmt: skip
+def test_an_inconsistent_history_names_file_row_and_column(
+    tmp_path: Path, line: int, changes: dict[str, str], message: str
+) -> None:
+    rows = _full_forecast()
+    path = tmp_path / "h.csv"
+    history_frame(rows).to_csv(path, index=False)
+    assert read_history(path) == tuple(rows)  # the untouched file is a valid history
+    frame = history_frame(rows).astype(object)
+    for column, value in changes.items():
+        frame.loc[line - 2, column] = value
+    frame.to_csv(path, index=False)
+    with pytest.raises(PmosimError, match="^" + re.escape(f"{path}: row {line}, {message}")):
+        read_history(path)
+
+
+def test_the_same_item_in_two_forecasts_is_no_duplicate(tmp_path: Path) -> None:
+    later = [dataclasses.replace(r, status_date=D(2027, 7, 1)) for r in _full_forecast()]
+    path = tmp_path / "h.csv"
+    history_frame([*_full_forecast(), *later]).to_csv(path, index=False)
+    assert len(read_history(path)) == 6
+
+
+def test_trend_refuses_a_damaged_history_in_one_line(tmp_path: Path) -> None:
+    frame = history_frame(_full_forecast()).astype(object)
+    frame.loc[1, "p_on_time"] = "1.7"
+    path = tmp_path / "h.csv"
+    frame.to_csv(path, index=False)
+    result = invoke("trend", path, "--out", tmp_path / "t", "--no-charts")
+    assert result.exit_code != 0
+    assert result.output.strip().splitlines() == [
+        f"Error: {path}: row 3, column p_on_time: 1.7 is not a probability: it must lie from 0 to 1"
+    ]
+    assert not (tmp_path / "t").exists()
 
 
 def test_a_file_that_is_not_a_history_is_refused(tmp_path: Path) -> None:

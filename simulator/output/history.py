@@ -6,7 +6,10 @@ A forecast is identified by its status date and scenario hash: it is recorded on
 replaced only when asked. Every append rewrites the whole file beside it and renames it into
 place (:func:`~simulator.output.files.publish_file`): a reader never sees half a file. A
 damaged file is a one-line error naming the file, the row (as a spreadsheet numbers it: the
-header is row 1) and the column.
+header is row 1) and the column: a value that does not parse, and one that contradicts the
+rest (a probability outside [0, 1], a negative figure or standard error, a figure without
+its standard error, percentiles that decrease, a P80 outside its 95 % interval, an item
+listed twice in one forecast).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import importlib.util
 import math
 import re
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +169,20 @@ def _holidays(text: str) -> tuple[dt.date, ...]:
     return tuple(_date(t) for t in text.split())
 
 
+def _probability(text: str) -> float:
+    value = _float(text)
+    if not 0 <= value <= 1:
+        raise ValueError(f"{text} is not a probability: it must lie from 0 to 1")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = _float(text)
+    if value < 0:
+        raise ValueError(f"{text} is negative: it must be at least 0")
+    return value
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "status_date": _date,
     "scenario": str,
@@ -177,12 +195,42 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "holidays": _holidays,
     **{c: _opt(_date) for c in ("deadline", *_FINISH, "p80_low", "p80_high")},
     "deterministic_finish": _opt(_date),
+    **{c: _opt(_float) for c in ("cost_p50", "cost_p80")},
+    **{c: _opt(_probability) for c in ("p_on_time", "alert_p_on_time_below")},
     **{
-        c: _opt(_float)
-        for c in COLUMNS
-        if c.startswith(("p_on_time", "cost_", "expected_", "alert_"))
+        c: _opt(_non_negative)
+        for c in ("p_on_time_se", "expected_on_time", "expected_on_time_se", "alert_p80_slip_days")
     },
 }
+_RISING = "percentiles must not decrease"
+_INSIDE = "the P80 must lie within its 95 % interval p80_low to p80_high"
+# (a, b, rule): a must not exceed b, when both are given
+_ORDER = (
+    *((a, b, _RISING) for a, b in pairwise(_FINISH)),
+    ("p80_low", "p80_high", "the P80's 95 % interval must not end before it starts"),
+    ("p80_low", "finish_p80", _INSIDE),
+    ("finish_p80", "p80_high", _INSIDE),
+    ("cost_p50", "cost_p80", _RISING),
+)
+# a figure and its standard error: both given or neither
+_PAIRS = (("p_on_time", "p_on_time_se"), ("expected_on_time", "expected_on_time_se"))
+
+
+def _inconsistent(values: dict[str, Any]) -> tuple[str, str] | None:
+    """The first column that contradicts another of the same row, and why."""
+    for a, b, rule in _ORDER:
+        x, y = values[a], values[b]
+        if x is not None and y is not None and x > y:
+            said = f"{x:g} exceeds {b} {y:g}" if isinstance(x, float) else f"{x} is after {b} {y}"
+            return a, f"{said}: {rule}"
+    for figure, se in _PAIRS:
+        if (values[figure] is None) != (values[se] is None):
+            given, gap = (figure, se) if values[se] is None else (se, figure)
+            return gap, (
+                f"is empty or not a number while {given} is {values[given]:g}: a figure and "
+                "its standard error come together"
+            )
+    return None
 
 
 def _row(path: str, line: int, cells: dict[Any, Any]) -> ForecastRow:
@@ -193,6 +241,8 @@ def _row(path: str, line: int, cells: dict[Any, Any]) -> ForecastRow:
             values[col] = _PARSERS[col](text)
         except ValueError as e:
             raise PmosimError(f"{path}: row {line}, column {col}: {e}") from None
+    if found := _inconsistent(values):
+        raise PmosimError(f"{path}: row {line}, column {found[0]}: {found[1]}")
     return ForecastRow(
         **{c: values[c] for c in COLUMNS[:10]},
         finish=tuple(values[c] for c in _FINISH),
@@ -239,7 +289,22 @@ def read_history(path: Path, display: str | None = None) -> tuple[ForecastRow, .
             "pmosim run --history?"
         )
     records = frame[list(COLUMNS)].to_dict(orient="records")
-    return tuple(_row(shown, k + 2, cells) for k, cells in enumerate(records))
+    rows = tuple(_row(shown, k + 2, cells) for k, cells in enumerate(records))
+    _once_each(shown, rows)
+    return rows
+
+
+def _once_each(shown: str, rows: Sequence[ForecastRow]) -> None:
+    """Each project, key date and the portfolio at most once per forecast."""
+    seen: dict[tuple[Any, ...], int] = {}
+    for k, r in enumerate(rows):
+        where = seen.setdefault((*r.key, r.kind, r.item), k + 2)
+        if where != k + 2:
+            raise PmosimError(
+                f"{shown}: row {k + 2}, column item: {r.kind} {r.item!r} is already in the "
+                f"forecast of status date {r.status_date} (row {where}); a forecast lists "
+                "each once"
+            )
 
 
 # --- appending ------------------------------------------------------------------------------
