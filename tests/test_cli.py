@@ -200,6 +200,7 @@ def test_a_successful_run_delivers_all_its_output_through_a_pipe(tmp_path: Path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.rstrip().endswith(f"Results written to {tmp_path / 'o'}/")
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        ".pmosim",
         "capacity.csv",
         "drivers.csv",
         "projects.csv",
@@ -241,6 +242,7 @@ def test_run_writes_summary_and_tables(tmp_path: Path) -> None:
     result = invoke("run", path, "-n", "400", "--seed", "123", "--out", out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir() if p.suffix != ".png") == [
+        ".pmosim",
         "capacity.csv",
         "drivers.csv",
         "projects.csv",
@@ -343,6 +345,33 @@ def test_existing_folder_needs_force(
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert (summary["seed"], summary["iterations"]) == (2, 300)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["example.yaml", "out"]
+
+
+def test_force_never_replaces_a_folder_pmosim_did_not_write(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """--out naming the user's own folder (here the one holding the scenario): --force
+    refuses before any work and leaves it as it was (it used to delete the folder, the
+    scenario with it); an empty folder is filled."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    path = write(mine, "example.yaml", CONFORMANCE)
+    (mine / "notes.txt").write_text("important", encoding="utf-8")
+    before = snapshot(mine)
+    args = ["run", path, "-n", "200", "--seed", "1", "--no-report"]
+    code, stdout, err = entry(monkeypatch, capsys, *args, "--out", mine, "--force")
+    assert code == 2
+    assert f"{mine} holds files pmosim did not write" in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err + stdout
+    assert snapshot(mine) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]  # no checkpoint either
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = entry(monkeypatch, capsys, *args, "--out", empty, "--force")
+    assert code == 0, err
+    assert (empty / "summary.json").is_file()
+    assert (empty / ".pmosim").is_file()
 
 
 def test_bad_scenario_run_writes_nothing(

@@ -33,6 +33,7 @@ from ..montecarlo import (
 from ..montecarlo.checkpoint import Checkpoint
 from ..output import (
     PANELS,
+    check_replaceable,
     checks_text,
     drivers_frame,
     progress,
@@ -90,11 +91,9 @@ def say_unshown(pf: Portfolio, report: bool) -> None:
 
 
 def _fresh_out(out: Path, force: bool) -> Path:
-    """``out``, checked before any work: an existing folder is replaced only with --force."""
-    if out.exists() and not force:
-        raise PmosimError(
-            f"{out} already exists; choose another --out or add --force to replace it"
-        )
+    """``out``, checked before any work: an existing folder is replaced only with --force,
+    and only when pmosim wrote it (or it is empty)."""
+    check_replaceable(out, force)
     return out
 
 

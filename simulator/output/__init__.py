@@ -5,7 +5,15 @@ matplotlib or jinja2; charts and reports are imported on first use (``output.cha
 
 from __future__ import annotations
 
-from .files import json_ready, publish, publish_file, write_csv, write_json, write_run
+from .files import (
+    check_replaceable,
+    json_ready,
+    publish,
+    publish_file,
+    write_csv,
+    write_json,
+    write_run,
+)
 from .frames import (
     capacity_frame,
     comparison_frame,
@@ -24,6 +32,7 @@ __all__ = [
     "Progress",
     "base_cell",
     "capacity_frame",
+    "check_replaceable",
     "checks_text",
     "comparison_frame",
     "decision_table",

@@ -22,7 +22,16 @@ from ..model import Portfolio
 from ..montecarlo import raise_if_interrupted
 from .frames import capacity_frame, milestones_frame, projects_frame, trace_frame
 
-__all__ = ["json_ready", "publish", "publish_file", "write_csv", "write_json", "write_run"]
+__all__ = [
+    "MARKER",
+    "check_replaceable",
+    "json_ready",
+    "publish",
+    "publish_file",
+    "write_csv",
+    "write_json",
+    "write_run",
+]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -71,15 +80,37 @@ def _give_mode(tmp: Path, out: Path, new: int) -> None:
     os.chmod(tmp, mode)
 
 
-def publish(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
-    """Create ``out`` by letting ``fill`` write into a fresh temporary folder, then renaming it
-    into place. An existing ``out`` is replaced only with ``force`` and keeps its permission
-    bits; a new one gets ``0o777 & ~umask``. On any error nothing is left behind."""
+# in every folder publish writes: --force replaces a folder only when it holds this (or
+# nothing), never a folder of the user's own files that an --out happened to name
+MARKER = ".pmosim"
+
+
+def check_replaceable(out: Path, force: bool) -> None:
+    """Raise unless ``out`` may be written: absent, or (with ``force``) an empty folder or
+    one that :func:`publish` wrote."""
     out = Path(out)
-    if out.exists() and not force:
+    if not out.exists():
+        return
+    if not force:
         raise PmosimError(
             f"{out} already exists; choose another --out or add --force to replace it"
         )
+    if not out.is_dir():
+        raise PmosimError(f"{out} is a file, not a results folder; choose another --out")
+    if not (out / MARKER).is_file() and any(out.iterdir()):
+        raise PmosimError(
+            f"{out} holds files pmosim did not write (it has no {MARKER} file), so --force "
+            "does not replace it; choose another --out, or empty it yourself"
+        )
+
+
+def publish(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
+    """Create ``out`` by letting ``fill`` write into a fresh temporary folder, marked as
+    pmosim's, then renaming it into place. An existing ``out`` is replaced only with
+    ``force``, only when :func:`check_replaceable` allows it, and keeps its permission bits;
+    a new one gets ``0o777 & ~umask``. On any error nothing is left behind."""
+    out = Path(out)
+    check_replaceable(out, force)
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +119,9 @@ def publish(out: Path, force: bool, fill: Callable[[Path], None]) -> None:
         raise PmosimError(f"cannot write results to {out}: {e.strerror}") from e
     try:
         fill(tmp)
+        (tmp / MARKER).write_text(
+            "Written by pmosim: 'pmosim ... --force' may replace this folder.\n", encoding="utf-8"
+        )
         raise_if_interrupted()
         _give_mode(tmp, out, 0o777)
         if out.exists():
