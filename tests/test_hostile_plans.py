@@ -179,6 +179,7 @@ BAD_FIELDS = [
     ),
     ("base", "1", "Calendars/Calendar[UID=1]/BaseCalendarUID: base calendars in a cycle: 1 -> 1"),
     ("units", "lots", "Resources/Resource[UID=1]/MaxUnits: expected a number, got 'lots'"),
+    ("kind", "7", f"{TASK}/Type: expected a link type (0 FF, 1 FS, 2 SF, 3 SS), got '7'"),
 ]
 
 
@@ -243,3 +244,19 @@ def test_an_xer_table_without_its_key_field_is_refused(
     path.write_text("\n".join(lines), encoding="utf-8")
     problem = refused_everywhere(tmp_path, path, f"table {table}: %F declares no {key}")
     assert problem.startswith(f"{path}:{k + 1}:1: ")
+
+
+def test_an_unknown_xer_link_type_is_refused(tmp_path: Path) -> None:
+    lines = xer_lines()
+    k, fields = xer_table(lines, "TASKPRED")
+    row = lines[k + 1].split("\t")
+    row[1 + fields.index("pred_type")] = "PR_XX"
+    lines[k + 1] = "\t".join(row)
+    path = tmp_path / "plan.xer"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    link = row[1 + fields.index("task_pred_id")]
+    message = (
+        f"TASKPRED[task_pred_id={link}].pred_type: expected a link type"
+        " (PR_FS, PR_SS, PR_FF, PR_SF), got 'PR_XX'"
+    )
+    refused_everywhere(tmp_path, path, message)

@@ -238,3 +238,93 @@ def test_resources_and_assignments_become_pools_and_demands() -> None:
     assert plan.data["resources"]["R1"]["cost_per_day"] == 8.0  # 1 per hour, first rate
     assert task["resources"] == {"R1": 5.0}
     assert any("capacity 1 raised to 5" in n for n in plan.notes)
+
+
+XER = Path(__file__).resolve().parent.parent / "scenarios" / "plant-upgrade.xer"
+
+
+def xer_text() -> str:
+    return XER.read_text(encoding="utf-8").replace("\r\n", "\n")
+
+
+def xer_rows(text: str, table: str) -> tuple[int, list[str]]:
+    """The line index of ``table``'s ``%F`` line in the XER ``text``, and its fields."""
+    lines = text.split("\n")
+    k = lines.index(f"%T\t{table}") + 1
+    return k, lines[k].split("\t")[1:]
+
+
+def edit_xer(text: str, table: str, row: int, **values: str) -> tuple[str, dict[str, str]]:
+    """The XER ``text`` with fields of ``table``'s row ``row`` (0: the first) set to
+    ``values``, and that row as it was."""
+    lines = text.split("\n")
+    k, fields = xer_rows(text, table)
+    cells = lines[k + 1 + row].split("\t")
+    was = dict(zip(fields, cells[1:], strict=True))
+    for name, value in values.items():
+        cells[1 + fields.index(name)] = value
+    lines[k + 1 + row] = "\t".join(cells)
+    return "\n".join(lines), was
+
+
+def test_an_activity_whose_calendar_is_missing_runs_on_the_default_one_noted(
+    tmp_path: Path,
+) -> None:
+    """As P6 does when it imports such an activity: its days are the default calendar's."""
+    text = xer_text()
+    text, _ = edit_xer(text, "CALENDAR", 0, day_hr_cnt="10")  # the default calendar
+    text, task = edit_xer(text, "TASK", 4, clndr_id="999")
+    assert task["task_type"] == "TT_Task"
+    assert task["status_code"] == "TK_NotStart"
+    path = tmp_path / "plan.xer"
+    path.write_text(text, encoding="utf-8")
+    plan = read_plan(path)
+    (spec,) = [t for t in plan.data["projects"][0]["tasks"] if t["id"] == task["task_code"]]
+    assert spec["calendar"] == "Standard-5-Day-8h"
+    assert spec["duration"] == pytest.approx(float(task["target_drtn_hr_cnt"]) / 10)
+    where = f"TASK[task_id={task['task_id']}].clndr_id"
+    assert f"{where}: calendar '999' is not in the file: run on Standard-5-Day-8h" in plan.notes
+
+
+def test_a_p6_mandatory_finish_is_read_as_finish_no_later_than_noted() -> None:
+    text = xer_text()
+    k, fields = xer_rows(text, "TASK")
+    lines = text.split("\n")[k + 1 :]
+    ends = next(n for n, ln in enumerate(lines) if not ln.startswith("%R"))
+    rows = [dict(zip(fields, ln.split("\t")[1:], strict=True)) for ln in lines[:ends]]
+    mandatory = [r for r in rows if r["cstr_type"] == "CS_MANDFIN"]
+    assert mandatory
+    plan = read_plan(XER)
+    tasks = {t["id"]: t for t in plan.data["projects"][0]["tasks"]}
+    for r in mandatory:
+        assert tasks[r["task_code"]]["finish_no_later_than"] == dt.date.fromisoformat(
+            r["cstr_date"][:10]
+        )
+        note = f"TASK[task_id={r['task_id']}]: constraint CS_MANDFIN read as finish no later than"
+        assert any(n.startswith(note) for n in plan.notes)
+
+
+MSPDI = """<Project xmlns="http://schemas.microsoft.com/project">
+  <StartDate>2027-01-04T08:00:00</StartDate><CalendarUID>1</CalendarUID>
+  <Calendars><Calendar><UID>1</UID><Name>Standard</Name></Calendar></Calendars>
+  <Tasks><Task><UID>1</UID><Name>Dig</Name><Duration>PT40H0M0S</Duration>
+    <CalendarUID>{calendar}</CalendarUID><ConstraintType>{constraint}</ConstraintType>
+  </Task></Tasks>
+</Project>"""
+
+
+@pytest.mark.parametrize(
+    ("calendar", "constraint", "note"),
+    [
+        ("-1", "0", None),
+        ("9", "0", "CalendarUID: calendar '9' is not in the file: run on the project's calendar"),
+        ("1", "9", "ConstraintType: unknown constraint type '9' not kept"),
+    ],
+)
+def test_ms_project_calendars_and_constraints_not_known_are_noted(
+    tmp_path: Path, calendar: str, constraint: str, note: str | None
+) -> None:
+    path = tmp_path / "plan.xml"
+    path.write_text(MSPDI.format(calendar=calendar, constraint=constraint), encoding="utf-8")
+    plan = read_plan(path)
+    assert plan.notes == ([f"Tasks/Task[UID=1]/{note}"] if note else [])

@@ -228,6 +228,12 @@ def test_wbs_paths_activity_codes_and_user_fields_are_read(tmp_path: Path) -> No
             id="work-time",
         ),
         pytest.param(
+            pmxml(activity(1, "A", 8) + activity(2, "B", 8) + relationship(3, 1, 2, "Finish")),
+            r"plan.xml: Relationship\[ObjectId=3\]/Type: expected a link type \(Finish to Start,"
+            r" Start to Start, Finish to Finish, Start to Finish\), got 'Finish'$",
+            id="link-type",
+        ),
+        pytest.param(
             pmxml(),
             r"plan.xml: Project/Activity: no activity to schedule$",
             id="empty",

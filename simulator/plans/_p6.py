@@ -89,6 +89,7 @@ class P6:
         self.tables, self.name = tables, name
         self.notes: list[str] = []
         self.cals: dict[str, str] = {}  # clndr_id -> calendar name
+        self.default = ""  # the clndr_id of the default calendar (default_flag Y)
         self.day_hours: dict[str, float] = {}
         self.calendars: dict[str, Any] = {}
         self.projects = {p["proj_id"]: p for p in tables["PROJECT"]}
@@ -141,6 +142,8 @@ class P6:
             name = ident(row.get("clndr_name") or f"calendar-{cid}")
             name = name if name not in self.calendars else f"{name}-{cid}"
             self.cals[cid] = name
+            if row.get("default_flag") == "Y" and not self.default:
+                self.default = cid
             self.day_hours[cid] = self.number("CALENDAR", row, "day_hr_cnt", 8.0) or 8.0
             self.calendars[name] = self.calendar(row)
 
@@ -173,7 +176,7 @@ class P6:
             what = "WBS summary" if kind == "TT_WBS" else "level of effort"
             self.notes.append(f"{where}: {what} left out")
             return None
-        cal = row.get("clndr_id", "")
+        cal = self.calendar_of(row)
         per_day = self.day_hours.get(cal, 8.0)
         spec: dict[str, Any] = {"id": code, "name": row.get("task_name") or code}
         if cal in self.cals:
@@ -194,6 +197,17 @@ class P6:
                 spec["remaining"] = round(left / per_day, 9)
         return spec
 
+    def calendar_of(self, row: Row) -> str:
+        """The clndr_id an activity is scheduled on: its own, else (noted) the default
+        calendar's (a WBS summary or level of effort, left out, keeps its own)."""
+        cal = row.get("clndr_id", "")
+        if cal in self.cals or row.get("task_type") in ("TT_WBS", "TT_LOE"):
+            return cal
+        where = self.where("TASK", row, "clndr_id")
+        default = self.cals.get(self.default, "the scenario's default")
+        self.notes.append(f"{where}: calendar {cal!r} is not in the file: run on {default}")
+        return self.default
+
     def constraint(self, row: Row, spec: dict[str, Any]) -> None:
         """The activity's primary constraint, where pmosim has its kind; the others noted."""
         kind, where = row.get("cstr_type", ""), self.where("TASK", row)
@@ -202,6 +216,11 @@ class P6:
             self.notes.append(f"{where}: constraint {self.shown(kind)} not kept")
         if constraint and row.get("cstr_date"):
             spec[constraint] = self.when("TASK", row, "cstr_date").date()
+            if kind == "CS_MANDFIN":
+                self.notes.append(
+                    f"{where}: constraint {self.shown(kind)} read as finish no later than"
+                    " (a key date: the finish is not forced)"
+                )
         if row.get("cstr_type2"):
             self.notes.append(
                 f"{where}: secondary constraint {self.shown(row['cstr_type2'])} not kept"
@@ -225,7 +244,8 @@ class P6:
                 self.tasks[tid].setdefault("codes", {})[name] = value
 
     def read_relationships(self) -> None:
-        calendar_of = {r["task_id"]: r.get("clndr_id", "") for r in self.tables["TASK"]}
+        calendar_of = {t: self.tasks[t].get("calendar", "") for t in self.tasks}
+        day_hours = {self.cals[c]: h for c, h in self.day_hours.items() if c in self.cals}
         for row in self.tables.get("TASKPRED", []):
             succ, pred = row.get("task_id", ""), row.get("pred_task_id", "")
             if succ not in self.tasks or pred not in self.tasks:
@@ -234,14 +254,22 @@ class P6:
                 continue
             (pproj, pcode), sproj = self.codes[pred], self.codes[succ][0]
             ref = pcode if pproj == sproj else f"{project_id(self.projects[pproj])}.{pcode}"
-            kind = _LINKS.get(row.get("pred_type", "PR_FS"), "FS")
-            item: dict[str, Any] = {"id": ref, "type": kind}
+            item: dict[str, Any] = {"id": ref, "type": self.link_type(row)}
             hours = self.number("TASKPRED", row, "lag_hr_cnt", 0.0)
             if hours:
-                item["lag"] = round(hours / self.day_hours.get(calendar_of[pred], 8.0), 9)
+                item["lag"] = round(hours / day_hours.get(calendar_of[pred], 8.0), 9)
                 if "calendar" in self.tasks[pred]:  # P6: lags in the predecessor's calendar
                     item["calendar"] = self.tasks[pred]["calendar"]
             self.tasks[succ].setdefault("after", []).append(item)
+
+    def link_type(self, row: Row) -> str:
+        """A TASKPRED row's link type (FS when it is empty); an unknown one is an error."""
+        kind = row.get("pred_type") or "PR_FS"
+        if kind not in _LINKS:
+            known = ", ".join(self.shown(k) for k in _LINKS)
+            where = self.where("TASKPRED", row, "pred_type")
+            raise self.fail(where, f"expected a link type ({known}), got {kind!r}")
+        return _LINKS[kind]
 
     def finish(self, stem: str) -> Plan:
         """The plan: the scenario's data, the notes and the stored dates."""

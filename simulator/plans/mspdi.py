@@ -296,9 +296,14 @@ def _task_spec(r: _Reader, t: _Task, cal_names: dict[str, str]) -> dict[str, Any
         spec["duration"] = round(days, 9)
     if cal in cal_names:
         spec["calendar"] = cal_names[cal]
-    kind, date = _text(el, "ConstraintType", "0"), _text(el, "ConstraintDate")
+    elif cal not in ("", "-1"):  # -1: the project's calendar
+        message = f"calendar {cal!r} is not in the file: run on the project's calendar"
+        r.notes.append(f"{where}/CalendarUID: {message}")
+    kind, date = _text(el, "ConstraintType") or "0", _text(el, "ConstraintDate")
     if kind in _UNSUPPORTED:
         r.notes.append(f"{where}: constraint '{_UNSUPPORTED[kind]}' not kept")
+    elif kind != "0" and kind not in _CONSTRAINTS:
+        r.notes.append(f"{where}/ConstraintType: unknown constraint type {kind!r} not kept")
     key = _CONSTRAINTS.get(kind) or ("finish_no_later_than" if kind == "3" else None)
     if key and date:
         when = r.when(date, f"{where}/ConstraintDate").date()
@@ -345,7 +350,7 @@ def _links(r: _Reader, tasks: dict[str, _Task], t: _Task, days: dict[str, float]
                 f"Tasks/Task[UID={t.uid}]: link from task {pred}, not in the file, left out"
             )
             continue
-        kind = _LINK_TYPES.get(_text(link, "Type", "1"), "FS")
+        kind = _link_type(r, link, where)
         for p in ends:
             if p == t.uid:
                 continue
@@ -355,6 +360,15 @@ def _links(r: _Reader, tasks: dict[str, _Task], t: _Task, days: dict[str, float]
                 item["calendar"] = "elapsed"
             out.append(item)
     return out
+
+
+def _link_type(r: _Reader, link: ET.Element, where: str) -> str:
+    """A link's type (FS when it is absent); an unknown one is an error."""
+    code = _text(link, "Type") or "1"
+    if code not in _LINK_TYPES:
+        known = ", ".join(f"{k} {v}" for k, v in _LINK_TYPES.items())
+        r.fail(f"{where}/Type", f"expected a link type ({known}), got {code!r}")
+    return _LINK_TYPES[code]
 
 
 def _stored(r: _Reader, t: _Task) -> tuple[dt.datetime, dt.datetime] | None:

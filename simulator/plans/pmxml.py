@@ -277,7 +277,8 @@ class _Pmxml(P6):
         return row
 
     def shown(self, value: str) -> str:
-        return next((k for k, v in _CONSTRAINT_CODES.items() if v == value), value)
+        codes = (*_CONSTRAINT_CODES.items(), *_CODES["pred_type"].items())
+        return next((k for k, v in codes if v == value), value)
 
     def calendar(self, row: Row) -> dict[str, Any]:
         """A ``Calendar`` element as a scenario calendar."""
