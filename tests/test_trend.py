@@ -14,7 +14,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -494,6 +494,41 @@ def test_recording_the_same_forecast_again_is_refused_before_running(monthly: Pa
     assert "--history-replace" in result.output
     assert not (monthly / "again").exists()  # nothing run, nothing written
     assert (monthly / "history.csv").read_bytes() == before
+
+
+def _damaged(path: Path) -> Path:
+    frame = history_frame(_full_forecast()).astype(object)
+    frame.loc[0, "p_on_time"] = "1.7"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        (lambda tmp: tmp / "nope" / "h.csv", "nope does not exist; create it first"),
+        (lambda tmp: tmp / "month-1.yaml" / "h.csv", "month-1.yaml is not a folder"),
+        (lambda tmp: Path("/proc/self/h.csv"), "/proc/self does not take new files"),
+        (lambda tmp: _damaged(tmp / "h.csv"), "h.csv: row 2, column p_on_time: 1.7 is not"),
+    ],
+    ids=["no-folder", "folder-is-a-file", "unwritable-folder", "damaged-history"],
+)
+def test_a_bad_history_fails_before_the_run_writes_anything(
+    tmp_path: Path, history: Callable[[Path], Path], message: str
+) -> None:
+    if not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux's /proc")
+    scenario = tmp_path / "month-1.yaml"
+    scenario.write_text(yaml.safe_dump(_month(1), sort_keys=False))
+    path = history(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    result = invoke("run", scenario, "-n", "50", "--no-report", "--no-risk-drivers",
+                    "--out", tmp_path / "run", "--history", path)  # fmt: skip
+    assert result.exit_code != 0
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: ")
+    assert message in line
+    assert sorted(tmp_path.rglob("*")) == before  # no results folder, no history, no probe
 
 
 def test_the_trend_names_the_slipping_project_and_the_steady_one(monthly: Path) -> None:

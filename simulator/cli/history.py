@@ -24,8 +24,9 @@ def _status(pf: Portfolio) -> dt.date:
 
 
 def before_run(file: Path, pf: Portfolio, history: Path | None, replace: bool) -> None:
-    """Before any work: a history needs dates, must be readable and must not already hold
-    this forecast (unless ``replace``)."""
+    """Before any work: a history needs dates, an existing folder that takes new files, must
+    be a valid history when it exists, and must not already hold this forecast (unless
+    ``replace``)."""
     if history is None:
         return
     if pf.calendar.start is None:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import math
+import os
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -346,13 +348,31 @@ def append_history(
 
 
 def check_history(path: Path, key: tuple[dt.date, str], *, replace: bool) -> None:
-    """Before a run: ``path`` is readable, and has no forecast ``key`` unless ``replace``."""
+    """Before a run: ``path``'s folder exists and takes new files, ``path`` (when it exists)
+    is a valid history, and it has no forecast ``key`` unless ``replace``."""
     if path.suffix.lower() == ".parquet":
         _need_parquet(str(path))
+    _check_folder(path)
     if not path.exists():
         return
     if not replace and any(r.key == key for r in read_history(path)):
         raise PmosimError(_clash(path, key))
+
+
+def _check_folder(path: Path) -> None:
+    """``path``'s folder exists and a file can be created in it (tried: permissions, a
+    read-only disk or a special file system all show only then)."""
+    folder = path.absolute().parent
+    where = f"cannot record the forecast in {path}"
+    if not folder.is_dir():
+        said = "is not a folder" if folder.exists() else "does not exist; create it first"
+        raise PmosimError(f"{where}: {folder} {said}")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as e:
+        raise PmosimError(f"{where}: {folder} does not take new files ({e.strerror})") from None
+    os.close(fd)
+    os.unlink(name)
 
 
 def _clash(path: Path, key: tuple[dt.date, str]) -> str:
