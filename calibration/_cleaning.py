@@ -408,7 +408,7 @@ class Cleaner:
             e = values[keep[0]][0]
             self.notes.append(
                 (
-                    self.main.header_row,
+                    self.main.row_numbers[keep[0]],  # the file line of the example value
                     f"{m.estimate_col}, {m.actual_col}",
                     "changed",
                     f"converted {m.units} to working days ({divisor:g} "

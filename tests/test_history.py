@@ -226,7 +226,7 @@ def _check_day_first(h: History) -> None:
 def _check_blank_rows(h: History) -> None:
     assert list(h.tasks["row"]) == [3, 6]
     assert h.rows_read == 2
-    assert h.notes == (CleaningNote(1, "est, act", "changed", h.notes[0].reason),)
+    assert h.notes == (CleaningNote(3, "est, act", "changed", h.notes[0].reason),)  # 8 on line 3
 
 
 def _check_same_duplicates(h: History) -> None:
@@ -771,3 +771,13 @@ def test_mapping_file_not_yaml(tmp_path: Path) -> None:
         Mapping.from_file(tmp_path / "m.yaml")
     with pytest.raises(HistoryError, match="cannot read file"):
         Mapping.from_file(tmp_path / "none.yaml")
+
+
+def test_unit_conversion_note_names_the_line_of_its_example(tmp_path: Path) -> None:
+    # line 1 is the header, line 2 is dropped (no estimate), so the first kept value, 4
+    # hours, is on line 3: 4 hours at 8 hours a day is 0.5 days
+    (tmp_path / "h.csv").write_text("id,est,act\n1,N/A,8\n2,4,8\n3,16,8\n")
+    history = load_history(tmp_path / "h.csv", Mapping(**BASIC), display="h.csv")
+    converted = [n for n in history.notes if n.reason.startswith("converted hours")]
+    assert [n.row for n in converted] == [3]
+    assert "e.g. 4 hours -> 0.5 days (row 3)" in history.report()
