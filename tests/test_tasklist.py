@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
 from pathlib import Path
 
@@ -242,6 +243,61 @@ def test_excel_and_csv_versions_give_identical_plans(tmp_path: Path) -> None:
     a, b = read_plan(csv_path), read_plan(tmp_path / "list.xlsx")
     assert a.data == b.data
     assert a.notes == b.notes
+
+
+# --- a header that cannot be read: one line for the file, not one per row --------------------
+
+
+def test_a_list_without_a_duration_column_is_one_line(tmp_path: Path) -> None:
+    """300 rows, no column a size is read from and no closed item: the file is at fault,
+    not each row."""
+    path = _write(tmp_path, "Name,Foo\n" + "".join(f"task{k},x\n" for k in range(300)))
+    with pytest.raises(ScenarioError) as info:
+        read_plan(path, display="list.csv")
+    assert [str(p).replace(f"{tmp_path}{os.sep}", "") for p in info.value.problems] == [
+        "list.csv:1:0: duration: no column could be read as the duration: the header (row 1) "
+        "has 'Name', 'Foo', and a duration is read from a column named Duration, Planned "
+        "Duration, Original Duration, or an estimate from Original Estimate, Original Work, "
+        "Estimate, Time Estimate; no closed item has start and finish dates to take a cycle "
+        "time from either; map a duration column in list.mapping.yaml (duration: <column>)"
+    ]
+
+
+def test_a_title_above_the_header_is_named_once(tmp_path: Path) -> None:
+    """A workbook with a title merged across row 1, a blank row 2 and the header in row 3:
+    one line that names row 3, where the flood of one line per row named nothing."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Plant upgrade: task list"])
+    sheet.merge_cells("A1:D1")
+    sheet.append([])
+    sheet.append(["ID", "Task Name", "Duration", "Predecessors"])
+    for k in range(1, 301):
+        sheet.append([k, f"t{k}", 5, str(k - 1) if k > 1 else None])
+    book.save(tmp_path / "list.xlsx")
+    with pytest.raises(ScenarioError) as info:
+        read_plan(tmp_path / "list.xlsx", display="list.xlsx")
+    assert [str(p) for p in info.value.problems] == [
+        "list.xlsx:1:1: header: row 1 ('Plant upgrade: task list') does not look like the "
+        "header: it names 0 of the columns a task list is read by; row 3 ('ID', 'Task Name', "
+        "'Duration', 'Predecessors') looks like the header: delete the rows above it, or save "
+        "the table alone"
+    ]
+
+
+def test_a_header_of_unknown_columns_asks_for_a_mapping(tmp_path: Path) -> None:
+    path = _write(tmp_path, "Titel,Dauer\na,3\nb,4\n")
+    with pytest.raises(ScenarioError) as info:
+        read_plan(path, display="list.csv")
+    assert [str(p).replace(f"{tmp_path}{os.sep}", "") for p in info.value.problems] == [
+        "list.csv:1:1: header: row 1 ('Titel', 'Dauer') does not look like the header: it "
+        "names 0 of the columns a task list is read by (such as ID, Task Name, Duration, "
+        "Predecessors, Summary, Original Estimate); name its columns in list.mapping.yaml"
+    ]
+    side = tmp_path / "list.mapping.yaml"
+    side.write_text("plan_start: 2027-01-04\nname: Titel\nduration: Dauer\n")
+    assert [t["duration"] for t in read_plan(path).data["projects"][0]["tasks"]] == [3.0, 4.0]
 
 
 # --- trackers: Jira ---------------------------------------------------------------------------

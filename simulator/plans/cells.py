@@ -20,7 +20,15 @@ import math
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["MISSING", "DateColumn", "is_missing", "parse_dates", "parse_number", "show"]
+__all__ = [
+    "MISSING",
+    "DateColumn",
+    "is_missing",
+    "parse_dates",
+    "parse_number",
+    "show",
+    "show_cells",
+]
 
 MISSING = frozenset({"", "n/a", "na", "-", "null", "none", "nan", "#n/a"})
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
@@ -59,6 +67,13 @@ def show(text: str, limit: int = 40, *, quote: bool = True) -> str:
     t = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.strip())
     t = t if len(t) <= limit else t[: limit - 3] + "..."
     return f"'{t}'" if quote else t
+
+
+def show_cells(cells: tuple[str, ...] | list[str], limit: int = 12) -> str:
+    """The non-empty cells of a row for a message, each shown, the first ``limit`` of them."""
+    shown = [show(c) for c in cells if c.strip()]
+    more = f", ... ({len(shown)} in all)" if len(shown) > limit else ""
+    return ", ".join(shown[:limit]) + more
 
 
 def is_missing(text: str) -> bool:

@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from ..errors import Problem, ScenarioError
+from .cells import show_cells
 from .tables import Table
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "ROLES",
     "ColumnMap",
     "Resolved",
+    "header_problem",
     "mapping_path",
     "read_mapping",
     "resolve",
@@ -241,6 +243,42 @@ def resolve(table: Table, m: ColumnMap) -> Resolved:
     used = {k for cols in found.values() for k in cols}
     unread = tuple(h for k, h in enumerate(table.header) if k not in used and h)
     return Resolved(found, unread)
+
+
+_LOOK_BELOW = 20  # data rows searched for the real header
+
+
+def header_problem(table: Table, m: ColumnMap, side: str) -> Problem | None:
+    """A problem when the table's header row does not look like one: none of its cells is a
+    column the mapping or the default headers name, or a row below names more of them (a
+    title above the header, merged across a sheet's columns). ``side`` names the mapping
+    file, for the message."""
+    known = {_fold(n) for names in (*ROLES.values(), *m.roles.values()) for n in names}
+
+    def hits(cells: tuple[str, ...]) -> int:
+        return len({_fold(c) for c in cells if c.strip()} & known)
+
+    found = hits(table.header)
+    rows = table.rows[:_LOOK_BELOW]
+    best = max(range(len(rows)), key=lambda k: hits(rows[k]), default=None)
+    better = best is not None and hits(rows[best]) >= 2 and hits(rows[best]) > found
+    if found and not better:
+        return None
+    message = (
+        f"row {table.header_row} ({show_cells(table.header)}) does not look like the header: it "
+        f"names {found} of the columns a task list is read by"
+    )
+    if better and best is not None:
+        message += (
+            f"; row {table.row_numbers[best]} ({show_cells(rows[best])}) looks like the header: "
+            "delete the rows above it, or save the table alone"
+        )
+    else:
+        message += f" (such as {', '.join(_USUAL)}); name its columns in {side}"
+    return Problem(table.file, table.header_row, 1, "header", message)
+
+
+_USUAL = ("ID", "Task Name", "Duration", "Predecessors", "Summary", "Original Estimate")
 
 
 def _missing(table: Table, m: ColumnMap, role: str, name: str) -> Problem:

@@ -27,7 +27,8 @@ from typing import Any
 from ..errors import Problem, ScenarioError
 from ._network import check_cycles, link_tasks
 from ._rows import Item, Rows
-from .columns import ColumnMap, mapping_path, read_mapping, resolve
+from .cells import show_cells
+from .columns import ROLES, ColumnMap, header_problem, mapping_path, read_mapping, resolve
 from .mspdi import Plan, _fit
 from .states import DONE, REMOVED, STARTED, working_days
 from .tables import read_table
@@ -55,11 +56,15 @@ def read_tasklist(
     name = display or str(path)
     m = _mapping(path, columns)
     table = read_table(path, name)
+    side = m.file or mapping_path(path).name
+    bad_header = header_problem(table, m, side)
+    if bad_header is not None:
+        raise ScenarioError([bad_header])
     rows = Rows(table, resolve(table, m), m, path.stem)
     items = rows.read()
     kept = [it for it in items if it.kind != REMOVED and not it.container]
     specs = {it.id: _spec(rows, it) for it in kept}
-    _durations(rows, kept, specs)
+    _durations(rows, kept, specs, side)
     link_tasks(rows, items, specs)
     check_cycles(rows, kept, specs)
     rows.raise_problems()
@@ -99,10 +104,15 @@ def _spec(rows: Rows, it: Item) -> dict[str, Any]:
     return spec
 
 
-def _durations(rows: Rows, kept: list[Item], specs: dict[str, dict[str, Any]]) -> None:
+def _durations(rows: Rows, kept: list[Item], specs: dict[str, dict[str, Any]], side: str) -> None:
     """Each task's size: its duration or estimate; a complete item without one, its actual
-    working days; any other, the empirical law of the closed items' cycle times."""
+    working days; any other, the empirical law of the closed items' cycle times. Without a
+    duration or estimate column, and no cycle time to draw from, one problem for the file."""
     history = rows.history()
+    sized = "duration" in rows.cols or "estimate" in rows.cols
+    if not (history or sized or all(it.milestone for it in kept)):
+        rows.problems.append(_no_size_column(rows, side))
+        return
     for it in kept:
         spec = specs[it.id]
         if it.milestone or it.duration == 0:
@@ -132,6 +142,18 @@ def _durations(rows: Rows, kept: list[Item], specs: dict[str, dict[str, Any]]) -
                 f"estimate: empirical law of the cycle times of {len(pool)} closed items of "
                 f"{group} (working days from start to finish, both counted)",
             )
+
+
+def _no_size_column(rows: Rows, side: str) -> Problem:
+    table = rows.table
+    message = (
+        f"no column could be read as the duration: the header (row {table.header_row}) has "
+        f"{show_cells(table.header)}, and a duration is read from a "
+        f"column named {', '.join(ROLES['duration'])}, or an estimate from "
+        f"{', '.join(ROLES['estimate'])}; no closed item has start and finish dates to take "
+        f"a cycle time from either; map a duration column in {side} (duration: <column>)"
+    )
+    return Problem(table.file, table.header_row, 0, "duration", message)
 
 
 def _scenario(
