@@ -39,6 +39,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from simulator.analysis import coverage, pinball
+from simulator.errors import PmosimError
 
 from .conformal import pit_bounds
 from .reference import ClassModels
@@ -229,6 +230,10 @@ def backtest(
     Tasks without a date are not used. ``levels`` are the quantile levels forecast and
     scored (the forecasts get one column ``p<100 level>`` each). ``pooling`` passes
     ``min_own``, ``min_class``, ``pool_strength`` and ``folds`` to :func:`calibrate`.
+
+    Raises:
+        PmosimError: a fit that fails, named with its origin and its number of earlier tasks.
+        ValueError: no origin has both earlier and later dated tasks.
     """
     lv = np.asarray(levels, dtype=float)
     dated = tasks.dropna(subset=["date"])
@@ -243,7 +248,10 @@ def backtest(
         ]
         if train.empty or test.empty:
             continue
-        models = calibrate(train, by, **pooling).models
+        try:
+            models = calibrate(train, by, **pooling).models
+        except PmosimError as e:
+            raise PmosimError(f"origin {origin}: {len(train):,} earlier tasks: {e}") from e
         forecasts = _forecast(models, test, by, train, lv)
         scores.append((test, forecasts, _pits(models, test, by, train)))
         frame = test[["id", *by, "estimate", "actual"]].copy()

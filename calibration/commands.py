@@ -558,7 +558,7 @@ def backtest_cmd(
         result = backtest(
             data.tasks, groups, origins, rolling=rolling is not None, levels=quantiles or LEVELS
         )
-    except ValueError as e:
+    except (PmosimError, ValueError) as e:  # named with the file, as calibrate does
         raise PmosimError(f"{history}: {e}") from e
     if out is not None:
         publish_file(out, force, lambda tmp: write_csv(result.forecasts, tmp))

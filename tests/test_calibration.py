@@ -467,3 +467,27 @@ def test_unknown_class_and_escaping_paths_are_validation_errors(tmp_path: Path) 
     )
     with pytest.raises(ScenarioError, match=r"an estimate needs a calibration file"):
         load_scenario(missing)
+
+
+def test_backtest_errors_name_the_history_file_and_origin(tmp_path: Path) -> None:
+    # before 2020-06-01 there are 3 tasks, ratios 1.5, 1 and 2.5: two differ from 1, too few
+    # to fit; the error says which file, which origin and how many tasks it had
+    history = tmp_path / "h.csv"
+    history.write_text(
+        "id,est,act,date\n1,2,3,2020-01-01\n2,2,2,2020-01-02\n3,2,5,2020-01-03\n"
+        "4,2,1,2021-01-01\n5,2,3,2021-01-02\n"
+    )
+    options = ["--estimate-col", "est", "--actual-col", "act", "--date-col", "date"]
+    result = CliRunner().invoke(
+        cli, ["backtest", str(history), *options, "--units", "days", "--split", "2020-06-01"]
+    )
+    assert result.exit_code != 0, result.output
+    assert (
+        f"Error: {history}: origin 2020-06-01: 3 earlier tasks: 3 ratios of which 2 differ "
+        "from 1: at least 3 are needed" in result.output
+    )
+    late = CliRunner().invoke(
+        cli, ["backtest", str(history), *options, "--units", "days", "--split", "2030-01-01"]
+    )
+    assert late.exit_code != 0, late.output
+    assert f"Error: {history}: no origin has both earlier and later dated tasks" in late.output
