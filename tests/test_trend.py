@@ -24,12 +24,15 @@ import yaml
 from click.testing import CliRunner, Result
 
 from simulator.analysis import (
+    Change,
     Forecast,
     ForecastRow,
     accuracy,
     alerts,
     brier,
+    changes,
     contingency,
+    counted,
     coverage,
     forecasts,
     moves,
@@ -40,6 +43,7 @@ from simulator.cli import cli, main
 from simulator.errors import PmosimError
 from simulator.output import publish, publish_file
 from simulator.output.history import append_history, history_frame, read_history
+from simulator.output.trend import trend_text
 
 D = dt.date
 STATUS = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027-status.yaml"
@@ -100,6 +104,79 @@ def test_a_move_is_judged_against_the_two_standard_errors() -> None:
     assert m.slip == 5  # Thu 26 Aug to Thu 2 Sep
     assert not m.slip_beyond  # 5 < 7.2
     assert not m.p_beyond  # 0.01 < 2 x 0.0156
+
+
+def _portfolio_forecast(month: int, p_all: float, *items: str) -> Forecast:
+    """A forecast of the 1st of ``month`` 2027: each project of ``items`` with a deadline
+    (a ``project.task`` item is a key date) and the portfolio's P(all on time) ± 0.01."""
+    common = {"status_date": D(2027, month, 1), "scenario_sha256": f"{month}" * 64}
+    rows = [
+        row(
+            **common,
+            item=item,
+            kind="key_date" if "." in item else "project",
+            deadline=D(2027, 9, 30),
+            p_on_time=0.5,
+            p_on_time_se=0.01,
+        )
+        for item in items
+    ]
+    rows.append(row(**common, kind="portfolio", item="portfolio", p_on_time=p_all,
+                    p_on_time_se=0.01))  # fmt: skip
+    return Forecast(tuple(rows))
+
+
+# the QA's portfolio: GEN-01 alone, SIDE added, SIDE removed, SIDE back (and a key date)
+FEB = _portfolio_forecast(2, 0.8, "GEN-01")
+MAR = _portfolio_forecast(3, 0.5, "GEN-01", "SIDE", "SIDE.handover")
+APR = _portfolio_forecast(4, 0.7, "GEN-01")
+MAY = _portfolio_forecast(5, 0.4, "GEN-01", "SIDE", "GEN-01.go-live")
+
+
+def test_projects_added_and_removed_between_forecasts_are_named() -> None:
+    history = (FEB, MAR, APR, MAY)
+    # SIDE's key date goes with SIDE: only the project is named
+    assert changes(history, FEB, MAR) == (Change("SIDE", "project", True, None),)
+    assert changes(history, MAR, APR) == (Change("SIDE", "project", False, D(2027, 3, 1)),)
+    assert changes(history, APR, MAY) == (
+        Change("SIDE", "project", True, D(2027, 3, 1)),  # it was in the March forecast
+        Change("GEN-01.go-live", "key_date", True, None),  # a new key date of a kept project
+    )
+    assert changes(history, FEB, MAY)[0] == Change("SIDE", "project", True, D(2027, 3, 1))
+    assert changes(history, FEB, APR) == ()
+    assert counted(MAR) == ("GEN-01", "SIDE")
+    assert counted(Forecast((row(), row(item="erp", deadline=D(2027, 9, 30))))) == ("erp",)
+
+
+def test_the_trend_says_what_joined_or_left_the_portfolio() -> None:
+    text = " ".join(trend_text((FEB, MAR, APR, MAY)).split())  # unwrapped
+    previous, first = text.split("Since 2027-04-01 (the previous forecast): ")[1].split(
+        " Since 2027-02-01 (the first forecast): "
+    )
+    assert previous.startswith(
+        "Portfolio: P(all on time) 0.700 for 1 project -> 0.400 for 2, not comparable: the "
+        "projects with a deadline changed (added: SIDE) "
+        "SIDE: new since 2027-04-01 (also in 2027-03-01) "
+        "GEN-01.go-live: new since 2027-04-01 "
+    )
+    assert first.startswith(
+        "Portfolio: P(all on time) 0.800 for 1 project -> 0.400 for 2, not comparable: the "
+        "projects with a deadline changed (added: SIDE) "
+        "SIDE: new since 2027-02-01 (also in 2027-03-01) "
+    )
+    text = " ".join(trend_text((FEB, MAR, APR)).split())
+    assert (
+        "Since 2027-03-01 (the previous forecast): "
+        "Portfolio: P(all on time) 0.500 for 2 projects -> 0.700 for 1, not comparable: the "
+        "projects with a deadline changed (removed: SIDE) "
+        "SIDE: not in this forecast (last in 2027-03-01) "
+    ) in text
+    assert "SIDE" not in text.split("(the first forecast): ")[1]  # in neither
+    # the same projects: P(all on time) is a move like any other, 0.1 > 2 x 0.014
+    text = " ".join(trend_text((FEB, APR)).split())
+    assert (
+        "Portfolio: P(all 1 on time) fell from 0.800 to 0.700, beyond noise (noise ±0.028)" in text
+    )
 
 
 def test_contingency_is_p80_minus_the_deterministic_finish() -> None:

@@ -1,6 +1,7 @@
 """Forecasts over time: what moved between two forecasts and whether the move is larger than
-Monte Carlo noise, the early-warning alerts, the schedule contingency, and the accuracy of
-past forecasts once the actual finishes are known. Pure: history rows in, values out.
+Monte Carlo noise, which projects and key dates joined or left, the early-warning alerts,
+the schedule contingency, and the accuracy of past forecasts once the actual finishes are
+known. Pure: history rows in, values out.
 
 **Noise.** A history row keeps each figure's standard error but nothing per iteration, so a
 change is judged *unpaired*: P(on time) moves by ``p2 - p1`` with standard error
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,13 +33,17 @@ from .summary import QUANTILES, Z95
 __all__ = [
     "NOISE_Z",
     "Alert",
+    "Change",
     "Forecast",
     "Move",
     "Score",
     "accuracy",
     "alerts",
+    "changes",
     "contingency",
+    "counted",
     "forecasts",
+    "move",
     "moves",
 ]
 
@@ -153,6 +158,58 @@ def moves(before: Forecast, after: Forecast) -> tuple[Move, ...]:
         if b.kind in WATCHED and a is not None and a.kind == b.kind:
             out.append(move(a, b))
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A project or key date in only one of two forecasts.
+
+    Attributes:
+        item, kind: as in :class:`ForecastRow`.
+        added: in the later forecast only (False: in the earlier one only).
+        seen: for an added item, the latest forecast before the later one that had it (None:
+            none did); for a dropped item, the last forecast that had it.
+    """
+
+    item: str
+    kind: str
+    added: bool
+    seen: dt.date | None
+
+
+def _owner(item: str, projects: set[str]) -> str | None:
+    """The project of the key date ``item`` (``project.task``, ids may hold dots)."""
+    return max((p for p in projects if item.startswith(p + ".")), key=len, default=None)
+
+
+def changes(history: Sequence[Forecast], before: Forecast, after: Forecast) -> tuple[Change, ...]:
+    """The projects and key dates in only one of ``before`` and the later ``after``, both
+    forecasts of ``history``; a key date whose project is itself in only one is left out
+    (its project's change says it)."""
+    earlier = history[: list(history).index(after)]
+    had = {(r.kind, r.item) for r in before.rows if r.kind in WATCHED}
+    has = {(r.kind, r.item) for r in after.rows if r.kind in WATCHED}
+    projects = {item for kind, item in had | has if kind == "project"}
+    moved = {item for kind, item in had ^ has if kind == "project"}
+    out = []
+    for rows, added, others in ((after.rows, True, had), (before.rows, False, has)):
+        for r in rows:
+            if r.kind not in WATCHED or (r.kind, r.item) in others:
+                continue
+            if r.kind == "key_date" and _owner(r.item, projects) in moved:
+                continue
+            seen = next((f.status_date for f in reversed(earlier) if _has(f, r.kind, r.item)), None)
+            out.append(Change(r.item, r.kind, added, seen))
+    return tuple(out)
+
+
+def _has(f: Forecast, kind: str, item: str) -> bool:
+    return any(r.kind == kind and r.item == item for r in f.rows)
+
+
+def counted(f: Forecast) -> tuple[str, ...]:
+    """The projects the forecast's P(all on time) counts: those with a deadline."""
+    return tuple(r.item for r in f.rows if r.kind == "project" and r.deadline is not None)
 
 
 def contingency(r: ForecastRow) -> int | None:

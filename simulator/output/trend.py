@@ -1,6 +1,6 @@
 """Forecasts over time for people: ``trend.csv`` (one row per forecast and project or key
-date), the plain-words summary of what moved and whether beyond Monte Carlo noise, the alerts
-and the accuracy scores."""
+date), the plain-words summary of what moved and whether beyond Monte Carlo noise (and what
+joined or left the portfolio), the alerts and the accuracy scores."""
 
 from __future__ import annotations
 
@@ -14,10 +14,14 @@ import pandas as pd
 from ..analysis import (
     NOISE_Z,
     Alert,
+    Change,
     Forecast,
     Move,
     Score,
+    changes,
     contingency,
+    counted,
+    move,
     moves,
 )
 from .numbers import number
@@ -111,16 +115,16 @@ def _slip_words(m: Move) -> str:
     )
 
 
-def _p_words(m: Move) -> str:
+def _p_words(m: Move, what: str = "P(on time)") -> str:
     assert m.p_before is not None
     assert m.p_after is not None
     assert m.p_se is not None
     noise = f"noise ±{NOISE_Z * m.p_se:.3f}"
     if m.p_after == m.p_before:
-        return f"P(on time) unchanged at {m.p_after:.3f}"
+        return f"{what} unchanged at {m.p_after:.3f}"
     verb = "rose" if m.p_after > m.p_before else "fell"
     beyond = "beyond noise" if m.p_beyond else "within noise"
-    return f"P(on time) {verb} from {m.p_before:.3f} to {m.p_after:.3f}, {beyond} ({noise})"
+    return f"{what} {verb} from {m.p_before:.3f} to {m.p_after:.3f}, {beyond} ({noise})"
 
 
 def _move_line(m: Move) -> str:
@@ -132,19 +136,52 @@ def _move_line(m: Move) -> str:
     return f"{m.item}: " + "; ".join(parts)
 
 
-def _section(title: str, found: Sequence[Move]) -> list[str]:
+def _wrap(text: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent="  ", subsequent_indent="    ")
+
+
+def _portfolio_line(before: Forecast, after: Forecast) -> str | None:
+    """P(all on time) then and now; not judged as a move when it counts other projects."""
+    a, b = (next((r for r in f.rows if r.kind == "portfolio"), None) for f in (before, after))
+    if a is None or b is None or a.p_on_time is None or b.p_on_time is None:
+        return None
+    was, now = counted(before), counted(after)
+    if was == now:
+        return "Portfolio: " + _p_words(move(a, b), f"P(all {len(now)} on time)")
+    gone = [p for p in was if p not in now]
+    new = [p for p in now if p not in was]
+    which = "; ".join(
+        f"{word}: {', '.join(ids)}" for word, ids in (("added", new), ("removed", gone)) if ids
+    )
+    return (
+        f"Portfolio: P(all on time) {a.p_on_time:.3f} for {len(was)} "
+        f"project{'s' if len(was) != 1 else ''} -> {b.p_on_time:.3f} for {len(now)}, not "
+        f"comparable: the projects with a deadline changed ({which or 'reordered'})"
+    )
+
+
+def _change_line(c: Change, before: Forecast) -> str:
+    if not c.added:
+        return f"{c.item}: not in this forecast (last in {c.seen})"
+    return f"{c.item}: new since {before.status_date}" + (
+        f" (also in {c.seen})" if c.seen is not None else ""
+    )
+
+
+def _section(title: str, history: Sequence[Forecast], before: Forecast) -> list[str]:
+    last = history[-1]
+    found = moves(before, last)
     lines = [title]
-    beyond = [m for m in found if m.beyond]
-    for m in beyond:
-        lines += textwrap.wrap(_move_line(m), WIDTH, initial_indent="  ", subsequent_indent="    ")
+    if (whole := _portfolio_line(before, last)) is not None:
+        lines += _wrap(whole)
+    for c in changes(history, before, last):
+        lines += _wrap(_change_line(c, before))
+    for m in found:
+        if m.beyond:
+            lines += _wrap(_move_line(m))
     quiet = [m.item for m in found if not m.beyond]
     if quiet:
-        lines += textwrap.wrap(
-            "no move beyond Monte Carlo noise: " + ", ".join(quiet),
-            WIDTH,
-            initial_indent="  ",
-            subsequent_indent="    ",
-        )
+        lines += _wrap("no move beyond Monte Carlo noise: " + ", ".join(quiet))
     if not found:
         lines.append("  nothing in common with it to compare")
     return lines
@@ -163,17 +200,10 @@ def trend_text(history: Sequence[Forecast]) -> str:
     lines = textwrap.wrap(head, WIDTH)
     if len(history) == 1:
         return "\n".join([*lines, "", "One forecast: nothing to compare yet."])
-    prev = history[-2]
-    lines += [
-        "",
-        *_section(f"Since {prev.status_date} (the previous forecast):", moves(prev, last)),
-    ]
+    prev, first = history[-2], history[0]
+    lines += ["", *_section(f"Since {prev.status_date} (the previous forecast):", history, prev)]
     if len(history) > 2:
-        first = history[0]
-        lines += [
-            "",
-            *_section(f"Since {first.status_date} (the first forecast):", moves(first, last)),
-        ]
+        lines += ["", *_section(f"Since {first.status_date} (the first forecast):", history, first)]
     return "\n".join(lines)
 
 
