@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from simulator.analysis import check_schedule, cpm
 from simulator.cli import cli
+from simulator.output.frames import schedule_frame
 from simulator.scenario import load_scenario
 
 
@@ -34,6 +35,33 @@ NETWORK = """
           - {id: d, duration: 1, resources: {R: 1}, after: [b, c]}
     resources: {R: {capacity: 1}}
 """
+
+
+def test_a_task_in_progress_with_no_work_left_starts_late_where_it_ends(tmp_path: Path) -> None:
+    """Status Mon 11 Jan 2027. a began Mon 4 Jan and has no work left: its work ended on
+    Fri 8 Jan. c runs from the status date for 10 days, Mon 11 to Fri 22 Jan, the project's
+    end. a may end as late as Fri 22 Jan, and with no work left it starts late then too
+    (late finish = late start + 0 working days): float 10 working days (11 to 22 Jan)."""
+    path = write(
+        tmp_path,
+        """
+        start: 2027-01-04
+        status_date: 2027-01-11
+        projects:
+          - id: p
+            start: 2027-01-04
+            tasks:
+              - {id: a, duration: 5, actual_start: 2027-01-04, remaining: 0}
+              - {id: c, duration: 10}
+        """,
+    )
+    pf = load_scenario(path)
+    frame = schedule_frame(pf, cpm(pf))
+    rows = [tuple(str(x) for x in r) for r in frame.itertuples(index=False)]
+    assert rows == [
+        ("p", "a", "a", "2027-01-04", "2027-01-08", "2027-01-22", "2027-01-22", "10.0"),
+        ("p", "c", "c", "2027-01-11", "2027-01-22", "2027-01-11", "2027-01-22", "0.0"),
+    ]
 
 
 def test_critical_path_dates_and_float_by_hand(tmp_path: Path) -> None:

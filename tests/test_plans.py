@@ -5,6 +5,8 @@ refused in one located line."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from click.testing import CliRunner
 from simulator.analysis import cpm
 from simulator.cli import cli
 from simulator.errors import ScenarioError
+from simulator.output.frames import schedule_frame
 from simulator.plans import read_plan
 from simulator.sampling import sample_block
 from simulator.scenario import load_scenario
@@ -73,6 +76,27 @@ def test_check_runs_on_a_plan_file() -> None:
     result = CliRunner().invoke(cli, ["check", str(PLANS / "mspdirelations.xml")])
     assert result.exit_code in (0, 1), result.output
     assert "mspdirelations: early finish 2006-09-25" in result.output
+
+
+@needs_plans
+def test_no_task_of_a_real_plan_starts_after_it_finishes() -> None:
+    """Early and late start on or before the matching finish, for every task of every plan
+    file (the .mpp ones when MPXJ and Java are there). A1030 is in progress with no remaining
+    work: it starts late where it finishes late, on the project's end (A1000's 800 h from
+    24 Feb 2015, which P6 stored as ending 13 Jul 2015)."""
+    mpxj = importlib.util.find_spec("mpxj") is not None and shutil.which("java") is not None
+    suffixes = {".xer", ".xml", ".pmxml", ".csv", *((".mpp",) if mpxj else ())}
+    files = sorted(f for f in PLANS.iterdir() if f.suffix.lower() in suffixes)
+    assert len(files) >= 15
+    for path in files:
+        pf = load_scenario(path)
+        frame = schedule_frame(pf, cpm(pf))
+        for r in frame.itertuples(index=False):
+            assert r.early_start <= r.early_finish, (path.name, r)
+            assert r.late_start <= r.late_finish, (path.name, r)
+        if path.stem == "percent-complete-8.4":
+            (a1030,) = frame[frame.task == "A1030"].itertuples(index=False)
+            assert (a1030.late_start, a1030.late_finish) == ("2015-07-13", "2015-07-13")
 
 
 @pytest.mark.parametrize(

@@ -152,6 +152,8 @@ def cpm(pf: Portfolio, *, levelled: bool = False) -> ScheduleCheck:
     for i, t in enumerate(pf.tasks):
         if t.complete:  # history: no float
             ls[i], lf[i], tf[i] = es[i], ef[i], 0.0
+        elif durations[i] == 0:  # no work (left): it starts late where it ends, lf = ls + 0
+            ls[i] = lf[i]
     return ScheduleCheck(durations, es, ef, ls, lf, tf)
 
 

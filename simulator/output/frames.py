@@ -103,10 +103,12 @@ def schedule_frame(pf: Portfolio, sched: ScheduleCheck) -> pd.DataFrame:
         return [float(x) for x in times] if days is None else [str(d) for d in days]
 
     early, late = finishes(sched.early_finish), finishes(sched.late_finish)
-    zero = [i for i, t in enumerate(pf.tasks) if t.milestone]  # a milestone is one instant
     es, ls = starts(sched.early_start), starts(sched.late_start)
-    for i in zero:
-        es[i], ls[i] = early[i], late[i]
+    for i, t in enumerate(pf.tasks):  # no work (left) is one instant: the day work ended
+        if t.milestone or (sched.durations[i] == 0 and not t.complete):
+            ls[i] = late[i]
+            if t.milestone or t.progress is None:  # a task in progress began on its start
+                es[i] = early[i]
     return pd.DataFrame(
         {
             "project": [pf.projects[t.project].id for t in pf.tasks],
