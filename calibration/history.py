@@ -78,29 +78,22 @@ class History:
 
     def report(self, examples: int = 3) -> str:
         """Rows read, tasks kept, rows dropped and values changed by reason (counted in
-        rows), with the first ``examples`` notes of each reason."""
-        dropped = {n.row for n in self.notes if n.action == "dropped"}
+        rows), with the first ``examples`` notes of each reason. A row dropped for several
+        reasons (no estimate and no actual) counts once, under its first reason, so the
+        reasons' counts add up to the rows dropped; its examples name the others."""
+        drops = _first_drops(self.notes)
+        by_first = " (each once, by first reason)" if drops else ""
         lines = [
             f"{self.source}: {self.rows_read:,} rows read, {len(self.tasks):,} tasks "
-            f"kept, {len(dropped):,} rows dropped"
+            f"kept, {len(drops):,} rows dropped{by_first}"
         ]
-        groups: dict[tuple[str, str, str], list[CleaningNote]] = {}
-        for note in self.notes:
-            groups.setdefault((note.action, note.column, _kind(note.reason)), []).append(note)
-        for action in ("dropped", "changed"):
-            for (act, column, kind), notes in groups.items():
-                if act != action:
-                    continue
-                rows = len({n.row for n in notes})
-                where = f" [{column}]" if column else ""
-                if len(notes) == 1:
-                    lines.append(f"  {action}{where}: {notes[0].reason} (row {notes[0].row})")
-                    continue
-                cause = kind.split("; ")[0]  # the details after a ';' differ row by row
-                lines.append(f"  {action}{where}: {cause}: {rows:,} row{'s' * (rows != 1)}")
-                lines += [f"      row {n.row}: {n.reason}" for n in notes[:examples]]
-                if len(notes) > examples:
-                    lines.append(f"      ... and {len(notes) - examples:,} more")
+        changed = [(n, n.reason) for n in self.notes if n.action == "changed"]
+        for action, notes in (("dropped", list(drops.values())), ("changed", changed)):
+            groups: dict[tuple[str, str], list[tuple[CleaningNote, str]]] = {}
+            for note, shown in notes:
+                groups.setdefault((note.column, _kind(note.reason)), []).append((note, shown))
+            for (column, kind), group in groups.items():
+                lines += _group_lines(action, column, kind, group, examples)
         dates = self.tasks["date"].dropna()
         if len(dates):
             lines.append(
@@ -109,6 +102,42 @@ class History:
             )
         lines.append(f"  estimate and actual in working days (history in {self.units})")
         return "\n".join(lines)
+
+
+def _first_drops(notes: tuple[CleaningNote, ...]) -> dict[int, tuple[CleaningNote, str]]:
+    """Per dropped row, in row order: its first 'dropped' note, and that note's reason with
+    the row's other reasons for being dropped added (``...; also actual is missing``)."""
+    first: dict[int, tuple[CleaningNote, str]] = {}
+    for note in notes:
+        if note.action != "dropped":
+            continue
+        if note.row in first:
+            kept, shown = first[note.row]
+            first[note.row] = (kept, f"{shown}; also {note.reason}")
+        else:
+            first[note.row] = (note, note.reason)
+    return first
+
+
+def _group_lines(
+    action: str,
+    column: str,
+    kind: str,
+    group: list[tuple[CleaningNote, str]],
+    examples: int,
+) -> list[str]:
+    """One reason's summary line and its first ``examples`` rows."""
+    where = f" [{column}]" if column else ""
+    if len(group) == 1:
+        note, shown = group[0]
+        return [f"  {action}{where}: {shown} (row {note.row})"]
+    rows = len({note.row for note, _ in group})
+    cause = kind.split("; ")[0]  # the details after a ';' differ row by row
+    lines = [f"  {action}{where}: {cause}: {rows:,} row{'s' * (rows != 1)}"]
+    lines += [f"      row {note.row}: {shown}" for note, shown in group[:examples]]
+    if len(group) > examples:
+        lines.append(f"      ... and {len(group) - examples:,} more")
+    return lines
 
 
 def _kind(reason: str) -> str:

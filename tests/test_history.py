@@ -675,7 +675,9 @@ def test_report_groups_reasons_with_first_rows(tmp_path: Path) -> None:
     )
     (tmp_path / "h.csv").write_text("id,est,act\n" + rows)
     text = load_history(tmp_path / "h.csv", Mapping(**BASIC), display="h.csv").report()
-    assert text.splitlines()[0] == "h.csv: 15 rows read, 10 tasks kept, 5 rows dropped"
+    assert text.splitlines()[0] == (
+        "h.csv: 15 rows read, 10 tasks kept, 5 rows dropped (each once, by first reason)"
+    )
     assert "dropped [act]: actual is missing ('...'): 5 rows" in text
     assert "row 2: actual is missing ('N/A')" in text
     assert "... and 2 more" in text
@@ -781,3 +783,28 @@ def test_unit_conversion_note_names_the_line_of_its_example(tmp_path: Path) -> N
     converted = [n for n in history.notes if n.reason.startswith("converted hours")]
     assert [n.row for n in converted] == [3]
     assert "e.g. 4 hours -> 0.5 days (row 3)" in history.report()
+
+
+def test_report_counts_each_dropped_row_once_by_first_reason(tmp_path: Path) -> None:
+    # rows 2-3 lack both estimate and actual, row 4 only the estimate, row 5 only the actual,
+    # row 7 repeats id 7 (row 6), rows 8-15 are fine: 14 rows, 9 tasks, five rows dropped,
+    # 3 + 1 + 1 by first reason (estimate, actual, duplicate), not 3 + 3 + 1 = 7 as when
+    # each reason counted every row it applies to
+    good = "".join(f"{k},4,{k}\n" for k in range(8, 16))
+    rows = "2,,\n3,,\n4,,8\n5,8,\n7,8,8\n7,8,8\n" + good
+    (tmp_path / "h.csv").write_text("id,est,act\n" + rows)
+    text = load_history(tmp_path / "h.csv", Mapping(**BASIC), display="h.csv").report()
+    lines = text.splitlines()
+    assert lines[0] == (
+        "h.csv: 14 rows read, 9 tasks kept, 5 rows dropped (each once, by first reason)"
+    )
+    assert "  dropped [est]: estimate is missing (empty): 3 rows" in lines
+    assert "      row 2: estimate is missing (empty); also actual is missing (empty)" in lines
+    assert "  dropped [act]: actual is missing (empty) (row 5)" in lines
+    assert any(line.startswith("  dropped [id]: duplicate id '7'") for line in lines)
+    counts = [
+        int(line.rsplit(": ", 1)[1].split()[0]) if line.endswith("rows") else 1
+        for line in lines
+        if line.startswith("  dropped")
+    ]
+    assert counts == [3, 1, 1]
