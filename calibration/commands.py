@@ -11,7 +11,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from simulator.errors import PmosimError
+from simulator.errors import PmosimError, Problem, ScenarioError
 from simulator.output import publish_file, write_csv
 
 from .backtest import LEVELS, backtest, quantile_name, rolling_origins
@@ -466,40 +466,63 @@ def _batch(
     per_day: float,
     levels: tuple[float, ...],
 ) -> pd.DataFrame:
+    """The input rows with their ranges added.
+
+    Raises:
+        ScenarioError: every bad row at once, one ``file:row:column`` line each (an estimate
+            that is not a positive number, an unknown class).
+        PmosimError: a column that is not in the file.
+    """
     columns = list(frame.columns)
-    for col in (estimate_col, *class_cols):
-        if col not in columns:
-            raise PmosimError(
-                f"{path}:{rows[0] - 1 if rows else 1}: no column {col!r}; "
-                f"columns: {', '.join(columns)}"
-            )
-    text = frame[estimate_col].astype(str).str.strip()
-    est = pd.to_numeric(text.str.replace(",", "."), errors="coerce")
-    bad = ~(est > 0) | ~np.isfinite(est)
-    if bad.any():
-        k = int(np.flatnonzero(bad.to_numpy())[0])
-        raise PmosimError(
-            f"{path}:{rows[k]}:{columns.index(estimate_col) + 1}: {estimate_col}: "
-            f"{text.iloc[k]!r} is not a positive number"
-        )
-    found: list[dict[str, float]] = []
-    outside: list[bool] = []
+    header = rows[0] - 1 if rows else 1
+    missing = [
+        f"{path}:{header}: no column {col!r}; columns: {', '.join(columns)}"
+        for col in dict.fromkeys((estimate_col, *class_cols))
+        if col not in columns
+    ]
+    if missing:
+        raise PmosimError("\n".join(missing))
+    est, problems = _estimates(frame[estimate_col], rows, columns.index(estimate_col) + 1, path)
+    chosen: list[Any] = []
     for k in range(len(frame)):
         key = "/".join(str(frame[c].iloc[k]).strip() for c in class_cols) if class_cols else None
         try:
-            model = _model(models, key)
+            chosen.append(_model(models, key))
         except PmosimError as e:
             where = columns.index(class_cols[0]) + 1
-            raise PmosimError(f"{path}:{rows[k]}:{where}: {'/'.join(class_cols)}: {e}") from None
-        days = float(est.iloc[k]) / per_day
-        found.append(_ranges(model, days, levels))
-        outside.append(_outside(model, days))
+            problems.append(Problem(str(path), rows[k], where, "/".join(class_cols), str(e)))
+    if problems:
+        raise ScenarioError(problems)
+    days = est.to_numpy(float) / per_day
+    found = [_ranges(m, d, levels) for m, d in zip(chosen, days, strict=True)]
     out = frame.copy()
     for name in found[0] if found else ():
         scale = 1.0 if name == "p_overrun" else per_day
         out[name] = [r[name] * scale for r in found]
-    out["outside_history"] = outside
+    out["outside_history"] = [_outside(m, d) for m, d in zip(chosen, days, strict=True)]
     return out
+
+
+def _estimates(
+    cells: pd.Series, rows: tuple[int, ...], col: int, path: Path
+) -> tuple[pd.Series, list[Problem]]:
+    """The estimates as numbers (a decimal comma allowed), and one problem per cell that is
+    not a positive finite number."""
+    text = cells.astype(str).str.strip()
+    est = pd.to_numeric(text.str.replace(",", "."), errors="coerce")
+    bad = np.flatnonzero((~(est > 0) | ~np.isfinite(est)).to_numpy())
+    problems = [
+        Problem(
+            str(path),
+            rows[k],
+            col,
+            str(cells.name),
+            f"{text.iloc[k]!r} is not a positive number"
+            + (" (the estimate is empty)" if not text.iloc[k] else ""),
+        )
+        for k in bad
+    ]
+    return est, problems
 
 
 @click.command("backtest")

@@ -491,3 +491,29 @@ def test_backtest_errors_name_the_history_file_and_origin(tmp_path: Path) -> Non
     )
     assert late.exit_code != 0, late.output
     assert f"Error: {history}: no origin has both earlier and later dated tasks" in late.output
+
+
+def test_estimate_batch_reports_every_bad_row(tmp_path: Path) -> None:
+    history = tmp_path / "history.csv"
+    _synthetic_history(history, n=300)
+    cal = tmp_path / "cal.yaml"
+    runner = CliRunner()
+    mapping = ["--id-col", "key", "--estimate-col", "est", "--actual-col", "act"]
+    mapping += ["--class-col", "team", "--units", "days"]
+    made = runner.invoke(cli, ["calibrate", str(history), *mapping, "--out", str(cal)])
+    assert made.exit_code == 0, made.output
+    # lines 3-6 are bad (a word, a negative number, an unknown class, an empty estimate),
+    # lines 2 and 7 are fine: four lines, one per bad row, in file order, nothing written
+    tasks = tmp_path / "in2.csv"
+    tasks.write_text("name,team,est\nv,A,1\nw,A,abc\nx,B,-4\ny,C,3\nz,A,\nok,B,2\n")
+    out = tmp_path / "never.csv"
+    batch = ["--input", str(tasks), "--estimate-col", "est", "--class-col", "team"]
+    result = runner.invoke(cli, ["estimate", "--calibration", str(cal), *batch, "--out", str(out)])
+    assert result.exit_code != 0
+    lines = result.output.splitlines()
+    assert lines[0] == f"Error: {tasks}:3:3: est: 'abc' is not a positive number"
+    assert lines[1] == f"{tasks}:4:3: est: '-4' is not a positive number"
+    assert lines[2].startswith(f"{tasks}:5:2: team: unknown class 'C'")
+    assert lines[3] == f"{tasks}:6:3: est: '' is not a positive number (the estimate is empty)"
+    assert len(lines) == 4
+    assert not out.exists()
