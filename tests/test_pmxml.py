@@ -239,6 +239,27 @@ def test_wbs_paths_activity_codes_and_user_fields_are_read(tmp_path: Path) -> No
             id="empty",
         ),
         pytest.param(
+            pmxml(
+                activity(
+                    1,
+                    "A",
+                    40,
+                    Status="In Progress",
+                    ActualStartDate="2027-01-04T07:00:00",
+                    RemainingDuration="-40",
+                )
+            ),
+            r"plan.xml: Project/Activity\[ObjectId=1\]/RemainingDuration: must be >= 0, got -40$",
+            id="negative-remaining",
+        ),
+        pytest.param(
+            pmxml(activity(1, "A", 8, Status="In Progress", ActualStartDate="2027-01-05T07:00:00")),
+            r"plan.xml: Project/Activity\[ObjectId=1\]/ActualStartDate: 2027-01-05T07:00:00 is "
+            r"after the data date 2027-01-04T00:00:00 \(Project\[ObjectId=1\]/DataDate\): work "
+            r"after the data date has not happened yet$",
+            id="started-after-the-data-date",
+        ),
+        pytest.param(
             f'<APIBusinessObjects xmlns="{NS}"><Project></APIBusinessObjects>',
             r"plan.xml:1:\d+: not well-formed XML",
             id="not-well-formed",

@@ -97,6 +97,8 @@ class P6:
         self.tasks: dict[str, dict[str, Any]] = {}
         self.rows = {r["task_id"]: r for r in tables["TASK"]}
         self.plan = Plan({})
+        self.lines: dict[int, int] = {}  # id of a row -> its line in the file, where known
+        self._data_date: tuple[dt.datetime, Row] | None = None
 
     def where(self, table: str, row: Row, field: str = "") -> str:
         """The element (and field) as the file names it, e.g. ``TASK[task_id=7].cstr_date``."""
@@ -106,17 +108,20 @@ class P6:
             f"{place}{self.SEP}{self.FIELDS.get(table, {}).get(field, field)}" if field else place
         )
 
-    def fail(self, where: str, message: str) -> ScenarioError:
-        return ScenarioError([Problem(self.name, 0, 0, where, message)])
+    def fail(self, where: str, message: str, row: Row | None = None) -> ScenarioError:
+        """The error at ``where``, on the row's line when the file has lines."""
+        line = self.lines.get(id(row), 0) if row is not None else 0
+        return ScenarioError([Problem(self.name, line, 1 if line else 0, where, message)])
 
     def when(self, table: str, row: Row, field: str) -> dt.datetime:
-        return self.moment(row.get(field, ""), self.where(table, row, field))
+        return self.moment(row.get(field, ""), self.where(table, row, field), row)
 
-    def moment(self, value: str, where: str) -> dt.datetime:
+    def moment(self, value: str, where: str, row: Row | None = None) -> dt.datetime:
         try:
             return dt.datetime.fromisoformat(value.strip())
         except ValueError:
-            raise self.fail(where, f"expected a date like {self.EXAMPLE}, got {value!r}") from None
+            message = f"expected a date like {self.EXAMPLE}, got {value!r}"
+            raise self.fail(where, message, row) from None
 
     def number(self, table: str, row: Row, field: str, default: float) -> float:
         """The field's number (``default`` when it is empty)."""
@@ -129,8 +134,28 @@ class P6:
             number = math.nan
         if not math.isfinite(number):
             where = self.where(table, row, field)
-            raise self.fail(where, f"expected a number, got {value!r}")
+            raise self.fail(where, f"expected a number, got {value!r}", row)
         return number
+
+    def hours(self, row: Row, field: str) -> float:
+        """A TASK row's duration field, in hours: a number, at least 0."""
+        hours = self.number("TASK", row, field, 0.0)
+        if hours < 0:
+            where = self.where("TASK", row, field)
+            raise self.fail(where, f"must be >= 0, got {row[field].strip()}", row)
+        return hours
+
+    def data_date(self) -> tuple[dt.datetime, Row] | None:
+        """The latest data date of the file's projects (the scenario's status date), and
+        the project that has it."""
+        if self._data_date is None:
+            dates = [
+                (self.when("PROJECT", p, "last_recalc_date"), p)
+                for p in self.projects.values()
+                if p.get("last_recalc_date")
+            ]
+            self._data_date = max(dates, key=lambda d: d[0], default=None)
+        return self._data_date
 
     def calendar(self, row: Row) -> dict[str, Any]:
         """A CALENDAR row as a scenario calendar (the file's own way of writing the week)."""
@@ -152,7 +177,7 @@ class P6:
             if row.get("proj_id", "") not in self.projects:
                 table = self.LABELS["PROJECT"][0]
                 message = f"project {row.get('proj_id', '')!r} is not in the {table} table"
-                raise self.fail(self.where("TASK", row, "proj_id"), message)
+                raise self.fail(self.where("TASK", row, "proj_id"), message, row)
             code = ident(row.get("task_code") or row["task_id"])
             self.codes[row["task_id"]] = (row.get("proj_id", ""), code or f"t{row['task_id']}")
         for row in self.tables["TASK"]:
@@ -181,7 +206,7 @@ class P6:
         spec: dict[str, Any] = {"id": code, "name": row.get("task_name") or code}
         if cal in self.cals:
             spec["calendar"] = self.cals[cal]
-        planned = self.number("TASK", row, "target_drtn_hr_cnt", 0.0) / per_day
+        planned = self.hours(row, "target_drtn_hr_cnt") / per_day
         if kind in ("TT_Mile", "TT_FinMile") or planned == 0:
             spec["milestone"] = True
         else:
@@ -189,13 +214,33 @@ class P6:
         self.constraint(row, spec)
         status = row.get("status_code", "TK_NotStart")
         if status != "TK_NotStart" and row.get("act_start_date"):
-            spec["actual_start"] = self.when("TASK", row, "act_start_date").date()
+            spec["actual_start"] = self.actual(row, "act_start_date").date()
             if status == "TK_Complete" and row.get("act_end_date"):
-                spec["actual_finish"] = self.when("TASK", row, "act_end_date").date()
+                spec["actual_finish"] = self.actual(row, "act_end_date").date()
             elif not spec.get("milestone"):
-                left = self.number("TASK", row, "remain_drtn_hr_cnt", 0.0)
+                left = self.hours(row, "remain_drtn_hr_cnt")
                 spec["remaining"] = round(left / per_day, 9)
         return spec
+
+    def actual(self, row: Row, field: str) -> dt.datetime:
+        """A TASK row's actual start or finish: work that has happened by the data date (a
+        start on its day at the latest, a finish on a day before it, as the scenario's status
+        date counts), and a finish not before the start."""
+        when, where = self.when("TASK", row, field), self.where("TASK", row, field)
+        finish = field != "act_start_date"
+        data = self.data_date()
+        if data is not None and (when.date() - data[0].date()).days >= (0 if finish else 1):
+            held = self.where("PROJECT", data[1], "last_recalc_date")
+            message = (
+                f"{row[field].strip()} is {'on or ' if finish else ''}after the data date "
+                f"{data[1]['last_recalc_date'].strip()} ({held}): work after the data date "
+                "has not happened yet"
+            )
+            raise self.fail(where, message, row)
+        if finish and when.date() < self.when("TASK", row, "act_start_date").date():
+            start = row["act_start_date"].strip()
+            raise self.fail(where, f"{row[field].strip()} is before the actual start {start}", row)
+        return when
 
     def calendar_of(self, row: Row) -> str:
         """The clndr_id an activity is scheduled on: its own, else (noted) the default
@@ -268,7 +313,7 @@ class P6:
         if kind not in _LINKS:
             known = ", ".join(self.shown(k) for k in _LINKS)
             where = self.where("TASKPRED", row, "pred_type")
-            raise self.fail(where, f"expected a link type ({known}), got {kind!r}")
+            raise self.fail(where, f"expected a link type ({known}), got {kind!r}", row)
         return _LINKS[kind]
 
     def finish(self, stem: str) -> Plan:
@@ -311,13 +356,9 @@ class P6:
         )
         if default:
             data["calendar"] = default
-        dates = [
-            self.when("PROJECT", p, "last_recalc_date")
-            for p in self.projects.values()
-            if p.get("last_recalc_date")
-        ]
-        if dates:
-            data["status_date"] = max(dates).date()
+        latest = self.data_date()
+        if latest is not None:
+            data["status_date"] = latest[0].date()
         pools = self.read_resources()
         if pools:
             data["resources"] = pools

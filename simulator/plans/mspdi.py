@@ -64,6 +64,7 @@ class _Reader:
         self.start = self.when(_text(root, "StartDate"), "StartDate").date()
         self.day_hours: dict[str, float] = {}  # hours of each calendar's working day
         self.default = "1"  # the project calendar's UID
+        self.status: tuple[dt.datetime, str, str] | None = None  # when, as written, where
         self.fields = {  # custom field id -> its alias, else its name
             _text(a, "FieldID"): _text(a, "Alias") or _text(a, "FieldName")
             for a in root.findall(f"{NS}ExtendedAttributes/{NS}ExtendedAttribute")
@@ -94,6 +95,19 @@ class _Reader:
             rule = "a positive number" if positive else "a number"
             self.fail(f"{where}/{tag}" if where else tag, f"expected {rule}, got {value!r}")
         return number
+
+    def actual(self, el: ET.Element, where: str, tag: str, days: int) -> dt.datetime:
+        """The actual date in ``el``'s child ``tag``, at least ``days`` before the status
+        date's day (1: a start on it at the latest, 0: a finish before it)."""
+        value = _text(el, tag)
+        when = self.when(value, f"{where}/{tag}")
+        if self.status is not None and (when.date() - self.status[0].date()).days >= days:
+            message = (
+                f"{value} is {'on or ' if days == 0 else ''}after the status date "
+                f"{self.status[1]} ({self.status[2]}): work after it has not happened yet"
+            )
+            self.fail(f"{where}/{tag}", message)
+        return when
 
     def integer(self, el: ET.Element, where: str, tag: str, default: int) -> int:
         """The whole number in ``el``'s child ``tag`` (``default`` when absent or empty)."""
@@ -284,6 +298,8 @@ def _task_spec(r: _Reader, t: _Task, cal_names: dict[str, str]) -> dict[str, Any
     cal = _text(el, "CalendarUID", "-1")
     per_day = r.day_hours.get(cal if cal in cal_names else r.default, r.minutes_per_day / 60)
     days = r.hours(_text(el, "Duration", "PT0H0M0S"), f"{where}/Duration") / per_day
+    if days < 0:
+        r.fail(f"{where}/Duration", f"must be >= 0, got {_text(el, 'Duration')}")
     spec: dict[str, Any] = {"id": f"t{t.uid}", "name": _text(el, "Name") or f"task {t.uid}"}
     if _text(el, "WBS"):
         spec["wbs"] = _text(el, "WBS")
@@ -311,17 +327,29 @@ def _task_spec(r: _Reader, t: _Task, cal_names: dict[str, str]) -> dict[str, Any
             spec[key] = when
         else:
             r.notes.append(f"{where}: constraint date {when} before the project start left out")
-    start, finish = _text(el, "ActualStart"), _text(el, "ActualFinish")
-    if start:
-        spec["actual_start"] = r.when(start, f"{where}/ActualStart").date()
-        if finish:
-            spec["actual_finish"] = r.when(finish, f"{where}/ActualFinish").date()
-        else:
-            left = _text(el, "RemainingDuration")
-            if left:
-                rest = r.hours(left, f"{where}/RemainingDuration") / per_day
-                spec["remaining"] = round(max(rest, 0.0), 9)
+    _progress(r, el, where, spec, per_day)
     return spec
+
+
+def _progress(r: _Reader, el: ET.Element, where: str, spec: dict[str, Any], per_day: float) -> None:
+    """The task's actual dates (work that has happened by the status date: a start on its
+    day at the latest, a finish on a day before it) and its remaining duration (>= 0)."""
+    start, finish = _text(el, "ActualStart"), _text(el, "ActualFinish")
+    if not start:
+        return
+    spec["actual_start"] = r.actual(el, where, "ActualStart", 1).date()
+    if finish:
+        spec["actual_finish"] = r.actual(el, where, "ActualFinish", 0).date()
+        if spec["actual_finish"] < spec["actual_start"]:
+            message = f"{finish} is before the actual start {start}"
+            r.fail(f"{where}/ActualFinish", message)
+        return
+    left = _text(el, "RemainingDuration")
+    if left:
+        rest = r.hours(left, f"{where}/RemainingDuration") / per_day
+        if rest < 0:
+            r.fail(f"{where}/RemainingDuration", f"must be >= 0, got {left}")
+        spec["remaining"] = round(rest, 9)
 
 
 def _codes(r: _Reader, el: ET.Element) -> dict[str, str]:
@@ -400,6 +428,8 @@ def plan_from(root: ET.Element, path: Path, name: str) -> Plan:
     r.default = _text(root, "CalendarUID", "1")
     calendars, names = r.calendars()
     default = names.get(_text(root, "CalendarUID", "1"))
+    status = _text(root, "StatusDate")
+    r.status = _status(r, root)
     tasks = _outline(r)
     leaves = [t for t in tasks.values() if not t.summary]
     specs = {t.uid: _task_spec(r, t, names) for t in leaves}
@@ -424,7 +454,6 @@ def plan_from(root: ET.Element, path: Path, name: str) -> Plan:
     }
     if default:
         data["calendar"] = default
-    status = _text(root, "StatusDate")
     if status or any("actual_start" in s for s in specs.values()):
         when = status or _text(root, "CurrentDate")
         data["status_date"] = r.when(when, "StatusDate").date()
@@ -437,6 +466,18 @@ def plan_from(root: ET.Element, path: Path, name: str) -> Plan:
             specs[uid]["resources"] = units
     plan.data, plan.notes = data, r.notes
     return plan
+
+
+def _status(r: _Reader, root: ET.Element) -> tuple[dt.datetime, str, str] | None:
+    """The status date (else the current date, when it reads as one): when, as written, and
+    the element holding it."""
+    status, current = _text(root, "StatusDate"), _text(root, "CurrentDate")
+    if status:
+        return r.when(status, "StatusDate"), status, "StatusDate"
+    try:
+        return (dt.datetime.fromisoformat(current), current, "CurrentDate") if current else None
+    except ValueError:
+        return None
 
 
 def _resources(

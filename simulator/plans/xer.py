@@ -41,10 +41,11 @@ def _decode(raw: bytes) -> str:
     return cyrillic if letters > 0.5 * sum(ch.isalpha() for ch in latin if ord(ch) > 127) else latin
 
 
-def _tables(text: str, name: str) -> dict[str, list[Row]]:
-    """Every table's rows as field -> value. The file must end with ``%E`` and each row have
-    the fields its ``%F`` line declares: a file cut short loses rows, and its last row the
-    fields after the cut, without either being visible otherwise."""
+def _tables(text: str, name: str, lines_of: dict[int, int]) -> dict[str, list[Row]]:
+    """Every table's rows as field -> value, each row's line in ``lines_of`` (by the row's
+    id). The file must end with ``%E`` and each row have the fields its ``%F`` line
+    declares: a file cut short loses rows, and its last row the fields after the cut,
+    without either being visible otherwise."""
     lines = [ln.rstrip("\r") for ln in text.split("\n")]  # not splitlines(): \x1c, \u2028...
     end = next((k for k, ln in enumerate(lines) if ln == "%E"), None)
     if end is None:
@@ -66,7 +67,9 @@ def _tables(text: str, name: str) -> dict[str, list[Row]]:
             if len(parts) - 1 != len(fields):
                 message = f"{len(parts) - 1} fields where %F declares {len(fields)}"
                 raise _fail(name, number, f"{current} row: {message}")
-            tables[current].append(dict(zip(fields, parts[1:], strict=True)))
+            row = dict(zip(fields, parts[1:], strict=True))
+            lines_of[id(row)] = number
+            tables[current].append(row)
     if "TASK" not in tables or "PROJECT" not in tables:
         raise _fail(name, 1, "not a P6 XER file: no PROJECT or TASK table")
     for table, keys in _KEYS.items():
@@ -124,7 +127,9 @@ def read_xer(path: Path, *, display: str | None = None) -> Plan:
         raise ScenarioError([Problem(name, 0, 0, "", f"cannot read it: {e.strerror}")]) from None
     if b"\0" in raw[:4096]:
         raise ScenarioError([Problem(name, 1, 1, "", "binary data: not a P6 XER text file")])
-    xer = _Xer(_tables(_decode(raw), name), name)
+    lines: dict[int, int] = {}
+    xer = _Xer(_tables(_decode(raw), name, lines), name)
+    xer.lines = lines
     xer.read_calendars()
     xer.read_activities()
     xer.read_codes()
