@@ -426,6 +426,53 @@ def test_an_unwritable_place_is_a_clean_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def test_ctrl_c_after_the_simulation_keeps_its_blocks_and_says_how_to_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C during the risk contributions (after the base run): the blocks are kept and
+    the message says --resume finishes (it printed only 'Aborted.'); --resume then gives
+    the bytes of an uninterrupted run."""
+    import simulator.cli.commands as commands
+
+    real = commands.risk_effects
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt
+
+    args = ["run", str(EXAMPLE), "-n", "1200", "--seed", "4", "--no-report"]
+    out, store = tmp_path / "out", tmp_path / ".out.checkpoint"
+    monkeypatch.setattr(commands, "risk_effects", interrupted)
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 130, result.output
+    assert "Interrupted: 3 completed block(s)" in result.output
+    assert "--resume" in result.output
+    assert not out.exists()
+    assert len(list(store.glob("block-*.npz"))) == 3
+    monkeypatch.setattr(commands, "risk_effects", real)
+    resumed = CliRunner().invoke(cli, [*args, "--out", str(out), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    whole = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "whole")])
+    assert whole.exit_code == 0, whole.output
+    for name in ("summary.json", "projects.csv", "drivers.csv", "capacity.csv"):
+        assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+
+
+def test_a_task_that_can_never_start_leaves_no_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "stuck.yaml"
+    path.write_text(
+        "start: 2027-01-04\nresources:\n"
+        "  dev: {capacity: 1, changes: [{at: 2027-01-11, capacity: 0}]}\n"
+        "projects:\n  - id: p\n    tasks:\n"
+        "      - {id: a, duration: 8, resources: {dev: 1}}\n"
+        "      - {id: b, duration: 3, after: [a], resources: {dev: 1}}\n"
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(path), "-n", "50", "--out", str(out)])
+    assert result.exit_code != 0, result.output
+    assert "can never start" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["stuck.yaml"]
+
+
 def test_a_full_disk_is_a_clean_error_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import click
 import numpy as np
 
 from ..analysis import RunSummary, check_schedule, cpm, risk_effects, summarise
-from ..errors import PmosimError, ReachError, ScenarioError
+from ..errors import PmosimError, ScenarioError
 from ..model import Portfolio
 from ..montecarlo import (
     ENGINES,
@@ -378,37 +379,37 @@ def run(
     store = _checkpoint_of(out, resume, quiet)
     if resume and not quiet:
         _say_stale(run_checkpoint(pf, store, seed, n, trace, target_se))
-    with progress(
-        n + (min(n, risk_iterations) * len(pf.risks) if risk_drivers else 0),
-        "simulating",
-        quiet=quiet,
-    ) as bar:
-        outcome = _interruptible(
-            store,
-            lambda: simulate_portfolio(
-                pf,
-                n,
-                seed,
-                trace=trace,
-                engine=engine,
-                backend=where,
-                target_se=target_se,
-                progress=bar.for_run(),
-                checkpoint=store,
-            ),
+    with (
+        _interruptible(store, simulating=True),
+        progress(
+            n + (min(n, risk_iterations) * len(pf.risks) if risk_drivers else 0),
+            "simulating",
+            quiet=quiet,
+        ) as bar,
+    ):
+        outcome = simulate_portfolio(
+            pf,
+            n,
+            seed,
+            trace=trace,
+            engine=engine,
+            backend=where,
+            target_se=target_se,
+            progress=bar.for_run(),
+            checkpoint=store,
         )
         bar.done = n  # with --target-se the base run may stop early
         effects = None
         if risk_drivers and pf.risks:
             how: dict[str, Any] = {"engine": engine, "backend": where}
             effects = risk_effects(pf, outcome, seed, bar.for_run(), risk_iterations, **how)
-    release_memory()  # the simulation's leftovers, before the report's own peak
-    summary = summarise(pf, outcome, seed=seed)
-    if target_se is not None and not quiet:
-        _say_target(pf, outcome, target_se, n)
-    drivers = drivers_frame(pf, outcome.drivers, effects)
-
-    _publish_run(out, force, store, pf, outcome, summary, drivers, trace, report, drivers_top)
+    with _interruptible(store, simulating=False):
+        release_memory()  # the simulation's leftovers, before the report's own peak
+        summary = summarise(pf, outcome, seed=seed)
+        if target_se is not None and not quiet:
+            _say_target(pf, outcome, target_se, n)
+        drivers = drivers_frame(pf, outcome.drivers, effects)
+        _publish_run(out, force, store, pf, outcome, summary, drivers, trace, report, drivers_top)
     shutil.rmtree(store, ignore_errors=True)
     raised = record_run(pf, summary, history, history_replace)
     _print_run(out, summary, drivers, drivers_top or DRIVERS_PRINTED, as_json=as_json, quiet=quiet)
@@ -495,13 +496,16 @@ def _say_stale(store: Checkpoint | None) -> None:
         )
 
 
-def _interruptible(store: Path, simulate: Callable[[], Outcome]) -> Outcome:
-    """``simulate()``; Ctrl-C keeps the checkpoint, says so and exits with 130; a draw out of
-    reach (a user's mistake) keeps nothing."""
+@contextlib.contextmanager
+def _interruptible(store: Path, simulating: bool) -> Iterator[None]:
+    """Ctrl-C while simulating or after (risk contributions, report) keeps the checkpoint,
+    says so and exits with 130; a user's mistake found while ``simulating`` (a draw out of
+    reach, a task that can never start) keeps nothing: the scenario must change."""
     try:
-        return simulate()
-    except ReachError:
-        shutil.rmtree(store, ignore_errors=True)
+        yield
+    except PmosimError:
+        if simulating:
+            shutil.rmtree(store, ignore_errors=True)
         raise
     except KeyboardInterrupt:
         kept = len(list(store.glob("block-*.npz")))
