@@ -473,6 +473,20 @@ def test_a_parquet_history_round_trips_and_refuses_a_duplicate(tmp_path: Path) -
     assert path.read_bytes() == before
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_fresh_128_bit_seed_round_trips_exactly(tmp_path: Path, suffix: str) -> None:
+    """A run without a seed draws a 128-bit one; the history keeps it to the digit (a
+    .parquet history failed with an int64 overflow traceback, a .csv one read it back as a
+    rounded float)."""
+    if suffix == ".parquet" and importlib.util.find_spec("pyarrow") is None:
+        pytest.skip("needs the 'parquet' extra (pyarrow)")
+    seed = 170226789801034345072402708133579485716
+    path = tmp_path / f"h{suffix}"
+    append_history(path, (row(seed=seed),))
+    (back,) = read_history(path)
+    assert back.seed == seed
+
+
 # --- end to end --------------------------------------------------------------------------
 
 

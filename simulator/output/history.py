@@ -148,6 +148,17 @@ def _count(text: str) -> int:
     return int(value)
 
 
+def _seed(text: str) -> int:
+    """A seed: any whole number at least 0, read exactly (a fresh seed has 128 bits: a float
+    would round it, and the run could not be repeated from the history)."""
+    digits = text.strip()
+    if digits.endswith(".0"):  # written by a spreadsheet that took it for a number
+        digits = digits[:-2]
+    if not digits.isdigit():
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(digits)
+
+
 def _float(text: str) -> float:
     value = _number(text)
     if not math.isfinite(value):
@@ -189,7 +200,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "status_date": _date,
     "scenario": str,
     "scenario_sha256": _text,
-    "seed": _count,
+    "seed": _seed,
     "iterations": _count,
     "kind": _kind,
     "item": _text,
@@ -322,8 +333,8 @@ def _need_parquet(shown: str) -> None:
 
 def _write(path: Path, frame: pd.DataFrame) -> Callable[[Path], None]:
     def fill(tmp: Path) -> None:
-        if path.suffix.lower() == ".parquet":
-            frame.to_parquet(tmp, index=False)
+        if path.suffix.lower() == ".parquet":  # seeds as text: 128 bits overflow int64
+            frame.astype({"seed": str}).to_parquet(tmp, index=False)
         else:
             write_csv(frame, tmp)
 
