@@ -225,7 +225,19 @@ def calibrate_cmd(
         "\ncov80/cov50 on the last fold, before/after recalibrating the levels."
     )
     click.echo(_table(_selection(result.table())))
+    if result.undated:
+        click.echo(_undated_note(result.undated, len(data.tasks)))
     click.echo(f"\nCalibration written to {out}; chart {chart}")
+
+
+def _undated_note(undated: int, tasks: int) -> str:
+    """Why cv_n counts fewer tasks than there are when some have no date."""
+    one = undated == 1
+    return (
+        f"note: {undated:,} of {tasks:,} tasks {'has' if one else 'have'} no date: "
+        f"{'it is' if one else 'they are'} left out of the cross-validation (the other "
+        f"tasks in date order) and used in the final fit"
+    )
 
 
 def _selection(table: pd.DataFrame) -> pd.DataFrame:

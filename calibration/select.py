@@ -3,18 +3,18 @@
 For the overall model and each class with at least ``min_own`` tasks, the candidates of
 :data:`CANDIDATES` (and, for a class, ``pooled``: the parametric model of the whole history
 before the fold, pooled towards the class as :mod:`calibration.reference` pools small
-classes) are scored by time-ordered cross-validation (rolling origin): the unit's
-tasks, in date order (file order when some have no date), are cut into ``folds + 1`` equal
-blocks; for fold ``k`` every candidate is fitted on blocks ``0..k-1`` and forecasts block
-``k``. A forecast's loss is its pinball loss averaged over :data:`SCORE_LEVELS`, in working
-days. Candidates are tried from the simplest; one replaces the current choice only when its
-mean loss is lower by more than one standard error of the paired differences. The ladder,
-simplest first: ``naive`` (the empirical ratios with their heap at 1), ``pooled`` (a class
-only), ``family`` (a parametric family and the heap share, no size term), ``parametric`` (the
-same with the size slopes of median, heaping and spread that are significant and material),
-``ends`` (the parametric body with the history of similar sizes at the ends), ``local`` (the
-history of similar sizes everywhere). The naive empirical model is the first candidate, so
-it is kept when nothing beats it.
+classes) are scored by time-ordered cross-validation (rolling origin): the unit's tasks, in
+date order, are cut into ``folds + 1`` equal blocks; for fold ``k`` every candidate is
+fitted on blocks ``0..k-1`` and forecasts block ``k``. A forecast's loss is its pinball loss
+averaged over :data:`SCORE_LEVELS`, in working days. Candidates are tried from the simplest;
+one replaces the current choice only when its mean loss is lower by more than one standard
+error of the paired differences. The ladder, simplest first: ``naive`` (the empirical ratios
+with their heap at 1), ``pooled`` (a class only), ``family`` (a parametric family and the
+heap share, no size term), ``parametric`` (the same with the size slopes of median, heaping
+and spread that are significant and material), ``ends`` (the parametric body with the
+history of similar sizes at the ends), ``local`` (the history of similar sizes
+everywhere). The naive empirical model is the first candidate, so it is kept when nothing
+beats it.
 
 The chosen candidate is then recalibrated (:mod:`calibration.conformal`). The check: a level
 map fitted on the PITs of fold ``K - 1`` is applied to fold ``K``; the coverage of the
@@ -26,6 +26,15 @@ classes from ``min_class`` to ``min_own`` tasks (and a class of nothing but heap
 keep the partial pooling of :mod:`calibration.reference` (towards the parametric overall
 fit, the only form a class can be pooled towards). A unit too small for any fold (fewer
 than 36 tasks) takes the naive model.
+
+Order. The cross-validation forecasts later tasks from earlier ones, so it reads only the
+tasks with a date, sorted by date (ties in file order), even when a few dates could not be
+read. A task without a date has no honest place in time (neither its file position nor the
+end of the history), so it is left out of the cross-validation, and so of the level maps
+fitted on its forecasts, and is used in the final fit of its unit like every other task;
+:attr:`Calibration.undated` counts such tasks so that ``pmosim calibrate`` can say so. A
+unit's folds count its dated tasks. Only when no task has a date (no date column) are the
+tasks cross-validated in file order.
 """
 
 from __future__ import annotations
@@ -110,10 +119,18 @@ class Selection:
 
 @dataclass(frozen=True)
 class Calibration:
-    """The selected and recalibrated models, and how each was chosen."""
+    """The selected and recalibrated models, and how each was chosen.
+
+    Attributes:
+        models: the models per class.
+        selection: the overall model's selection, then each class's with a fit of its own.
+        undated: tasks without a date while others have one: left out of the time-ordered
+            cross-validation, used in the final fits (0 when every task or none has a date).
+    """
 
     models: ClassModels
     selection: tuple[Selection, ...]
+    undated: int = 0
 
     def table(self) -> pd.DataFrame:
         """One row per unit: the winner, its loss against naive, coverage before/after."""
@@ -272,10 +289,13 @@ def _unit(
     e: FloatArray,
     folds_wanted: int,
     candidates: dict[str, Fitter] = CANDIDATES,
+    cv: int | None = None,
 ) -> tuple[RatioModel, Selection] | None:
+    """Select and recalibrate one unit's model: the first ``cv`` tasks (all by default) are
+    cross-validated in their order, the final model is fitted on every task."""
     if np.all(np.abs(r - 1) < EXACT_TOL):  # nothing but heaped reports: keep the pooled model
         return None
-    folds = _folds(r.size, folds_wanted)
+    folds = _folds(r.size if cv is None else cv, folds_wanted)
     if folds and _fold_models(CANDIDATES["naive"], r, e, folds) is None:
         folds = []
     if not folds:
@@ -293,10 +313,13 @@ def _unit(
     )
 
 
-def _order(tasks: pd.DataFrame) -> pd.DataFrame:
-    if "date" in tasks.columns and tasks["date"].notna().all():
-        return tasks.sort_values("date", kind="stable")
-    return tasks
+def _order(tasks: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The tasks with a date by date (ties in file order), then those without in file order;
+    and how many have one, the tasks cross-validated (all, in file order, when none has)."""
+    if "date" not in tasks.columns or tasks["date"].isna().all():
+        return tasks, len(tasks)
+    ordered = tasks.sort_values("date", kind="stable", na_position="last")
+    return ordered, int(tasks["date"].notna().sum())
 
 
 def calibrate(
@@ -317,10 +340,10 @@ def calibrate(
     pooled = fit_classes(
         tasks, cols, min_own=min_own, min_class=min_class, pool_strength=pool_strength
     )
-    ordered = _order(tasks)
+    ordered, cv = _order(tasks)
     r = (ordered["actual"] / ordered["estimate"]).to_numpy(float)
     e = ordered["estimate"].to_numpy(float)
-    unit = _unit(PARENT, r, e, folds)
+    unit = _unit(PARENT, r, e, folds, cv=cv)
     if unit is None:
         raise PmosimError(f"all {r.size} ratios are exactly 1: nothing to fit")
     overall, first = unit
@@ -344,9 +367,9 @@ def calibrate(
                 continue
             pooling = _pooling(r, e, np.flatnonzero(mask), pool_strength)
             ladder = {"naive": CANDIDATES["naive"], "pooled": pooling, **CANDIDATES}
-            chosen = _unit(" / ".join(key), r[mask], e[mask], folds, ladder)
+            chosen = _unit(" / ".join(key), r[mask], e[mask], folds, ladder, int(mask[:cv].sum()))
             if chosen is not None:
                 classes[key] = chosen[0]
                 selections.append(chosen[1])
     models = ClassModels(cols, overall, classes, pooled.min_own, pooled.min_class)
-    return Calibration(models, tuple(selections))
+    return Calibration(models, tuple(selections), len(tasks) - cv)

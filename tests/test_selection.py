@@ -510,3 +510,69 @@ def test_a_class_below_min_class_takes_the_selected_overall_model() -> None:
     # and the overall model is the empirical one: its median is a ratio of the history
     median = float(models.overall.quantiles(np.array([0.5]), 3.0)[0])
     assert median in set((tasks["actual"] / tasks["estimate"]).round(12))
+
+
+def _drifting_shuffled(n: int = 400, seed: int = 41) -> pd.DataFrame:
+    """``n`` tasks on ``n`` consecutive days whose ratios grow with time (log-ratio mean
+    0.003 a day), two teams, in shuffled file order."""
+    rng = np.random.default_rng(seed)
+    day = rng.permutation(n)
+    est = rng.choice([1.0, 2.0, 4.0, 8.0], size=n)
+    ratio = np.exp(rng.normal(0.003 * day, 0.4))
+    ratio[rng.random(n) < 0.2] = 1.0
+    return pd.DataFrame(
+        {
+            "id": [f"t{k}" for k in range(n)],
+            "estimate": est,
+            "actual": est * ratio,
+            "date": pd.Timestamp("2020-01-01") + pd.to_timedelta(day, unit="D"),
+            "team": rng.choice(["core", "web"], size=n),
+        }
+    )
+
+
+def test_a_task_without_a_date_leaves_the_others_in_date_order() -> None:
+    """400 tasks in shuffled file order, one without a date: the other 399 are still
+    cross-validated in date order, exactly as the same 399 alone, and the undated one is
+    counted (it used to switch the whole cross-validation to the shuffled file order)."""
+    tasks = _drifting_shuffled()
+    tasks.loc[5, "date"] = pd.NaT
+    with_gap = calibrate(tasks, ("team",))
+    reference = calibrate(tasks.drop(index=5).sample(frac=1.0, random_state=2), ("team",))
+    assert [s.unit for s in with_gap.selection] == ["(all)", "core", "web"]
+    for gap, ref in zip(with_gap.selection, reference.selection, strict=True):
+        assert gap.scores == ref.scores
+        assert gap.forecasts == ref.forecasts
+        assert gap.n == ref.n + (gap.unit in ("(all)", tasks.loc[5, "team"]))
+    assert with_gap.undated == 1
+    assert reference.undated == 0
+    # 399 dated tasks in six blocks, edges round(399 k / 6) = 0, 66, 133, 200, 266, 332, 399:
+    # the five folds forecast tasks 66..398
+    assert with_gap.selection[0].forecasts == 333
+    # the final fit still uses all 400 tasks
+    assert with_gap.models.overall.n == 400
+
+
+def test_calibrate_says_when_tasks_without_a_date_are_left_out(tmp_path: Path) -> None:
+    tasks = _drifting_shuffled()
+    frame = pd.DataFrame(
+        {
+            "key": tasks["id"],
+            "est": tasks["estimate"],
+            "act": tasks["actual"],
+            "when": tasks["date"].dt.strftime("%Y-%m-%d"),
+        }
+    )
+    frame.loc[5, "when"] = "2020-02-31"  # no such day
+    frame.to_csv(tmp_path / "h.csv", index=False)
+    options = ["--id-col", "key", "--estimate-col", "est", "--actual-col", "act"]
+    options += ["--date-col", "when", "--date-format", "%Y-%m-%d", "--units", "days"]
+    result = CliRunner().invoke(
+        cli, ["calibrate", str(tmp_path / "h.csv"), *options, "--out", str(tmp_path / "c.yaml")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "; 1 without" in result.output
+    assert (
+        "note: 1 of 400 tasks has no date: it is left out of the cross-validation (the other "
+        "tasks in date order) and used in the final fit" in result.output
+    )
