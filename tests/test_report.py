@@ -7,13 +7,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import textwrap
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
+import matplotlib.ticker as mticker
 import pandas as pd
 from click.testing import CliRunner
 
 from simulator.cli import cli
+from simulator.output import charts
 from simulator.output.report import FILTER_SCRIPT
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.yaml"
@@ -202,3 +205,49 @@ def test_compare_report_escapes_hostile_variant_names(tmp_path: Path) -> None:
     assert "<script>alert(2)</script>" in " ".join(parsed.text)
     table = pd.read_csv(out / "comparison.csv", dtype=str)
     assert set(table["variant"]) == {"<script>alert(2)</script>"}  # text, kept as written
+
+
+def test_ids_of_200_characters_leave_the_charts_laid_out(tmp_path: Path) -> None:
+    """Ids at the 200-character limit: each chart label is cut in the middle to 40
+    characters, so matplotlib still lays the panels out (it warned 'axes sizes collapsed to
+    zero' and drew labels across the whole figure)."""
+    p, t = "p" + "x" * 190, "t" + "y" * 190
+    text = f"""
+    scenario: long
+    start: 2027-01-04
+    resources: {{dev: {{capacity: 1}}}}
+    projects:
+      - id: {p}
+        deadline: 2027-03-01
+        tasks:
+          - {{id: {t}, duration: {{uniform: {{low: 5, high: 20}}}}, resources: {{dev: 1}}}}
+          - {{id: b{t}, duration: 5, after: [{t}], resources: {{dev: 1}}}}
+      - {{id: q{p}, deadline: 2027-02-01, tasks: [{{id: a, duration: 10, resources: {{dev: 1}}}}]}}
+    """
+    path = tmp_path / "long.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    seen: list[str] = []
+    real = charts._png
+
+    def labels(fig: object) -> bytes:
+        png = real(fig)
+        for ax in fig.axes:  # type: ignore[attr-defined]
+            for axis in (ax.xaxis, ax.yaxis):
+                f = axis.get_major_formatter()
+                if isinstance(f, mticker.FuncFormatter | mticker.FixedFormatter):
+                    seen.extend(f(x, k) for k, x in enumerate(axis.get_majorticklocs()))
+            seen.extend(x.get_text() for x in (ax.title, *ax.texts))
+        return png
+
+    charts._png = labels  # type: ignore[assignment]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            args = ["run", str(path), "-n", "200", "--seed", "1", "--out", str(tmp_path / "o")]
+            result = CliRunner().invoke(cli, args)
+    finally:
+        charts._png = real  # type: ignore[assignment]
+    assert result.exit_code == 0, result.output
+    assert not [w for w in caught if "collapsed" in str(w.message)]
+    assert any("…" in s for s in seen)
+    assert max(len(line) for s in seen for line in s.split("\n")) <= charts.LABEL_CHARS

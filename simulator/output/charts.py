@@ -22,6 +22,7 @@ from typing import Any
 import matplotlib as mpl
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -103,7 +104,42 @@ class Chart:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
+LABEL_CHARS = 40  # longer names and ids are cut in the middle on the charts
+
+
+def _short(text: str) -> str:
+    """``text`` with each line cut in the middle to at most :data:`LABEL_CHARS` characters
+    (both ends of an id such as ``project.task`` stay readable)."""
+    half = (LABEL_CHARS - 1) // 2
+    return "\n".join(
+        line if len(line) <= LABEL_CHARS else f"{line[:half]}…{line[-half:]}"
+        for line in text.split("\n")
+    )
+
+
+def _short_call(func: Callable[..., Any], *args: Any) -> str:
+    return _short(str(func(*args)))
+
+
+def _shorten_labels(fig: Any) -> None:
+    """Cut every long name on the figure: titles, fixed tick labels, legends and texts (a
+    200-character id took the whole figure and collapsed its panels)."""
+    for ax in fig.axes:
+        texts = [ax.title, ax._left_title, ax._right_title, *ax.texts]
+        legend = ax.get_legend()
+        texts += list(legend.get_texts()) if legend is not None else []
+        for t in texts:
+            t.set_text(_short(t.get_text()))
+        for axis in (ax.xaxis, ax.yaxis):  # labels given with the ticks: fixed or a function
+            formatter = axis.get_major_formatter()
+            if isinstance(formatter, mticker.FixedFormatter):
+                formatter.seq = [_short(str(x)) for x in formatter.seq]
+            elif isinstance(formatter, mticker.FuncFormatter):
+                formatter.func = partial(_short_call, formatter.func)
+
+
 def _png(fig: Any) -> bytes:
+    _shorten_labels(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
     plt.close(fig)
