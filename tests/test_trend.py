@@ -601,8 +601,9 @@ def _damaged(path: Path) -> Path:
         (lambda tmp: tmp / "month-1.yaml" / "h.csv", "month-1.yaml is not a folder"),
         (lambda tmp: Path("/proc/self/h.csv"), "/proc/self does not take new files"),
         (lambda tmp: _damaged(tmp / "h.csv"), "h.csv: row 2, column p_on_time: 1.7 is not"),
+        (lambda tmp: tmp / "h.txt", "a history is a .csv or a .parquet file"),
     ],
-    ids=["no-folder", "folder-is-a-file", "unwritable-folder", "damaged-history"],
+    ids=["no-folder", "folder-is-a-file", "unwritable-folder", "damaged-history", "suffix"],
 )
 def test_a_bad_history_fails_before_the_run_writes_anything(
     tmp_path: Path, history: Callable[[Path], Path], message: str

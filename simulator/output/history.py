@@ -361,6 +361,10 @@ def append_history(
 def check_history(path: Path, key: tuple[dt.date, str], *, replace: bool) -> None:
     """Before a run: ``path``'s folder exists and takes new files, ``path`` (when it exists)
     is a valid history, and it has no forecast ``key`` unless ``replace``."""
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise PmosimError(
+            f"cannot record the forecast in {path}: a history is a .csv or a .parquet file"
+        )
     if path.suffix.lower() == ".parquet":
         _need_parquet(str(path))
     _check_folder(path)
