@@ -23,7 +23,7 @@ from calibration.select import Calibration, Scored, calibrate
 from simulator.cli import cli
 from simulator.errors import PmosimError
 from simulator.model import LevelMap
-from simulator.scenario import load_calibration
+from simulator.scenario import load_calibration, load_scenario
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SIP, RENZO = DATA / "sip", DATA / "renzo"
@@ -330,6 +330,27 @@ def test_estimate_outside_the_fitted_sizes_says_the_range_is_widened(
     batch = runner.invoke(cli, ["estimate", "--calibration", str(cal), *args])
     assert batch.exit_code == 0, batch.output
     assert list(pd.read_csv(ranges)["outside_history"]) == [False, True]
+
+
+def test_a_scenario_task_beyond_the_fitted_sizes_is_warned(
+    tmp_path: Path, calibration_text: str
+) -> None:
+    """A scenario task whose estimate lies beyond the calibrated sizes gets the note
+    `estimate` prints, with its widening 1 + ln(distance), located at the estimate."""
+    _cal_file(tmp_path, calibration_text)
+    fitted = load_calibration(tmp_path / "cal.yaml").models.overall.widening_range
+    assert fitted is not None
+    inside, far = float(np.sqrt(fitted[0] * fitted[1])), fitted[1] * 20
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "calibration: cal.yaml\nprojects:\n  - id: p\n    tasks:\n"
+        f"      - {{id: a, estimate: {inside:.6g}}}\n      - {{id: b, estimate: {far:.6g}}}\n"
+    )
+    (warning,) = [w for w in load_scenario(path).warnings if "outside the estimates" in w]
+    assert warning.startswith(f"{path}:6:")
+    assert f"estimate {far:.6g} days is outside" in warning
+    assert f"({fitted[0]:.3g}-{fitted[1]:.3g} days)" in warning
+    assert f"widened {1 + np.log(20):.2g}x" in warning
 
 
 def test_quantiles_option_adds_one_column_per_quantile(

@@ -25,6 +25,7 @@ simulator uses and reports the first damaged one by its path, e.g.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,10 +200,26 @@ def calibrated_size(
             )
         return Fixed(estimate)
     if t.klass is None:
-        return Calibrated(estimate, models.overall, "(all)")
+        return _beyond(ctx, Calibrated(estimate, models.overall, "(all)"), loc)
     key = tuple(p.strip() for p in t.klass.split("/")) if len(models.by) > 1 else (t.klass,)
     if key not in models.classes:
         known = ", ".join("/".join(k) for k in models.classes) or "none"
         ctx.error((*loc, "class"), f"unknown class '{t.klass}'; the calibration knows: {known}")
         return Fixed(estimate)
-    return Calibrated(estimate, models.classes[key], t.klass)
+    return _beyond(ctx, Calibrated(estimate, models.classes[key], t.klass), loc)
+
+
+def _beyond(ctx: Context, size: Calibrated, loc: tuple[Any, ...]) -> Calibrated:
+    """Warn when the estimate lies outside the sizes its model's size terms rest on: its
+    range is then the nearest end's, widened by ``1 + log-distance`` (README)."""
+    fitted = size.model.widening_range
+    if fitted is not None and not fitted[0] <= size.estimate <= fitted[1]:
+        end = min(max(size.estimate, fitted[0]), fitted[1])
+        widen = 1 + abs(math.log(size.estimate / end))
+        ctx.warn(
+            (*loc, "estimate"),
+            f"estimate {size.estimate:g} days is outside the estimates class {size.klass} "
+            f"was calibrated on ({fitted[0]:.3g}-{fitted[1]:.3g} days): its ratio is that of "
+            f"{end:.3g} days with the spread widened {widen:.2g}x, not a trend extrapolated",
+        )
+    return size
