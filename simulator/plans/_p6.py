@@ -18,7 +18,7 @@ import re
 from typing import Any, ClassVar
 
 from ..errors import Problem, ScenarioError
-from .mspdi import Plan, _fit
+from .mspdi import Plan, _fit, finite
 
 _DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
 _LINKS = {"PR_FS": "FS", "PR_SS": "SS", "PR_FF": "FF", "PR_SF": "SF"}
@@ -128,10 +128,7 @@ class P6:
         value = (row.get(field) or "").strip()
         if not value:
             return default
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
+        number = finite(value)
         if not math.isfinite(number):
             where = self.where(table, row, field)
             raise self.fail(where, f"expected a number, got {value!r}", row)

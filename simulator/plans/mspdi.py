@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 from ..errors import Problem, ScenarioError
 from ._xml import MSPDI_ROOT, parse_xml
 
-__all__ = ["Plan", "read_mspdi"]
+__all__ = ["Plan", "finite", "read_mspdi"]
 
 NS = "{http://schemas.microsoft.com/project}"
 _DURATION = re.compile(r"^-?PT(\d+(?:\.\d+)?)H(\d+(?:\.\d+)?)M(\d+(?:\.\d+)?)S$")
@@ -32,6 +32,15 @@ _LINK_TYPES = {"0": "FF", "1": "FS", "2": "SF", "3": "SS"}
 _ELAPSED = {4, 6, 8, 10, 12, 20, 36, 38, 40, 42, 44, 52}
 _PERCENT = {19, 20, 51, 52}
 _DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+
+
+def finite(value: str) -> float:
+    """The number ``value`` holds, NaN when it holds none (the readers refuse NaN and
+    infinities alike, at the field)."""
+    try:
+        return float(value)
+    except ValueError:
+        return math.nan
 
 
 @dataclass
@@ -87,10 +96,7 @@ class _Reader:
         value = _text(el, tag)
         if not value:
             return default
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
+        number = finite(value)
         if not math.isfinite(number) or (positive and number <= 0):
             rule = "a positive number" if positive else "a number"
             self.fail(f"{where}/{tag}" if where else tag, f"expected {rule}, got {value!r}")
