@@ -251,3 +251,39 @@ def test_ids_of_200_characters_leave_the_charts_laid_out(tmp_path: Path) -> None
     assert not [w for w in caught if "collapsed" in str(w.message)]
     assert any("…" in s for s in seen)
     assert max(len(line) for s in seen for line in s.split("\n")) <= charts.LABEL_CHARS
+
+
+def test_at_risk_bars_give_the_p80_slip_in_working_days(tmp_path: Path) -> None:
+    """A fixed 10-working-day task from Monday 4 January ends Friday 15 January; against a
+    deadline of Friday 8 January its P80 is 5 working days late (7 calendar days, which the
+    chart printed while its axis said working days)."""
+    path = tmp_path / "late.yaml"
+    path.write_text(
+        textwrap.dedent("""
+        scenario: late
+        start: 2027-01-04
+        calendar: {workweek: Mon-Fri}
+        resources: {dev: {capacity: 1}}
+        projects:
+          - {id: p, deadline: 2027-01-08, tasks: [{id: a, duration: 10, resources: {dev: 1}}]}
+        """),
+        encoding="utf-8",
+    )
+    seen: list[str] = []
+    real = charts._png
+
+    def texts(fig: object) -> bytes:
+        for ax in fig.axes:  # type: ignore[attr-defined]
+            seen.extend([t.get_text() for t in ax.texts] + [ax.get_xlabel()])
+        return real(fig)
+
+    charts._png = texts  # type: ignore[assignment]
+    try:
+        result = CliRunner().invoke(
+            cli, ["run", str(path), "-n", "20", "--seed", "1", "--out", str(tmp_path / "o")]
+        )
+    finally:
+        charts._png = real  # type: ignore[assignment]
+    assert result.exit_code == 0, result.output
+    assert "0.00 · P80 +5 d" in seen
+    assert any(s.endswith("against the deadline, working days)") for s in seen)

@@ -565,7 +565,7 @@ def _portfolio_chart(pf: Portfolio, summary: RunSummary) -> Chart:
         gridspec_kw={"width_ratios": [1, 1.4]},
     )
     plot_on_time_histogram(summary, ax=ax0)
-    plot_at_risk(summary, AT_RISK_BARS, ax=ax1)
+    plot_at_risk(summary, AT_RISK_BARS, pf=pf, ax=ax1)
     return _titled(
         fig,
         "portfolio.png",

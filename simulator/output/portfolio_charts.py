@@ -15,7 +15,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import Normalize
 from matplotlib.ticker import MaxNLocator
 
-from ..analysis import RunSummary
+from ..analysis import ProjectResult, RunSummary
+from ..model import Portfolio
 from ..montecarlo import Outcome
 
 __all__ = [
@@ -63,9 +64,28 @@ def plot_on_time_histogram(summary: RunSummary, *, ax: Axes | None = None) -> Ax
     return ax
 
 
-def plot_at_risk(summary: RunSummary, n: int = AT_RISK_BARS, *, ax: Axes | None = None) -> Axes:
+def _p80_late(r: ProjectResult, pf: Portfolio | None) -> float:
+    """How far the P80 finish lies past the deadline: in working days of the default
+    calendar with ``pf``, else in the summary's time units."""
+    p80 = next(q.value for q in r.finish if q.q == 80)
+    deadline = r.deadline or 0.0
+    if pf is None:
+        return p80 - deadline
+    cal = pf.calendar
+    return cal.work(cal.default, p80) - cal.work(cal.default, deadline)
+
+
+def plot_at_risk(
+    summary: RunSummary,
+    n: int = AT_RISK_BARS,
+    *,
+    pf: Portfolio | None = None,
+    ax: Axes | None = None,
+) -> Axes:
     """The ``n`` projects most at risk (:meth:`RunSummary.most_at_risk`), their P(on time)
-    with bars of ±2 standard errors, most at risk on top."""
+    with bars of ±2 standard errors, most at risk on top, and how far each P80 finish lies
+    past the deadline: in working days with ``pf`` (its default calendar), else in days
+    (calendar days when the scenario has a start date)."""
     ranked = [
         summary.projects[k]
         for k in summary.most_at_risk()
@@ -77,17 +97,15 @@ def plot_at_risk(summary: RunSummary, n: int = AT_RISK_BARS, *, ax: Axes | None 
     y = np.arange(len(ranked))
     ax.barh(y, est, xerr=2 * se, color=_colours(est), capsize=2, height=0.7)
     for yy, e, s, r in zip(y, est, se, ranked, strict=True):
-        late = next(q.value for q in r.finish if q.q == 80) - (r.deadline or 0.0)
-        text = f"{e:.2f} · P80 {late:+.0f} d"
+        text = f"{e:.2f} · P80 {_p80_late(r, pf):+.0f} d"
         ax.text(e + 2 * s + 0.02, float(yy), text, va="center", fontsize=7)
     ax.set_yticks(y, [r.name for r in ranked], fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.3)
     ax.set_xticks(np.linspace(0, 1, 6))
     ax.axvline(ON_TIME_TARGET, color="black", ls="--", lw=0.8)
-    ax.set_xlabel(
-        "P(on time) (bars: ±2 s.e.; P80: the P80 finish against the deadline, working days)"
-    )
+    days = "working days" if pf is not None or summary.start is None else "calendar days"
+    ax.set_xlabel(f"P(on time) (bars: ±2 s.e.; P80: the P80 finish against the deadline, {days})")
     ax.set_title(f"The {len(ranked)} projects most at risk", fontsize=9)
     if not ranked:
         ax.text(0.5, 0.5, "no project has a deadline", ha="center", transform=ax.transAxes)
