@@ -51,6 +51,21 @@ def test_times_deadlines_and_finish_dates() -> None:
     assert [str(d) for d in cal.start_dates(np.array([4.0, 5.5]), 0)] == ["2027-01-11"] * 2
 
 
+def test_start_dates_follow_the_calendar_s_own_working_days() -> None:
+    """Monday 4 January 2027; Wednesday 6 is worked 4 of 8 hours, Saturday 9 in full. Work
+    starting on Saturday begins that day; starting at Wednesday noon, on Thursday."""
+    office = Calendar("default", "1111100", exceptions=((D(2027, 1, 6), 4.0), (D(2027, 1, 9), 8.0)))
+    cal = WorkCalendar(D(2027, 1, 4), (office,))
+    got = cal.start_dates(np.array([5.0, 5.3, 2.5, 2.2, 6.0]), 0)
+    assert [str(d) for d in got] == [
+        "2027-01-09",
+        "2027-01-09",
+        "2027-01-07",
+        "2027-01-06",
+        "2027-01-11",
+    ]
+
+
 def test_five_day_and_seven_day_calendars() -> None:
     """A 5-day task takes 5 calendar days on a 7-day calendar and 7 on a 5-day one when it
     spans a weekend; a half day is half a day's work."""

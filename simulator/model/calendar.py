@@ -366,12 +366,14 @@ class WorkCalendar:
         return np.datetime64(self.start, "D") + idx
 
     def start_dates(self, start: NDArray[np.float64], c: int) -> NDArray[np.datetime64] | None:
-        """The working day of calendar ``c`` on which work starting at ``start`` begins."""
+        """The working day of calendar ``c`` on which work starting at ``start`` begins: the
+        day of :meth:`resume`, so a weekend day worked counts and a half day's afternoon
+        does not."""
         if self.start is None:
             return None
-        idx = np.floor(np.asarray(start, dtype=float)).astype(np.int64)
-        days = np.datetime64(self.start, "D") + idx
-        return np.busday_offset(days, 0, roll="forward", busdaycal=self.calendars[c].busdaycal())
+        begins = [self.resume(c, float(t)) for t in np.asarray(start, dtype=float)]
+        idx = np.floor(np.array(begins, dtype=float)).astype(np.int64)
+        return np.datetime64(self.start, "D") + idx
 
     def finish_date(self, finish: float) -> str | None:
         dates = self.finish_dates(np.array([finish]))
