@@ -287,3 +287,28 @@ def test_at_risk_bars_give_the_p80_slip_in_working_days(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "0.00 · P80 +5 d" in seen
     assert any(s.endswith("against the deadline, working days)") for s in seen)
+
+
+def test_long_titles_are_wrapped_between_words_not_cut(tmp_path: Path) -> None:
+    """The example's chart titles stay whole sentences, on lines of at most
+    LABEL_CHARS characters (they were cut in the middle: 'Utilisation: share …y in use,
+    per month', 'P(on time) across t…cts with a deadline')."""
+    titles: list[str] = []
+    real = charts._png
+
+    def keep(fig: object) -> bytes:
+        png = real(fig)
+        titles.extend(ax.get_title() for ax in fig.axes)  # type: ignore[attr-defined]
+        return png
+
+    charts._png = keep  # type: ignore[assignment]
+    try:
+        _run(tmp_path, EXAMPLE, "--no-risk-drivers")
+    finally:
+        charts._png = real  # type: ignore[assignment]
+    flat = [t.replace("\n", " ") for t in titles]
+    assert "Utilisation: share of the capacity in use, per month" in flat
+    assert "P(some demand waits for the pool) per month" in flat
+    assert "P(on time) across the 7 projects with a deadline 2 below 0.8 (dashed)" in flat
+    assert not [t for t in titles if "…" in t]
+    assert max(len(line) for t in titles for line in t.split("\n")) <= charts.LABEL_CHARS

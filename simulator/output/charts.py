@@ -117,6 +117,17 @@ def _short(text: str) -> str:
     )
 
 
+def _wrapped(text: str) -> str:
+    """A title with each line of at most :data:`LABEL_CHARS` characters: broken between
+    words (cutting a sentence in the middle lost its meaning: "Utilisation: share …y in
+    use, per month"), a longer word (an id) cut in the middle as :func:`_short` does."""
+    lines = []
+    for line in text.split("\n"):
+        words = " ".join(_short(w) for w in line.split(" "))
+        lines += textwrap.wrap(words, LABEL_CHARS, break_long_words=False) or [""]
+    return "\n".join(lines)
+
+
 def _short_call(func: Callable[..., Any], *args: Any) -> str:
     return _short(str(func(*args)))
 
@@ -125,9 +136,10 @@ def _shorten_labels(fig: Any) -> None:
     """Cut every long name on the figure: titles, fixed tick labels, legends and texts (a
     200-character id took the whole figure and collapsed its panels)."""
     for ax in fig.axes:
-        texts = [ax.title, ax._left_title, ax._right_title, *ax.texts]
+        for t in (ax.title, ax._left_title, ax._right_title):
+            t.set_text(_wrapped(t.get_text()))
         legend = ax.get_legend()
-        texts += list(legend.get_texts()) if legend is not None else []
+        texts = [*ax.texts, *(legend.get_texts() if legend is not None else [])]
         for t in texts:
             t.set_text(_short(t.get_text()))
         for axis in (ax.xaxis, ax.yaxis):  # labels given with the ticks: fixed or a function
