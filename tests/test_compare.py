@@ -364,3 +364,31 @@ def test_variant_references_are_located_errors(tmp_path: Path) -> None:
         "unknown risk 'nope'",
     ):
         assert expected in text, expected
+
+
+def test_rank_by_value_without_any_value_per_month_is_refused(tmp_path: Path) -> None:
+    """A value_horizon alone gives no value metric: ranking by it would silently keep the
+    file order under a 'ranked by value' heading."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            scenario: no value
+            value_horizon: 200
+            resources: {dev: {capacity: 1}}
+            projects:
+              - id: a
+                deadline: 30
+                tasks: [{id: t, duration: 10, resources: {dev: 1}}]
+            variants:
+              - {name: later, postpone: {a: 5}}
+            """
+        )
+    )
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(
+        cli, ["compare", str(path), "-n", "10", "--rank-by", "value", "--out", str(out)]
+    )
+    assert result.exit_code != 0
+    assert "--rank-by value needs projects with value_per_month" in result.output
+    assert not out.exists()

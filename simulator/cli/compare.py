@@ -99,7 +99,9 @@ def compare(
     if unknown:
         raise PmosimError(f"unknown variant '{unknown[0]}'; {file} has: {', '.join(known)}")
     chosen = [known[n] for n in dict.fromkeys(names)] if names else list(known.values())
-    if rank_by == "value" and pf.value_horizon is None:
+    if rank_by == "value" and (
+        pf.value_horizon is None or not any(p.value_per_day for p in pf.projects)
+    ):
         raise PmosimError(
             f"{file}: --rank-by value needs projects with value_per_month and a value_horizon"
         )
