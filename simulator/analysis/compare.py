@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,6 +58,8 @@ __all__ = [
 
 Array = NDArray[np.float64]
 BOOTSTRAP = 200
+# percentiles as everywhere (summary): P80 is the smallest value with 80 % at or below it
+_Q: Final = "inverted_cdf"
 ProgressOf = Callable[[], Callable[[int], None] | None] | None
 
 
@@ -162,11 +164,11 @@ def _paired(name: str, b: Array, v: Array) -> Difference | None:
 
 def _quantile_diff(name: str, q: float, b: Array, v: Array, seed: int) -> Difference:
     n = len(b)
-    qb, qv = float(np.quantile(b, q)), float(np.quantile(v, q))
+    qb, qv = float(np.quantile(b, q, method=_Q)), float(np.quantile(v, q, method=_Q))
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x636D70,)))
     idx = rng.integers(0, n, size=(BOOTSTRAP, n))
-    boot_b = np.quantile(b[idx], q, axis=1)
-    boot_v = np.quantile(v[idx], q, axis=1)
+    boot_b = np.quantile(b[idx], q, axis=1, method=_Q)
+    boot_v = np.quantile(v[idx], q, axis=1, method=_Q)
     se = float(np.std(boot_v - boot_b, ddof=1))
     unpaired = float(math.sqrt(np.var(boot_b, ddof=1) + np.var(boot_v, ddof=1)))
     return Difference(name, qb, qv, qv - qb, se, unpaired)
@@ -293,11 +295,11 @@ def risk_effects(
     occurred are simulated again (:func:`simulator.montecarlo.without_each_risk`)."""
     without = without_each_risk(pf, base, seed, iterations=iterations, progress=progress, **run)
     m = len(base.finish) if iterations is None else min(iterations, len(base.finish))
-    p80 = np.quantile(base.finish[:m], 0.8, axis=0)
+    p80 = np.quantile(base.finish[:m], 0.8, axis=0, method=_Q)
     mean_cost = base.cost[:m].mean(axis=0)
     rows = []
     for risk, (finish, cost) in zip(pf.risks, without, strict=True):
-        d_p80 = _working_days(pf, p80, np.quantile(finish, 0.8, axis=0), clip=False)
+        d_p80 = _working_days(pf, p80, np.quantile(finish, 0.8, axis=0, method=_Q), clip=False)
         d_cost = cost.mean(axis=0) - mean_cost
         for pk, p in enumerate(pf.projects):
             rows.append(
