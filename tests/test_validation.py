@@ -455,6 +455,18 @@ BAD: list[tuple[str, str | bytes, list[Expect]]] = [
         "calendar: {workweek: Mon-Fry}\n" + HEAD + "      - {id: a, duration: 1}\n",
         [Expect(1, None, "calendar.workweek", "Mon-Fry")],
     ),
+    (
+        "inline-calendar-unknown-key",
+        "calendar: {workweek: Mon-Fri, colour: red}\n" + HEAD + "      - {id: a, duration: 1}\n",
+        [Expect(1, 31, "calendar.colour", "unknown key 'colour'; allowed keys: workweek,")],
+    ),
+    (
+        "inline-calendar-bad-holiday",
+        "start: 2027-01-04\ncalendar: {holidays: [2027-13-01]}\n"
+        + HEAD
+        + "      - {id: a, duration: 1}\n",
+        [Expect(2, 23, "calendar.holidays[0]", "expected a date YYYY-MM-DD")],
+    ),
     # --- how far times and costs reach (a bound at the line of its largest part) ---------
     (
         "deadline-in-year-9999",
@@ -665,6 +677,19 @@ def test_bad_scenario_reports_every_problem(
         assert p.file == "scenario.yaml"
         assert p.message, "every problem says what is wrong"
     assert str(info.value) == shown
+
+
+def test_a_bad_inline_calendar_is_one_problem_beside_the_rest(tmp_path: Path) -> None:
+    """The inline calendar is a mapping or a calendar's name: a mistake inside the mapping
+    is that one problem (not also 'expected text'), and the references are still checked."""
+    text = "calendar: {workweek: Mon-Fri, colour: red}\n" + HEAD
+    path = _write(tmp_path, text + "      - {id: a, duration: 1, resources: {R9: 1}}\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, display="scenario.yaml")
+    assert [(p.line, p.path) for p in info.value.problems] == [
+        (1, "calendar.colour"),
+        (7, "projects[p].tasks[a].resources.R9"),
+    ]
 
 
 def test_problem_prints_as_file_line_col_path_message(tmp_path: Path) -> None:

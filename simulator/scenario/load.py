@@ -146,6 +146,6 @@ def _at(data: Any, loc: tuple[Any, ...]) -> Any:
         in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
         if in_dict or in_list:
             data = data[part]
-        elif part not in S.DIST_TAGS:
+        elif part not in S.UNION_TAGS:
             return None
     return data

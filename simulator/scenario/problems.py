@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem
-from .schema import DIST_TAGS as _TAGS
+from .schema import UNION_TAGS as _TAGS
 from .yamlfile import Located, display_path
 
 __all__ = ["problems_from"]

@@ -239,6 +239,19 @@ class CalendarSpec(Strict):
     hours_per_day: Annotated[float, Field(gt=0, le=24)] = 8.0
 
 
+def _calendar_kind(value: Any) -> str:
+    return "<calendar name>" if isinstance(value, str) else "<calendar>"
+
+
+CALENDAR_TAGS = ("<calendar>", "<calendar name>")
+UNION_TAGS = (*DIST_TAGS, *CALENDAR_TAGS)  # pydantic's union branches in error locations
+
+CalendarRef = Annotated[
+    Annotated[CalendarSpec, Tag("<calendar>")] | Annotated[str, Tag("<calendar name>")],
+    Discriminator(_calendar_kind),
+]
+
+
 class CapacityChange(Strict):
     at: When
     capacity: NonNeg
@@ -559,7 +572,7 @@ class ScenarioFile(Strict):
     currency: str = ""
     start: dt.date | None = None
     status_date: When | None = None
-    calendar: CalendarSpec | str = CalendarSpec()
+    calendar: CalendarRef = CalendarSpec()
     calendars: dict[str, CalendarSpec] = {}
     priority_rule: Literal["lft", "order"] = "lft"
     iterations: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
