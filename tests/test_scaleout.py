@@ -20,6 +20,7 @@ from simulator.montecarlo import (
     runner,
     simulate_portfolio,
 )
+from simulator.montecarlo.candidates import presample
 from simulator.sampling import BLOCK_SIZE
 from simulator.scenario import load_scenario
 
@@ -133,6 +134,28 @@ def test_cli_refuses_an_insecure_remote_scheduler_before_running(tmp_path: Path)
     assert result.exit_code != 0
     assert "needs TLS" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_zero_jobs_is_a_one_line_error_before_running(tmp_path: Path, command: str) -> None:
+    """--jobs 0 means nothing: it used to fail only once a run had a second block to share
+    out, as 'block 0 ... failed: ValueError' (and a traceback from search)."""
+    out = tmp_path / "r"
+    args = [command, str(EXAMPLE), "-n", "600", "--jobs", "0", "--out", str(out), "--no-report"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "--jobs 0: give a number of workers (1 or more), or -1 for every core" in result.output
+    assert "block 0" not in result.output
+    assert not out.exists()
+
+
+def test_zero_jobs_is_refused_by_the_many_candidates_runner() -> None:
+    pf = load_scenario(EXAMPLE)
+    with pytest.raises(PmosimError, match="--jobs 0"):
+        presample(pf, 600, 5, jobs=0)
+    with pytest.raises(PmosimError, match="--jobs -2"):
+        Backend(jobs=-2)
 
 
 def test_per_project_reductions_match_a_loop_whatever_the_task_order() -> None:

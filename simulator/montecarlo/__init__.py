@@ -6,6 +6,7 @@ from __future__ import annotations
 from .outcome import Block, DriverSums, Outcome
 from .parallel import (
     Backend,
+    check_jobs,
     check_scheduler,
     on_interrupt,
     raise_if_interrupted,
@@ -22,6 +23,7 @@ __all__ = [
     "Block",
     "DriverSums",
     "Outcome",
+    "check_jobs",
     "check_scheduler",
     "max_on_time_se",
     "on_interrupt",

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from ..engine import pack_capacity, work_ends
 from ..model import Portfolio
 from ..sampling import BLOCK_SIZE, Draws, draw_block, sample_block
+from .parallel import check_jobs
 from .runner import _actual_starts, _key_times, _project_costs, schedules
 
 __all__ = ["Evaluation", "Presampled", "evaluate", "presample"]
@@ -58,7 +59,7 @@ def presample(
     sizes = tuple(
         min(BLOCK_SIZE, iterations - k * BLOCK_SIZE) for k in range(-(-iterations // BLOCK_SIZE))
     )
-    draws = joblib.Parallel(n_jobs=jobs, prefer="threads")(
+    draws = joblib.Parallel(n_jobs=check_jobs(jobs), prefer="threads")(
         joblib.delayed(draw_block)(pf, seed, first + k) for k in range(len(sizes))
     )
     return Presampled(seed, first, sizes, tuple(draws))
@@ -82,7 +83,7 @@ def _block(pf: Portfolio, pre: Presampled, k: int, engine: str) -> Evaluation:
 def evaluate(pf: Portfolio, pre: Presampled, *, engine: str = "auto", jobs: int = 1) -> Evaluation:
     """Run ``pf`` (the portfolio the draws were made for, or a variant of it) on ``pre``."""
     prefer = "processes" if engine == "simpy" else "threads"
-    parts: list[Evaluation] = joblib.Parallel(n_jobs=jobs, prefer=prefer)(
+    parts: list[Evaluation] = joblib.Parallel(n_jobs=check_jobs(jobs), prefer=prefer)(
         joblib.delayed(_block)(pf, pre, k, engine) for k in range(len(pre.draws))
     )
     return Evaluation(

@@ -22,6 +22,7 @@ from ..errors import PmosimError
 
 __all__ = [
     "Backend",
+    "check_jobs",
     "check_scheduler",
     "ignore_interrupts",
     "on_interrupt",
@@ -55,6 +56,19 @@ class Backend:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     allow_insecure: bool = False
+
+    def __post_init__(self) -> None:
+        check_jobs(self.jobs)
+
+
+def check_jobs(jobs: int) -> int:
+    """``jobs``, a number of workers: at least 1, or -1 for every core (joblib would fail
+    on 0 only once a run has more than one block to share out)."""
+    if jobs == 0 or jobs < -1:
+        raise PmosimError(
+            f"--jobs {jobs}: give a number of workers (1 or more), or -1 for every core"
+        )
+    return jobs
 
 
 def _is_loopback(host: str) -> bool:
