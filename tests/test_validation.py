@@ -456,6 +456,11 @@ BAD: list[tuple[str, str | bytes, list[Expect]]] = [
         [Expect(1, None, "calendar.workweek", "Mon-Fry")],
     ),
     (
+        "default-calendar-named-but-none-defined",
+        "start: 2027-01-04\ncalendar: office\n" + HEAD + "      - {id: a, duration: 1}\n",
+        [Expect(2, 11, "calendar", "unknown calendar 'office'; calendars: none defined")],
+    ),
+    (
         "inline-calendar-unknown-key",
         "calendar: {workweek: Mon-Fri, colour: red}\n" + HEAD + "      - {id: a, duration: 1}\n",
         [Expect(1, 31, "calendar.colour", "unknown key 'colour'; allowed keys: workweek,")],

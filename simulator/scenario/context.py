@@ -92,7 +92,8 @@ class Context:
 
     def unknown_calendar(self, name: str, loc: tuple[Any, ...], named: Any = None) -> None:
         known = [c.name for c in (named if named is not None else self.calendar.calendars)]
-        self.error(loc, f"unknown calendar '{name}'; calendars: {', '.join(known)}")
+        listed = ", ".join(known) or "none defined (add a 'calendars:' section)"
+        self.error(loc, f"unknown calendar '{name}'; calendars: {listed}")
 
     def calendar_index(self, name: str | None, loc: tuple[Any, ...], fallback: int) -> int:
         """The index of calendar ``name`` (``fallback`` when None or unknown, reported)."""
