@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from simulator.analysis import summarise
 from simulator.cli import cli
 from simulator.montecarlo import simulate_portfolio
+from simulator.output import summary_text
 from simulator.scenario import load_scenario
 
 
@@ -239,3 +240,13 @@ def test_capacity_csv_without_pools_has_its_header(tmp_path: Path) -> None:
     assert len(frame) == 0
     assert list(frame.columns)[:3] == ["pool", "period", "capacity"]
     assert "p_overload" in frame.columns
+
+
+def test_the_portfolio_line_reads_well_for_one_project(tmp_path: Path) -> None:
+    """'P(all 1 on time)' read badly: one project with a deadline is named as such."""
+    path = tmp_path / "s.yaml"
+    path.write_text("projects:\n  - {id: p, deadline: 12, tasks: [{id: a, duration: 10}]}\n")
+    pf = load_scenario(path)
+    text = summary_text(summarise(pf, simulate_portfolio(pf, 20, seed=1), seed=1))
+    assert "Portfolio: P(its 1 project with a deadline on time) 1.000" in text
+    assert "P(all 1" not in text

@@ -175,7 +175,8 @@ def test_the_trend_says_what_joined_or_left_the_portfolio() -> None:
     # the same projects: P(all on time) is a move like any other, 0.1 > 2 x 0.014
     text = " ".join(trend_text((FEB, APR)).split())
     assert (
-        "Portfolio: P(all 1 on time) fell from 0.800 to 0.700, beyond noise (noise ±0.028)" in text
+        "Portfolio: P(its 1 project with a deadline on time) fell from 0.800 to 0.700, "
+        "beyond noise (noise ±0.028)" in text
     )
 
 

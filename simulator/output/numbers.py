@@ -5,7 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["diff_cell", "number", "prob_text"]
+__all__ = ["all_on_time", "diff_cell", "number", "prob_text"]
+
+
+def all_on_time(n: int) -> str:
+    """The name of the portfolio's P(all on time) over ``n`` projects with a deadline."""
+    return f"P(all {n} on time)" if n != 1 else "P(its 1 project with a deadline on time)"
 
 
 def number(x: float | None, *, sign: bool = False, digits: int = 3) -> str:

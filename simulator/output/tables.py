@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..analysis import Check, Comparison, RunSummary, ranked
-from .numbers import diff_cell, number, prob_text
+from .numbers import all_on_time, diff_cell, number, prob_text
 
 __all__ = [
     "PANELS",
@@ -102,7 +102,7 @@ def summary_text(s: RunSummary, *, top_shortfalls: int = 6) -> str:
     lines.append("")
     if s.p_all_on_time is not None and s.expected_on_time is not None:
         lines.append(
-            f"Portfolio: P(all {s.with_deadline} on time) {prob_text(s.p_all_on_time)}, "
+            f"Portfolio: {all_on_time(s.with_deadline)} {prob_text(s.p_all_on_time)}, "
             f"expected on time {s.expected_on_time.estimate:.2f} "
             f"±{s.expected_on_time.se:.2f}"
         )

@@ -24,7 +24,7 @@ from ..analysis import (
     move,
     moves,
 )
-from .numbers import number
+from .numbers import all_on_time, number
 
 __all__ = ["accuracy_frame", "accuracy_text", "alerts_text", "trend_frame", "trend_text"]
 
@@ -147,7 +147,7 @@ def _portfolio_line(before: Forecast, after: Forecast) -> str | None:
         return None
     was, now = counted(before), counted(after)
     if was == now:
-        return "Portfolio: " + _p_words(move(a, b), f"P(all {len(now)} on time)")
+        return "Portfolio: " + _p_words(move(a, b), all_on_time(len(now)))
     gone = [p for p in was if p not in now]
     new = [p for p in now if p not in was]
     which = "; ".join(
