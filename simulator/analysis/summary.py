@@ -104,7 +104,8 @@ class Quantile:
 
 @dataclass(frozen=True)
 class ProjectResult:
-    """One project's figures; finish in working days since the scenario start;
+    """One project's figures; finish in days since the start date (working days when the
+    scenario has none: summary.json says which under "units");
     ``deadline_date`` is the deadline as the file gives it (or its date, when the file gives
     working days); ``deadline_workday`` the last working day of the default calendar by
     its end."""
