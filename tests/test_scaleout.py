@@ -100,6 +100,18 @@ def test_target_se_stops_at_the_maximum() -> None:
     assert len(out.finish) == 700
 
 
+def test_target_se_without_any_deadline_is_refused(tmp_path: Path) -> None:
+    """Without a deadline there is no P(on time) to measure: the run used to stop after
+    its first block and say the target was reached."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "scenario: s\nresources: {dev: {capacity: 1}}\nprojects:\n"
+        "  - {id: a, tasks: [{id: t, duration: {uniform: {low: 5, high: 10}}}]}\n"
+    )
+    with pytest.raises(PmosimError, match="no project has a deadline"):
+        simulate_portfolio(load_scenario(path), 2 * BLOCK_SIZE, seed=1, target_se=0.001)
+
+
 @pytest.mark.parametrize("address", ["tcp://10.1.2.3:8786", "tcp://scheduler.example:8786"])
 def test_a_remote_scheduler_needs_tls(address: str) -> None:
     with pytest.raises(PmosimError, match="needs TLS"):

@@ -509,6 +509,11 @@ def simulate_portfolio(
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+    if target_se is not None and all(p.deadline is None for p in pf.projects):
+        raise PmosimError(
+            f"--target-se {target_se:g}: no project has a deadline, so there is no P(on time) "
+            "to make that precise; give -n alone"
+        )
     backend = backend or Backend(jobs=jobs)
     sizes = block_sizes_of(iterations)
     store = run_checkpoint(pf, checkpoint, seed, iterations, trace, target_se)
