@@ -456,6 +456,16 @@ BAD: list[tuple[str, str | bytes, list[Expect]]] = [
         [Expect(1, None, "calendar.workweek", "Mon-Fry")],
     ),
     (
+        "pool-named-but-none-defined",
+        "projects:\n  - {id: p, tasks: [{id: a, duration: 1}]}\nrisks:\n"
+        "  - {id: r, probability: 0.5, capacity_loss: {pool: qa, units: 1, at: 2, days: 3}}\n"
+        "variants:\n  - {name: v, capacity: {qa: 2}}\n",
+        [
+            Expect(4, 53, "risks[r].capacity_loss.pool", "unknown pool 'qa'; pools: none defined"),
+            Expect(6, 26, "variants[0].capacity.qa", "unknown pool 'qa'; pools: none defined"),
+        ],
+    ),
+    (
         "default-calendar-named-but-none-defined",
         "start: 2027-01-04\ncalendar: office\n" + HEAD + "      - {id: a, duration: 1}\n",
         [Expect(2, 11, "calendar", "unknown calendar 'office'; calendars: none defined")],

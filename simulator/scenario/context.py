@@ -209,7 +209,8 @@ class Context:
         """``index[ident]``, or a problem naming the known ones."""
         if ident in index:
             return index[ident]
-        self.error(loc, f"unknown {what} '{ident}'; {what}s: {', '.join(index)}", key=key)
+        known = ", ".join(index) or "none defined"
+        self.error(loc, f"unknown {what} '{ident}'; {what}s: {known}", key=key)
         return None
 
 

@@ -57,7 +57,7 @@ def _risk(ctx: Context, k: int, r: S.RiskSpec, parts: Parts) -> Risk:
         if cl.pool not in pool_index:
             ctx.error(
                 (*loc, "capacity_loss", "pool"),
-                f"unknown pool '{cl.pool}'; pools: {', '.join(pool_index)}",
+                f"unknown pool '{cl.pool}'; pools: {', '.join(pool_index) or 'none defined'}",
             )
         else:
             at = ctx.offset(cl.at, (*loc, "capacity_loss", "at"))
