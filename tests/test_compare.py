@@ -19,7 +19,8 @@ from simulator.model import Portfolio, apply_variant
 from simulator.montecarlo import simulate_portfolio
 from simulator.scenario import load_scenario
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "scenarios" / "portfolio-2027.yaml"
 
 
 def load(tmp_path: Path, text: str) -> Portfolio:
@@ -392,3 +393,25 @@ def test_rank_by_value_without_any_value_per_month_is_refused(tmp_path: Path) ->
     assert result.exit_code != 0
     assert "--rank-by value needs projects with value_per_month" in result.output
     assert not out.exists()
+
+
+def test_cancelling_or_cutting_started_work_warns_of_its_sunk_cost(tmp_path: Path) -> None:
+    """A variant that cancels a project under way, or removes a task in progress, drops its
+    cost to date with it: the comparison's cost difference then includes money already
+    spent, and the file is warned so (it said nothing). A project not yet started is not."""
+    text = (ROOT / "scenarios" / "portfolio-2027-status.yaml").read_text(encoding="utf-8")
+    text += (
+        "variants:\n"
+        "  - {name: stop-erp, cancel: [erp]}\n"
+        "  - {name: cut-ui, remove_tasks: [crm.build-ui]}\n"
+        "  - {name: cut-later, remove_tasks: [crm.integrate]}\n"
+    )
+    path = tmp_path / "status.yaml"
+    path.write_text(text, encoding="utf-8")
+    warnings = [w for w in load_scenario(path).warnings if "money already spent" in w]
+    assert len(warnings) == 2
+    assert (
+        "variants[0].cancel: cancelling 'erp' drops its cost to date too (2 task(s)"
+        in (warnings[0])
+    )
+    assert "variants[1].remove_tasks: removing crm.build-ui, started by" in warnings[1]

@@ -75,6 +75,7 @@ def _resolve_from(
         frames.pop()
         merged = _own_changes(ctx, refs, k, v).merged_over(base)
         _check_left(ctx, refs, k, merged)
+        _say_sunk(ctx, refs, k, merged)
         done[k] = merged
         if frames:
             frames[-1][2] = merged.merged_over(frames[-1][2])
@@ -209,6 +210,28 @@ def _mitigate(ctx: Context, refs: _Refs, v: S.VariantSpec, loc: Loc) -> dict[int
                 )
         out[rk] = Mitigate(mit.probability, mit.impact, mit.cost, charge)
     return out
+
+
+def _say_sunk(ctx: Context, refs: _Refs, k: int, merged: Variant) -> None:
+    """A cancelled project or removed task that had started by the status date leaves the
+    variant with its cost: say that its work to date is no longer counted."""
+    tasks, projects = refs.parts.tasks, refs.parts.projects
+    for pk in sorted(merged.cancel):
+        started = [tasks[i].key for i in projects[pk].tasks if tasks[i].progress is not None]
+        if started:
+            ctx.warn(
+                ("variants", k, "cancel"),
+                f"cancelling '{projects[pk].id}' drops its cost to date too ({len(started)} "
+                f"task(s) started by the status date, e.g. {started[0]}): its cost difference "
+                "includes money already spent",
+            )
+    for i in sorted(merged.remove - {i for pk in merged.cancel for i in projects[pk].tasks}):
+        if tasks[i].progress is not None:
+            ctx.warn(
+                ("variants", k, "remove_tasks"),
+                f"removing {tasks[i].key}, started by the status date, drops its cost to date "
+                "too: its cost difference includes money already spent",
+            )
 
 
 def _check_left(ctx: Context, refs: _Refs, k: int, merged: Variant) -> None:
