@@ -49,6 +49,28 @@ def test_a_variant_identical_to_the_base_gives_zero_difference_and_zero_se() -> 
         assert d.se == 0.0, d
 
 
+def test_a_difference_that_is_the_same_in_every_iteration_has_no_noise(tmp_path: Path) -> None:
+    """Postponing a lone project 20 working days moves its finish by exactly 20 in every
+    iteration: the paired s.e. is 0 (rounding in finish + 20 - finish gave 2e-16 and z of
+    1e16), and the difference is significant."""
+    pf = load(
+        tmp_path,
+        """
+        start: 2027-01-04
+        projects:
+          - {id: a, tasks: [{id: x, duration: {uniform: {low: 3.3, high: 97.7}}}]}
+        variants:
+          - {name: later, postpone: {a: 20}}
+        """,
+    )
+    c = compare(pf, list(pf.variants), 300, 2)
+    (d,) = [d for d in c.variants[0].differences if d.metric == "finish[a]"]
+    assert d.diff == pytest.approx(20.0, abs=1e-9)
+    assert d.se == 0.0
+    assert d.significant
+    assert d.to_dict()["z"] is None  # infinite
+
+
 def test_cancelling_a_project_frees_its_capacity(tmp_path: Path) -> None:
     pf = load(
         tmp_path,

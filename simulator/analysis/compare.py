@@ -158,6 +158,8 @@ def _paired(name: str, b: Array, v: Array) -> Difference | None:
         return Difference(name, mb, mv, math.nan, math.nan, math.nan)
     d = v - b
     se = float(np.std(d, ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    if n > 1 and np.ptp(d) <= 1e-12 * max(1.0, float(np.max(np.abs(d)))):
+        se = 0.0  # the same difference in every iteration, up to rounding: no noise at all
     unpaired = float(math.sqrt((np.var(b, ddof=1) + np.var(v, ddof=1)) / n)) if n > 1 else math.nan
     return Difference(name, mb, mv, float(np.mean(d)), se, unpaired)
 
