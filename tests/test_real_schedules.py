@@ -128,6 +128,26 @@ def test_start_constraints_and_key_dates(tmp_path: Path) -> None:
     assert keys[("m", "finish")].given == "2027-01-14"
 
 
+def test_must_start_on_in_working_days_is_due_by_the_end_of_that_day(tmp_path: Path) -> None:
+    """``must_start_on: 5`` holds the start to working day 5, Monday 11 January (day 7):
+    starting then is on time, so the key date is the end of that Monday (day 8), not the
+    end of Friday 8 (day 5, where five working days have passed); ``3`` is Thursday 7."""
+    pf = load(
+        tmp_path,
+        """
+        projects:
+          - id: p
+            tasks:
+              - {id: a, duration: 1, must_start_on: 5}
+              - {id: b, duration: 1, must_start_on: 3}
+        """,
+    )
+    assert dates(pf)["a"] == ("2027-01-11", "2027-01-11")
+    assert dates(pf)["b"] == ("2027-01-07", "2027-01-07")
+    keys = {pf.tasks[k.task].id: k.due for k in pf.key_dates}
+    assert keys == {"a": 8.0, "b": 4.0}
+
+
 def progress_portfolio(tmp_path: Path, duration: str, extra: str = "") -> Portfolio:
     """A task started on Monday 4 January, status date Monday 11: 5 working days done."""
     return load(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -26,8 +27,10 @@ def constraints(ctx: Context, task: Task, t: S.TaskSpec, loc: tuple[Any, ...]) -
     if t.start_no_earlier_than is not None:
         earliest = ctx.offset(t.start_no_earlier_than, (*loc, "start_no_earlier_than"))
     if t.must_start_on is not None:
-        earliest = max(earliest, ctx.offset(t.must_start_on, (*loc, "must_start_on")))
-        start_by = ctx.offset(t.must_start_on, (*loc, "must_start_on"), end=True)
+        hold = ctx.offset(t.must_start_on, (*loc, "must_start_on"))
+        earliest = max(earliest, hold)
+        # by the end of the day the start is held to (working day N: the day it begins)
+        start_by = hold if ctx.calendar.start is None else math.floor(hold) + 1.0
     if t.finish_no_later_than is not None:
         deadline = ctx.offset(t.finish_no_later_than, (*loc, "finish_no_later_than"), end=True)
     dates = (_given(t.finish_no_later_than), _given(t.must_start_on))
