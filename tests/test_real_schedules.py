@@ -239,6 +239,11 @@ def test_complete_and_running_tasks_at_the_status_date(tmp_path: Path) -> None:
             10,
             "actual finish 2027-01-05 is before the actual start 2027-01-06",
         ),
+        (  # in working days the finish is a time: 2 and 2 is no time at all, not "before"
+            "      - {id: a, duration: 1, actual_start: 2, actual_finish: 2}\n",
+            10,
+            "actual finish 2 is at the actual start 2: in working days, the finish is where",
+        ),
         (
             "      - {id: a, duration: 1, actual_start: 2027-02-02}\n",
             10,

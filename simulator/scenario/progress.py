@@ -56,7 +56,13 @@ def _actual(ctx: Context, t: S.TaskSpec, loc: tuple[Any, ...]) -> tuple[float, f
     if finish <= start:
         ctx.error(
             (*loc, "actual_finish"),
-            f"actual finish {t.actual_finish} is before the actual start {t.actual_start}",
+            f"actual finish {t.actual_finish:g} is at the actual start {t.actual_start:g}: "
+            "in working days, the finish is where the work ended (a one-day task started at "
+            f"{t.actual_start:g} finished at {t.actual_start + 1:g})"
+            if isinstance(t.actual_finish, float)
+            and isinstance(t.actual_start, float)
+            and finish == start
+            else f"actual finish {t.actual_finish} is before the actual start {t.actual_start}",
         )
     return start, finish
 
