@@ -403,6 +403,28 @@ BAD: list[tuple[str, str | bytes, list[Expect]]] = [
         "projects:\n  - id: p\n    tasks:\n      - {id: big, duration: 1, resources: {R1: 5}}\n",
         [Expect(6, None, "tasks[big].resources.R1", "never has more than 4")],
     ),
+    (  # the project starts on day 6; from day 5 on the pool is empty for good
+        "demand-above-capacity-left-when-it-may-start",
+        "resources:\n  R1: {capacity: 2, changes: [{at: 5, capacity: 0}]}\n"
+        "projects:\n  - id: p\n    start: 6\n    tasks:\n"
+        "      - {id: a, duration: 1, resources: {R1: 1}}\n"
+        "      - {id: b, duration: 1, resources: {R1: 1}, start_no_earlier_than: 2}\n",
+        [
+            Expect(
+                7,
+                None,
+                "tasks[a].resources.R1",
+                "from working day 6, the earliest it may start, the pool never has more than 0",
+            )
+        ],
+    ),
+    (  # held back to the very day the pool empties
+        "demand-above-capacity-left-after-a-start-constraint",
+        "resources:\n  R1: {capacity: 2, changes: [{at: 5, capacity: 0}]}\n"
+        "projects:\n  - id: p\n    tasks:\n"
+        "      - {id: a, duration: 1, resources: {R1: 1}, start_no_earlier_than: 5}\n",
+        [Expect(6, None, "tasks[a].resources.R1", "from working day 5, the earliest it may")],
+    ),
     (
         "deadline-before-scenario-start",
         "start: 2027-01-04\nprojects:\n  - id: p\n    deadline: 2026-12-01\n    tasks:\n"
@@ -692,6 +714,17 @@ def test_bad_scenario_reports_every_problem(
         assert p.file == "scenario.yaml"
         assert p.message, "every problem says what is wrong"
     assert str(info.value) == shown
+
+
+def test_a_task_that_may_start_before_its_pool_empties_is_accepted(tmp_path: Path) -> None:
+    """Released on day 4, before the pool empties on day 5: it can start (and must)."""
+    text = (
+        "resources:\n  R1: {capacity: 2, changes: [{at: 5, capacity: 0}]}\n"
+        "projects:\n  - id: p\n    start: 4\n    tasks:\n"
+        "      - {id: a, duration: 3, resources: {R1: 2}}\n"
+    )
+    pf = load_scenario(_write(tmp_path, text))
+    assert [t.id for t in pf.tasks] == ["a"]
 
 
 def test_a_bad_inline_calendar_is_one_problem_beside_the_rest(tmp_path: Path) -> None:

@@ -66,6 +66,7 @@ def build_parts(ctx: Context, pools: tuple[Pool, ...], models: ClassModels | Non
     tasks = [replace(t, preds=tuple(dict.fromkeys(preds[i]))) for i, t in enumerate(tasks)]
     _report_cycles(ctx, tasks, projects)
     check_progress(ctx, tasks)
+    _check_capacity_left(ctx, pools, projects, tasks)
     return Parts(pools, tuple(projects), tuple(tasks))
 
 
@@ -204,6 +205,35 @@ def _demand(
             )
         out.append((pool_index[pid], float(units)))
     return tuple(out)
+
+
+def _check_capacity_left(
+    ctx: Context, pools: tuple[Pool, ...], projects: list[Project], tasks: list[Task]
+) -> None:
+    """A pool that has dropped below a task's demand for good before the task may start
+    (its project's start, its own constraint, the status date) is as fatal as one that
+    never had enough (reported by :func:`_demand`)."""
+    status = ctx.calendar.status or 0.0
+    for i, t in enumerate(tasks):
+        if t.complete:
+            continue
+        pk = t.project
+        since = max(projects[pk].release, t.earliest, status)
+        for q, units in t.demand:
+            pool = pools[q]
+            most = max([pool.capacity_at(since), *(c for w, c in pool.changes if w > since)])
+            if most < units <= pool.max_capacity:
+                when = (
+                    f"working day {since:g}"
+                    if ctx.calendar.start is None
+                    else str(ctx.calendar.date_of(since))
+                )
+                ctx.error(
+                    ("projects", pk, "tasks", i - projects[pk].tasks[0], "resources", pool.id),
+                    f"needs {units:g} units of '{pool.id}' but from {when}, the earliest it "
+                    f"may start, the pool never has more than {most:g}: this task could "
+                    "never start",
+                )
 
 
 def _project_links(ctx: Context, projects: list[Project], preds: Links) -> None:
