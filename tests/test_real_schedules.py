@@ -107,6 +107,24 @@ def test_five_days_on_seven_and_five_day_calendars(tmp_path: Path) -> None:
     assert got["settle"] == ("2027-01-11", "2027-01-11")
 
 
+def test_a_calendar_named_default_is_the_default(tmp_path: Path) -> None:
+    """Without 'calendar:', 'calendars: {default: ...}' is the scenario's calendar: seven
+    days from Monday 4 January end on Sunday the 10th (it was ignored for Mon-Fri: the
+    13th); beside an inline 'calendar:' it is a located problem."""
+    body = """
+        projects:
+          - id: p
+            tasks:
+              - {id: a, duration: 7}
+              - {id: b, duration: 7, calendar: default}
+        """
+    head = "start: 2027-01-04\ncalendars:\n  default: {workweek: Mon-Sun}\n"
+    got = dates(load(tmp_path, body, head))
+    assert got["a"] == got["b"] == ("2027-01-04", "2027-01-10")
+    with pytest.raises(ScenarioError, match=r"s.yaml:3:3: calendars.default: 'default' names"):
+        load(tmp_path, body, head + "calendar: {workweek: Mon-Fri}\n")
+
+
 def test_start_constraints_and_key_dates(tmp_path: Path) -> None:
     pf = load(
         tmp_path,

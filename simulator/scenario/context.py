@@ -61,14 +61,24 @@ class Context:
         the named calendars, and the status date."""
         spec = self.spec
         named = [self._calendar(name, c, ("calendars", name)) for name, c in spec.calendars.items()]
-        if isinstance(spec.calendar, str):
-            default = next((k for k, c in enumerate(named) if c.name == spec.calendar), None)
+        chosen = spec.calendar
+        if "calendar" not in spec.model_fields_set and "default" in spec.calendars:
+            chosen = "default"  # calendars.default is the default when 'calendar' is not given
+        if isinstance(chosen, str):
+            default = next((k for k, c in enumerate(named) if c.name == chosen), None)
             if default is None:
-                self.unknown_calendar(spec.calendar, ("calendar",), named)
+                self.unknown_calendar(chosen, ("calendar",), named)
             calendars, index = tuple(named) or (Calendar(),), default or 0
         else:
-            own = self._calendar("default", spec.calendar, ("calendar",))
+            own = self._calendar("default", chosen, ("calendar",))
             calendars, index = (own, *(c for c in named if c.name != "default")), 0
+            if "default" in spec.calendars:
+                self.error(
+                    ("calendars", "default"),
+                    "'default' names the scenario's own calendar, given inline as 'calendar:', "
+                    "which would replace this one: give one of them another name",
+                    key=True,
+                )
         if spec.start is not None and spec.start < FIRST_DATE:
             self.error(("start",), f"{spec.start} is before {FIRST_DATE}: {_SHOWN}")
         if spec.start is None and spec.calendars:
