@@ -372,6 +372,15 @@ def test_force_never_replaces_a_folder_pmosim_did_not_write(
     assert code == 0, err
     assert (empty / "summary.json").is_file()
     assert (empty / ".pmosim").is_file()
+    # a results folder of an earlier version (no marker, nothing but outputs) is replaced
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in ("summary.json", "projects.csv", "portfolio.png", "report.html"):
+        (old / name).write_text("old", encoding="utf-8")
+    code, _, err = entry(monkeypatch, capsys, *args, "--out", old, "--force")
+    assert code == 0, err
+    assert (old / "summary.json").read_text(encoding="utf-8") != "old"
+    assert not (old / "portfolio.png").exists()  # --no-report
 
 
 def test_bad_scenario_run_writes_nothing(

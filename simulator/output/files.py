@@ -85,9 +85,36 @@ def _give_mode(tmp: Path, out: Path, new: int) -> None:
 MARKER = ".pmosim"
 
 
+# what the commands write: a folder of these alone (and charts) is a results folder written
+# before the marker existed, replaced like a marked one
+_OUTPUTS = frozenset(
+    {
+        "accuracy.csv",
+        "best-variant.yaml",
+        "capacity.csv",
+        "comparison.csv",
+        "comparison.json",
+        "drivers.csv",
+        "milestones.csv",
+        "projects.csv",
+        "report.html",
+        "schedule.csv",
+        "search.json",
+        "summary.json",
+        "trace.csv",
+        "trend.csv",
+    }
+)
+
+
+def _written_by_pmosim(folder: Path) -> bool:
+    """Empty, or holding nothing but files the commands write."""
+    return all(p.is_file() and (p.name in _OUTPUTS or p.suffix == ".png") for p in folder.iterdir())
+
+
 def check_replaceable(out: Path, force: bool) -> None:
-    """Raise unless ``out`` may be written: absent, or (with ``force``) an empty folder or
-    one that :func:`publish` wrote."""
+    """Raise unless ``out`` may be written: absent, or (with ``force``) a folder that
+    :func:`publish` wrote (marked), or one holding nothing but files the commands write."""
     out = Path(out)
     if not out.exists():
         return
@@ -97,7 +124,7 @@ def check_replaceable(out: Path, force: bool) -> None:
         )
     if not out.is_dir():
         raise PmosimError(f"{out} is a file, not a results folder; choose another --out")
-    if not (out / MARKER).is_file() and any(out.iterdir()):
+    if not (out / MARKER).is_file() and not _written_by_pmosim(out):
         raise PmosimError(
             f"{out} holds files pmosim did not write (it has no {MARKER} file), so --force "
             "does not replace it; choose another --out, or empty it yourself"
