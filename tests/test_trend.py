@@ -692,3 +692,14 @@ def test_actuals_score_the_forecasts(monthly: Path) -> None:
     assert result.exit_code != 0
     assert "bad.csv: row 2, column actual_finish: '08/09/2027' is not a date" in result.output
     assert not (monthly / "x").exists()
+
+
+def test_quiet_with_fail_on_alert_still_says_which_alert(tmp_path: Path) -> None:
+    """-q prints nothing but errors; with --fail-on-alert an alert is why the run fails, so
+    it is said (on stderr) instead of a bare exit status 1."""
+    for n in (1, 2):
+        assert _run(tmp_path, n, "-q").exit_code == 0
+    result = _run(tmp_path, 3, "-q", "--fail-on-alert")
+    assert result.exit_code == 1
+    assert "ALERT crm: P80 slipped" in result.output
+    assert "Results written" not in result.output  # otherwise quiet

@@ -413,7 +413,8 @@ def run(
     shutil.rmtree(store, ignore_errors=True)
     raised = record_run(pf, summary, history, history_replace)
     _print_run(out, summary, drivers, drivers_top or DRIVERS_PRINTED, as_json=as_json, quiet=quiet)
-    say_alerts(raised, quiet=quiet, to_stderr=as_json)
+    # with --fail-on-alert the alerts are why the run fails: said even with -q, on stderr
+    say_alerts(raised, quiet=quiet and not fail_on_alert, to_stderr=as_json or quiet)
     if raised and fail_on_alert:
         raise click.exceptions.Exit(1)
 
