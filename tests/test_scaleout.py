@@ -59,9 +59,9 @@ def test_target_se_adds_blocks_until_reached() -> None:
     n = len(out.finish)
     assert n < 20 * BLOCK_SIZE
     assert n % BLOCK_SIZE == 0
-    assert max_on_time_se(pf, out.finish) <= target
+    assert max_on_time_se(pf, out.finish, out.keys) <= target
     # one block fewer would not have been enough
-    assert max_on_time_se(pf, out.finish[: n - BLOCK_SIZE]) > target
+    assert max_on_time_se(pf, out.finish[: n - BLOCK_SIZE], out.keys[: n - BLOCK_SIZE]) > target
     # and the iterations are exactly those of a fixed-size run
     fixed = simulate_portfolio(pf, n, seed=5)
     assert np.array_equal(fixed.finish, out.finish)
@@ -108,8 +108,26 @@ def test_target_se_without_any_deadline_is_refused(tmp_path: Path) -> None:
         "scenario: s\nresources: {dev: {capacity: 1}}\nprojects:\n"
         "  - {id: a, tasks: [{id: t, duration: {uniform: {low: 5, high: 10}}}]}\n"
     )
-    with pytest.raises(PmosimError, match="no project has a deadline"):
+    with pytest.raises(PmosimError, match="no project has a deadline and no key date"):
         simulate_portfolio(load_scenario(path), 2 * BLOCK_SIZE, seed=1, target_se=0.001)
+
+
+def test_target_se_counts_the_key_dates_too(tmp_path: Path) -> None:
+    """The help says every P(on time): a key date's too. Here the only one is a task due at
+    7.5 working days with a U(5, 10) duration, P = 0.5: s.e. 0.5 / sqrt(n) reaches 0.02 at
+    n = 625, so the run stops after two blocks (it was refused, as having no deadline)."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "scenario: s\nprojects:\n  - {id: a, tasks: [{id: t, finish_no_later_than: 7.5,"
+        " duration: {uniform: {low: 5, high: 10}}}]}\n"
+    )
+    out = simulate_portfolio(load_scenario(path), 20 * BLOCK_SIZE, seed=3, target_se=0.02)
+    n = len(out.finish)
+    hit = out.keys[:, 0] <= 7.5
+    assert np.sqrt(hit.mean() * (1 - hit.mean()) / n) <= 0.02
+    first = hit[: n - BLOCK_SIZE]
+    assert np.sqrt(first.mean() * (1 - first.mean()) / (n - BLOCK_SIZE)) > 0.02
+    assert n == 2 * BLOCK_SIZE
 
 
 @pytest.mark.parametrize("address", ["tcp://10.1.2.3:8786", "tcp://scheduler.example:8786"])

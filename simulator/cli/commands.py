@@ -520,7 +520,7 @@ def _interruptible(store: Path, simulating: bool) -> Iterator[None]:
 
 
 def _say_target(pf: Portfolio, outcome: Outcome, target_se: float, n: int) -> None:
-    reached = max_on_time_se(pf, outcome.finish) <= target_se
+    reached = max_on_time_se(pf, outcome.finish, outcome.keys) <= target_se
     click.echo(
         f"target s.e. {target_se:g}: {'reached' if reached else 'NOT reached'} "
         f"after {len(outcome.finish):,} iterations"

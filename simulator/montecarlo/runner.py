@@ -305,14 +305,23 @@ def _combine(pf: Portfolio, blocks: list[Block]) -> Outcome:
     )
 
 
-def max_on_time_se(pf: Portfolio, finish: Array) -> float:
-    """The largest standard error of P(on time) over the projects with a deadline."""
+def max_on_time_se(pf: Portfolio, finish: Array, keys: Array) -> float:
+    """The largest standard error of P(on time) over the projects with a deadline and the
+    key dates with a due date (``keys``: their event times, as :attr:`Block.keys`)."""
+    hits = [finish[:, k] <= p.deadline for k, p in enumerate(pf.projects) if p.deadline is not None]
+    hits += [keys[:, j] <= d.due for j, d in enumerate(pf.key_dates) if d.due is not None]
     ses = [0.0]
-    for k, p in enumerate(pf.projects):
-        if p.deadline is not None:
-            hit = float(np.mean(finish[:, k] <= p.deadline))
-            ses.append(np.sqrt(hit * (1 - hit) / len(finish)))
+    for hit in hits:
+        p_hit = float(np.mean(hit))
+        ses.append(np.sqrt(p_hit * (1 - p_hit) / len(finish)))
     return max(ses)
+
+
+def _measured(pf: Portfolio) -> bool:
+    """Whether the run has a P(on time): a project's deadline or a key date's due date."""
+    return any(p.deadline is not None for p in pf.projects) or any(
+        d.due is not None for d in pf.key_dates
+    )
 
 
 def _within_reach(pf: Portfolio, blk: Block, first: int) -> None:
@@ -371,10 +380,11 @@ class _Blocks:
             return False
         blocks = self.done
         finish = np.concatenate([b.finish for b in blocks]) if blocks else np.empty((0, 0))
+        keys = np.concatenate([b.keys for b in blocks]) if blocks else np.empty((0, 0))
         while self.checked < len(blocks):
             self.checked += 1
             n_done = sum(len(b.finish) for b in blocks[: self.checked])
-            if max_on_time_se(self.pf, finish[:n_done]) <= self.target_se:
+            if max_on_time_se(self.pf, finish[:n_done], keys[:n_done]) <= self.target_se:
                 self.done = blocks[: self.checked]
                 return True
         return False
@@ -509,10 +519,10 @@ def simulate_portfolio(
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
-    if target_se is not None and all(p.deadline is None for p in pf.projects):
+    if target_se is not None and not _measured(pf):
         raise PmosimError(
-            f"--target-se {target_se:g}: no project has a deadline, so there is no P(on time) "
-            "to make that precise; give -n alone"
+            f"--target-se {target_se:g}: no project has a deadline and no key date a due "
+            "date, so there is no P(on time) to make that precise; give -n alone"
         )
     backend = backend or Backend(jobs=jobs)
     sizes = block_sizes_of(iterations)
