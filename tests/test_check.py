@@ -64,6 +64,31 @@ def test_a_task_in_progress_with_no_work_left_starts_late_where_it_ends(tmp_path
     ]
 
 
+def test_actual_starts_are_shown_as_they_happened(tmp_path: Path) -> None:
+    """Work done on a weekend: a ran Sat 9 - Sun 10 Jan, b began Sat 9 Jan and runs past the
+    status date (Wed 13). Their starts are the actual days, not the Monday after (a showed
+    'started' on Mon 11, after it had finished); a, done, starts late when it started."""
+    path = write(
+        tmp_path,
+        """
+        start: 2027-01-04
+        status_date: 2027-01-13
+        projects:
+          - id: p
+            tasks:
+              - {id: a, duration: 2, actual_start: 2027-01-09, actual_finish: 2027-01-10}
+              - {id: b, duration: 5, actual_start: 2027-01-09, after: [a]}
+        """,
+    )
+    pf = load_scenario(path)
+    frame = schedule_frame(pf, cpm(pf)).set_index("task")
+    assert frame.loc["a", ["early_start", "early_finish"]].tolist() == ["2027-01-09", "2027-01-10"]
+    assert frame.loc["a", ["late_start", "late_finish"]].tolist() == ["2027-01-09", "2027-01-10"]
+    assert frame.loc["b", "early_start"] == "2027-01-09"
+    assert (frame["early_start"] <= frame["early_finish"]).all()
+    assert (frame["late_start"] <= frame["late_finish"]).all()
+
+
 def test_critical_path_dates_and_float_by_hand(tmp_path: Path) -> None:
     # a: 0-5 (its mode). b after a: 5-8. c: a's start + 1: 1-3. d after b and c: 8-9.
     # Backward from d's finish 9: d 8-9; b 5-8; c must end by 8: 6-8 (float 5); a must end

@@ -109,6 +109,10 @@ def schedule_frame(pf: Portfolio, sched: ScheduleCheck) -> pd.DataFrame:
             ls[i] = late[i]
             if t.milestone or t.progress is None:  # a task in progress began on its start
                 es[i] = early[i]
+        if t.progress is not None and cal.start is not None and not t.milestone:
+            es[i] = str(cal.date_of(t.progress.start))  # it began then, worked day or not
+            if t.complete:  # done: its late dates are what happened
+                ls[i] = es[i]
     return pd.DataFrame(
         {
             "project": [pf.projects[t.project].id for t in pf.tasks],
