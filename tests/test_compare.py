@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from simulator.analysis import compare, metrics
 from simulator.cli import cli
-from simulator.errors import ScenarioError
+from simulator.errors import ScenarioError, SimulationError
 from simulator.model import Portfolio, apply_variant
 from simulator.montecarlo import simulate_portfolio
 from simulator.scenario import load_scenario
@@ -437,3 +437,21 @@ def test_cancelling_or_cutting_started_work_warns_of_its_sunk_cost(tmp_path: Pat
         in (warnings[0])
     )
     assert "variants[1].remove_tasks: removing crm.build-ui, started by" in warnings[1]
+
+
+def test_a_variant_that_cannot_be_simulated_is_named(tmp_path: Path) -> None:
+    """The base runs; postponing a past the day its pool empties for good makes its task
+    unstartable: the error names the variant (it said 'can never start' and nothing of
+    which variant)."""
+    pf = load(
+        tmp_path,
+        """
+        resources: {dev: {capacity: 1, changes: [{at: 10, capacity: 0}]}}
+        projects:
+          - {id: a, tasks: [{id: t, duration: 3, resources: {dev: 1}}]}
+        variants:
+          - {name: too-late, postpone: {a: 12}}
+        """,
+    )
+    with pytest.raises(SimulationError, match=r"^variant 'too-late': .*can never start"):
+        compare(pf, list(pf.variants), 100, 1)

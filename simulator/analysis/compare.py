@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..engine import work_between
+from ..errors import SimulationError
 from ..model import Portfolio, Variant, apply_variant
 from ..montecarlo import Backend, Outcome, simulate_portfolio, without_each_risk
 from .summary import Z95
@@ -242,9 +243,12 @@ def compare(
     results = []
     for v in variants:
         pv = apply_variant(pf, v)
-        out = simulate_portfolio(
-            pv, iterations, seed, engine=engine, backend=backend, progress=tick()
-        )
+        try:
+            out = simulate_portfolio(
+                pv, iterations, seed, engine=engine, backend=backend, progress=tick()
+            )
+        except SimulationError as e:  # the base ran: say which variant's change did this
+            raise type(e)(f"variant '{v.name}': {e}") from None
         m = metrics(pv, out, ids, values, horizon)
         diffs = [d for name in base if (d := _paired(name, base[name], m[name])) is not None]
         diffs += [
