@@ -419,15 +419,9 @@ def estimate_cmd(
     click.echo(f"{len(result)} rows written to {out}")
 
 
-def _outside(model: Any, days: float) -> bool:
-    """Whether ``days`` lies outside the sizes the model's size terms rest on."""
-    fitted = model.widening_range
-    return fitted is not None and not fitted[0] <= days <= fitted[1]
-
-
 def _note_beyond(model: Any, days: float, per_day: float, units: str) -> None:
     """Say so when the estimate lies outside the sizes the model's size terms rest on."""
-    if not _outside(model, days):
+    if not model.outside(days):
         return
     lo, hi = (x * per_day for x in model.widening_range)
     click.echo(
@@ -511,7 +505,7 @@ def _batch(
     for name in found[0] if found else ():
         scale = 1.0 if name == "p_overrun" else per_day
         out[name] = [r[name] * scale for r in found]
-    out["outside_history"] = [_outside(m, d) for m, d in zip(chosen, days, strict=True)]
+    out["outside_history"] = [m.outside(d) for m, d in zip(chosen, days, strict=True)]
     return out
 
 

@@ -318,6 +318,12 @@ class RatioModel:
             return min(self.grid.estimates), max(self.grid.estimates)
         return self.estimate_range if self._sized else None
 
+    def outside(self, estimate: float) -> bool:
+        """Whether ``estimate`` lies outside :attr:`widening_range`: its ranges are then the
+        nearest end's, widened."""
+        fitted = self.widening_range
+        return fitted is not None and not fitted[0] <= estimate <= fitted[1]
+
     @cached_property
     def _center(self) -> float:
         """The centre the spread terms and the widening keep: the spread centre, or without a

@@ -213,7 +213,7 @@ def _beyond(ctx: Context, size: Calibrated, loc: tuple[Any, ...]) -> Calibrated:
     """Warn when the estimate lies outside the sizes its model's size terms rest on: its
     range is then the nearest end's, widened by ``1 + log-distance`` (README)."""
     fitted = size.model.widening_range
-    if fitted is not None and not fitted[0] <= size.estimate <= fitted[1]:
+    if fitted is not None and size.model.outside(size.estimate):
         end = min(max(size.estimate, fitted[0]), fitted[1])
         widen = 1 + abs(math.log(size.estimate / end))
         ctx.warn(
