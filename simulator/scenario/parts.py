@@ -192,18 +192,17 @@ def _demand(
 ) -> tuple[tuple[int, float], ...]:
     out = []
     for pid, units in t.resources.items():
-        if pid not in pool_index:
-            known = ", ".join(pool_index) or "none defined"
-            ctx.error((*loc, "resources", pid), f"unknown pool '{pid}'; pools: {known}", key=True)
+        q = ctx.lookup(pool_index, pid, (*loc, "resources", pid), "pool")
+        if q is None:
             continue
-        pool = pools[pool_index[pid]]
+        pool = pools[q]
         if units > pool.max_capacity:
             ctx.error(
                 (*loc, "resources", pid),
                 f"needs {units:g} units of '{pid}' but the pool never has more than "
                 f"{pool.max_capacity:g}: this task could never start",
             )
-        out.append((pool_index[pid], float(units)))
+        out.append((q, float(units)))
     return tuple(out)
 
 

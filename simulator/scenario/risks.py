@@ -53,15 +53,11 @@ def _risk(ctx: Context, k: int, r: S.RiskSpec, parts: Parts) -> Risk:
     loss = None
     if r.capacity_loss is not None:
         cl = r.capacity_loss
-        pool_index = parts.pool_index
-        if cl.pool not in pool_index:
-            ctx.error(
-                (*loc, "capacity_loss", "pool"),
-                f"unknown pool '{cl.pool}'; pools: {', '.join(pool_index) or 'none defined'}",
-            )
-        else:
+        where = (*loc, "capacity_loss", "pool")
+        q = ctx.lookup(parts.pool_index, cl.pool, where, "pool", key=False)
+        if q is not None:
             at = ctx.offset(cl.at, (*loc, "capacity_loss", "at"))
-            loss = (pool_index[cl.pool], float(cl.units), at, dist(cl.days))
+            loss = (q, float(cl.units), at, dist(cl.days))
     delay = r.delay if r.delay is not None else r.delay_percent
     cost_projects = tuple(dict.fromkeys(parts.tasks[i].project for i in targets))
     return Risk(
