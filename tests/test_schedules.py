@@ -601,6 +601,14 @@ projects:
 PROGRESS = DATED + "status_date: 2027-01-18\n"  # Monday 18, t = 14; 10 office days elapsed
 
 
+def started(tmp_path: Path, duration: str) -> Portfolio:
+    """One task in progress since Mon 4 Jan at the status date (10 office days elapsed),
+    ``duration`` its law as the file writes it."""
+    text = "projects:\n  - id: p\n    tasks:\n"
+    text += f"      - {{id: a, duration: {duration}, actual_start: 2027-01-04}}\n"
+    return load(tmp_path, PROGRESS + text)
+
+
 def remaining(pf: Portfolio, task: int, blocks: int = 8, seed: int = 2027) -> Array:
     """The engine durations of ``task`` over ``blocks`` full blocks (4000 iterations)."""
     return np.concatenate([sample_block(pf, seed, b, 500).duration[:, task] for b in range(blocks)])
@@ -635,16 +643,7 @@ projects:
 
 
 def test_in_progress_exponential_below_its_shift(tmp_path: Path) -> None:
-    pf = load(
-        tmp_path,
-        PROGRESS
-        + """\
-projects:
-  - id: p
-    tasks:
-      - {id: a, duration: {exponential: {mean: 16, low: 12}}, actual_start: 2027-01-04}
-""",
-    )
+    pf = started(tmp_path, "{exponential: {mean: 16, low: 12}}")
     # elapsed 10 < low 12: the condition D > 10 always holds; D - 10 = 2 + Exp(4)
     x = remaining(pf, 0)
     assert_law(x, stats.expon(loc=2, scale=4), 6.0, 4.0)
@@ -663,16 +662,7 @@ projects:
 def test_in_progress_far_beyond_its_estimate(tmp_path: Path, duration: str, law: Any) -> None:
     """A task running 10 days on a 3-day estimate: its remaining work is the law's tail
     beyond the elapsed time, small and finite, and the run completes."""
-    pf = load(
-        tmp_path,
-        PROGRESS
-        + f"""\
-projects:
-  - id: p
-    tasks:
-      - {{id: a, duration: {duration}, actual_start: 2027-01-04}}
-""",
-    )
+    pf = started(tmp_path, duration)
     x = remaining(pf, 0)
     assert np.all(np.isfinite(x)), f"{np.mean(~np.isfinite(x)):.1%} of remaining draws not finite"
     assert np.all(x > 0), f"{np.mean(x <= 0):.1%} of remaining draws are 0"
@@ -683,16 +673,7 @@ projects:
 
 
 def test_in_progress_uniform_elapsed_inside_the_range(tmp_path: Path) -> None:
-    pf = load(
-        tmp_path,
-        PROGRESS
-        + """\
-projects:
-  - id: p
-    tasks:
-      - {id: a, duration: {uniform: {low: 5, high: 20}}, actual_start: 2027-01-04}
-""",
-    )
+    pf = started(tmp_path, "{uniform: {low: 5, high: 20}}")
     # D ~ U(5, 20) given D > 10 is U(10, 20): the remaining D - 10 is U(0, 10)
     x = remaining(pf, 0)
     assert x.min() >= 0
@@ -701,16 +682,7 @@ projects:
 
 
 def test_in_progress_uniform_elapsed_below_the_range(tmp_path: Path) -> None:
-    pf = load(
-        tmp_path,
-        PROGRESS
-        + """\
-projects:
-  - id: p
-    tasks:
-      - {id: a, duration: {uniform: {low: 12, high: 20}}, actual_start: 2027-01-04}
-""",
-    )
+    pf = started(tmp_path, "{uniform: {low: 12, high: 20}}")
     # E = 10 < low: remaining is U(12 - 10, 20 - 10) = U(2, 10)
     x = remaining(pf, 0)
     assert x.min() >= 2
@@ -1034,16 +1006,7 @@ def test_the_far_beyond_warning_says_what_the_run_does(
     """10 days elapsed on a law that (nearly) never reaches 10: a bounded law has no work
     left (its sf there is a rounding error, not a tail: the warning said 'drawn from the
     law's tail'), an unbounded one draws its tail."""
-    pf = load(
-        tmp_path,
-        PROGRESS
-        + f"""\
-projects:
-  - id: p
-    tasks:
-      - {{id: a, duration: {duration}, actual_start: 2027-01-04}}
-""",
-    )
+    pf = started(tmp_path, duration)
     (warning,) = [w for w in pf.warnings if "far beyond its duration" in w]
     assert says in warning
     x = remaining(pf, 0, blocks=1)
