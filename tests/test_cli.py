@@ -217,6 +217,19 @@ def test_a_successful_run_delivers_all_its_output_through_a_pipe(tmp_path: Path)
     assert "Usage: python -m simulator" in help_.stdout
 
 
+def test_starting_the_cli_leaves_the_slow_libraries_to_the_commands_that_use_them() -> None:
+    """scipy.stats and matplotlib take about a second each to import: ``pmosim --help``,
+    ``validate`` and ``run --no-report`` do not pay for them."""
+    code = (
+        "import sys, simulator.cli.commands; "
+        "print(sorted(m for m in ('scipy.stats', 'matplotlib') if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert proc.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("command", ["validate", "run"])
 def test_missing_file_is_a_clean_error(
     monkeypatch: pytest.MonkeyPatch,

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special
 
 from ..model.levers import Plan, SearchSpace
 from .plan_scores import PlanScores
@@ -93,7 +93,10 @@ def _batches(x: Array, objective: str) -> Array:
 
 
 def _bounds(s: PlanScores, space: SearchSpace, alpha: float) -> tuple[str, ...]:
-    """Each constraint met, failed or unsure, with one-sided bounds at ``alpha`` each."""
+    """Each constraint met, failed or unsure, with one-sided bounds at ``alpha`` each
+    (scipy.stats, a second to import, is imported here: only ``search`` needs it)."""
+    from scipy import stats
+
     c = space.constraints
     n = len(s.cost)
     out = []
