@@ -303,13 +303,17 @@ def chains_by_definition(
     return counts
 
 
+@pytest.mark.parametrize("group_cells", [chains.GROUP_CELLS, 1, 4 * 720])
 def test_driving_chains_match_their_definition_on_crowded_schedules(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group_cells: int
 ) -> None:
     """Whole days and a tenth of zero durations make many tasks finish at the same instant
     (ties between releasers, a zero-length task released by itself): the compiled chains
-    must still be the definition's (with room for every other project's task)."""
+    must still be the definition's (with room for every other project's task), whether
+    the projects' chains are counted all at once, one project at a time, or four at a time
+    (the 720-task portfolio's 6 projects in two uneven groups)."""
     monkeypatch.setattr(chains, "OTHERS", 10**6)
+    monkeypatch.setattr(chains, "GROUP_CELLS", group_cells)
     pf = load_scenario(
         write_synthetic(tmp_path / "s.yaml", projects=6, tasks=120, pools=3, risks=4, load=3)
     )  # pools a third of what is asked

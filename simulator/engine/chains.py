@@ -19,6 +19,8 @@ Array = NDArray[np.float64]
 RELEASE, CAPACITY = -1, -2
 # per project and block, the other projects' tasks kept: the most often on its chain
 OTHERS = 20
+# count_chains counts the chains of this many (project, task) pairs at a time (16 MB)
+GROUP_CELLS = 1 << 21
 # columns of _pool_table's rows
 _KEY, _TIME, _FIRST, _SECOND = 0, 1, 2, 3
 
@@ -158,47 +160,68 @@ def _drivers(
 
 
 @inline
-def _walk(drv: Any, it: int, i: int, seen: Any, counts: Any, touched: Any, m: int) -> int:
-    """Count the chain from ``i`` back (each task once); returns the tasks touched so far."""
-    n = drv.shape[1]
+def _walk(row: Any, i: int, seen: Any, stamp: int, counts: Any) -> None:
+    """Count the chain from task ``i`` back along ``row`` (one iteration's drivers), each
+    task once (``seen`` holds ``stamp`` for the tasks counted on this walk)."""
     steps = 0
-    while i >= 0 and seen[i] != it and steps <= n:
-        seen[i] = it
-        if counts[i] == 0:
-            touched[m] = i
-            m += 1
+    while i >= 0 and seen[i] != stamp and steps <= row.size:
+        seen[i] = stamp
         counts[i] += 1
-        i = drv[it, i]
+        i = row[i]
         steps += 1
-    return m
+
+
+@inline
+def _kept(
+    counts: Any, pk: int, project_of: Any, others: int, mine: Any, out_key: Any, out_count: Any
+) -> int:
+    """Write project ``pk``'s pairs kept from its ``counts`` (every own task, the ``others``
+    other projects' tasks most counted, the lowest-numbered on a tie) from ``out_key[0]``
+    on; returns how many, and leaves ``counts`` zero."""
+    n, m = counts.size, 0
+    for i in range(n):
+        if counts[i] > 0:
+            mine[m] = i
+            m += 1
+    got = mine[:m]
+    other = got[project_of[got] != pk]
+    if other.size > others:  # the most counted first, then the lowest-numbered
+        order = np.argsort(-counts[other].astype(np.int64) * (n + 1) + other)
+        for q in order[others:]:
+            counts[other[q]] = 0
+    out = 0
+    for i in got:
+        if counts[i] > 0:
+            out_key[out], out_count[out] = pk * n + i, counts[i]
+            out += 1
+        counts[i] = 0
+    return out
 
 
 @jit
-def _count(drv: Any, last: Any, project_of: Any, others: int, out_key: Any, out_count: Any) -> int:
-    """Per project, walk its chain in every iteration, and write the pairs kept (every own
-    task on a chain, and the ``others`` other projects' tasks most often on one, the
-    lowest-numbered on a tie) to ``out_key`` (ascending) / ``out_count``; returns how many."""
+def _count(
+    drv: Any, last: Any, project_of: Any, others: int, group: int, out_key: Any, out_count: Any
+) -> int:
+    """Per project, walk its chain in every iteration, and write the pairs kept (see _kept)
+    to ``out_key`` (ascending) / ``out_count``; returns how many. Projects are taken
+    ``group`` at a time, iteration by iteration: an iteration's drivers are read once per
+    group while they are in the cache (per project, they were read from memory again), and
+    the counts (``group x tasks``) stay bounded."""
     n_it, n = drv.shape
-    counts = np.zeros(n, dtype=np.int64)
+    n_proj = last.shape[1]
+    counts = np.zeros((max(1, min(group, n_proj)), n), dtype=np.int64)
     seen = np.full(n, -1, dtype=np.int64)
-    touched = np.empty(n, dtype=np.int64)
+    mine = np.empty(n, dtype=np.int64)
     out = 0
-    for pk in range(last.shape[1]):
-        m = 0
+    for g0 in range(0, n_proj, group):
+        g1 = min(g0 + group, n_proj)
         for it in range(n_it):
-            m = _walk(drv, it, last[it, pk], seen, counts, touched, m)
-        mine = touched[:m]
-        other = mine[project_of[mine] != pk]
-        if other.size > others:  # the most counted first, then the lowest-numbered
-            order = np.argsort(-counts[other] * (n + 1) + other)
-            for q in order[others:]:
-                counts[other[q]] = 0
-        for i in np.sort(mine):
-            if counts[i] > 0:
-                out_key[out], out_count[out] = pk * n + i, counts[i]
-                out += 1
-        for i in mine:
-            counts[i], seen[i] = 0, -1
+            for pk in range(g0, g1):
+                _walk(drv[it], last[it, pk], seen, it * n_proj + pk, counts[pk - g0])
+        for pk in range(g0, g1):
+            out += _kept(
+                counts[pk - g0], pk, project_of, others, mine, out_key[out:], out_count[out:]
+            )
     return out
 
 
@@ -258,7 +281,8 @@ def count_chains(pf: Portfolio, drv: NDArray[np.int32], last: NDArray[np.int64])
     n, n_proj = drv.shape[1], last.shape[1]
     most = n + n_proj * OTHERS
     key, count = np.empty(most, dtype=np.int64), np.empty(most, dtype=np.int64)
-    kept = _count(drv, last, pf.task_project, OTHERS, key, count)
+    group = max(1, GROUP_CELLS // max(n, 1))
+    kept = _count(drv, last, pf.task_project, OTHERS, group, key, count)
     return ChainCounts(key[:kept].copy(), count[:kept].copy())
 
 
