@@ -186,7 +186,7 @@ def _kept(
     got = mine[:m]
     other = got[project_of[got] != pk]
     if other.size > others:  # the most counted first, then the lowest-numbered
-        order = np.argsort(-counts[other].astype(np.int64) * (n + 1) + other)
+        order = np.argsort(-counts[other] * (n + 1) + other)
         for q in order[others:]:
             counts[other[q]] = 0
     out = 0
