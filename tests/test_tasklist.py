@@ -263,6 +263,27 @@ def test_a_list_without_a_duration_column_is_one_line(tmp_path: Path) -> None:
     ]
 
 
+def test_a_blank_duration_column_is_printed_three_times_then_counted(tmp_path: Path) -> None:
+    """A Duration column left blank in 300 rows is one problem per row (each row is at
+    fault), but the user reads its first three and one line naming the other rows, not 300
+    lines; every other problem is printed whole, in order, and the count is of them all."""
+    rows = [f"{k},task {k},,\n" for k in range(1, 301)]
+    rows[149] = "150,task 150,3d,999\n"  # a row with its own problem, among the blank ones
+    path = _write(tmp_path, "ID,Name,Duration,Predecessors\n" + "".join(rows))
+    result = CliRunner().invoke(cli, ["import", str(path), "--out", str(tmp_path / "o.yaml")])
+    assert result.exit_code != 0
+    lines = result.stderr.splitlines()
+    blank = "no duration or estimate, and no closed item with start and finish dates"
+    assert [line.split(": Duration: ")[0] for line in lines[:3]] == [
+        f"{path}:{r}:3" for r in (2, 3, 4)
+    ]
+    assert all(blank in line for line in lines[:3])
+    assert lines[3] == f"{path}: Duration: the same problem on 296 more rows: 5-150, 152-301"
+    assert lines[4].startswith(f"{path}:151:4: Predecessors: '999': no task with id '999'")
+    assert lines[5:] == [f"Error: {path}: cannot import it; nothing was written"]
+    assert not (tmp_path / "o.yaml").exists()
+
+
 def test_a_title_above_the_header_is_named_once(tmp_path: Path) -> None:
     """A workbook with a title merged across row 1, a blank row 2 and the header in row 3:
     one line that names row 3, where the flood of one line per row named nothing."""

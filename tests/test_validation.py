@@ -936,3 +936,28 @@ def test_far_dates_that_can_be_shown_load(tmp_path: Path) -> None:
     )
     pf = load_scenario(_write(tmp_path, text))
     assert pf.projects[0].deadline == pf.calendar.latest
+
+
+def test_a_problem_on_many_lines_is_printed_on_three_then_counted_with_its_lines() -> None:
+    """Four occurrences are printed whole (a count of one would say less); more are cut
+    to three and one line listing the rest as ranges, the first eight of them."""
+
+    def at(lines: list[int], file: str = "s.yaml", message: str = "bad") -> list[Problem]:
+        return [Problem(file, n, 5, "projects[a].duration", message) for n in lines]
+
+    four = ScenarioError(at([3, 4, 5, 6]))
+    assert four.lines == [f"s.yaml:{n}:5: projects[a].duration: bad" for n in (3, 4, 5, 6)]
+    gaps = [2, 3, 4, *range(10, 40, 2), 50, 51, 52]  # 15 single lines, then a run
+    many = ScenarioError([*at(gaps), *at([7], message="other")])
+    assert many.lines == [
+        "s.yaml:2:5: projects[a].duration: bad",
+        "s.yaml:3:5: projects[a].duration: bad",
+        "s.yaml:4:5: projects[a].duration: bad",
+        "s.yaml: projects[a].duration: the same problem on 18 more lines: "
+        "10, 12, 14, 16, 18, 20, 22, 24, …",
+        "s.yaml:7:5: projects[a].duration: other",
+    ]
+    assert str(many) == "\n".join(many.lines)
+    assert len(many.problems) == 22
+    rows = ScenarioError(at([2, 3, 4, 5, 6, 8], file="h.csv"))
+    assert rows.lines[3] == "h.csv: projects[a].duration: the same problem on 3 more rows: 5-6, 8"

@@ -65,8 +65,8 @@ def _load(path: Path) -> Portfolio:
     try:
         pf = load_scenario(path, display=str(path))
     except ScenarioError as e:
-        for problem in e.problems:
-            click.echo(str(problem), err=True)
+        for line in e.lines:
+            click.echo(line, err=True)
         n = len(e.problems)
         raise click.ClickException(
             f"{path}: {n} problem{'s' if n != 1 else ''}; nothing was run or written"
@@ -172,8 +172,8 @@ def import_(file: Path, out: Path, force: bool) -> None:
     try:
         plan = read_plan(file, display=str(file))
     except ScenarioError as e:
-        for problem in e.problems:
-            click.echo(str(problem), err=True)
+        for line in e.lines:
+            click.echo(line, err=True)
         raise click.ClickException(f"{file}: cannot import it; nothing was written") from None
     _load(file)  # the plan must also be a valid scenario
     text = scenario_text(plan.data, plan.notes, file.name)
