@@ -6,12 +6,12 @@ one located line."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from pmxmlgen import NS, activity, chain, pmxml, relationship
 from test_plans import PLANS, matches, needs_plans
 
 from simulator.cli import cli
@@ -19,8 +19,6 @@ from simulator.errors import ScenarioError
 from simulator.plans import PLAN_SUFFIXES, read_plan
 from simulator.plans.pmxml import read_pmxml
 from simulator.scenario import load_scenario
-
-NS = "http://xmlns.oracle.com/Primavera/P6Professional/V20.12/API/BusinessObjects"
 
 
 @needs_plans
@@ -65,54 +63,6 @@ def test_a_p6_xml_file_reads_as_the_xer_export_of_the_same_plan(xml: str, xer: s
     assert a.stored == b.stored
     assert a.notes == b.notes
     assert len(a.data["projects"][0]["tasks"]) == (12 if "percent" in xml else 1)
-
-
-def pmxml(activities: str = "", extra: str = "", calendar: str = "") -> str:
-    """A small PMXML plan: a 10-hour Mon-Fri calendar (ObjectId 5) and project P1 (ObjectId
-    1), with the activities, relationships and other elements given."""
-    week = "".join(
-        f"<StandardWorkHours><DayOfWeek>{day}</DayOfWeek>{work}</StandardWorkHours>"
-        for day, work in [
-            ("Sunday", "<WorkTime/>"),
-            (
-                "Monday",
-                calendar or "<WorkTime><Start>07:00:00</Start><Finish>16:59:00</Finish></WorkTime>",
-            ),
-            *(
-                (d, "<WorkTime><Start>07:00:00</Start><Finish>16:59:00</Finish></WorkTime>")
-                for d in ("Tuesday", "Wednesday", "Thursday", "Friday")
-            ),
-        ]
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<APIBusinessObjects xmlns="{NS}">
-  <Calendar><HoursPerDay>10</HoursPerDay><IsDefault>1</IsDefault><Name>Ten hours</Name>
-    <ObjectId>5</ObjectId><StandardWorkWeek>{week}</StandardWorkWeek>
-    <HolidayOrExceptions><HolidayOrException><Date>2027-01-06T00:00:00</Date>
-    </HolidayOrException></HolidayOrExceptions></Calendar>
-  <Project><ObjectId>1</ObjectId><Id>P1</Id><PlannedStartDate>2027-01-04T00:00:00</PlannedStartDate>
-    <DataDate>2027-01-04T00:00:00</DataDate>{activities}</Project>{extra}
-</APIBusinessObjects>
-"""
-
-
-def activity(oid: int, code: str, hours: float | str, **more: str) -> str:
-    fields = "".join(f"<{k}>{v}</{k}>" for k, v in more.items())
-    return (
-        f"<Activity><ObjectId>{oid}</ObjectId><Id>{code}</Id><Name>{code} work</Name>"
-        f"<CalendarObjectId>5</CalendarObjectId><PlannedDuration>{hours}</PlannedDuration>"
-        f"<Status>Not Started</Status>{fields}</Activity>"
-    )
-
-
-def relationship(
-    oid: int, pred: int, succ: int, kind: str = "Finish to Start", lag: float | str = 0
-) -> str:
-    return (
-        f"<Relationship><ObjectId>{oid}</ObjectId><PredecessorActivityObjectId>{pred}"
-        f"</PredecessorActivityObjectId><SuccessorActivityObjectId>{succ}"
-        f"</SuccessorActivityObjectId><Type>{kind}</Type><Lag>{lag}</Lag></Relationship>"
-    )
 
 
 def test_activities_links_and_constraints_map_as_in_xer(tmp_path: Path) -> None:
@@ -321,20 +271,15 @@ def test_check_and_import_take_a_pmxml_file(tmp_path: Path) -> None:
     assert "material resource left out" in text
 
 
-def test_reading_time_grows_linearly_with_the_activities(tmp_path: Path) -> None:
-    """A chain of 6,000 activities: read, and every link kept, in well under a second each
-    thousand."""
+def test_a_long_chain_keeps_every_activity_and_link(tmp_path: Path) -> None:
+    """A chain of 6,000 activities: every one read and every link kept (its reading time
+    per activity against 1,000 is measured by tests/benchmarks/bench_plans.py)."""
     n = 6000
-    acts = "".join(activity(k, f"A{k}", 8) for k in range(1, n + 1))
-    links = "".join(relationship(n + k, k, k + 1) for k in range(1, n))
-    path = tmp_path / "big.xml"
-    path.write_text(pmxml(acts, links), encoding="utf-8")
-    began = time.perf_counter()
-    plan = read_plan(path)
-    assert time.perf_counter() - began < 0.5 * n / 1000
-    tasks = plan.data["projects"][0]["tasks"]
+    path = chain(tmp_path / "big.xml", n)
+    tasks = read_plan(path).data["projects"][0]["tasks"]
     assert len(tasks) == n
     assert sum(len(t.get("after", [])) for t in tasks) == n - 1
+    assert all(tasks[k]["after"] == [{"id": f"A{k}", "type": "FS"}] for k in range(1, n))
 
 
 @needs_plans

@@ -15,7 +15,9 @@ best of three. The commands run in-process through click's ``CliRunner``:
 * ``load_scenario``: read, validated and built as a portfolio;
 * ``pmosim check``: load, critical-path pass, schedule-health checks (exit 1: some fail);
 * ``pmosim import``: load, and the standalone scenario YAML written;
-* ``pmosim run -n 200``: load, 200 iterations, results written (``--no-report``).
+* ``pmosim run -n 200``: load, 200 iterations, results written (``--no-report``);
+* ``read_plan, P6 XML chain``: a P6 XML plan of as many activities in one chain
+  (``tests/pmxmlgen.py``), read.
 
 Seconds are wall time; the last column is the CPU time per activity at 5,000 over that at
 1,000 (CPU time, which other processes on a busy machine disturb less): about 1 (or below,
@@ -41,10 +43,13 @@ from simulator.plans import read_plan
 from simulator.scenario import load_scenario
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(1, str(Path(__file__).parents[1]))  # tests/: pmxmlgen
+from pmxmlgen import chain
 from xergen import write_xer
 
 SIZES = (1000, 5000)
 STEPS = ("read_plan", "load_scenario", "pmosim check", "pmosim import", "pmosim run -n 200")
+CHAIN = "read_plan, P6 XML chain"
 IN_SECONDS = 10.0  # what "imports and checks in seconds" is held to
 
 
@@ -95,6 +100,8 @@ def measure(activities: int, repeat: int = 3) -> dict[str, float]:
         )
         for name, run in _steps(path, folder).items():
             out[name], out[f"{name} cpu"] = _best(run, repeat)
+        xml = chain(folder / f"chain-{activities}.xml", activities)
+        out[CHAIN], out[f"{CHAIN} cpu"] = _best(lambda: read_plan(xml), repeat)
         out["baseline MiB"] = base
         out["peak MiB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         out["bytes"] = path.stat().st_size
@@ -123,7 +130,7 @@ def report(out: Callable[[str], None] = print) -> dict[int, dict[str, float]]:
         f"CPU time per activity, {big:,} over {small:,} |"
     )
     out("|---|---:|---:|---:|---:|")
-    for step in ("write_xer", *STEPS):
+    for step in ("write_xer", *STEPS, CHAIN):
         a, b, cpu = m[small][step], m[big][step], m[big][f"{step} cpu"]
         ratio = cpu / m[small][f"{step} cpu"] / (big / small)
         out(f"| {step} | {a:.2f} | {b:.2f} | {cpu:.2f} | {ratio:.2f} |")
