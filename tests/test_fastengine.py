@@ -10,6 +10,7 @@ events in another order, gives different bits somewhere.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -228,6 +229,56 @@ def test_batch_matches_simpy_iteration_by_iteration(pf: Portfolio, data: st.Data
     start, finish, ready = batch(pf.network, d, events)
     for it in range(rows):
         assert_same(simulate(pf.network, d[it], events[it]), (start[it], finish[it], ready[it]))
+
+
+# times on every scale an event queue could treat apart: powers of two of a day and their
+# neighbours, months to centuries, beyond 2^53 sixty-fourths of a day, infinite (a calendar
+# queue of 1/64-day buckets, tried, hung on a capacity change at infinity)
+WIDE = st.one_of(
+    TIMES,
+    TIMES.map(lambda x: 37.0 * x),
+    st.floats(0, 1e5, allow_nan=False),
+    st.sampled_from([1 / 64, 127.984375, 128.0, 128.015625, 256.0, 384.0, 1e6, 1e17, 2e18]),
+    st.just(math.inf),
+)
+
+
+@PROPERTY
+@given(portfolios(), st.data())
+def test_batch_matches_simpy_on_times_from_an_instant_to_infinity(
+    pf: Portfolio, data: st.DataObject
+) -> None:
+    """Durations and capacity changes on any scale: the compiled engine's event queue
+    keeps simpy's order, and its errors, whether events are an instant or centuries apart,
+    or at infinity."""
+    rows = data.draw(st.integers(1, 4), label="iterations")
+    n = len(pf.tasks)
+    d = np.array(
+        data.draw(
+            st.lists(st.lists(WIDE, min_size=n, max_size=n), min_size=rows, max_size=rows),
+            label="durations",
+        )
+    )
+    events = [
+        sorted(
+            data.draw(
+                st.lists(
+                    st.tuples(WIDE, st.integers(0, len(pf.pools) - 1), st.sampled_from(CAPACITIES)),
+                    max_size=4,
+                ),
+                label="changes",
+            )
+        )
+        for _ in range(rows)
+    ]
+    runs = [(d[it], events[it]) for it in range(rows)]
+    refs = [outcome(lambda x=x, ev=ev: simulate(pf.network, x, ev)) for x, ev in runs]
+    for (x, ev), ref in zip(runs, refs, strict=True):  # the same schedule, or the same error
+        assert outcome(lambda x=x, ev=ev: simulate_fast(pf.network, x, ev)) == ref
+    if not any(isinstance(ref[0], str) for ref in refs):  # every row in one batch, in turn
+        start, finish, ready = batch(pf.network, d, events)
+        for it, ref in enumerate(refs):
+            assert ref == tuple(a[it].tobytes() for a in (start, finish, ready))
 
 
 # a dated time base with three calendars: Mon-Fri with a holiday and a half day, every day,
