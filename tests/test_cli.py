@@ -218,8 +218,9 @@ def test_a_successful_run_delivers_all_its_output_through_a_pipe(tmp_path: Path)
 
 
 def test_starting_the_cli_leaves_the_slow_libraries_to_the_commands_that_use_them() -> None:
-    """scipy.stats and matplotlib take about a second each to import: ``pmosim --help``,
-    ``validate`` and ``run --no-report`` do not pay for them."""
+    """scipy.stats and matplotlib take about half a second each to import: loading the CLI
+    (all ``pmosim --help`` does) does not pay for them; the commands that use them import
+    them."""
     code = (
         "import sys, simulator.cli.commands; "
         "print(sorted(m for m in ('scipy.stats', 'matplotlib') if m in sys.modules))"
