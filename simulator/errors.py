@@ -49,7 +49,7 @@ class PmosimError(Exception):
 # blank column of a 10,000-row task list) is printed for its first lines, then counted
 REPEATS = 3
 _LISTED = 8  # ranges of lines listed in that count
-_TABLES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".parquet")  # their lines are rows
+_TABLES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet")  # their lines are rows
 
 
 class ScenarioError(PmosimError):
