@@ -806,3 +806,40 @@ def test_pool_tree_finds_the_first_leaf_that_fits(users: int) -> None:
             fit = np.flatnonzero(leaves[lo:] <= room)
             expected = lo + int(fit[0]) if fit.size else fast._NO_LEAF
             assert first_fit(tree, kernel.tree_ptr, kernel.tree_first, 0, lo, room) == expected
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_event_queue_buckets_fit_the_run_and_keep_the_order(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event queue's buckets narrow when many events share one, and widen when events
+    are far apart (between iterations, as the run goes): schedules stay the reference
+    engine's, iteration by iteration, when the scale of the durations changes mid-batch."""
+    from simulator.engine import fast
+
+    crowded = crowded_network(seed, n=200)
+    no_lag = np.zeros_like(crowded.succ_lag)  # events only at starts and finishes
+    net = replace(
+        crowded, release=np.zeros(crowded.n_tasks), pred_lag=no_lag, succ_lag=no_lag.copy()
+    )
+    rng = np.random.default_rng(200 + seed)
+    base = rng.integers(0, 8, size=(6, net.n_tasks)).astype(float)
+    base[:, rng.random(net.n_tasks) < 0.3] += 0.25
+    scales = {"dense": 1e-4, "sparse": 10.0}
+    kept: list[Any] = []
+    made = fast._work
+    monkeypatch.setattr(fast, "_work", lambda *a: kept.append(made(*a)) or kept[-1])
+
+    def run(order: list[str]) -> float:
+        """Buckets per day after a batch of iterations at these scales, checked row by row."""
+        d = np.concatenate([base * scales[s] for s in order])
+        events: list[Events] = [[(1e3 * 80.0, p, 3.0) for p in range(4)] for _ in d]
+        start, finish, ready = batch(net, d, events)
+        for it in range(len(d)):
+            assert_same(simulate(net, d[it], events[it]), (start[it], finish[it], ready[it]))
+        return float(kept[-1].heap_time[-2])
+
+    first = float(made(fast._prepare(net), 1).heap_time[-2])
+    assert run(["sparse"]) < first  # wider buckets: fewer per day
+    assert run(["dense"]) > first
+    run(["sparse", "dense", "sparse"])  # the widths change within one batch

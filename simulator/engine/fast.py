@@ -5,9 +5,11 @@
 iterations in one compiled loop. Exact equality comes from replaying what simpy does:
 
 * Every event of the reference engine is a ``timeout(delay)`` created at ``now``. simpy keeps
-  them in a binary heap keyed by ``(now + delay, creation number)``; here a heap of parallel
-  arrays holds the same keys, computed with the same float additions, so events pop in the
-  same order and every instant has the same value.
+  them in a binary heap keyed by ``(now + delay, creation number)``; here a calendar queue
+  holds the same keys, computed with the same float additions, and gives the least of them
+  each time, so events pop in the same order and every instant has the same value (events
+  in buckets of a fraction of a day, fitted to the run between iterations, the least found
+  in the first bucket that holds one; events further ahead in a heap: see _push).
 * Events are created in the same order: at setup one per capacity change, then per task
   either its release edge (``release > 0``) or the edge fired at once; a dispatch is
   requested (a zero-delay event) only when none is pending; a dispatch walks the ready tasks
@@ -32,6 +34,7 @@ capacity-change times are rejected (simpy would order such events arbitrarily).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -55,6 +58,8 @@ IntArray = NDArray[np.integer[Any]]
 _CAPACITY, _EDGE, _DONE = 0, 1, 2
 # slots of the integer state vector
 _SIZE, _SEQ, _NEW, _ASKED, _DSEQ, _DIRTIED = 0, 1, 2, 3, 4, 5
+_CAP, _DAY, _FREE, _NEAR, _FAR, _MIN, _MIN_PREV, _MIN_DAY = 6, 7, 8, 9, 10, 11, 12, 13
+_PASSED, _READ, _POPS = 14, 15, 16
 # a pool's state between dispatches (CLEAN, DIRTY: its free units rose) and during one
 # (CLEAN: not searched, DRAWN: its waiting tasks are searched)
 _CLEAN, _DIRTY, _DRAWN = 0, 1, 2
@@ -64,9 +69,14 @@ _MAX_ROOM = float(np.finfo(np.float64).max)  # free units above this fit every f
 _FAN_BITS = 3
 _FAN = 1 << _FAN_BITS
 _NO_LEAF = 1 << 62  # no leaf fits
-# heap keys: creation number << _ITEM_BITS | item
+# queue keys: creation number << _ITEM_BITS | item
 _ITEM_BITS = 26
 _ITEM_MASK = (1 << _ITEM_BITS) - 1
+# the event queue (see _push): a calendar of _DAYS buckets, _PER_DAY a day at first, events
+# further ahead in a four-ary heap; _FAR_BUCKET for times too large to number
+_PER_DAY = 64.0  # at first: then halved or doubled between iterations (see _fit_buckets)
+_DAYS = 8192
+_FAR_BUCKET = 1 << 52  # days as floats are exact below this
 # run status
 _OK, _STUCK, _BAD_DURATION, _BAD_TIME = 0, 1, 2, 3
 
@@ -131,11 +141,20 @@ class _Work(NamedTuple):
             searched, ``cur`` is the first leaf not yet passed and ``nxt`` the first leaf
             from there whose demand fitted the free units when last searched; ``active``
             lists the dirty pools between dispatches, the pools searched during one.
-        heap_time, heap_key: the event heap: time, and creation number << _ITEM_BITS | item
-            (the last time slot holds the pending dispatch's time), where an item
-            is ``subject * 4 + kind``.
-        state: heap size, next creation number, new tasks, dispatch pending, the pending
-            dispatch's creation number, dirty pools.
+        heap_time, heap_key: the event queue (see _push), ``cap`` entries: times ``[0,
+            cap)`` and keys (creation number << _ITEM_BITS | item, where an item is
+            ``subject * 4 + kind``) of the calendar's entries, then those of the far heap
+            ``[cap, 2 cap)``; the last two time slots hold the buckets per day and the
+            pending dispatch's time; the keys go on with each entry's next in its bucket
+            (or in the free list) ``[2 cap, 3 cap)`` and each bucket's first entry
+            (``_DAYS``; -1: none).
+        state: queue size, next creation number, new tasks, dispatch pending, the pending
+            dispatch's creation number, dirty pools; ``cap``, the queue's day: the bucket
+            of the time now (a number: bucket ``b`` holds times ``t`` with ``floor(t *
+            per_day) == b``, in slot ``b % _DAYS``), the free list, entries in the calendar
+            and in the far heap, the calendar's earliest entry when known (-1), the entry
+            before it in its list and its bucket; the buckets passed, entries read and
+            events taken in this iteration (for _fit_buckets).
         deferred: per link, 1 when it fires at its predecessor's completion instant: it
             then fires with the completion, with no event of its own (the same instant,
             before the same dispatch, so the same schedule as an event of its own).
@@ -177,49 +196,183 @@ class CapacityArrays(NamedTuple):
 
 
 @inline
-def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int | np.int64) -> None:
-    """Queue ``(time, next creation number)``; the heap is ``ht`` (times) and ``hk``
-    (creation number << ITEM_BITS | item), ordered as simpy orders events. It has four
-    children per node (half the levels of heapq's binary heap): the keys are unique, so
-    any heap pops them in the same order."""
-    key = (st[_SEQ] << _ITEM_BITS) | item
-    pos = st[_SIZE]
-    st[_SEQ], st[_SIZE] = st[_SEQ] + 1, pos + 1
+def _far_push(ht: Array, hk: IntArray, cap: int, n: int, time: float, key: int) -> None:
+    """Add ``(time, key)`` to the far heap of ``n`` entries (four children a node)."""
+    pos = n
     while pos > 0:
         parent = (pos - 1) >> 2
-        if ht[parent] < time or (ht[parent] == time and hk[parent] < key):
+        pt, pk = ht[cap + parent], hk[cap + parent]
+        if pt < time or (pt == time and pk < key):
             break
-        ht[pos], hk[pos] = ht[parent], hk[parent]
+        ht[cap + pos], hk[cap + pos] = pt, pk
         pos = parent
-    ht[pos], hk[pos] = time, key
+    ht[cap + pos], hk[cap + pos] = time, key
 
 
 @inline
-def _pop(ht: Array, hk: IntArray, st: IntArray) -> tuple[float, int]:
-    """The earliest entry's time and item, removed (as heapq.heappop)."""
-    time, item = ht[0], hk[0] & _ITEM_MASK
-    n = st[_SIZE] - 1
-    st[_SIZE] = n
-    t, key = ht[n], hk[n]
+def _far_pop(ht: Array, hk: IntArray, cap: int, n: int) -> tuple[float, int]:
+    """The far heap's earliest entry (of ``n``), removed (as heapq.heappop)."""
+    time, key0 = ht[cap], hk[cap]
+    n -= 1
+    t, key = ht[cap + n], hk[cap + n]
     pos = 0
     while True:
         first = 4 * pos + 1
         if first >= n:
             break
         # the smallest child, kept in registers: selects, not branches the CPU must guess
-        best, bt, bk = first, ht[first], hk[first]
+        best, bt, bk = first, ht[cap + first], hk[cap + first]
         for c in range(first + 1, min(first + 4, n)):
-            ct, ck = ht[c], hk[c]
+            ct, ck = ht[cap + c], hk[cap + c]
             less = (ct < bt) | ((ct == bt) & (ck < bk))
             best = c if less else best
             bt = ct if less else bt
             bk = ck if less else bk
         if not ((bt < t) | ((bt == t) & (bk < key))):
             break
-        ht[pos], hk[pos] = bt, bk
+        ht[cap + pos], hk[cap + pos] = bt, bk
         pos = best
     if n > 0:
-        ht[pos], hk[pos] = t, key
+        ht[cap + pos], hk[cap + pos] = t, key
+    return time, key0
+
+
+@inline
+def _bucket(ht: Array, time: float) -> int:
+    """The calendar bucket of ``time`` (times are never negative); buckets per day are in
+    ``ht[-2]``."""
+    x = time * ht[ht.size - 2]  # exact: a power of two
+    return math.floor(x) if x < _FAR_BUCKET else _FAR_BUCKET
+
+
+@inline
+def _near_add(ht: Array, hk: IntArray, st: IntArray, time: float, key: int, day: int) -> int:
+    """Put ``(time, key)`` first in bucket ``day``'s list; returns its entry."""
+    cap = st[_CAP]
+    e = st[_FREE]
+    st[_FREE] = hk[2 * cap + e]
+    ht[e], hk[e] = time, key
+    head = 3 * cap + (day & (_DAYS - 1))
+    hk[2 * cap + e] = hk[head]
+    hk[head] = e
+    st[_NEAR] += 1
+    return e
+
+
+@inline
+def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int | np.int64) -> None:
+    """Queue ``(time, next creation number)``, ordered as simpy orders its events (by time,
+    then creation). The queue's day (``st[_DAY]``) is the bucket of the time now, and no
+    event is queued before now: an event within ``_DAYS`` buckets of it goes to the
+    calendar, one list per bucket (so a bucket's list holds one bucket's events), a later
+    one to the far heap. The earliest entry, when known, stays known."""
+    key = (st[_SEQ] << _ITEM_BITS) | item
+    st[_SEQ] += 1
+    st[_SIZE] += 1
+    day = _bucket(ht, time)
+    if day >= st[_DAY] + _DAYS:
+        _far_push(ht, hk, st[_CAP], st[_FAR], time, key)
+        st[_FAR] += 1
+        return
+    e = _near_add(ht, hk, st, time, key, day)
+    m = st[_MIN]
+    if m >= 0:  # the known earliest: this entry, or the one it now comes before
+        if time < ht[m] or (time == ht[m] and key < hk[m]):
+            st[_MIN], st[_MIN_PREV], st[_MIN_DAY] = e, -1, day
+        elif st[_MIN_PREV] == -1 and day == st[_MIN_DAY]:
+            st[_MIN_PREV] = e
+
+
+@inline
+def _nearer(ht: Array, hk: IntArray, st: IntArray) -> None:
+    """Move the far heap's entries that the calendar now spans into it."""
+    cap = st[_CAP]
+    while st[_FAR] > 0 and _bucket(ht, ht[cap]) < st[_DAY] + _DAYS:
+        time, key = _far_pop(ht, hk, cap, st[_FAR])
+        st[_FAR] -= 1
+        _near_add(ht, hk, st, time, key, _bucket(ht, time))
+
+
+@inline
+def _earliest(ht: Array, hk: IntArray, st: IntArray) -> int:
+    """The calendar's earliest entry (it holds one): in the first bucket from the queue's
+    day that holds any, the least ``(time, key)``; kept in ``st[_MIN]`` (with the entry
+    before it in its list and its bucket). The queue's day does not move: events may still
+    be queued before that entry."""
+    if st[_MIN] >= 0:
+        return st[_MIN]
+    cap = st[_CAP]
+    day = st[_DAY]
+    while True:
+        e = hk[3 * cap + (day & (_DAYS - 1))]
+        if e != -1:
+            break
+        day += 1
+        st[_PASSED] += 1
+    best, best_prev, prev = e, -1, e
+    bt, bk = ht[e], hk[e]
+    e = hk[2 * cap + e]
+    while e != -1:
+        t, k = ht[e], hk[e]
+        if t < bt or (t == bt and k < bk):
+            best, best_prev, bt, bk = e, prev, t, k
+        prev = e
+        e = hk[2 * cap + e]
+        st[_READ] += 1
+    st[_MIN], st[_MIN_PREV], st[_MIN_DAY] = best, best_prev, day
+    return best
+
+
+@inline
+def _sooner(ht: Array, hk: IntArray, st: IntArray, time: float, seq: int) -> bool:
+    """Whether an event ``(time, creation number seq)`` comes before every queued one."""
+    if st[_SIZE] == 0:
+        return True
+    if st[_NEAR] > 0:
+        e = _earliest(ht, hk, st)
+        t, k = ht[e], hk[e]
+    else:  # the far heap's first: all of the calendar's entries are earlier
+        t, k = ht[st[_CAP]], hk[st[_CAP]]
+    return time < t or (time == t and seq < (k >> _ITEM_BITS))
+
+
+@inline
+def _fit_buckets(ht: Array, st: IntArray) -> None:
+    """Between iterations (the queue is empty): buckets twice as wide when the last
+    iteration passed more than two empty buckets an event, half as wide when it read more
+    than three entries an event. The order of events does not depend on it."""
+    pops, scale = st[_POPS], ht[ht.size - 2]
+    if pops > 0:
+        if st[_PASSED] > 2 * pops and scale > 1.0 / 1024:
+            ht[ht.size - 2] = scale / 2
+        elif st[_READ] > 3 * pops and scale < 4096.0:
+            ht[ht.size - 2] = scale * 2
+    st[_PASSED] = st[_READ] = st[_POPS] = 0
+
+
+@inline
+def _pop(ht: Array, hk: IntArray, st: IntArray) -> tuple[float, int]:
+    """The earliest entry's time and item, removed: the queue's day moves on to its bucket,
+    and the calendar to span the days from there."""
+    cap = st[_CAP]
+    if st[_NEAR] == 0:  # on to the far heap's first
+        st[_DAY] = _bucket(ht, ht[cap])
+        _nearer(ht, hk, st)
+    e = _earliest(ht, hk, st)
+    time, item = ht[e], hk[e] & _ITEM_MASK
+    prev, after = st[_MIN_PREV], hk[2 * cap + e]
+    st[_DAY] = st[_MIN_DAY]
+    if prev == -1:
+        hk[3 * cap + (st[_DAY] & (_DAYS - 1))] = after
+    else:
+        hk[2 * cap + prev] = after
+    hk[2 * cap + e] = st[_FREE]
+    st[_FREE] = e
+    st[_NEAR] -= 1
+    st[_SIZE] -= 1
+    st[_MIN] = -1
+    st[_POPS] += 1
+    _nearer(ht, hk, st)  # after the entry is read: its slot is free
     return time, item
 
 
@@ -559,8 +712,11 @@ def _run_batch(
             dur[i] = durations[it, order[i]]
         for p in range(used.size):
             capacity[p], used[p], status[p] = capacity0[p], 0.0, _CLEAN
-        # the trees are empty: from _work, and at the end of an iteration every task started
-        st[_SIZE] = st[_SEQ] = st[_NEW] = st[_ASKED] = st[_DIRTIED] = 0
+        # the trees and the queue are empty: from _work, and at the end of an iteration every
+        # task started and every event was taken
+        st[_SIZE] = st[_SEQ] = st[_NEW] = st[_ASKED] = st[_DIRTIED] = st[_DAY] = 0
+        st[_MIN] = -1
+        _fit_buckets(ht, st)
         for e in range(ev_ptr[it], ev_ptr[it + 1]):
             if not ev_time[e] >= 0:
                 return it, _BAD_TIME, e
@@ -575,11 +731,7 @@ def _run_batch(
         while True:
             if st[_ASKED] == 1:
                 when = ht[ht.size - 1]
-                if (
-                    st[_SIZE] == 0
-                    or when < ht[0]
-                    or (when == ht[0] and st[_DSEQ] < (hk[0] >> _ITEM_BITS))
-                ):
+                if _sooner(ht, hk, st, when, st[_DSEQ]):
                     bad = _dispatch(
                         when,
                         dur,
@@ -804,12 +956,21 @@ def _work(net: _Net, n_events: int) -> _Work:
         ints(n_pools),
         ints(n_pools),
         ints(n_pools),
-        np.zeros(heap),
-        ints(heap),
-        ints(6),
+        np.concatenate([np.zeros(2 * heap), [_PER_DAY, 0.0]]),
+        _empty_queue(heap),
+        np.array([0, 0, 0, 0, 0, 0, heap, 0, 0, 0, 0, -1, -1, 0, 0, 0, 0], dtype=np.int64),
         np.zeros(max(int(net.succ_idx.size), 1), dtype=np.int32),
         np.zeros(n),
     )
+
+
+def _empty_queue(cap: int) -> IntArray:
+    """The queue's keys (see _Work.heap_key) with no entry: every entry free, listed in
+    order, and every bucket empty."""
+    keys = np.zeros(3 * cap + _DAYS, dtype=np.int64)
+    keys[2 * cap : 3 * cap] = np.arange(1, cap + 1)
+    keys[3 * cap :] = -1
+    return keys
 
 
 def pack_capacity(events: Sequence[Sequence[tuple[float, int, float]]]) -> CapacityArrays:
