@@ -176,6 +176,55 @@ def test_each_risk_switched_off_equals_a_full_run_of_the_variant_without_it(
         assert np.array_equal(finish[~base.occurred[:, k]], base.finish[~base.occurred[:, k]])
 
 
+def test_a_risk_that_only_costs_money_is_not_simulated_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A risk with a cost and no delay (or a delay only on work already complete) runs the
+    base's schedule when switched off: no iteration is simulated again, and the finishes
+    and costs are still those of a full run of the variant without it (an independent
+    path), overhead over each project's span included."""
+    from simulator.montecarlo import switched_off
+
+    pf = load(
+        tmp_path,
+        """
+        start: 2027-01-04
+        resources: {dev: {capacity: 1, cost_per_day: 400}}
+        projects:
+          - id: p
+            overhead_per_day: 150
+            tasks:
+              - {id: a, duration: {uniform: {low: 2, high: 9}}, resources: {dev: 1}}
+              - {id: b, duration: {triangular: {low: 1, mode: 3, high: 8}}, after: [a]}
+          - id: q
+            start: 2027-01-11
+            tasks:
+              - {id: c, duration: {uniform: {low: 1, high: 6}}, resources: {dev: 1}}
+        risks:
+          - {id: fee, probability: 0.4, affects: [p.a], cost: {uniform: {low: 500, high: 900}}}
+          - {id: late, probability: 0.3, affects: [q.c], delay: 2}
+    """,
+    )
+    seed, n = 8, 700
+    base = simulate_portfolio(pf, n, seed)
+    simulated: list[int] = []
+    real = switched_off.schedules
+    monkeypatch.setattr(
+        switched_off,
+        "schedules",
+        lambda pf, s, *a: simulated.append(len(s.duration)) or real(pf, s, *a),
+    )
+    without = list(without_each_risk(pf, base, seed))
+    assert sum(simulated) == int(base.occurred[:, 1].sum())  # only the delay's iterations
+    for k, (finish, cost) in enumerate(without):
+        off = apply_variant(pf, Variant("off", mitigate={k: Mitigate(0.0, None, 0.0, ())}))
+        full = simulate_portfolio(off, n, seed)
+        assert np.array_equal(finish, full.finish), pf.risks[k].id
+        assert np.array_equal(cost, full.cost), pf.risks[k].id
+    assert np.array_equal(without[0][0], base.finish)
+    assert (without[0][1][:, 0] < base.cost[:, 0])[base.occurred[:, 0]].all()
+
+
 def test_a_risk_that_did_not_occur_in_the_measured_iterations_changes_nothing() -> None:
     """--risk-iterations smaller than a block: a risk that occurred in none of the first
     iterations is not simulated again (it used to fail the run) and its run without it is

@@ -6,7 +6,9 @@ bit, as the base. Only the iterations where it occurred are simulated again, and
 contribution needs (each project's finish and cost), from the block's draws taken once for
 all risks. The figures are those of a full run of the variant that mitigates ``r``'s
 probability to 0 (tests/test_drivers.py checks this against such runs), at the cost of
-``sum(P(risk))`` runs instead of one per risk.
+``sum(P(risk))`` runs instead of one per risk; a risk that only costs money (it delays no
+task still to do and takes no capacity) needs no run at all: its variant has the base's
+schedule, and only the costs are computed again.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from ..model import Portfolio
 from ..sampling import BLOCK_SIZE, block_sizes, draw_block, with_risks
 from .outcome import Outcome
 from .parallel import Backend, raise_if_interrupted, release_memory, running
-from .runner import block_sizes_of, passes, project_figures, schedules, workers
+from .runner import _project_costs, block_sizes_of, passes, project_figures, schedules, workers
 
 __all__ = ["without_each_risk"]
 
@@ -31,17 +33,38 @@ Array = NDArray[np.float64]
 Redone = list[tuple[NDArray[np.int64], Array, Array]]
 
 
+def moves_schedule(pf: Portfolio, r: int) -> bool:
+    """Whether risk ``r`` can change a schedule: it delays a task not complete, or takes
+    capacity. Without any other (a cost alone), its portfolio runs the same schedule."""
+    risk = pf.risks[r]
+    delays = risk.delay is not None and any(not pf.tasks[i].complete for i in pf.delay_targets[r])
+    return delays or risk.loss is not None
+
+
 def _block(
-    pf: Portfolio, seed: int, block: int, occurred: NDArray[np.bool_], engine: str
+    pf: Portfolio,
+    seed: int,
+    block: int,
+    occurred: NDArray[np.bool_],
+    engine: str,
+    base: tuple[Array, Array] | None = None,
 ) -> Redone:
     """Per risk: the block's iterations in which it occurred (``occurred``: the base run's,
-    ``(iterations, risks)``) and, without it, each project's finish and cost there."""
+    ``(iterations, risks)``) and, without it, each project's finish and cost there.
+    ``base``: the block's first starts and finishes per project in the base run, for the
+    risks that cannot change a schedule (:func:`moves_schedule`): without one of them the
+    schedule is the base's, so only the costs are computed again."""
     n = len(occurred)
     draws = draw_block(pf, seed, block)
     size = block_sizes(pf, draws, n, consume=True)  # the risks' draws stay
     out: Redone = []
     for r in range(len(pf.risks)):
         rows = np.flatnonzero(occurred[:, r])
+        if base is not None and not moves_schedule(pf, r):
+            sample = with_risks(pf, size[rows], draws, rows, off=r)
+            p_start, p_finish = base[0][rows], base[1][rows]
+            out.append((rows, p_finish, _project_costs(pf, sample, p_start, p_finish)))
+            continue
         finish = np.empty((len(rows), len(pf.projects)))
         cost = np.empty_like(finish)
         for lo, hi in passes(len(rows), len(pf.tasks)):
@@ -76,9 +99,21 @@ def without_each_risk(
     release_memory()  # the base run's leftovers, before this stage's own peak
     m = len(base.finish) if iterations is None else min(iterations, len(base.finish))
     sizes = block_sizes_of(m)
+    # the base's figures go to a block only when some risk cannot change a schedule
+    costs_only = not all(moves_schedule(pf, r) for r in range(len(pf.risks)))
     calls = (
         joblib.delayed(_block)(
-            pf, seed, k, base.occurred[k * BLOCK_SIZE : k * BLOCK_SIZE + size], engine
+            pf,
+            seed,
+            k,
+            base.occurred[k * BLOCK_SIZE : k * BLOCK_SIZE + size],
+            engine,
+            (
+                base.first_start[k * BLOCK_SIZE : k * BLOCK_SIZE + size],
+                base.finish[k * BLOCK_SIZE : k * BLOCK_SIZE + size],
+            )
+            if costs_only
+            else None,
         )
         for k, size in enumerate(sizes)
     )
