@@ -60,16 +60,18 @@ def _block(
     out: Redone = []
     for r in range(len(pf.risks)):
         rows = np.flatnonzero(occurred[:, r])
-        if base is not None and not moves_schedule(pf, r):
-            sample = with_risks(pf, size[rows], draws, rows, off=r)
-            p_start, p_finish = base[0][rows], base[1][rows]
-            out.append((rows, p_finish, _project_costs(pf, sample, p_start, p_finish)))
-            continue
+        # without a risk that cannot change a schedule, the base's schedule
+        same = None if base is None or moves_schedule(pf, r) else base
         finish = np.empty((len(rows), len(pf.projects)))
         cost = np.empty_like(finish)
         for lo, hi in passes(len(rows), len(pf.tasks)):
             these = rows[lo:hi]
             sample = with_risks(pf, size[these], draws, these, off=r)
+            if same is not None:
+                p_start, p_finish = same[0][these], same[1][these]
+                finish[lo:hi] = p_finish
+                cost[lo:hi] = _project_costs(pf, sample, p_start, p_finish)
+                continue
             first = block * BLOCK_SIZE + int(these[0])
             packed = pack_capacity(sample.capacity)
             start, task_finish, _ = schedules(pf, sample, packed, engine, first)
