@@ -231,6 +231,39 @@ def test_starting_the_cli_leaves_the_slow_libraries_to_the_commands_that_use_the
     assert proc.stdout.strip() == "[]"
 
 
+# Ctrl-C while the command line's modules load: the import of simulator.cli.commands raises
+# KeyboardInterrupt, as the default SIGINT handler would at that moment
+_INTERRUPTED_IMPORT = """
+import sys
+from importlib.abc import MetaPathFinder
+from simulator.cli import main
+
+class CtrlC(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "simulator.cli.commands":
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+light = sorted({m.split(".")[0] for m in sys.modules} & {"numpy", "pandas", "numba", "click"})
+print(light)
+sys.argv = ["pmosim", "--help"]
+main()
+"""
+
+
+def test_ctrl_c_while_the_command_line_loads_exits_130_without_a_traceback() -> None:
+    """The console entry point (``simulator.cli:main``) loads nothing heavy before its own
+    error handling starts, so Ctrl-C in the second or so that numpy, pandas and numba take
+    to load says ``Interrupted.`` and exits with 130, as it does during a command."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_IMPORT], capture_output=True, text=True, timeout=120
+    )
+    assert proc.stdout.strip() == "[]"  # nothing heavy loaded with the entry point
+    assert proc.returncode == 130
+    assert proc.stderr.strip() == "Interrupted."
+
+
 @pytest.mark.parametrize("command", ["validate", "run"])
 def test_missing_file_is_a_clean_error(
     monkeypatch: pytest.MonkeyPatch,
