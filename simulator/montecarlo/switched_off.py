@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from ..engine import pack_capacity
 from ..errors import PmosimError, SimulationError
 from ..model import Portfolio
-from ..sampling import BLOCK_SIZE, block_sizes, draw_block, with_risks
+from ..sampling import BLOCK_SIZE, block_sizes, delays_left, draw_block, with_risks
 from .outcome import Outcome
 from .parallel import Backend, raise_if_interrupted, release_memory, running
 from .runner import _project_costs, block_sizes_of, passes, project_figures, schedules, workers
@@ -36,9 +36,7 @@ Redone = list[tuple[NDArray[np.int64], Array, Array]]
 def moves_schedule(pf: Portfolio, r: int) -> bool:
     """Whether risk ``r`` can change a schedule: it delays a task not complete, or takes
     capacity. Without any other (a cost alone), its portfolio runs the same schedule."""
-    risk = pf.risks[r]
-    delays = risk.delay is not None and any(not pf.tasks[i].complete for i in pf.delay_targets[r])
-    return delays or risk.loss is not None
+    return bool(delays_left(pf, r)) or pf.risks[r].loss is not None
 
 
 def _block(

@@ -35,6 +35,7 @@ __all__ = [
     "Draws",
     "block_sizes",
     "capacity_events",
+    "delays_left",
     "draw_block",
     "entity_stream",
     "sample_block",
@@ -242,6 +243,14 @@ def block_sizes(
     return size
 
 
+def delays_left(pf: Portfolio, r: int) -> list[int]:
+    """The tasks risk ``r`` delays when it occurs: its delay's targets not yet complete
+    (none without a delay)."""
+    if pf.risks[r].delay is None:
+        return []
+    return [i for i in pf.delay_targets[r] if not pf.tasks[i].complete]
+
+
 def with_risks(
     pf: Portfolio,
     size: NDArray[np.float64],
@@ -268,7 +277,7 @@ def with_risks(
         occ, u_delay, u_cost, u_days = (u[rows] for u in draws.risks[risk.id])
         hit = occ < risk.probability
         occurred[:, r] = hit
-        targets = [i for i in pf.delay_targets[r] if not pf.tasks[i].complete]
+        targets = delays_left(pf, r)
         if risk.delay is not None and targets:
             amount = risk.delay.ppf(u_delay)
             add = (
