@@ -958,10 +958,19 @@ def _work(net: _Net, n_events: int) -> _Work:
         ints(n_pools),
         np.concatenate([np.zeros(2 * heap), [_PER_DAY, 0.0]]),
         _empty_queue(heap),
-        np.array([0, 0, 0, 0, 0, 0, heap, 0, 0, 0, 0, -1, -1, 0, 0, 0, 0], dtype=np.int64),
+        _empty_state(heap),
         np.zeros(max(int(net.succ_idx.size), 1), dtype=np.int32),
         np.zeros(n),
     )
+
+
+def _empty_state(cap: int) -> IntArray:
+    """The state vector (see _Work.state) of an empty queue of ``cap`` entries: every count
+    0, the earliest entry not known."""
+    state = np.zeros(_POPS + 1, dtype=np.int64)
+    state[_CAP] = cap
+    state[_MIN] = state[_MIN_PREV] = -1
+    return state
 
 
 def _empty_queue(cap: int) -> IntArray:
