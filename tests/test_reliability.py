@@ -44,9 +44,10 @@ from test_validation import BAD
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.yaml"
 PMOSIM = [sys.executable, "-m", "simulator"]
-# CPU seconds (not wall time: a loaded machine does not inflate them much) within which a
-# bad file must be refused; each takes well under 0.5 s, a runaway check takes far longer
-CPU_BOUND = 10.0
+# bytes a bad file may take to be refused (traced, so the same on every machine): each
+# takes a few MB; a runaway check (an alias bomb expanded, a table built per row pair)
+# takes far more
+MEMORY_BOUND = 200 * 2**20
 
 
 def test_the_corpora_are_as_large_as_promised() -> None:
@@ -65,9 +66,7 @@ def test_bad_scenario_through_the_cli(name: str, text: str | bytes, tmp_path: Pa
         path.write_text(text, encoding="utf-8")
     out = tmp_path / "out"
     tracemalloc.start()
-    t0 = time.process_time()
     result = CliRunner().invoke(cli, ["run", str(path), "-n", "10", "--out", str(out)])
-    cpu = time.process_time() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert result.exit_code != 0
@@ -77,8 +76,7 @@ def test_bad_scenario_through_the_cli(name: str, text: str | bytes, tmp_path: Pa
     assert "Traceback" not in result.output
     assert f"{path.name}:" in result.output  # located
     assert not out.exists()
-    assert cpu < CPU_BOUND, cpu
-    assert peak < 200 * 2**20, peak
+    assert peak < MEMORY_BOUND, peak
 
 
 def test_bad_scenarios_exit_2_through_main(tmp_path: Path) -> None:
@@ -549,11 +547,13 @@ def test_bad_history_through_the_cli(case: object, tmp_path: Path) -> None:
 
     path, mapping = _make(case, tmp_path)  # type: ignore[arg-type]
     out = tmp_path / "cal.yaml"
-    t0 = time.process_time()
+    tracemalloc.start()
     result = CliRunner().invoke(
         cli, ["calibrate", str(path), *_calibrate_args(mapping), "--out", str(out)]
     )
-    assert time.process_time() - t0 < CPU_BOUND
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < MEMORY_BOUND, peak
     assert result.exit_code != 0
     assert not isinstance(result.exception, Exception) or isinstance(
         result.exception, SystemExit
