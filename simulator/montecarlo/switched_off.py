@@ -22,7 +22,14 @@ from numpy.typing import NDArray
 from ..engine import pack_capacity
 from ..errors import PmosimError, SimulationError
 from ..model import Portfolio
-from ..sampling import BLOCK_SIZE, block_sizes, delays_left, draw_block, with_risks
+from ..sampling import (
+    BLOCK_SIZE,
+    block_sizes,
+    delays_left,
+    draw_block,
+    risk_amounts,
+    with_risks,
+)
 from .outcome import Outcome
 from .parallel import Backend, raise_if_interrupted, release_memory, running
 from .runner import _project_costs, block_sizes_of, passes, project_figures, schedules, workers
@@ -55,6 +62,7 @@ def _block(
     n = len(occurred)
     draws = draw_block(pf, seed, block)
     size = block_sizes(pf, draws, n, consume=True)  # the risks' draws stay
+    amounts = risk_amounts(pf, draws, n)  # drawn once for all the risks switched off
     out: Redone = []
     for r in range(len(pf.risks)):
         rows = np.flatnonzero(occurred[:, r])
@@ -64,7 +72,7 @@ def _block(
         cost = np.empty_like(finish)
         for lo, hi in passes(len(rows), len(pf.tasks)):
             these = rows[lo:hi]
-            sample = with_risks(pf, size[these], draws, these, off=r)
+            sample = with_risks(pf, size[these], draws, these, off=r, amounts=amounts)
             if same is not None:
                 p_start, p_finish = same[0][these], same[1][these]
                 finish[lo:hi] = p_finish

@@ -33,11 +33,13 @@ __all__ = [
     "BLOCK_SIZE",
     "BlockSample",
     "Draws",
+    "RiskAmounts",
     "block_sizes",
     "capacity_events",
     "delays_left",
     "draw_block",
     "entity_stream",
+    "risk_amounts",
     "sample_block",
     "with_risks",
 ]
@@ -251,19 +253,64 @@ def delays_left(pf: Portfolio, r: int) -> list[int]:
     return [i for i in pf.delay_targets[r] if not pf.tasks[i].complete]
 
 
+@dataclass(frozen=True)
+class RiskAmounts:
+    """What each risk of a portfolio does when it occurs, in each of a block's first
+    iterations, drawn once: :func:`with_risks` then builds any set of those iterations, with
+    any one risk switched off, without drawing again.
+
+    Attributes:
+        delay, cost: per risk, its sampled delay (working days, or percent) and cost in
+            every iteration (None: it has none).
+        ends: per risk with a capacity loss, where the loss ends in every iteration in
+            which it occurred (NaN in the others).
+        capacity: the capacity events of each set of losses met so far.
+    """
+
+    delay: list[NDArray[np.float64] | None]
+    cost: list[NDArray[np.float64] | None]
+    ends: list[NDArray[np.float64] | None]
+    capacity: dict[tuple[tuple[int, float, float, float], ...], CapacityEvents]
+
+
+def risk_amounts(pf: Portfolio, draws: Draws, n: int) -> RiskAmounts:
+    """The :class:`RiskAmounts` of the block's first ``n`` iterations, from ``draws``."""
+    delay: list[NDArray[np.float64] | None] = []
+    cost: list[NDArray[np.float64] | None] = []
+    ends: list[NDArray[np.float64] | None] = []
+    for risk in pf.risks:
+        occ, u_delay, u_cost, u_days = (u[:n] for u in draws.risks[risk.id])
+        delay.append(None if risk.delay is None else risk.delay.ppf(u_delay))
+        cost.append(None if risk.cost is None else risk.cost.ppf(u_cost))
+        if risk.loss is None:
+            ends.append(None)
+            continue
+        pool, _, at, days = risk.loss
+        lasts = days.ppf(u_days)  # working days of the pool's calendar
+        cal = pf.pools[pool].calendar
+        end = np.full(n, np.nan)
+        for it in np.flatnonzero(occ < risk.probability):
+            end[it] = pf.calendar.advance(cal, at, float(lasts[it]))
+        ends.append(end)
+    return RiskAmounts(delay, cost, ends, {})
+
+
 def with_risks(
     pf: Portfolio,
     size: NDArray[np.float64],
     draws: Draws,
     rows: NDArray[np.int64],
     off: int | None = None,
+    amounts: RiskAmounts | None = None,
 ) -> BlockSample:
     """The sample of the block's iterations ``rows`` (``size``: their durations before risk
     delays, overwritten with the durations: no second ``(n, tasks)`` array), its risks
-    drawn from ``draws``; risk number ``off``, when given, never occurs (the portfolio with
-    that risk switched off: the same numbers, to the bit, as a variant that mitigates its
-    probability to 0)."""
+    drawn from ``draws`` (or taken from ``amounts``, the block's :func:`risk_amounts`);
+    risk number ``off``, when given, never occurs (the portfolio with that risk switched
+    off: the same numbers, to the bit, as a variant that mitigates its probability to 0)."""
     n = len(rows)
+    if amounts is None:
+        amounts = risk_amounts(pf, draws, int(rows.max()) + 1 if n else 0)
     # risk delays, only in the columns risks delay (not a second (n, tasks) array)
     delayed = sorted({i for r in range(len(pf.risks)) for i in pf.delay_targets[r]})
     column = {i: k for k, i in enumerate(delayed)}
@@ -274,34 +321,43 @@ def with_risks(
     for r, risk in enumerate(pf.risks):
         if r == off:
             continue
-        occ, u_delay, u_cost, u_days = (u[rows] for u in draws.risks[risk.id])
-        hit = occ < risk.probability
+        hit = draws.risks[risk.id][0][rows] < risk.probability
         occurred[:, r] = hit
         targets = delays_left(pf, r)
-        if risk.delay is not None and targets:
-            amount = risk.delay.ppf(u_delay)
+        delay, cost, ends = amounts.delay[r], amounts.cost[r], amounts.ends[r]
+        if delay is not None and targets:
+            amount = delay[rows]
             add = (
                 size[:, targets] * (amount / 100)[:, None]
                 if risk.percent
                 else np.broadcast_to(amount[:, None], (n, len(targets)))
             )
             extra[:, [column[i] for i in targets]] += np.where(hit[:, None], add, 0.0)
-        if risk.cost is not None and risk.cost_projects:
-            cost = np.where(hit, risk.cost.ppf(u_cost), 0.0)
+        if cost is not None and risk.cost_projects:
+            spent = np.where(hit, cost[rows], 0.0)
             if risk.cost_share:
-                cost = cost / len(risk.cost_projects)
-            risk_cost[:, list(risk.cost_projects)] += cost[:, None]
-        if risk.loss is not None:
-            pool, units, at, days = risk.loss
-            lasts = days.ppf(u_days)  # working days of the pool's calendar
-            cal = pf.pools[pool].calendar
+                spent = spent / len(risk.cost_projects)
+            risk_cost[:, list(risk.cost_projects)] += spent[:, None]
+        if ends is not None and risk.loss is not None:
+            pool, units, at, _ = risk.loss
             for it in np.flatnonzero(hit):
-                end = pf.calendar.advance(cal, at, float(lasts[it]))
-                losses[it].append((pool, units, at, end))
+                losses[it].append((pool, units, at, float(ends[rows[it]])))
     base = pf.base_capacity_events()
-    capacity = [capacity_events(pf, lost) if lost else base for lost in losses]
+    capacity = [_capacity(pf, tuple(lost), amounts.capacity) if lost else base for lost in losses]
     size[:, delayed] += extra
     return BlockSample(size, occurred, risk_cost, capacity)
+
+
+def _capacity(
+    pf: Portfolio,
+    losses: tuple[tuple[int, float, float, float], ...],
+    seen: dict[tuple[tuple[int, float, float, float], ...], CapacityEvents],
+) -> CapacityEvents:
+    """:func:`capacity_events` of ``losses``, once per set of losses (``seen``)."""
+    events = seen.get(losses)
+    if events is None:
+        events = seen[losses] = capacity_events(pf, list(losses))
+    return events
 
 
 def capacity_events(pf: Portfolio, losses: list[tuple[int, float, float, float]]) -> CapacityEvents:
