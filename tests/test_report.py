@@ -6,17 +6,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import signal
 import textwrap
+import time
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import matplotlib.ticker as mticker
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from simulator.cli import cli
-from simulator.output import charts
+from simulator.output import charts, second_process
+from simulator.output.drawing import later
 from simulator.output.report import FILTER_SCRIPT
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "portfolio-2027.yaml"
@@ -312,3 +318,60 @@ def test_long_titles_are_wrapped_between_words_not_cut(tmp_path: Path) -> None:
     assert "P(on time) across the 7 projects with a deadline 2 below 0.8 (dashed)" in flat
     assert not [t for t in titles if "…" in t]
     assert max(len(line) for t in titles for line in t.split("\n")) <= charts.LABEL_CHARS
+
+
+def _exit_unless(pid: int) -> str:
+    """Ends the process it runs in abruptly (as the out-of-memory killer would) unless it
+    is process ``pid``."""
+    if os.getpid() != pid:
+        os._exit(1)
+    return "drawn here"
+
+
+def test_a_second_process_draws_for_this_one_and_a_dead_one_is_replaced_by_this_one() -> None:
+    with second_process(2, warm="simulator.output.charts") as pool:
+        assert pool is not None  # the test machine has two cores
+        assert later(pool, os.getpid)() != os.getpid()  # a process of its own
+        # the process dies: what it was asked for is done here
+        assert later(pool, _exit_unless, os.getpid())() == "drawn here"
+    with second_process(1) as pool:  # --jobs 1: none
+        assert pool is None
+        assert later(pool, os.getpid)() == os.getpid()
+
+
+def test_ctrl_c_stops_the_second_process_at_once() -> None:
+    processes: list[Any] = []
+
+    def interrupted() -> None:
+        with second_process(2) as pool:
+            assert pool is not None
+            later(pool, time.sleep, 60)  # drawing, for a minute
+            processes.extend(pool._processes.values())  # the one process, to watch
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
+    (process,) = processes
+    process.join(timeout=30)  # (it would sleep on for a minute if it were waited for)
+    assert process.exitcode == -signal.SIGTERM  # stopped, not waited for
+
+
+def test_the_report_drawn_by_two_processes_is_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[tuple[bool, object]] = []
+
+    def watched(pool: object, fn: Any, *args: Any) -> Any:
+        sent.append((pool is not None, args[-1]))  # a process, and the figures it draws
+        return later(pool, fn, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(charts, "later", watched)
+    one = _run(tmp_path / "one", EXAMPLE, "--jobs", "1")
+    assert sent == [(False, [])]
+    two = _run(tmp_path / "two", EXAMPLE, "--jobs", "2")
+    assert sent[1:] == [(True, [1, 2, 3])]  # three of the four per-project figures
+    names = sorted(p.name for p in one.iterdir())
+    assert names == sorted(p.name for p in two.iterdir())
+    assert {"finish-s-curves.png", "cost-vs-finish.png", "report.html"} <= set(names)
+    for name in names:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name

@@ -8,9 +8,10 @@ import shutil
 import signal
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 import numpy as np
@@ -41,6 +42,7 @@ from ..output import (
     publish,
     publish_file,
     schedule_frame,
+    second_process,
     summary_text,
     top_drivers,
     write_csv,
@@ -379,37 +381,18 @@ def run(
     store = _checkpoint_of(out, resume, quiet)
     if resume and not quiet:
         _say_stale(run_checkpoint(pf, store, seed, n, trace, target_se))
-    with (
-        _interruptible(store, simulating=True),
-        progress(
-            n + (min(n, risk_iterations) * len(pf.risks) if risk_drivers else 0),
-            "simulating",
-            quiet=quiet,
-        ) as bar,
-    ):
-        outcome = simulate_portfolio(
-            pf,
-            n,
-            seed,
-            trace=trace,
-            engine=engine,
-            backend=where,
-            target_se=target_se,
-            progress=bar.for_run(),
-            checkpoint=store,
-        )
-        bar.done = n  # with --target-se the base run may stop early
-        effects = None
-        if risk_drivers and pf.risks:
-            how: dict[str, Any] = {"engine": engine, "backend": where}
-            effects = risk_effects(pf, outcome, seed, bar.for_run(), risk_iterations, **how)
-    with _interruptible(store, simulating=False):
-        release_memory()  # the simulation's leftovers, before the report's own peak
-        summary = summarise(pf, outcome, seed=seed)
-        if target_se is not None and not quiet:
-            _say_target(pf, outcome, target_se, n)
-        drivers = drivers_frame(pf, outcome.drivers, effects)
-        _publish_run(out, force, store, pf, outcome, summary, drivers, trace, report, drivers_top)
+    # the report's second process starts now, to have its imports done when it is needed
+    with second_process(jobs if report else 1, warm="simulator.output.charts") as pool:
+        runs = _Runs(n, seed, trace, engine, where, target_se, store, quiet)
+        outcome, effects = _simulate(pf, runs, risk_iterations if risk_drivers else None)
+        with _interruptible(store, simulating=False):
+            release_memory()  # the simulation's leftovers, before the report's own peak
+            summary = summarise(pf, outcome, seed=seed)
+            if target_se is not None and not quiet:
+                _say_target(pf, outcome, target_se, n)
+            drivers = drivers_frame(pf, outcome.drivers, effects)
+            charts = (report, drivers_top, pool)
+            _publish_run(out, force, store, pf, outcome, summary, drivers, trace, charts)
     shutil.rmtree(store, ignore_errors=True)
     raised = record_run(pf, summary, history, history_replace)
     _print_run(out, summary, drivers, drivers_top or DRIVERS_PRINTED, as_json=as_json, quiet=quiet)
@@ -417,6 +400,50 @@ def run(
     say_alerts(raised, quiet=quiet and not fail_on_alert, to_stderr=as_json or quiet)
     if raised and fail_on_alert:
         raise click.exceptions.Exit(1)
+
+
+class _Runs(NamedTuple):
+    """How ``run`` simulates: iterations, seed, trace, engine, backend, --target-se, the
+    checkpoint folder and --quiet."""
+
+    n: int
+    seed: int
+    trace: int
+    engine: str
+    where: Backend
+    target_se: float | None
+    store: Path
+    quiet: bool
+
+
+def _simulate(
+    pf: Portfolio, runs: _Runs, risk_iterations: int | None
+) -> tuple[Outcome, list[dict[str, Any]] | None]:
+    """The run's outcome, and its risk contributions over its first ``risk_iterations``
+    (None: not measured), under one progress bar; Ctrl-C keeps the checkpoint."""
+    n, seed, store = runs.n, runs.seed, runs.store
+    measured = risk_iterations is not None and bool(pf.risks)
+    total = n + (min(n, risk_iterations or 0) * len(pf.risks) if measured else 0)
+    with (
+        _interruptible(store, simulating=True),
+        progress(total, "simulating", quiet=runs.quiet) as bar,
+    ):
+        outcome = simulate_portfolio(
+            pf,
+            n,
+            seed,
+            trace=runs.trace,
+            engine=runs.engine,
+            backend=runs.where,
+            target_se=runs.target_se,
+            progress=bar.for_run(),
+            checkpoint=store,
+        )
+        bar.done = n  # with --target-se the base run may stop early
+        if not measured:
+            return outcome, None
+        how: dict[str, Any] = {"engine": runs.engine, "backend": runs.where}
+        return outcome, risk_effects(pf, outcome, seed, bar.for_run(), risk_iterations, **how)
 
 
 def _publish_run(
@@ -428,11 +455,12 @@ def _publish_run(
     summary: RunSummary,
     drivers: Any,
     trace: int,
-    report: bool,
-    top: int | None,
+    charts: tuple[bool, int | None, ProcessPoolExecutor | None],
 ) -> None:
-    """The results folder, written whole or not at all; ``top``: the drivers chart's
-    tasks per project (--drivers-top)."""
+    """The results folder, written whole or not at all; ``charts``: whether to write the
+    report, the drivers chart's tasks per project (--drivers-top) and the process that
+    draws some of its charts (None: all drawn here)."""
+    report, top, pool = charts
 
     def fill(folder: Path) -> None:
         write_run(folder, pf, summary, outcome.trace if trace else None)
@@ -441,7 +469,7 @@ def _publish_run(
             from ..output.report import write_run_report  # matplotlib only for a report
 
             top_k = top or DRIVERS_CHARTED
-            write_run_report(folder, pf, outcome, summary, drivers, drivers_top=top_k)
+            write_run_report(folder, pf, outcome, summary, drivers, drivers_top=top_k, pool=pool)
 
     try:
         publish(out, force, fill)

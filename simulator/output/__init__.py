@@ -5,6 +5,7 @@ matplotlib or jinja2; charts and reports are imported on first use (``output.cha
 
 from __future__ import annotations
 
+from .drawing import second_process
 from .files import (
     check_replaceable,
     json_ready,
@@ -47,6 +48,7 @@ __all__ = [
     "publish",
     "publish_file",
     "schedule_frame",
+    "second_process",
     "summary_text",
     "top_drivers",
     "trace_frame",

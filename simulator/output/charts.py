@@ -14,6 +14,7 @@ import math
 import textwrap
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -31,6 +32,7 @@ from numpy.typing import NDArray
 from ..analysis import Comparison, Prob, RunSummary
 from ..model import Portfolio, Project
 from ..montecarlo import Outcome
+from .drawing import later
 from .fonts import chart_families, portfolio_texts
 from .portfolio_charts import (
     AT_RISK_BARS,
@@ -479,34 +481,34 @@ def _samples(n: int, projects: int, most: int = 2000) -> list[NDArray[np.int64]]
 class _ProjectPanels:
     """The per-project panels of a run, each drawn by ``name(k, ax)`` for project ``k``."""
 
-    def __init__(self, pf: Portfolio, out: Outcome, summary: RunSummary) -> None:
-        self.pf, self.out, self.res = pf, out, summary.projects
+    def __init__(self, pf: Portfolio, finish: Array, cost: Array, summary: RunSummary) -> None:
+        self.pf, self.finish, self.cost, self.res = pf, finish, cost, summary.projects
         self.time = TimeAxis(pf)
         self.unit = pf.currency or "cost units"
-        self.pick = _samples(len(out.finish), len(pf.projects))
+        self.pick = _samples(len(finish), len(pf.projects))
 
     def finish_curve(self, k: int, ax: Axes) -> Axes:
         return plot_finish_curve(
-            self.out.finish[:, k], self.time, self.pf.projects[k], self.res[k].p_on_time, ax=ax
+            self.finish[:, k], self.time, self.pf.projects[k], self.res[k].p_on_time, ax=ax
         )
 
     def finish_histogram(self, k: int, ax: Axes) -> Axes:
-        return plot_finish_histogram(self.out.finish[:, k], self.time, self.pf.projects[k], ax=ax)
+        return plot_finish_histogram(self.finish[:, k], self.time, self.pf.projects[k], ax=ax)
 
     def cost_curve(self, k: int, ax: Axes) -> Axes:
         p_budget = self.res[k].p_within_budget
-        return plot_cost_curve(self.out.cost[:, k], self.pf.projects[k], self.unit, p_budget, ax=ax)
+        return plot_cost_curve(self.cost[:, k], self.pf.projects[k], self.unit, p_budget, ax=ax)
 
     def cost_vs_finish(self, k: int, ax: Axes) -> Axes:
         pick, joint = self.pick[k], self.res[k].p_on_time_and_within_budget
-        finish, cost = self.out.finish[pick, k], self.out.cost[pick, k]
+        finish, cost = self.finish[pick, k], self.cost[pick, k]
         return plot_cost_vs_finish(
             finish, cost, self.time, self.pf.projects[k], self.unit, joint, ax=ax
         )
 
 
 # file, title, caption (the title when empty), panel size, panel
-_PROJECT_FIGURES = (
+_PROJECT_FIGURES: tuple[tuple[str, str, str, tuple[float, float], str], ...] = (
     ("finish-s-curves.png", "Finish-date S-curves", "", (4.2, 2.9), "finish_curve"),
     ("finish-histograms.png", "Finish-date histograms", "", (4.2, 2.7), "finish_histogram"),
     ("cost-s-curves.png", "Cost S-curves", "", (4.2, 2.8), "cost_curve"),
@@ -530,16 +532,25 @@ def _nth(draw: Callable[[int, Axes], Axes], shown: Sequence[int], i: int, ax: Ax
     return draw(shown[i], ax)
 
 
-def _project_charts(
-    pf: Portfolio, out: Outcome, summary: RunSummary, shown: Sequence[int]
+def project_charts(
+    pf: Portfolio,
+    finish: Array,
+    cost: Array,
+    summary: RunSummary,
+    shown: Sequence[int],
+    figures: Sequence[int],
 ) -> list[Chart]:
-    panels = _ProjectPanels(pf, out, summary)
+    """The per-project figures ``figures`` (numbers in :data:`_PROJECT_FIGURES`), one panel
+    for each project of ``shown``; ``finish`` and ``cost``: the run's, per iteration and
+    project. A function of plain data, so that another process can draw them."""
+    panels = _ProjectPanels(pf, finish, cost, summary)
     charts = []
-    for file, title, caption, size, panel in _PROJECT_FIGURES:
-        draw: Callable[[int, Axes], Axes] = getattr(panels, panel)
-        fig = _per_project(len(shown), size, partial(_nth, draw, shown))
-        text = (caption or title) + _subset(pf, shown)
-        charts.append(_titled(fig, file, title, text, pf, summary))
+    with _literal_text(portfolio_texts(pf)):
+        for file, title, caption, size, panel in (_PROJECT_FIGURES[i] for i in figures):
+            draw: Callable[[int, Axes], Axes] = getattr(panels, panel)
+            fig = _per_project(len(shown), size, partial(_nth, draw, shown))
+            text = (caption or title) + _subset(pf, shown)
+            charts.append(_titled(fig, file, title, text, pf, summary))
     return charts
 
 
@@ -628,21 +639,30 @@ def run_charts(
     *,
     shown: Sequence[int] | None = None,
     drivers_top: int = DRIVERS_TOP,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[Chart]:
     """Every chart of a run: the portfolio first (P(on time) across projects, the pools),
     then one panel per project of ``shown`` (indices; default :meth:`RunSummary.shown`
-    of :data:`PANELS`), ``drivers_top`` tasks in each drivers panel."""
+    of :data:`PANELS`), ``drivers_top`` tasks in each drivers panel. With a ``pool``
+    (:func:`~simulator.output.drawing.second_process`), its process draws all the
+    per-project figures but the first while this one draws the others: the same bytes."""
     shown = summary.shown(PANELS) if shown is None else shown
+    every = range(len(_PROJECT_FIGURES))
+    away = [] if pool is None else list(every[1:])  # started first, drawn meanwhile
+    theirs = later(pool, project_charts, pf, out.finish, out.cost, summary, shown, away)
+    mine = [i for i in every if i not in away]
+    project = project_charts(pf, out.finish, out.cost, summary, shown, mine)
     with _literal_text(portfolio_texts(pf)):
         charts = [_portfolio_chart(pf, summary)]
         if pf.pools:
             charts.append(_capacity_chart(pf, out, summary))
-        charts += _project_charts(pf, out, summary, shown)
-        charts += _driver_charts(pf, summary, drivers, shown, drivers_top)
+        after = _driver_charts(pf, summary, drivers, shown, drivers_top)
         ax = plot_convergence(pf, out, projects=shown)
         caption = "Convergence of P(on time) as iterations accumulate" + _subset(pf, shown)
-        charts.append(_titled(ax.figure, "convergence.png", "Convergence", caption, pf, summary))
-    return charts
+        after.append(_titled(ax.figure, "convergence.png", "Convergence", caption, pf, summary))
+    project += theirs() if away else []
+    files = [f[0] for f in _PROJECT_FIGURES]
+    return charts + sorted(project, key=lambda c: files.index(c.file)) + after
 
 
 def compare_charts(c: Comparison, pf: Portfolio) -> list[Chart]:

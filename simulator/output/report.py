@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -273,12 +274,14 @@ def write_run_report(
     drivers: pd.DataFrame,
     *,
     drivers_top: int = DRIVERS_TOP,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[Chart]:
     """Write the charts (PNG) and ``report.html`` into ``folder``: the portfolio's charts,
     panels for the projects :meth:`RunSummary.shown` picks (every one up to
-    :data:`PANELS`, else the most at risk), and a filterable table of every project."""
+    :data:`PANELS`, else the most at risk), and a filterable table of every project;
+    ``pool``: as :func:`~simulator.output.charts.run_charts`."""
     shown = summary.shown(PANELS)
-    charts = run_charts(pf, out, summary, drivers, shown=shown, drivers_top=drivers_top)
+    charts = run_charts(pf, out, summary, drivers, shown=shown, drivers_top=drivers_top, pool=pool)
     for c in charts:
         (folder / c.file).write_bytes(c.png)
     head, rows = _project_rows(summary)

@@ -1,0 +1,73 @@
+"""Charts drawn in a second process while this one draws the others.
+
+matplotlib holds Python's lock while it lays out and draws, so a second thread would only
+take turns with the first; a second process draws on the other core. It is started with
+``spawn`` (a fresh interpreter: safe beside the run's own threads, and the same on every
+system), ignores Ctrl-C (this process handles it, and stops it), and what it draws is the
+same bytes as what this process would have drawn.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from typing import TypeVar
+
+__all__ = ["later", "second_process"]
+
+T = TypeVar("T")
+
+
+def _no_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def second_process(workers: int, warm: str | None = None) -> Iterator[ProcessPoolExecutor | None]:
+    """A pool of one process when ``workers`` is 2 or more (``-1``: every core) and the
+    machine has a second core, else None; ``warm``: a module the process imports at once
+    (its imports then overlap this process's work). Leaving the block by an exception
+    (Ctrl-C included) stops the process at once."""
+    cores = os.cpu_count() or 1
+    if (cores if workers == -1 else workers) < 2 or cores < 2:
+        yield None
+        return
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(1, mp_context=context, initializer=_no_interrupts)
+    if warm is not None:
+        later(pool, importlib.import_module, warm)
+    try:
+        yield pool
+    except BaseException:
+        processes = list((getattr(pool, "_processes", None) or {}).values())  # shutdown drops them
+        for process in processes:
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def later(pool: ProcessPoolExecutor | None, fn: Callable[..., T], *args: object) -> Callable[[], T]:
+    """``fn(*args)`` started in ``pool``; returns the call that waits for its result. Without
+    a pool, or when its process cannot start or dies (killed, out of memory), ``fn`` runs
+    here when its result is asked for."""
+    if pool is None:
+        return lambda: fn(*args)
+    try:
+        future = pool.submit(fn, *args)
+    except (OSError, RuntimeError, BrokenProcessPool):  # no process can be started here
+        return lambda: fn(*args)
+
+    def result() -> T:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            return fn(*args)
+
+    return result
