@@ -22,7 +22,7 @@ $(TESTED): $(STAMP)
 	touch $(TESTED)
 
 run: $(STAMP)
-	$(BIN)/pmosim run scenarios/portfolio-2027.yaml --out results/portfolio-2027 --force
+	$(BIN)/pmosim run scenarios/portfolio-2027.yaml --out results/portfolio-2027 --force --jobs -1
 
 test: $(TESTED)
 	$(BIN)/ruff check .

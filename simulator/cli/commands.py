@@ -247,7 +247,8 @@ def check(file: Path, out: Path | None, force: bool, levelled: bool) -> None:
     default=1,
     show_default=True,
     help="Local workers (threads for the fast engine, processes for simpy); -1 "
-    "uses every core. Results do not depend on it.",
+    "uses every core; two or more also draw the report in two processes. Results do not "
+    "depend on it.",
 )
 @click.option(
     "--trace",
