@@ -392,8 +392,9 @@ def run(
             if target_se is not None and not quiet:
                 _say_target(pf, outcome, target_se, n)
             drivers = drivers_frame(pf, outcome.drivers, effects)
-            charts = (report, drivers_top, pool)
-            _publish_run(out, force, store, pf, outcome, summary, drivers, trace, charts)
+            _publish_run(
+                out, force, store, pf, outcome, summary, drivers, trace, report, drivers_top, pool
+            )
     shutil.rmtree(store, ignore_errors=True)
     raised = record_run(pf, summary, history, history_replace)
     _print_run(out, summary, drivers, drivers_top or DRIVERS_PRINTED, as_json=as_json, quiet=quiet)
@@ -456,12 +457,13 @@ def _publish_run(
     summary: RunSummary,
     drivers: Any,
     trace: int,
-    charts: tuple[bool, int | None, ProcessPoolExecutor | None],
+    report: bool,
+    top: int | None,
+    pool: ProcessPoolExecutor | None,
 ) -> None:
-    """The results folder, written whole or not at all; ``charts``: whether to write the
-    report, the drivers chart's tasks per project (--drivers-top) and the process that
-    draws some of its charts (None: all drawn here)."""
-    report, top, pool = charts
+    """The results folder, written whole or not at all; ``top``: the drivers chart's tasks
+    per project (--drivers-top); ``pool``: the process that draws some of the report's
+    charts (None: all drawn here)."""
 
     def fill(folder: Path) -> None:
         write_run(folder, pf, summary, outcome.trace if trace else None)

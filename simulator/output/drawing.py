@@ -55,8 +55,9 @@ def second_process(workers: int, warm: str | None = None) -> Iterator[ProcessPoo
 
 def later(pool: ProcessPoolExecutor | None, fn: Callable[..., T], *args: object) -> Callable[[], T]:
     """``fn(*args)`` started in ``pool``; returns the call that waits for its result. Without
-    a pool, or when its process cannot start or dies (killed, out of memory), ``fn`` runs
-    here when its result is asked for."""
+    a pool, or when its process cannot start, dies (killed, out of memory) or fails (an
+    argument it cannot receive), ``fn`` runs here when its result is asked for: an error of
+    ``fn``'s own is then raised here."""
     if pool is None:
         return lambda: fn(*args)
     try:
@@ -67,7 +68,7 @@ def later(pool: ProcessPoolExecutor | None, fn: Callable[..., T], *args: object)
     def result() -> T:
         try:
             return future.result()
-        except BrokenProcessPool:
+        except Exception:  # what failed there is done here (or fails here)
             return fn(*args)
 
     return result
