@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import cli
-from simulator.output import charts, second_process
+from simulator.output import charts, drawing, second_process
 from simulator.output.drawing import later
 from simulator.output.report import FILTER_SCRIPT
 
@@ -344,6 +344,19 @@ def test_a_second_process_draws_for_this_one_and_a_dead_one_is_replaced_by_this_
         # an argument it cannot receive (a lambda does not pickle): done here too
         assert later(pool, _apply, lambda: "here")() == "here"
     with second_process(1) as pool:  # --jobs 1: none
+        assert pool is None
+        assert later(pool, os.getpid)() == os.getpid()
+
+
+def test_without_processes_the_report_is_drawn_by_this_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def none(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("this platform lacks a functioning sem_open")
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(drawing, "ProcessPoolExecutor", none)
+    with second_process(2) as pool:
         assert pool is None
         assert later(pool, os.getpid)() == os.getpid()
 

@@ -38,8 +38,12 @@ def second_process(workers: int, warm: str | None = None) -> Iterator[ProcessPoo
     if (cores if workers == -1 else workers) < 2 or cores < 2:
         yield None
         return
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(1, mp_context=context, initializer=_no_interrupts)
+    try:
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(1, mp_context=context, initializer=_no_interrupts)
+    except (OSError, ImportError, NotImplementedError):  # no processes here: drawn by this one
+        yield None
+        return
     if warm is not None:
         later(pool, importlib.import_module, warm)
     try:
