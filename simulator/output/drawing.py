@@ -13,6 +13,7 @@ import importlib
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,11 +30,26 @@ def _no_interrupts() -> None:
 
 
 @contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """SIGINT ignored meanwhile (in the main thread, the only one that may set it): a
+    process started then inherits that, and Python leaves an ignored SIGINT ignored, so a
+    Ctrl-C while it starts up does not end it with a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+@contextmanager
 def second_process(workers: int, warm: str | None = None) -> Iterator[ProcessPoolExecutor | None]:
     """A pool of one process when ``workers`` is 2 or more (``-1``: every core) and the
-    machine has a second core, else None; ``warm``: a module the process imports at once
-    (its imports then overlap this process's work). Leaving the block by an exception
-    (Ctrl-C included) stops the process at once."""
+    machine has a second core, else None. The process starts at once and imports ``warm``
+    (a module: its imports then overlap this process's work). Leaving the block by an
+    exception (Ctrl-C included) stops the process at once."""
     cores = os.cpu_count() or 1
     if (cores if workers == -1 else workers) < 2 or cores < 2:
         yield None
@@ -44,8 +60,8 @@ def second_process(workers: int, warm: str | None = None) -> Iterator[ProcessPoo
     except (OSError, ImportError, NotImplementedError):  # no processes here: drawn by this one
         yield None
         return
-    if warm is not None:
-        later(pool, importlib.import_module, warm)
+    with _interrupts_ignored():  # the process starts now, deaf to Ctrl-C from its birth
+        later(pool, importlib.import_module, warm or __name__)
     try:
         yield pool
     except BaseException:
