@@ -352,12 +352,13 @@ def test_ctrl_c_while_the_second_process_starts_does_not_end_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    ours = signal.getsignal(signal.SIGINT)
     with second_process(2, warm="simulator.output.charts") as pool:
         assert pool is not None
         (process,) = pool._processes.values()  # started, still starting up
         os.kill(process.pid, signal.SIGINT)  # the terminal's Ctrl-C reaches it too
         assert later(pool, os.getpid)() == process.pid  # it lived on, and draws
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # ours, back
+    assert signal.getsignal(signal.SIGINT) is ours  # this process's handler, back
 
 
 def test_without_processes_the_report_is_drawn_by_this_one(
