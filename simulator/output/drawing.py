@@ -20,13 +20,11 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import TypeVar
 
+from ..montecarlo import ignore_interrupts
+
 __all__ = ["later", "second_process"]
 
 T = TypeVar("T")
-
-
-def _no_interrupts() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextmanager
@@ -56,7 +54,7 @@ def second_process(workers: int, warm: str | None = None) -> Iterator[ProcessPoo
         return
     try:
         context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(1, mp_context=context, initializer=_no_interrupts)
+        pool = ProcessPoolExecutor(1, mp_context=context, initializer=ignore_interrupts)
     except (OSError, ImportError, NotImplementedError):  # no processes here: drawn by this one
         yield None
         return
