@@ -260,6 +260,7 @@ class RiskAmounts:
     any one risk switched off, without drawing again.
 
     Attributes:
+        occurred: per risk, whether it occurred in each iteration.
         delay, cost: per risk, its sampled delay (working days, or percent) and cost in
             every iteration (None: it has none).
         ends: per risk with a capacity loss, where the loss ends in every iteration in
@@ -267,6 +268,7 @@ class RiskAmounts:
         capacity: the capacity events of each set of losses met so far.
     """
 
+    occurred: list[NDArray[np.bool_]]
     delay: list[NDArray[np.float64] | None]
     cost: list[NDArray[np.float64] | None]
     ends: list[NDArray[np.float64] | None]
@@ -275,11 +277,13 @@ class RiskAmounts:
 
 def risk_amounts(pf: Portfolio, draws: Draws, n: int) -> RiskAmounts:
     """The :class:`RiskAmounts` of the block's first ``n`` iterations, from ``draws``."""
+    occurred: list[NDArray[np.bool_]] = []
     delay: list[NDArray[np.float64] | None] = []
     cost: list[NDArray[np.float64] | None] = []
     ends: list[NDArray[np.float64] | None] = []
     for risk in pf.risks:
         occ, u_delay, u_cost, u_days = (u[:n] for u in draws.risks[risk.id])
+        occurred.append(occ < risk.probability)
         delay.append(None if risk.delay is None else risk.delay.ppf(u_delay))
         cost.append(None if risk.cost is None else risk.cost.ppf(u_cost))
         if risk.loss is None:
@@ -289,10 +293,10 @@ def risk_amounts(pf: Portfolio, draws: Draws, n: int) -> RiskAmounts:
         lasts = days.ppf(u_days)  # working days of the pool's calendar
         cal = pf.pools[pool].calendar
         end = np.full(n, np.nan)
-        for it in np.flatnonzero(occ < risk.probability):
+        for it in np.flatnonzero(occurred[-1]):
             end[it] = pf.calendar.advance(cal, at, float(lasts[it]))
         ends.append(end)
-    return RiskAmounts(delay, cost, ends, {})
+    return RiskAmounts(occurred, delay, cost, ends, {})
 
 
 def with_risks(
@@ -321,7 +325,7 @@ def with_risks(
     for r, risk in enumerate(pf.risks):
         if r == off:
             continue
-        hit = draws.risks[risk.id][0][rows] < risk.probability
+        hit = amounts.occurred[r][rows]
         occurred[:, r] = hit
         targets = delays_left(pf, r)
         delay, cost, ends = amounts.delay[r], amounts.cost[r], amounts.ends[r]
