@@ -208,11 +208,16 @@ def test_a_risk_that_only_costs_money_is_not_simulated_again(
     seed, n = 8, 700
     base = simulate_portfolio(pf, n, seed)
     simulated: list[int] = []
-    real = switched_off.schedules
+    real, forked = switched_off.schedules, switched_off.simulate_forks
     monkeypatch.setattr(
         switched_off,
         "schedules",
         lambda pf, s, *a: simulated.append(len(s.duration)) or real(pf, s, *a),
+    )
+    monkeypatch.setattr(  # the delay's iterations run from the base's state at its fork
+        switched_off,
+        "simulate_forks",
+        lambda net, d, e, f, **k: simulated.append(len(f.base)) or forked(net, d, e, f, **k),
     )
     without = list(without_each_risk(pf, base, seed))
     assert sum(simulated) == int(base.occurred[:, 1].sum())  # only the delay's iterations

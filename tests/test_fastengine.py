@@ -26,7 +26,17 @@ from numpy.typing import NDArray
 from psplib import PSPLIB, optima, read_sm
 
 from simulator import kernels as _kernels
-from simulator.engine import Schedule, pack_capacity, simulate, simulate_batch, simulate_fast
+from simulator.engine import (
+    Forks,
+    Schedule,
+    duration_readers,
+    pack_capacity,
+    simulate,
+    simulate_batch,
+    simulate_fast,
+    simulate_forks,
+)
+from simulator.engine.clock import FF
 from simulator.errors import SimulationError
 from simulator.model import (
     Calendar,
@@ -843,3 +853,105 @@ def test_event_queue_buckets_fit_the_run_and_keep_the_order(
     assert run(["sparse"]) < first  # wider buckets: fewer per day
     assert run(["dense"]) > first
     run(["sparse", "dense", "sparse"])  # the widths change within one batch
+
+
+# --- variants run from their base's state (simulate_forks) ----------------------------------
+
+
+def forked(
+    net: Network, d: Array, events: Sequence[Events], variants: list[tuple[int, dict[int, float]]]
+) -> tuple[Array, Array, Array]:
+    """Each variant ``(base, {task: duration})`` forked at the earliest start, in its base's
+    run, of the tasks that read the durations it changes; and the forked schedules."""
+    start = batch(net, d, events)[0]
+    fork = [
+        float(start[b, duration_readers(net, np.array(sorted(ch)))].min(initial=np.inf))
+        for b, ch in variants
+    ]
+    ptr = np.cumsum([0, *(len(ch) for _, ch in variants)])
+    forks = Forks(
+        np.array([b for b, _ in variants], dtype=np.int64),
+        np.array(fork),
+        ptr,
+        np.array([t for _, ch in variants for t in sorted(ch)], dtype=np.int64),
+        np.array([ch[t] for _, ch in variants for t in sorted(ch)]),
+    )
+    return simulate_forks(net, d, pack_capacity(events), forks)
+
+
+@PROPERTY
+@given(real_portfolios(), st.data())
+def test_a_variant_run_from_its_base_state_is_the_whole_run_of_it(
+    pf: Portfolio, data: st.DataObject
+) -> None:
+    """A variant that changes some durations, run from its base's state at its fork (the
+    first start, in the base, that reads one of them), gives the reference engine's
+    schedule of the variant run whole: every link type, calendars, capacity changes, several
+    variants per base, in any order, some with the same fork."""
+    net, n = pf.network, len(pf.tasks)
+    rows = data.draw(st.integers(1, 3), label="iterations")
+    d = durations(data, n, rows)
+    events = [losses(data, pf) for _ in range(rows)]
+    assert all(np.isfinite(simulate(net, d[b], events[b]).finish).all() for b in range(rows))
+    variants = data.draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, rows - 1),
+                st.dictionaries(st.integers(0, n - 1), TIMES, max_size=3),
+            ),
+            max_size=6,
+        ),
+        label="variants",
+    )
+    got = forked(net, d, events, variants)
+    for k, (b, changes) in enumerate(variants):
+        row = d[b].copy()
+        row[list(changes)] = list(changes.values())
+        assert_same(simulate(net, row, events[b]), tuple(x[k] for x in got))
+    assert all(len(x) == len(variants) for x in got)
+
+
+def test_a_fork_after_a_predecessor_read_the_changed_duration_would_be_wrong() -> None:
+    """Why a fork comes before the predecessors linked finish-to-finish start: B may not
+    finish before A does, so B's start waits for A's end less B's own duration, read when
+    A starts. Forked at B's start instead, the variant keeps the base's wait."""
+    a = Task("p.a", 0, "a", "a", Fixed(5.0))
+    b = Task("p.b", 0, "b", "b", Fixed(1.0), preds=(Link(0, 0.0, FF),))
+    pf = Portfolio(
+        name="ff",
+        calendar=WorkCalendar(),
+        pools=(),
+        projects=(Project(id="p", name="p", tasks=(0, 1)),),
+        tasks=(a, b),
+    )
+    net, d = pf.network, np.array([[5.0, 1.0]])
+    assert duration_readers(net, np.array([1])).tolist() == [0, 1]
+    right = simulate(net, np.array([5.0, 3.0]), [])
+    got = forked(net, d, [[]], [(0, {1: 3.0})])
+    assert_same(right, tuple(x[0] for x in got))
+    assert right.start[1] == 2.0
+    late = Forks(np.array([0]), np.array([4.0]), np.array([0, 1]), np.array([1]), np.array([3.0]))
+    wrong = simulate_forks(net, d, pack_capacity([[]]), late)
+    assert wrong[0][0, 1] == 4.0  # the base's start of B: its duration was read at 0
+
+
+@pytest.mark.parametrize(
+    ("a", "error"),
+    [(2.0, "iteration 1: task #0 never became ready"), (-1.0, "Negative delay -1.0")],
+)
+def test_a_variant_that_fails_raises_the_error_of_its_whole_run(a: float, error: str) -> None:
+    """``b`` needs R, gone at 1: it starts at 0.5 in the bases, never once ``a`` takes 2
+    days; a negative duration is refused as simpy refuses it."""
+    net = stuck_portfolio().network
+    d = np.array([[1.0, 0.5, 1.0]] * 2)
+    events = [[(1.0, 0, 0.0)]] * 2
+    assert np.isfinite(batch(net, d, events)[1]).all()
+    row = d[1].copy()
+    row[1] = a
+    with pytest.raises((SimulationError, ValueError)) as whole:
+        simulate_batch(net, row[None], *pack_capacity(events[1:]), first_iteration=1)
+    assert error in str(whole.value)
+    forks = Forks(np.array([1]), np.array([0.0]), np.array([0, 1]), np.array([1]), np.array([a]))
+    with pytest.raises(type(whole.value)) as got:
+        simulate_forks(net, d, pack_capacity(events), forks)
+    assert str(got.value) == str(whole.value)

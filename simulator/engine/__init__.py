@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from .chains import CAPACITY, RELEASE, ChainCounts, chain_counts, chain_steps, count_chains
 from .clock import link_wait, py_work_end, work_between, work_ends
-from .fast import CapacityArrays, pack_capacity, simulate_batch, simulate_fast
+from .fast import (
+    CapacityArrays,
+    Forks,
+    duration_readers,
+    pack_capacity,
+    simulate_batch,
+    simulate_fast,
+    simulate_forks,
+)
 from .loads import capacity_load, overload, schedule_load
 from .reference import FIT_TOLERANCE, Schedule, simulate
 from .stuck import stuck_message
@@ -18,11 +26,13 @@ __all__ = [
     "RELEASE",
     "CapacityArrays",
     "ChainCounts",
+    "Forks",
     "Schedule",
     "capacity_load",
     "chain_counts",
     "chain_steps",
     "count_chains",
+    "duration_readers",
     "link_wait",
     "overload",
     "pack_capacity",
@@ -31,6 +41,7 @@ __all__ = [
     "simulate",
     "simulate_batch",
     "simulate_fast",
+    "simulate_forks",
     "stuck_message",
     "work_between",
     "work_ends",

@@ -44,11 +44,19 @@ from numpy.typing import NDArray
 from ..errors import SimulationError
 from ..kernels import inline, jit, offsets
 from ..model import Network
-from .clock import delay, link_wait
+from .clock import FF, SF, delay, link_wait
 from .reference import FIT_TOLERANCE, Schedule
 from .stuck import Names, stuck_message
 
-__all__ = ["CapacityArrays", "pack_capacity", "simulate_batch", "simulate_fast"]
+__all__ = [
+    "CapacityArrays",
+    "Forks",
+    "duration_readers",
+    "pack_capacity",
+    "simulate_batch",
+    "simulate_fast",
+    "simulate_forks",
+]
 
 Array = NDArray[np.float64]
 # indices: int32 where the kernel reads them at random (half the cache lines), else int64
@@ -652,6 +660,155 @@ def _dispatch(
     return -1
 
 
+@inline
+def _setup(
+    w: Any,
+    order: IntArray,
+    pos: IntArray,
+    edges: IntArray,
+    release: Array,
+    capacity0: Array,
+    durations: Array,
+    it: int,
+    ev: Any,
+) -> int:
+    """Start iteration ``it`` in the work arrays ``w`` (a :class:`_Work` as a tuple), as
+    engine.simulate does: capacity changes, then release edges in task order; returns a
+    capacity event with a bad time, else -1. ``ev``: the capacity events' ``(time, ptr)``."""
+    start, finish, ready, capacity, used, pending, new = w[:7]
+    status, ht, hk, st, dur = w[8], w[12], w[13], w[14], w[16]
+    ev_time, ev_ptr = ev
+    for i in range(release.size):  # loops: slice assignments cost compile time
+        start[i] = finish[i] = ready[i] = np.nan
+        pending[i] = edges[i]
+        dur[i] = durations[it, order[i]]
+    for p in range(used.size):
+        capacity[p], used[p], status[p] = capacity0[p], 0.0, _CLEAN
+    # the trees and the queue are empty: from _work, and at the end of an iteration every
+    # task started and every event was taken
+    st[_SIZE] = st[_SEQ] = st[_NEW] = st[_ASKED] = st[_DIRTIED] = st[_DAY] = 0
+    st[_MIN] = -1
+    _fit_buckets(ht, st)
+    for e in range(ev_ptr[it], ev_ptr[it + 1]):
+        if not ev_time[e] >= 0:
+            return e
+        _push(ht, hk, st, 0.0 + ev_time[e], e * 4 + _CAPACITY)
+    for task in range(release.size):
+        i = pos[task]
+        if release[i] > 0:
+            _push(ht, hk, st, 0.0 + release[i], i * 4 + _EDGE)
+        else:
+            _edge_fired(i, 0.0, pending, ready, new, ht, hk, st)
+    return -1
+
+
+@inline
+def _next_time(ht: Array, hk: IntArray, st: IntArray) -> float:
+    """The time of the earliest queued event (the queue holds one)."""
+    if st[_NEAR] > 0:
+        return ht[_earliest(ht, hk, st)]
+    return ht[st[_CAP]]  # the far heap's first: the calendar is empty
+
+
+@inline
+def _events(net: Any, w: Any, ev: Any, until: float) -> int:
+    """The event loop (simpy's Environment.run) on the work arrays ``w``, until nothing is
+    left to do or the next thing to do (an event, or the pending dispatch) comes at or after
+    ``until``; returns a task with a bad duration, else -1. ``net``: the network's arrays
+    the loop reads (see _run_batch), ``ev``: the capacity events' ``(pool, value)``."""
+    demand, pool_ptr, pool_idx, slot, tree_ptr, tree_first, leaf_ptr, leaf_pos = net[:8]
+    calendar, links, clock = net[8], net[9], net[10]
+    succ_ptr, succ_idx = links[0], links[1]
+    start, finish, ready, capacity, used, pending, new, tree = w[:8]
+    status, cur, nxt, active, ht, hk, st, deferred, dur = w[8:]
+    ev_pool, ev_value = ev
+    while True:
+        if st[_ASKED] == 1:
+            when = ht[ht.size - 1]
+            if _sooner(ht, hk, st, when, st[_DSEQ]):
+                if when >= until:
+                    return -1
+                bad = _dispatch(
+                    when,
+                    dur,
+                    demand,
+                    pool_ptr,
+                    pool_idx,
+                    slot,
+                    tree_ptr,
+                    tree_first,
+                    leaf_ptr,
+                    leaf_pos,
+                    calendar,
+                    links,
+                    clock,
+                    start,
+                    capacity,
+                    used,
+                    new,
+                    tree,
+                    status,
+                    cur,
+                    nxt,
+                    active,
+                    ht,
+                    hk,
+                    st,
+                    deferred,
+                )
+                if bad >= 0:
+                    return bad
+                continue
+        if st[_SIZE] == 0 or (until < np.inf and _next_time(ht, hk, st) >= until):
+            return -1
+        now, item = _pop(ht, hk, st)
+        kind, x = item & 3, item >> 2
+        if kind == _CAPACITY:
+            capacity[ev_pool[x]] = ev_value[x]
+            _dirty(ev_pool[x], status, active, st)
+            _request_dispatch(ht, hk, st, now)
+        elif kind == _EDGE:
+            _edge_fired(x, now, pending, ready, new, ht, hk, st)
+        elif kind == _DONE:
+            _complete(
+                x,
+                now,
+                demand,
+                pool_ptr,
+                pool_idx,
+                succ_ptr,
+                succ_idx,
+                deferred,
+                finish,
+                ready,
+                used,
+                pending,
+                new,
+                status,
+                active,
+                ht,
+                hk,
+                st,
+            )
+
+
+@inline
+def _output(
+    w: Any, pos: IntArray, row: int, out_start: Array, out_finish: Array, out_ready: Array
+) -> int:
+    """Write the schedule in ``w`` to row ``row`` of the outputs, in the tasks' own numbers;
+    returns a task that never finished, else -1."""
+    start, finish, ready = w[0], w[1], w[2]
+    for task in range(pos.size):
+        i = pos[task]
+        out_start[row, task], out_finish[row, task] = start[i], finish[i]
+        out_ready[row, task] = ready[i]
+    for task in range(pos.size):
+        if out_finish[row, task] != out_finish[row, task]:  # NaN: never finished
+            return task
+    return -1
+
+
 @jit(refcounts=False)
 def _run_batch(
     demand: Array,
@@ -676,132 +833,165 @@ def _run_batch(
     flat: IntArray,
     cum: Array,
     week: Array,
-    start: Array,
-    finish: Array,
-    ready: Array,
-    capacity: Array,
-    used: Array,
-    pending: IntArray,
-    new: IntArray,
-    tree: Array,
-    status: IntArray,
-    cur: IntArray,
-    nxt: IntArray,
-    active: IntArray,
-    ht: Array,
-    hk: IntArray,
-    st: IntArray,
-    deferred: IntArray,
-    dur: Array,
+    w: Any,
     durations: Array,
     ev_time: Array,
     ev_pool: IntArray,
     ev_value: Array,
     ev_ptr: IntArray,
-    out_start: Array,
-    out_finish: Array,
-    out_ready: Array,
+    out: Any,
 ) -> tuple[int, int, int]:
     """Every iteration in order, stopping at the first that fails: returns ``(iteration,
-    status, task or event index)``; the work arrays then hold that iteration's state."""
+    status, task or event index)``; the work arrays ``w`` (a :class:`_Work` as a tuple)
+    then hold that iteration's state. ``out``: ``(start, finish, ready)``."""
+    net = (
+        demand,
+        pool_ptr,
+        pool_idx,
+        slot,
+        tree_ptr,
+        tree_first,
+        leaf_ptr,
+        leaf_pos,
+        calendar,
+        (succ_ptr, succ_idx, succ_lag, succ_kind, succ_cal),
+        (flat, cum, week),
+    )
     for it in range(durations.shape[0]):
-        # setup, as engine.simulate: capacity changes, then release edges in task order
-        for i in range(release.size):  # loops: slice assignments cost compile time
-            start[i] = finish[i] = ready[i] = np.nan
-            pending[i] = edges[i]
-            dur[i] = durations[it, order[i]]
-        for p in range(used.size):
-            capacity[p], used[p], status[p] = capacity0[p], 0.0, _CLEAN
-        # the trees and the queue are empty: from _work, and at the end of an iteration every
-        # task started and every event was taken
-        st[_SIZE] = st[_SEQ] = st[_NEW] = st[_ASKED] = st[_DIRTIED] = st[_DAY] = 0
-        st[_MIN] = -1
-        _fit_buckets(ht, st)
-        for e in range(ev_ptr[it], ev_ptr[it + 1]):
-            if not ev_time[e] >= 0:
-                return it, _BAD_TIME, e
-            _push(ht, hk, st, 0.0 + ev_time[e], e * 4 + _CAPACITY)
-        for task in range(release.size):
-            i = pos[task]
-            if release[i] > 0:
-                _push(ht, hk, st, 0.0 + release[i], i * 4 + _EDGE)
-            else:
-                _edge_fired(i, 0.0, pending, ready, new, ht, hk, st)
-        # the event loop (simpy's Environment.run)
-        while True:
-            if st[_ASKED] == 1:
-                when = ht[ht.size - 1]
-                if _sooner(ht, hk, st, when, st[_DSEQ]):
-                    bad = _dispatch(
-                        when,
-                        dur,
-                        demand,
-                        pool_ptr,
-                        pool_idx,
-                        slot,
-                        tree_ptr,
-                        tree_first,
-                        leaf_ptr,
-                        leaf_pos,
-                        calendar,
-                        (succ_ptr, succ_idx, succ_lag, succ_kind, succ_cal),
-                        (flat, cum, week),
-                        start,
-                        capacity,
-                        used,
-                        new,
-                        tree,
-                        status,
-                        cur,
-                        nxt,
-                        active,
-                        ht,
-                        hk,
-                        st,
-                        deferred,
-                    )
-                    if bad >= 0:
-                        return it, _BAD_DURATION, order[bad]
-                    continue
-            if st[_SIZE] == 0:
-                break
-            now, item = _pop(ht, hk, st)
-            kind, x = item & 3, item >> 2
-            if kind == _CAPACITY:
-                capacity[ev_pool[x]] = ev_value[x]
-                _dirty(ev_pool[x], status, active, st)
-                _request_dispatch(ht, hk, st, now)
-            elif kind == _EDGE:
-                _edge_fired(x, now, pending, ready, new, ht, hk, st)
-            elif kind == _DONE:
-                _complete(
-                    x,
-                    now,
-                    demand,
-                    pool_ptr,
-                    pool_idx,
-                    succ_ptr,
-                    succ_idx,
-                    deferred,
-                    finish,
-                    ready,
-                    used,
-                    pending,
-                    new,
-                    status,
-                    active,
-                    ht,
-                    hk,
-                    st,
-                )
-        for task in range(release.size):  # back to the tasks' own numbers
-            i = pos[task]
-            out_start[it, task], out_finish[it, task] = start[i], finish[i]
-            out_ready[it, task] = ready[i]
-        for task in range(release.size):
-            if out_finish[it, task] != out_finish[it, task]:  # NaN: never finished
-                return it, _STUCK, task
+        e = _setup(w, order, pos, edges, release, capacity0, durations, it, (ev_time, ev_ptr))
+        if e >= 0:
+            return it, _BAD_TIME, e
+        bad = _events(net, w, (ev_pool, ev_value), np.inf)
+        if bad >= 0:
+            return it, _BAD_DURATION, order[bad]
+        task = _output(w, pos, it, out[0], out[1], out[2])
+        if task >= 0:
+            return it, _STUCK, task
     return durations.shape[0], _OK, -1
+
+
+@inline
+def _clear(w: Any) -> None:
+    """Empty the pool trees and the event queue of the work arrays ``w`` (as _work makes
+    them: what _setup expects), after a run stopped before its end."""
+    tree, hk, st = w[7], w[13], w[14]
+    for i in range(tree.size):
+        tree[i] = _EMPTY
+    cap = st[_CAP]
+    for e in range(cap):  # every entry free, listed in order; every bucket empty
+        hk[2 * cap + e] = e + 1
+    for b in range(3 * cap, hk.size):
+        hk[b] = -1
+    st[_FREE] = st[_NEAR] = st[_FAR] = 0
+
+
+@inline
+def _copy(dst: Any, src: Any) -> None:
+    for i in range(src.size):
+        dst[i] = src[i]
+
+
+@inline
+def _fork_state(v: Any, w: Any) -> None:
+    """The work arrays ``w`` copied into ``v`` (the tuple's items have types of their own,
+    so each is named)."""
+    _copy(v[0], w[0])
+    _copy(v[1], w[1])
+    _copy(v[2], w[2])
+    _copy(v[3], w[3])
+    _copy(v[4], w[4])
+    _copy(v[5], w[5])
+    _copy(v[6], w[6])
+    _copy(v[7], w[7])
+    _copy(v[8], w[8])
+    _copy(v[9], w[9])
+    _copy(v[10], w[10])
+    _copy(v[11], w[11])
+    _copy(v[12], w[12])
+    _copy(v[13], w[13])
+    _copy(v[14], w[14])
+    _copy(v[15], w[15])
+    _copy(v[16], w[16])
+
+
+@jit(refcounts=False)
+def _run_forks(
+    demand: Array,
+    pool_ptr: IntArray,
+    pool_idx: IntArray,
+    slot: IntArray,
+    tree_ptr: IntArray,
+    tree_first: IntArray,
+    leaf_ptr: IntArray,
+    leaf_pos: IntArray,
+    order: IntArray,
+    pos: IntArray,
+    edges: IntArray,
+    release: Array,
+    succ_ptr: IntArray,
+    succ_idx: IntArray,
+    succ_lag: Array,
+    capacity0: Array,
+    calendar: IntArray,
+    succ_kind: IntArray,
+    succ_cal: IntArray,
+    flat: IntArray,
+    cum: Array,
+    week: Array,
+    w: Any,
+    v: Any,
+    durations: Array,
+    ev_time: Array,
+    ev_pool: IntArray,
+    ev_value: Array,
+    ev_ptr: IntArray,
+    forks: Any,
+    out: Any,
+) -> tuple[int, int, int]:
+    """Variants of base iterations, each run from its base's state just before its fork
+    time: ``forks`` is ``(taken, base, fork, ptr, task, value)``: the variants in the order
+    taken (by base, then fork time), then per variant (see :class:`Forks`) its base (a row
+    of ``durations``), its fork time and the durations it changes. The base runs in ``w``
+    as far as each fork, and each variant from a copy of it in ``v`` (both :class:`_Work`
+    tuples), written to row ``k`` of ``out``. Returns ``(place in taken, status, task or
+    event index)`` as _run_batch."""
+    net = (
+        demand,
+        pool_ptr,
+        pool_idx,
+        slot,
+        tree_ptr,
+        tree_first,
+        leaf_ptr,
+        leaf_pos,
+        calendar,
+        (succ_ptr, succ_idx, succ_lag, succ_kind, succ_cal),
+        (flat, cum, week),
+    )
+    taken, base, fork, ptr, task, value = forks
+    for j in range(taken.size):
+        k = taken[j]
+        if j == 0 or base[k] != base[taken[j - 1]]:  # a new base: set it up
+            if j > 0:  # the last base stopped at its last fork
+                _clear(w)
+            e = _setup(
+                w, order, pos, edges, release, capacity0, durations, base[k], (ev_time, ev_ptr)
+            )
+            if e >= 0:
+                return j, _BAD_TIME, e
+        bad = _events(net, w, (ev_pool, ev_value), fork[k])  # the base, on to the fork
+        if bad >= 0:
+            return j, _BAD_DURATION, order[bad]
+        _fork_state(v, w)
+        for q in range(ptr[k], ptr[k + 1]):
+            v[16][pos[task[q]]] = value[q]
+        bad = _events(net, v, (ev_pool, ev_value), np.inf)
+        if bad >= 0:
+            return j, _BAD_DURATION, order[bad]
+        t = _output(v, pos, k, out[0], out[1], out[2])
+        if t >= 0:
+            return j, _STUCK, t
+    return base.size, _OK, -1
 
 
 # --- Python side ----------------------------------------------------------------------------
@@ -1078,6 +1268,111 @@ def simulate_batch(
         raise SimulationError(f"iteration {first_iteration + e.iteration}: {e.cause}") from None
 
 
+class Forks(NamedTuple):
+    """Variants of a batch's iterations, each differing from its base in a few durations.
+
+    Attributes:
+        base: per variant, its base: a row of the batch.
+        fork: per variant, a time up to which its run is its base's: at most the base's
+            start of every task in ``duration_readers`` of the tasks it changes.
+        ptr, task, value: the durations each variant changes (tasks in their own numbers),
+            compressed rows: variant ``k``'s are ``ptr[k]:ptr[k + 1]``.
+    """
+
+    base: NDArray[np.int64]
+    fork: Array
+    ptr: NDArray[np.int64]
+    task: NDArray[np.int64]
+    value: Array
+
+
+def duration_readers(net: Network, tasks: IntArray) -> NDArray[np.int64]:
+    """The tasks whose start reads a duration of ``tasks`` (a dispatch reads a task's
+    duration when it starts, and when a predecessor linked to it finish-to-finish or
+    start-to-finish starts): the tasks themselves and those predecessors, sorted."""
+    tasks = np.asarray(tasks, dtype=np.int64)
+    ptr, idx, kind = (np.asarray(a) for a in (net.pred_ptr, net.pred_idx, net.pred_kind))
+    links = [np.arange(ptr[i], ptr[i + 1], dtype=np.int64) for i in tasks]
+    into = np.concatenate(links) if links else np.zeros(0, dtype=np.int64)
+    preds = idx[into][np.isin(kind[into], (FF, SF))]
+    return np.unique(np.concatenate([tasks, preds]).astype(np.int64))
+
+
+def simulate_forks(
+    net: Network,
+    durations: Array,
+    events: CapacityArrays,
+    forks: Forks,
+    *,
+    names: Names | None = None,
+    first_iteration: int = 0,
+) -> tuple[Array, Array, Array]:
+    """Schedule variants of the iterations of a batch (``durations`` and ``events`` as for
+    :func:`simulate_batch`): row ``k`` of the result is what :func:`simulate_batch` gives
+    for base ``forks.base[k]``'s durations with variant ``k``'s changes, under that base's
+    capacity events. Each base runs once, as far as its latest fork; each variant then
+    goes on from a copy of its base's state at its fork, instead of from the start.
+
+    Raises:
+        SimulationError, ValueError: as :func:`simulate_batch` for the first variant that
+            fails (its iteration: its base's, plus ``first_iteration``).
+    """
+    prepared = _prepare(net)
+    d = np.ascontiguousarray(durations, dtype=np.float64)
+    base = np.ascontiguousarray(forks.base, dtype=np.int64)
+    fork = np.ascontiguousarray(forks.fork, dtype=np.float64)
+    ptr = np.ascontiguousarray(forks.ptr, dtype=np.int64)
+    task = np.ascontiguousarray(forks.task, dtype=np.int64)
+    value = np.ascontiguousarray(forks.value, dtype=np.float64)
+    n, m = d.shape[1] if d.ndim == 2 else -1, base.size
+    if (
+        n != prepared.order.size
+        or fork.shape != (m,)
+        or ptr.shape != (m + 1,)
+        or np.any((base < 0) | (base >= len(d)))
+        or np.any(np.diff(ptr) < 0)
+        or not task.size == value.size >= ptr[-1]
+        or np.any((task[: ptr[-1]] < 0) | (task[: ptr[-1]] >= n))
+        or np.any(np.isnan(fork))
+    ):
+        raise ValueError("inconsistent fork arrays")
+    times = np.ascontiguousarray(events.times, dtype=np.float64)
+    pools = _pool_indices(events.pools, prepared.capacity.size).astype(np.int64)
+    values = np.ascontiguousarray(events.values, dtype=np.float64)
+    eptr = np.ascontiguousarray(events.ptr, dtype=np.int64)
+    if eptr.shape != (len(d) + 1,) or not times.size == pools.size == values.size >= eptr[-1]:
+        raise ValueError("capacity arrays do not match the batch")
+    taken = np.lexsort((fork, base))  # by base, then fork time
+    out = tuple(np.empty((m, n)) for _ in range(3))
+    size = int(np.diff(eptr).max(initial=0))
+    k, status, _ = _run_forks(
+        *prepared,
+        tuple(_work(prepared, size)),
+        tuple(_work(prepared, size)),
+        d,
+        times,
+        pools,
+        values,
+        eptr,
+        (taken, base, fork, ptr, task, value),
+        out,
+    )
+    if status != _OK:  # the variant again, whole: the error simulate_batch gives
+        k = int(taken[k])
+        row = d[base[k]].copy()
+        row[task[ptr[k] : ptr[k + 1]]] = value[ptr[k] : ptr[k + 1]]
+        b = int(base[k])
+        one = CapacityArrays(
+            times[eptr[b] : eptr[b + 1]],
+            pools[eptr[b] : eptr[b + 1]],
+            values[eptr[b] : eptr[b + 1]],
+            np.array([0, eptr[b + 1] - eptr[b]]),
+        )
+        simulate_batch(net, row[None], *one, names=names, first_iteration=first_iteration + b)
+        raise AssertionError("a variant failed from its fork but not whole")  # pragma: no cover
+    return out[0], out[1], out[2]
+
+
 class _IterationError(Exception):
     def __init__(self, iteration: int, cause: SimulationError) -> None:
         super().__init__(iteration, cause)
@@ -1104,7 +1399,7 @@ def _batch(
     start, finish, ready = (np.empty(d.shape) for _ in range(3))
     work = _work(prepared, int(counts.max(initial=0)))
     it, status, index = _run_batch(
-        *prepared, *work, d, times, pools, values, ptr, start, finish, ready
+        *prepared, tuple(work), d, times, pools, values, ptr, (start, finish, ready)
     )
     if status == _OK:
         return start, finish, ready

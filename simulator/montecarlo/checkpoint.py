@@ -20,6 +20,7 @@ _BLOCK_ARRAYS = (
     "first_start",
     "cost",
     "occurred",
+    "fork",
     "busy",
     "overload",
     "waiting",

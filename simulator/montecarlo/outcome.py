@@ -108,6 +108,9 @@ class Outcome:
     Attributes:
         finish, first_start, cost: ``(iterations, projects)``.
         occurred: ``(iterations, risks)``.
+        fork: ``(iterations, risks)``: per risk, the first instant of each iteration at which
+            a duration it delays is read (:func:`simulator.montecarlo.fork_times`): up to
+            then, the iteration without that risk runs alike.
         periods: labels of the reporting periods; ``edges`` their boundaries (working days).
         busy, waiting, capacity: ``(iterations, pools, periods)`` mean units over each period:
             in use, demanded by ready tasks that have not started, and available.
@@ -123,6 +126,7 @@ class Outcome:
     first_start: Array
     cost: Array
     occurred: NDArray[np.bool_]
+    fork: Array
     periods: list[str]
     edges: Array
     busy: Array
@@ -144,6 +148,7 @@ class Block:
     first_start: Array
     cost: Array
     occurred: NDArray[np.bool_]
+    fork: Array
     busy: Array
     waiting: Array
     capacity: Array

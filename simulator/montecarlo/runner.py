@@ -23,6 +23,7 @@ from ..engine import (
     capacity_load,
     chain_steps,
     count_chains,
+    duration_readers,
     overload,
     pack_capacity,
     schedule_load,
@@ -34,7 +35,7 @@ from ..engine import (
 from ..errors import PmosimError, ReachError, SimulationError
 from ..model import Portfolio
 from ..model.calendar import LAST_DATE, UNDATED_LIMIT
-from ..sampling import BLOCK_SIZE, BlockSample, sample_block
+from ..sampling import BLOCK_SIZE, BlockSample, delays_left, sample_block
 from .checkpoint import Checkpoint
 from .outcome import Block, DriverSums, Outcome
 from .parallel import (
@@ -49,6 +50,7 @@ __all__ = [
     "CHUNK_CELLS",
     "ENGINES",
     "block_sizes_of",
+    "fork_times",
     "max_on_time_se",
     "passes",
     "project_figures",
@@ -151,6 +153,24 @@ def _trace_rows(first: int, k: int, start: Array, finish: Array) -> Array:
 CHUNK_CELLS = 1 << 19
 
 
+_readers: list[tuple[Portfolio, list[NDArray[np.int64]]]] = []  # the last portfolio's
+
+
+def fork_times(pf: Portfolio, start: Array) -> Array:
+    """``(iterations, risks)``: per risk, the earliest start in each iteration (``start``,
+    from an engine) of a task that reads a duration the risk delays (see
+    :func:`simulator.engine.duration_readers`), infinity when it delays none: the run
+    without that risk is this one up to then."""
+    if not (_readers and _readers[0][0] is pf):
+        tasks = [np.array(delays_left(pf, r), dtype=np.int64) for r in range(len(pf.risks))]
+        _readers[:] = [(pf, [duration_readers(pf.network, t) for t in tasks])]
+    out = np.full((len(start), len(pf.risks)), np.inf)
+    for r, readers in enumerate(_readers[0][1]):
+        if readers.size:
+            out[:, r] = start[:, readers].min(axis=1)
+    return out
+
+
 def passes(n: int, tasks: int) -> list[tuple[int, int]]:
     """The block's iterations ``[0, n)`` cut into equal passes of at most
     :data:`CHUNK_CELLS` cells (one pass for a portfolio of up to ~1,000 tasks); none when
@@ -198,6 +218,7 @@ def _pass(
     net = pf.network
     packed = pack_capacity(sample.capacity)
     start, finish, ready = schedules(pf, sample, packed, engine, first)
+    fork = fork_times(pf, start)
     chain_steps(net, pf, start, finish, ready, sample.duration, *steps)
     start, end, p_start, p_finish, cost = project_figures(pf, sample, start, finish)
     deadlines = [p.deadline for p in pf.projects if p.deadline is not None]
@@ -211,6 +232,7 @@ def _pass(
         p_start,
         cost,
         sample.occurred,
+        fork,
         busy,
         waiting,
         capacity,
@@ -257,6 +279,7 @@ def run_block(
         np.concatenate([b.first_start for b in parts]),
         np.concatenate([b.cost for b in parts]),
         sample.occurred,
+        np.concatenate([b.fork for b in parts]),
         _pad(parts, "busy", width),
         _pad(parts, "waiting", width),
         _pad(parts, "capacity", width, [b.final_capacity for b in parts]),
@@ -293,6 +316,7 @@ def _combine(pf: Portfolio, blocks: list[Block]) -> Outcome:
         first_start=np.concatenate([b.first_start for b in blocks]),
         cost=np.concatenate([b.cost for b in blocks]),
         occurred=np.concatenate([b.occurred for b in blocks]),
+        fork=np.concatenate([b.fork for b in blocks]),
         periods=labels[:width],
         edges=edges[: width + 1],
         busy=_pad(blocks, "busy", width),
