@@ -19,7 +19,7 @@ from typing import Any
 import numba
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from numba.core.registry import CPUDispatcher
 from numpy.typing import NDArray
@@ -890,24 +890,34 @@ def test_a_variant_run_from_its_base_state_is_the_whole_run_of_it(
     variants per base, in any order, some with the same fork."""
     net, n = pf.network, len(pf.tasks)
     rows = data.draw(st.integers(1, 3), label="iterations")
-    d = durations(data, n, rows)
+    times = data.draw(st.sampled_from([TIMES, WIDE]), label="scale")  # WIDE: up to infinity
+    d = np.array(
+        data.draw(st.lists(st.lists(times, min_size=n, max_size=n), min_size=rows, max_size=rows))
+    )
     events = [losses(data, pf) for _ in range(rows)]
-    assert all(np.isfinite(simulate(net, d[b], events[b]).finish).all() for b in range(rows))
     variants = data.draw(
         st.lists(
             st.tuples(
                 st.integers(0, rows - 1),
-                st.dictionaries(st.integers(0, n - 1), TIMES, max_size=3),
+                st.dictionaries(st.integers(0, n - 1), times, max_size=3),
             ),
             max_size=6,
         ),
         label="variants",
     )
-    got = forked(net, d, events, variants)
-    for k, (b, changes) in enumerate(variants):
+    inputs = [(d[b], events[b]) for b in range(rows)]
+    for b, changes in variants:
         row = d[b].copy()
         row[list(changes)] = list(changes.values())
-        assert_same(simulate(net, row, events[b]), tuple(x[k] for x in got))
+        inputs.append((row, events[b]))
+    try:  # every base and variant can be scheduled (failures: the next test; the working
+        # time of a calendar with weekends overflows at infinity)
+        whole = [simulate(net, row, ev) for row, ev in inputs][rows:]
+    except (SimulationError, ValueError, OverflowError):
+        assume(False)
+    got = forked(net, d, events, variants)
+    for k, ref in enumerate(whole):
+        assert_same(ref, tuple(x[k] for x in got))
     assert all(len(x) == len(variants) for x in got)
 
 

@@ -714,19 +714,21 @@ def _next_time(ht: Array, hk: IntArray, st: IntArray) -> float:
 def _events(net: Any, w: Any, ev: Any, until: float) -> int:
     """The event loop (simpy's Environment.run) on the work arrays ``w``, until nothing is
     left to do or the next thing to do (an event, or the pending dispatch) comes at or after
-    ``until``; returns a task with a bad duration, else -1. ``net``: the network's arrays
-    the loop reads (see _run_batch), ``ev``: the capacity events' ``(pool, value)``."""
+    ``until`` (NaN: no bound; infinity stops before the events at infinity); returns a task
+    with a bad duration, else -1. ``net``: the network's arrays the loop reads (see
+    _run_batch), ``ev``: the capacity events' ``(pool, value)``."""
     demand, pool_ptr, pool_idx, slot, tree_ptr, tree_first, leaf_ptr, leaf_pos = net[:8]
     calendar, links, clock = net[8], net[9], net[10]
     succ_ptr, succ_idx = links[0], links[1]
     start, finish, ready, capacity, used, pending, new, tree = w[:8]
     status, cur, nxt, active, ht, hk, st, deferred, dur = w[8:]
     ev_pool, ev_value = ev
+    bounded = until == until  # NaN: no bound
     while True:
         if st[_ASKED] == 1:
             when = ht[ht.size - 1]
             if _sooner(ht, hk, st, when, st[_DSEQ]):
-                if when >= until:
+                if bounded and when >= until:
                     return -1
                 bad = _dispatch(
                     when,
@@ -759,7 +761,7 @@ def _events(net: Any, w: Any, ev: Any, until: float) -> int:
                 if bad >= 0:
                     return bad
                 continue
-        if st[_SIZE] == 0 or (until < np.inf and _next_time(ht, hk, st) >= until):
+        if st[_SIZE] == 0 or (bounded and _next_time(ht, hk, st) >= until):
             return -1
         now, item = _pop(ht, hk, st)
         kind, x = item & 3, item >> 2
@@ -861,7 +863,7 @@ def _run_batch(
         e = _setup(w, order, pos, edges, release, capacity0, durations, it, (ev_time, ev_ptr))
         if e >= 0:
             return it, _BAD_TIME, e
-        bad = _events(net, w, (ev_pool, ev_value), np.inf)
+        bad = _events(net, w, (ev_pool, ev_value), np.nan)
         if bad >= 0:
             return it, _BAD_DURATION, order[bad]
         task = _output(w, pos, it, out[0], out[1], out[2])
@@ -985,7 +987,7 @@ def _run_forks(
         _fork_state(v, w)
         for q in range(ptr[k], ptr[k + 1]):
             v[16][pos[task[q]]] = value[q]
-        bad = _events(net, v, (ev_pool, ev_value), np.inf)
+        bad = _events(net, v, (ev_pool, ev_value), np.nan)
         if bad >= 0:
             return j, _BAD_DURATION, order[bad]
         t = _output(v, pos, k, out[0], out[1], out[2])
@@ -1319,58 +1321,69 @@ def simulate_forks(
     """
     prepared = _prepare(net)
     d = np.ascontiguousarray(durations, dtype=np.float64)
-    base = np.ascontiguousarray(forks.base, dtype=np.int64)
-    fork = np.ascontiguousarray(forks.fork, dtype=np.float64)
-    ptr = np.ascontiguousarray(forks.ptr, dtype=np.int64)
-    task = np.ascontiguousarray(forks.task, dtype=np.int64)
-    value = np.ascontiguousarray(forks.value, dtype=np.float64)
-    n, m = d.shape[1] if d.ndim == 2 else -1, base.size
-    if (
-        n != prepared.order.size
-        or fork.shape != (m,)
-        or ptr.shape != (m + 1,)
-        or np.any((base < 0) | (base >= len(d)))
-        or np.any(np.diff(ptr) < 0)
-        or not task.size == value.size >= ptr[-1]
-        or np.any((task[: ptr[-1]] < 0) | (task[: ptr[-1]] >= n))
-        or np.any(np.isnan(fork))
-    ):
-        raise ValueError("inconsistent fork arrays")
-    times = np.ascontiguousarray(events.times, dtype=np.float64)
-    pools = _pool_indices(events.pools, prepared.capacity.size).astype(np.int64)
-    values = np.ascontiguousarray(events.values, dtype=np.float64)
-    eptr = np.ascontiguousarray(events.ptr, dtype=np.int64)
-    if eptr.shape != (len(d) + 1,) or not times.size == pools.size == values.size >= eptr[-1]:
-        raise ValueError("capacity arrays do not match the batch")
-    taken = np.lexsort((fork, base))  # by base, then fork time
-    out = tuple(np.empty((m, n)) for _ in range(3))
-    size = int(np.diff(eptr).max(initial=0))
+    forks, events = _checked(prepared, d, forks, events)
+    taken = np.lexsort((forks.fork, forks.base))  # by base, then fork time
+    out = tuple(np.empty((forks.base.size, d.shape[1])) for _ in range(3))
+    size = int(np.diff(events.ptr).max(initial=0))
     k, status, _ = _run_forks(
         *prepared,
         tuple(_work(prepared, size)),
         tuple(_work(prepared, size)),
         d,
-        times,
-        pools,
-        values,
-        eptr,
-        (taken, base, fork, ptr, task, value),
+        *events,
+        (taken, *forks),
         out,
     )
-    if status != _OK:  # the variant again, whole: the error simulate_batch gives
-        k = int(taken[k])
-        row = d[base[k]].copy()
-        row[task[ptr[k] : ptr[k + 1]]] = value[ptr[k] : ptr[k + 1]]
-        b = int(base[k])
+    if status != _OK:  # that variant again, whole: the error simulate_batch gives
+        k, b = int(taken[k]), int(forks.base[taken[k]])
+        row = d[b].copy()
+        changed = slice(forks.ptr[k], forks.ptr[k + 1])
+        row[forks.task[changed]] = forks.value[changed]
+        lo, hi = events.ptr[b], events.ptr[b + 1]
         one = CapacityArrays(
-            times[eptr[b] : eptr[b + 1]],
-            pools[eptr[b] : eptr[b + 1]],
-            values[eptr[b] : eptr[b + 1]],
-            np.array([0, eptr[b + 1] - eptr[b]]),
+            events.times[lo:hi], events.pools[lo:hi], events.values[lo:hi], np.array([0, hi - lo])
         )
         simulate_batch(net, row[None], *one, names=names, first_iteration=first_iteration + b)
         raise AssertionError("a variant failed from its fork but not whole")  # pragma: no cover
     return out[0], out[1], out[2]
+
+
+def _checked(
+    prepared: _Net, d: Array, forks: Forks, events: CapacityArrays
+) -> tuple[Forks, CapacityArrays]:
+    """simulate_forks's arrays as the kernel reads them, checked against the batch ``d``
+    (the kernel does not check indices)."""
+    f = Forks(
+        np.ascontiguousarray(forks.base, dtype=np.int64),
+        np.ascontiguousarray(forks.fork, dtype=np.float64),
+        np.ascontiguousarray(forks.ptr, dtype=np.int64),
+        np.ascontiguousarray(forks.task, dtype=np.int64),
+        np.ascontiguousarray(forks.value, dtype=np.float64),
+    )
+    n, m, ptr = d.shape[1] if d.ndim == 2 else -1, f.base.size, f.ptr
+    if (
+        n != prepared.order.size
+        or f.fork.shape != (m,)
+        or ptr.shape != (m + 1,)
+        or np.any((f.base < 0) | (f.base >= len(d)))
+        or np.any(np.diff(ptr) < 0)
+        or not f.task.size == f.value.size >= ptr[-1]
+        or np.any((f.task[: ptr[-1]] < 0) | (f.task[: ptr[-1]] >= n))
+        or np.any(np.isnan(f.fork))
+    ):
+        raise ValueError("inconsistent fork arrays")
+    e = CapacityArrays(
+        np.ascontiguousarray(events.times, dtype=np.float64),
+        _pool_indices(events.pools, prepared.capacity.size).astype(np.int64),
+        np.ascontiguousarray(events.values, dtype=np.float64),
+        np.ascontiguousarray(events.ptr, dtype=np.int64),
+    )
+    if (
+        e.ptr.shape != (len(d) + 1,)
+        or not e.times.size == e.pools.size == e.values.size >= e.ptr[-1]
+    ):
+        raise ValueError("capacity arrays do not match the batch")
+    return f, e
 
 
 class _IterationError(Exception):
