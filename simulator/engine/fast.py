@@ -67,7 +67,7 @@ _CAPACITY, _EDGE, _DONE = 0, 1, 2
 # slots of the integer state vector
 _SIZE, _SEQ, _NEW, _ASKED, _DSEQ, _DIRTIED = 0, 1, 2, 3, 4, 5
 _CAP, _DAY, _FREE, _NEAR, _FAR, _MIN, _MIN_PREV, _MIN_DAY = 6, 7, 8, 9, 10, 11, 12, 13
-_PASSED, _READ, _POPS = 14, 15, 16
+_PASSED, _READ, _POPS, _HIGH = 14, 15, 16, 17
 # a pool's state between dispatches (CLEAN, DIRTY: its free units rose) and during one
 # (CLEAN: not searched, DRAWN: its waiting tasks are searched)
 _CLEAN, _DIRTY, _DRAWN = 0, 1, 2
@@ -259,6 +259,8 @@ def _near_add(ht: Array, hk: IntArray, st: IntArray, time: float, key: int, day:
     cap = st[_CAP]
     e = st[_FREE]
     st[_FREE] = hk[2 * cap + e]
+    if e >= st[_HIGH]:
+        st[_HIGH] = e + 1
     ht[e], hk[e] = time, key
     head = 3 * cap + (day & (_DAYS - 1))
     hk[2 * cap + e] = hk[head]
@@ -888,32 +890,47 @@ def _clear(w: Any) -> None:
 
 
 @inline
-def _copy(dst: Any, src: Any) -> None:
-    for i in range(src.size):
+def _copy(dst: Any, src: Any, lo: int, hi: int) -> None:
+    for i in range(lo, hi):
         dst[i] = src[i]
 
 
 @inline
-def _fork_state(v: Any, w: Any) -> None:
+def _fork_state(
+    v: Any, w: Any, tree_ptr: IntArray, tree_first: IntArray, leaf_ptr: IntArray
+) -> None:
     """The work arrays ``w`` copied into ``v`` (the tuple's items have types of their own,
-    so each is named)."""
-    _copy(v[0], w[0])
-    _copy(v[1], w[1])
-    _copy(v[2], w[2])
-    _copy(v[3], w[3])
-    _copy(v[4], w[4])
-    _copy(v[5], w[5])
-    _copy(v[6], w[6])
-    _copy(v[7], w[7])
-    _copy(v[8], w[8])
-    _copy(v[9], w[9])
-    _copy(v[10], w[10])
-    _copy(v[11], w[11])
-    _copy(v[12], w[12])
-    _copy(v[13], w[13])
-    _copy(v[14], w[14])
-    _copy(v[15], w[15])
-    _copy(v[16], w[16])
+    so each is named), but for what no run reads: the ``new`` list past its length, the
+    leaves of the pool trees past their users (always empty), the queue's entries past the
+    highest either has used (as _work made them) and its far heap past its size."""
+    _copy(v[0], w[0], 0, w[0].size)  # start, finish, ready
+    _copy(v[1], w[1], 0, w[1].size)
+    _copy(v[2], w[2], 0, w[2].size)
+    _copy(v[3], w[3], 0, w[3].size)  # the pools' capacity, used
+    _copy(v[4], w[4], 0, w[4].size)
+    _copy(v[5], w[5], 0, w[5].size)  # pending
+    _copy(v[8], w[8], 0, w[8].size)  # the pools' status, cur, nxt, active
+    _copy(v[9], w[9], 0, w[9].size)
+    _copy(v[10], w[10], 0, w[10].size)
+    _copy(v[11], w[11], 0, w[11].size)
+    _copy(v[15], w[15], 0, w[15].size)  # deferred
+    _copy(v[16], w[16], 0, w[16].size)  # dur
+    st, vst = w[14], v[14]
+    _copy(v[6], w[6], 0, st[_NEW])
+    tree, vtree = w[7], v[7]
+    for p in range(leaf_ptr.size - 1):
+        _copy(vtree, tree, tree_ptr[p], tree_ptr[p] + tree_first[p] + leaf_ptr[p + 1] - leaf_ptr[p])
+        vtree[tree_ptr[p + 1] - 1] = tree[tree_ptr[p + 1] - 1]  # the root
+    cap, high = st[_CAP], max(st[_HIGH], vst[_HIGH])
+    ht, hk, vht, vhk = w[12], w[13], v[12], v[13]
+    _copy(vht, ht, 0, high)
+    _copy(vht, ht, cap, cap + st[_FAR])
+    _copy(vht, ht, ht.size - 2, ht.size)
+    _copy(vhk, hk, 0, high)
+    _copy(vhk, hk, cap, cap + st[_FAR])
+    _copy(vhk, hk, 2 * cap, 2 * cap + high)
+    _copy(vhk, hk, 3 * cap, hk.size)
+    _copy(vst, st, 0, st.size)
 
 
 @jit(refcounts=False)
@@ -984,7 +1001,7 @@ def _run_forks(
         bad = _events(net, w, (ev_pool, ev_value), fork[k])  # the base, on to the fork
         if bad >= 0:
             return j, _BAD_DURATION, order[bad]
-        _fork_state(v, w)
+        _fork_state(v, w, tree_ptr, tree_first, leaf_ptr)
         for q in range(ptr[k], ptr[k + 1]):
             v[16][pos[task[q]]] = value[q]
         bad = _events(net, v, (ev_pool, ev_value), np.nan)
@@ -1159,7 +1176,7 @@ def _work(net: _Net, n_events: int) -> _Work:
 def _empty_state(cap: int) -> IntArray:
     """The state vector (see _Work.state) of an empty queue of ``cap`` entries: every count
     0, the earliest entry not known."""
-    state = np.zeros(_POPS + 1, dtype=np.int64)
+    state = np.zeros(_HIGH + 1, dtype=np.int64)
     state[_CAP] = cap
     state[_MIN] = state[_MIN_PREV] = -1
     return state
