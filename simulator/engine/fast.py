@@ -67,7 +67,7 @@ _CAPACITY, _EDGE, _DONE = 0, 1, 2
 # slots of the integer state vector
 _SIZE, _SEQ, _NEW, _ASKED, _DSEQ, _DIRTIED = 0, 1, 2, 3, 4, 5
 _CAP, _DAY, _FREE, _NEAR, _FAR, _MIN, _MIN_PREV, _MIN_DAY = 6, 7, 8, 9, 10, 11, 12, 13
-_PASSED, _READ, _POPS, _HIGH = 14, 15, 16, 17
+_PASSED, _READ, _POPS, _HIGH, _TOP = 14, 15, 16, 17, 18
 # a pool's state between dispatches (CLEAN, DIRTY: its free units rose) and during one
 # (CLEAN: not searched, DRAWN: its waiting tasks are searched)
 _CLEAN, _DIRTY, _DRAWN = 0, 1, 2
@@ -261,6 +261,8 @@ def _near_add(ht: Array, hk: IntArray, st: IntArray, time: float, key: int, day:
     st[_FREE] = hk[2 * cap + e]
     if e >= st[_HIGH]:
         st[_HIGH] = e + 1
+    if day > st[_TOP]:
+        st[_TOP] = day
     ht[e], hk[e] = time, key
     head = 3 * cap + (day & (_DAYS - 1))
     hk[2 * cap + e] = hk[head]
@@ -688,7 +690,7 @@ def _setup(
         capacity[p], used[p], status[p] = capacity0[p], 0.0, _CLEAN
     # the trees and the queue are empty: from _work, and at the end of an iteration every
     # task started and every event was taken
-    st[_SIZE] = st[_SEQ] = st[_NEW] = st[_ASKED] = st[_DIRTIED] = st[_DAY] = 0
+    st[_SIZE] = st[_SEQ] = st[_NEW] = st[_ASKED] = st[_DIRTIED] = st[_DAY] = st[_TOP] = 0
     st[_MIN] = -1
     _fit_buckets(ht, st)
     for e in range(ev_ptr[it], ev_ptr[it + 1]):
@@ -882,10 +884,14 @@ def _clear(w: Any) -> None:
     for i in range(tree.size):
         tree[i] = _EMPTY
     cap = st[_CAP]
-    for e in range(cap):  # every entry free, listed in order; every bucket empty
-        hk[2 * cap + e] = e + 1
-    for b in range(3 * cap, hk.size):
-        hk[b] = -1
+    for e in range(st[_HIGH]):  # every entry free, listed in order (past the highest used,
+        hk[2 * cap + e] = e + 1  # they still are)
+    if st[_TOP] - st[_DAY] >= _DAYS:  # every bucket empty: those the run may have filled
+        for b in range(3 * cap, hk.size):
+            hk[b] = -1
+    else:
+        for day in range(st[_DAY], st[_TOP] + 1):
+            hk[3 * cap + (day & (_DAYS - 1))] = -1
     st[_FREE] = st[_NEAR] = st[_FAR] = 0
 
 
@@ -902,7 +908,8 @@ def _fork_state(
     """The work arrays ``w`` copied into ``v`` (the tuple's items have types of their own,
     so each is named), but for what no run reads: the ``new`` list past its length, the
     leaves of the pool trees past their users (always empty), the queue's entries past the
-    highest either has used (as _work made them) and its far heap past its size."""
+    highest either has used (as _work made them), its far heap past its size, and the heads
+    of the buckets past the latest day an entry went to. ``v`` holds a run that ended."""
     _copy(v[0], w[0], 0, w[0].size)  # start, finish, ready
     _copy(v[1], w[1], 0, w[1].size)
     _copy(v[2], w[2], 0, w[2].size)
@@ -929,7 +936,11 @@ def _fork_state(
     _copy(vhk, hk, 0, high)
     _copy(vhk, hk, cap, cap + st[_FAR])
     _copy(vhk, hk, 2 * cap, 2 * cap + high)
-    _copy(vhk, hk, 3 * cap, hk.size)
+    if st[_TOP] - st[_DAY] >= _DAYS:  # the buckets' heads: those the run may have filled
+        _copy(vhk, hk, 3 * cap, hk.size)
+    else:  # (a run to its end leaves every bucket empty: so does v's last)
+        for day in range(st[_DAY], st[_TOP] + 1):
+            vhk[3 * cap + (day & (_DAYS - 1))] = hk[3 * cap + (day & (_DAYS - 1))]
     _copy(vst, st, 0, st.size)
 
 
@@ -1176,7 +1187,7 @@ def _work(net: _Net, n_events: int) -> _Work:
 def _empty_state(cap: int) -> IntArray:
     """The state vector (see _Work.state) of an empty queue of ``cap`` entries: every count
     0, the earliest entry not known."""
-    state = np.zeros(_HIGH + 1, dtype=np.int64)
+    state = np.zeros(_TOP + 1, dtype=np.int64)
     state[_CAP] = cap
     state[_MIN] = state[_MIN_PREV] = -1
     return state

@@ -15,7 +15,14 @@ from .parallel import (
     running,
     stop_local_workers,
 )
-from .runner import ENGINES, max_on_time_se, run_block, run_checkpoint, simulate_portfolio
+from .runner import (
+    ENGINES,
+    fork_times,
+    max_on_time_se,
+    run_block,
+    run_checkpoint,
+    simulate_portfolio,
+)
 from .switched_off import without_each_risk
 
 __all__ = [
@@ -26,6 +33,7 @@ __all__ = [
     "Outcome",
     "check_jobs",
     "check_scheduler",
+    "fork_times",
     "ignore_interrupts",
     "max_on_time_se",
     "on_interrupt",
