@@ -665,48 +665,6 @@ def _dispatch(
 
 
 @inline
-def _setup(
-    w: Any,
-    order: IntArray,
-    pos: IntArray,
-    edges: IntArray,
-    release: Array,
-    capacity0: Array,
-    durations: Array,
-    it: int,
-    ev: Any,
-) -> int:
-    """Start iteration ``it`` in the work arrays ``w`` (a :class:`_Work` as a tuple), as
-    engine.simulate does: capacity changes, then release edges in task order; returns a
-    capacity event with a bad time, else -1. ``ev``: the capacity events' ``(time, ptr)``."""
-    start, finish, ready, capacity, used, pending, new = w[:7]
-    status, ht, hk, st, dur = w[8], w[12], w[13], w[14], w[16]
-    ev_time, ev_ptr = ev
-    for i in range(release.size):  # loops: slice assignments cost compile time
-        start[i] = finish[i] = ready[i] = np.nan
-        pending[i] = edges[i]
-        dur[i] = durations[it, order[i]]
-    for p in range(used.size):
-        capacity[p], used[p], status[p] = capacity0[p], 0.0, _CLEAN
-    # the trees and the queue are empty: from _work, and at the end of an iteration every
-    # task started and every event was taken
-    st[_SIZE] = st[_SEQ] = st[_NEW] = st[_ASKED] = st[_DIRTIED] = st[_DAY] = st[_TOP] = 0
-    st[_MIN] = -1
-    _fit_buckets(ht, st)
-    for e in range(ev_ptr[it], ev_ptr[it + 1]):
-        if not ev_time[e] >= 0:
-            return e
-        _push(ht, hk, st, 0.0 + ev_time[e], e * 4 + _CAPACITY)
-    for task in range(release.size):
-        i = pos[task]
-        if release[i] > 0:
-            _push(ht, hk, st, 0.0 + release[i], i * 4 + _EDGE)
-        else:
-            _edge_fired(i, 0.0, pending, ready, new, ht, hk, st)
-    return -1
-
-
-@inline
 def _next_time(ht: Array, hk: IntArray, st: IntArray) -> float:
     """The time of the earliest queued event (the queue holds one)."""
     if st[_NEAR] > 0:
@@ -715,104 +673,50 @@ def _next_time(ht: Array, hk: IntArray, st: IntArray) -> float:
 
 
 @inline
-def _events(net: Any, w: Any, ev: Any, until: float) -> int:
-    """The event loop (simpy's Environment.run) on the work arrays ``w``, until nothing is
-    left to do or the next thing to do (an event, or the pending dispatch) comes at or after
-    ``until`` (NaN: no bound; infinity stops before the events at infinity); returns a task
-    with a bad duration, else -1. ``net``: the network's arrays the loop reads (see
-    _run_batch), ``ev``: the capacity events' ``(pool, value)``."""
-    demand, pool_ptr, pool_idx, slot, tree_ptr, tree_first, leaf_ptr, leaf_pos = net[:8]
-    calendar, links, clock = net[8], net[9], net[10]
-    succ_ptr, succ_idx = links[0], links[1]
-    start, finish, ready, capacity, used, pending, new, tree = w[:8]
-    status, cur, nxt, active, ht, hk, st, deferred, dur = w[8:]
-    ev_pool, ev_value = ev
-    bounded = until == until  # NaN: no bound
-    while True:
-        if st[_ASKED] == 1:
-            when = ht[ht.size - 1]
-            if _sooner(ht, hk, st, when, st[_DSEQ]):
-                if bounded and when >= until:
-                    return -1
-                bad = _dispatch(
-                    when,
-                    dur,
-                    demand,
-                    pool_ptr,
-                    pool_idx,
-                    slot,
-                    tree_ptr,
-                    tree_first,
-                    leaf_ptr,
-                    leaf_pos,
-                    calendar,
-                    links,
-                    clock,
-                    start,
-                    capacity,
-                    used,
-                    new,
-                    tree,
-                    status,
-                    cur,
-                    nxt,
-                    active,
-                    ht,
-                    hk,
-                    st,
-                    deferred,
-                )
-                if bad >= 0:
-                    return bad
-                continue
-        if st[_SIZE] == 0 or (bounded and _next_time(ht, hk, st) >= until):
-            return -1
-        now, item = _pop(ht, hk, st)
-        kind, x = item & 3, item >> 2
-        if kind == _CAPACITY:
-            capacity[ev_pool[x]] = ev_value[x]
-            _dirty(ev_pool[x], status, active, st)
-            _request_dispatch(ht, hk, st, now)
-        elif kind == _EDGE:
-            _edge_fired(x, now, pending, ready, new, ht, hk, st)
-        elif kind == _DONE:
-            _complete(
-                x,
-                now,
-                demand,
-                pool_ptr,
-                pool_idx,
-                succ_ptr,
-                succ_idx,
-                deferred,
-                finish,
-                ready,
-                used,
-                pending,
-                new,
-                status,
-                active,
-                ht,
-                hk,
-                st,
-            )
+def _copy(dst: Any, src: Any, lo: int, hi: int) -> None:
+    for i in range(lo, hi):
+        dst[i] = src[i]
 
 
 @inline
-def _output(
-    w: Any, pos: IntArray, row: int, out_start: Array, out_finish: Array, out_ready: Array
-) -> int:
-    """Write the schedule in ``w`` to row ``row`` of the outputs, in the tasks' own numbers;
-    returns a task that never finished, else -1."""
-    start, finish, ready = w[0], w[1], w[2]
-    for task in range(pos.size):
-        i = pos[task]
-        out_start[row, task], out_finish[row, task] = start[i], finish[i]
-        out_ready[row, task] = ready[i]
-    for task in range(pos.size):
-        if out_finish[row, task] != out_finish[row, task]:  # NaN: never finished
-            return task
-    return -1
+def _clear(tree: Array, hk: IntArray, st: IntArray) -> None:
+    """Empty the pool trees and the event queue (as _work makes them: what an iteration's
+    setup expects), after a run stopped before its end: past the highest entry used the
+    free list is still in order, and only the buckets of the days the run reached hold
+    entries."""
+    for i in range(tree.size):
+        tree[i] = _EMPTY
+    cap = st[_CAP]
+    for e in range(st[_HIGH]):
+        hk[2 * cap + e] = e + 1
+    if st[_TOP] - st[_DAY] >= _DAYS:
+        for b in range(3 * cap, hk.size):
+            hk[b] = -1
+    else:
+        for day in range(st[_DAY], st[_TOP] + 1):
+            hk[3 * cap + (day & (_DAYS - 1))] = -1
+    st[_FREE] = st[_NEAR] = st[_FAR] = 0
+
+
+@inline
+def _copy_queue(
+    vht: Array, vhk: IntArray, ht: Array, hk: IntArray, st: IntArray, high: int
+) -> None:
+    """The queue ``ht``, ``hk`` into ``vht``, ``vhk`` (which holds a run that ended: every
+    bucket empty), but for its entries past ``high`` (as _work made them), its far heap
+    past its size and the heads of the buckets past the latest day an entry went to."""
+    cap = st[_CAP]
+    _copy(vht, ht, 0, high)
+    _copy(vht, ht, cap, cap + st[_FAR])
+    _copy(vht, ht, ht.size - 2, ht.size)
+    _copy(vhk, hk, 0, high)
+    _copy(vhk, hk, cap, cap + st[_FAR])
+    _copy(vhk, hk, 2 * cap, 2 * cap + high)
+    if st[_TOP] - st[_DAY] >= _DAYS:
+        _copy(vhk, hk, 3 * cap, hk.size)
+    else:
+        for day in range(st[_DAY], st[_TOP] + 1):
+            vhk[3 * cap + (day & (_DAYS - 1))] = hk[3 * cap + (day & (_DAYS - 1))]
 
 
 @jit(refcounts=False)
@@ -839,189 +743,222 @@ def _run_batch(
     flat: IntArray,
     cum: Array,
     week: Array,
-    w: Any,
+    w_start: Array,
+    w_finish: Array,
+    w_ready: Array,
+    w_capacity: Array,
+    w_used: Array,
+    w_pending: IntArray,
+    w_new: IntArray,
+    w_tree: Array,
+    w_status: IntArray,
+    w_cur: IntArray,
+    w_nxt: IntArray,
+    w_active: IntArray,
+    w_ht: Array,
+    w_hk: IntArray,
+    w_st: IntArray,
+    w_deferred: IntArray,
+    w_dur: Array,
+    v_start: Array,
+    v_finish: Array,
+    v_ready: Array,
+    v_capacity: Array,
+    v_used: Array,
+    v_pending: IntArray,
+    v_new: IntArray,
+    v_tree: Array,
+    v_status: IntArray,
+    v_cur: IntArray,
+    v_nxt: IntArray,
+    v_active: IntArray,
+    v_ht: Array,
+    v_hk: IntArray,
+    v_st: IntArray,
+    v_deferred: IntArray,
+    v_dur: Array,
     durations: Array,
     ev_time: Array,
     ev_pool: IntArray,
     ev_value: Array,
     ev_ptr: IntArray,
-    out: Any,
+    taken: IntArray,
+    base: IntArray,
+    fork: Array,
+    ptr: IntArray,
+    task: IntArray,
+    value: Array,
+    out_start: Array,
+    out_finish: Array,
+    out_ready: Array,
 ) -> tuple[int, int, int]:
-    """Every iteration in order, stopping at the first that fails: returns ``(iteration,
-    status, task or event index)``; the work arrays ``w`` (a :class:`_Work` as a tuple)
-    then hold that iteration's state. ``out``: ``(start, finish, ready)``."""
-    net = (
-        demand,
-        pool_ptr,
-        pool_idx,
-        slot,
-        tree_ptr,
-        tree_first,
-        leaf_ptr,
-        leaf_pos,
-        calendar,
-        (succ_ptr, succ_idx, succ_lag, succ_kind, succ_cal),
-        (flat, cum, week),
-    )
-    for it in range(durations.shape[0]):
-        e = _setup(w, order, pos, edges, release, capacity0, durations, it, (ev_time, ev_ptr))
-        if e >= 0:
-            return it, _BAD_TIME, e
-        bad = _events(net, w, (ev_pool, ev_value), np.nan)
-        if bad >= 0:
-            return it, _BAD_DURATION, order[bad]
-        task = _output(w, pos, it, out[0], out[1], out[2])
-        if task >= 0:
-            return it, _STUCK, task
-    return durations.shape[0], _OK, -1
-
-
-@inline
-def _clear(w: Any) -> None:
-    """Empty the pool trees and the event queue of the work arrays ``w`` (as _work makes
-    them: what _setup expects), after a run stopped before its end."""
-    tree, hk, st = w[7], w[13], w[14]
-    for i in range(tree.size):
-        tree[i] = _EMPTY
-    cap = st[_CAP]
-    for e in range(st[_HIGH]):  # every entry free, listed in order (past the highest used,
-        hk[2 * cap + e] = e + 1  # they still are)
-    if st[_TOP] - st[_DAY] >= _DAYS:  # every bucket empty: those the run may have filled
-        for b in range(3 * cap, hk.size):
-            hk[b] = -1
-    else:
-        for day in range(st[_DAY], st[_TOP] + 1):
-            hk[3 * cap + (day & (_DAYS - 1))] = -1
-    st[_FREE] = st[_NEAR] = st[_FAR] = 0
-
-
-@inline
-def _copy(dst: Any, src: Any, lo: int, hi: int) -> None:
-    for i in range(lo, hi):
-        dst[i] = src[i]
-
-
-@inline
-def _fork_state(
-    v: Any, w: Any, tree_ptr: IntArray, tree_first: IntArray, leaf_ptr: IntArray
-) -> None:
-    """The work arrays ``w`` copied into ``v`` (the tuple's items have types of their own,
-    so each is named), but for what no run reads: the ``new`` list past its length, the
-    leaves of the pool trees past their users (always empty), the queue's entries past the
-    highest either has used (as _work made them), its far heap past its size, and the heads
-    of the buckets past the latest day an entry went to. ``v`` holds a run that ended."""
-    _copy(v[0], w[0], 0, w[0].size)  # start, finish, ready
-    _copy(v[1], w[1], 0, w[1].size)
-    _copy(v[2], w[2], 0, w[2].size)
-    _copy(v[3], w[3], 0, w[3].size)  # the pools' capacity, used
-    _copy(v[4], w[4], 0, w[4].size)
-    _copy(v[5], w[5], 0, w[5].size)  # pending
-    _copy(v[8], w[8], 0, w[8].size)  # the pools' status, cur, nxt, active
-    _copy(v[9], w[9], 0, w[9].size)
-    _copy(v[10], w[10], 0, w[10].size)
-    _copy(v[11], w[11], 0, w[11].size)
-    _copy(v[15], w[15], 0, w[15].size)  # deferred
-    _copy(v[16], w[16], 0, w[16].size)  # dur
-    st, vst = w[14], v[14]
-    _copy(v[6], w[6], 0, st[_NEW])
-    tree, vtree = w[7], v[7]
-    for p in range(leaf_ptr.size - 1):
-        _copy(vtree, tree, tree_ptr[p], tree_ptr[p] + tree_first[p] + leaf_ptr[p + 1] - leaf_ptr[p])
-        vtree[tree_ptr[p + 1] - 1] = tree[tree_ptr[p + 1] - 1]  # the root
-    cap, high = st[_CAP], max(st[_HIGH], vst[_HIGH])
-    ht, hk, vht, vhk = w[12], w[13], v[12], v[13]
-    _copy(vht, ht, 0, high)
-    _copy(vht, ht, cap, cap + st[_FAR])
-    _copy(vht, ht, ht.size - 2, ht.size)
-    _copy(vhk, hk, 0, high)
-    _copy(vhk, hk, cap, cap + st[_FAR])
-    _copy(vhk, hk, 2 * cap, 2 * cap + high)
-    if st[_TOP] - st[_DAY] >= _DAYS:  # the buckets' heads: those the run may have filled
-        _copy(vhk, hk, 3 * cap, hk.size)
-    else:  # (a run to its end leaves every bucket empty: so does v's last)
-        for day in range(st[_DAY], st[_TOP] + 1):
-            vhk[3 * cap + (day & (_DAYS - 1))] = hk[3 * cap + (day & (_DAYS - 1))]
-    _copy(vst, st, 0, st.size)
-
-
-@jit(refcounts=False)
-def _run_forks(
-    demand: Array,
-    pool_ptr: IntArray,
-    pool_idx: IntArray,
-    slot: IntArray,
-    tree_ptr: IntArray,
-    tree_first: IntArray,
-    leaf_ptr: IntArray,
-    leaf_pos: IntArray,
-    order: IntArray,
-    pos: IntArray,
-    edges: IntArray,
-    release: Array,
-    succ_ptr: IntArray,
-    succ_idx: IntArray,
-    succ_lag: Array,
-    capacity0: Array,
-    calendar: IntArray,
-    succ_kind: IntArray,
-    succ_cal: IntArray,
-    flat: IntArray,
-    cum: Array,
-    week: Array,
-    w: Any,
-    v: Any,
-    durations: Array,
-    ev_time: Array,
-    ev_pool: IntArray,
-    ev_value: Array,
-    ev_ptr: IntArray,
-    forks: Any,
-    out: Any,
-) -> tuple[int, int, int]:
-    """Variants of base iterations, each run from its base's state just before its fork
-    time: ``forks`` is ``(taken, base, fork, ptr, task, value)``: the variants in the order
-    taken (by base, then fork time), then per variant (see :class:`Forks`) its base (a row
-    of ``durations``), its fork time and the durations it changes. The base runs in ``w``
-    as far as each fork, and each variant from a copy of it in ``v`` (both :class:`_Work`
-    tuples), written to row ``k`` of ``out``. Returns ``(place in taken, status, task or
-    event index)`` as _run_batch."""
-    net = (
-        demand,
-        pool_ptr,
-        pool_idx,
-        slot,
-        tree_ptr,
-        tree_first,
-        leaf_ptr,
-        leaf_pos,
-        calendar,
-        (succ_ptr, succ_idx, succ_lag, succ_kind, succ_cal),
-        (flat, cum, week),
-    )
-    taken, base, fork, ptr, task, value = forks
+    """Runs ``k`` in the order ``taken``, stopping at the first that fails: returns ``(place
+    in taken, status, task or event index)``; the work arrays then hold that run's state.
+    Run ``k`` is iteration ``base[k]`` (a row of ``durations``, and its capacity events)
+    with the durations ``ptr[k]:ptr[k + 1]`` of ``task`` (tasks' own numbers) set to
+    ``value``, written to row ``k`` of the outputs. With ``fork[k]`` NaN it runs whole in
+    the work arrays ``w_*``; else its base runs there as far as ``fork[k]`` (runs of a base
+    come together, by fork time), and the run goes on from a copy of that state in
+    ``v_*`` (see simulate_forks). A batch is runs ``k`` of iterations ``k``, NaN forks
+    and no changes (``v_*`` unused)."""
+    links = (succ_ptr, succ_idx, succ_lag, succ_kind, succ_cal)
+    clock = (flat, cum, week)
+    at = -1  # the iteration whose base w_* holds, stopped at a fork (-1: none)
     for j in range(taken.size):
         k = taken[j]
-        if j == 0 or base[k] != base[taken[j - 1]]:  # a new base: set it up
-            if j > 0:  # the last base stopped at its last fork
-                _clear(w)
-            e = _setup(
-                w, order, pos, edges, release, capacity0, durations, base[k], (ev_time, ev_ptr)
-            )
-            if e >= 0:
-                return j, _BAD_TIME, e
-        bad = _events(net, w, (ev_pool, ev_value), fork[k])  # the base, on to the fork
-        if bad >= 0:
-            return j, _BAD_DURATION, order[bad]
-        _fork_state(v, w, tree_ptr, tree_first, leaf_ptr)
-        for q in range(ptr[k], ptr[k + 1]):
-            v[16][pos[task[q]]] = value[q]
-        bad = _events(net, v, (ev_pool, ev_value), np.nan)
-        if bad >= 0:
-            return j, _BAD_DURATION, order[bad]
-        t = _output(v, pos, k, out[0], out[1], out[2])
-        if t >= 0:
-            return j, _STUCK, t
-    return base.size, _OK, -1
+        it = base[k]
+        forked = fork[k] == fork[k]
+        if not (forked and at == it):  # set the base up, as simulate does
+            if at >= 0:  # it stopped before its end
+                _clear(w_tree, w_hk, w_st)
+            at = it if forked else -1
+            for i in range(release.size):  # loops: slice assignments cost compile time
+                w_start[i] = w_finish[i] = w_ready[i] = np.nan
+                w_pending[i] = edges[i]
+                w_dur[i] = durations[it, order[i]]
+            for p in range(w_used.size):
+                w_capacity[p], w_used[p], w_status[p] = capacity0[p], 0.0, _CLEAN
+            # the trees and the queue are empty: from _work, after _clear, and at the end of
+            # a run every task started and every event was taken
+            w_st[_SIZE] = w_st[_SEQ] = w_st[_NEW] = w_st[_ASKED] = w_st[_DIRTIED] = 0
+            w_st[_DAY] = w_st[_TOP] = 0
+            w_st[_MIN] = -1
+            _fit_buckets(w_ht, w_st)
+            for e in range(ev_ptr[it], ev_ptr[it + 1]):
+                if not ev_time[e] >= 0:
+                    return j, _BAD_TIME, e
+                _push(w_ht, w_hk, w_st, 0.0 + ev_time[e], e * 4 + _CAPACITY)
+            for t in range(release.size):
+                i = pos[t]
+                if release[i] > 0:
+                    _push(w_ht, w_hk, w_st, 0.0 + release[i], i * 4 + _EDGE)
+                else:
+                    _edge_fired(i, 0.0, w_pending, w_ready, w_new, w_ht, w_hk, w_st)
+        for phase in range(2):  # the base on to the fork, then the run itself
+            if phase == 0 and not forked:
+                continue
+            until = fork[k] if phase == 0 else np.nan  # NaN: to the end
+            into = phase == 1 and forked
+            if into:  # from a copy of the base's state, but for what no run reads
+                _copy(v_start, w_start, 0, w_start.size)
+                _copy(v_finish, w_finish, 0, w_finish.size)
+                _copy(v_ready, w_ready, 0, w_ready.size)
+                _copy(v_dur, w_dur, 0, w_dur.size)
+                _copy(v_capacity, w_capacity, 0, w_capacity.size)
+                _copy(v_used, w_used, 0, w_used.size)
+                _copy(v_pending, w_pending, 0, w_pending.size)
+                _copy(v_status, w_status, 0, w_status.size)
+                _copy(v_cur, w_cur, 0, w_cur.size)
+                _copy(v_nxt, w_nxt, 0, w_nxt.size)
+                _copy(v_active, w_active, 0, w_active.size)
+                _copy(v_deferred, w_deferred, 0, w_deferred.size)
+                _copy(v_new, w_new, 0, w_st[_NEW])
+                for q in range(leaf_ptr.size - 1):  # each tree but its leaves past its users
+                    lo, root = tree_ptr[q], tree_ptr[q + 1] - 1
+                    _copy(v_tree, w_tree, lo, lo + tree_first[q] + leaf_ptr[q + 1] - leaf_ptr[q])
+                    v_tree[root] = w_tree[root]
+                _copy_queue(v_ht, v_hk, w_ht, w_hk, w_st, max(w_st[_HIGH], v_st[_HIGH]))
+                _copy(v_st, w_st, 0, w_st.size)
+            dur = v_dur if into else w_dur
+            if phase == 1:  # the run's own durations
+                for q in range(ptr[k], ptr[k + 1]):
+                    dur[pos[task[q]]] = value[q]
+            start = v_start if into else w_start
+            finish = v_finish if into else w_finish
+            ready = v_ready if into else w_ready
+            capacity = v_capacity if into else w_capacity
+            used = v_used if into else w_used
+            pending = v_pending if into else w_pending
+            new = v_new if into else w_new
+            tree = v_tree if into else w_tree
+            status = v_status if into else w_status
+            cur = v_cur if into else w_cur
+            nxt = v_nxt if into else w_nxt
+            active = v_active if into else w_active
+            ht = v_ht if into else w_ht
+            hk = v_hk if into else w_hk
+            st = v_st if into else w_st
+            deferred = v_deferred if into else w_deferred
+            bounded = until == until
+            # the event loop (simpy's Environment.run), until nothing is left to do or the
+            # next thing to do (an event, or the pending dispatch) comes at or after ``until``
+            while True:
+                if st[_ASKED] == 1:
+                    when = ht[ht.size - 1]
+                    if _sooner(ht, hk, st, when, st[_DSEQ]):
+                        if bounded and when >= until:
+                            break
+                        bad = _dispatch(
+                            when,
+                            dur,
+                            demand,
+                            pool_ptr,
+                            pool_idx,
+                            slot,
+                            tree_ptr,
+                            tree_first,
+                            leaf_ptr,
+                            leaf_pos,
+                            calendar,
+                            links,
+                            clock,
+                            start,
+                            capacity,
+                            used,
+                            new,
+                            tree,
+                            status,
+                            cur,
+                            nxt,
+                            active,
+                            ht,
+                            hk,
+                            st,
+                            deferred,
+                        )
+                        if bad >= 0:
+                            return j, _BAD_DURATION, order[bad]
+                        continue
+                if st[_SIZE] == 0 or (bounded and _next_time(ht, hk, st) >= until):
+                    break
+                now, item = _pop(ht, hk, st)
+                kind, x = item & 3, item >> 2
+                if kind == _CAPACITY:
+                    capacity[ev_pool[x]] = ev_value[x]
+                    _dirty(ev_pool[x], status, active, st)
+                    _request_dispatch(ht, hk, st, now)
+                elif kind == _EDGE:
+                    _edge_fired(x, now, pending, ready, new, ht, hk, st)
+                elif kind == _DONE:
+                    _complete(
+                        x,
+                        now,
+                        demand,
+                        pool_ptr,
+                        pool_idx,
+                        succ_ptr,
+                        succ_idx,
+                        deferred,
+                        finish,
+                        ready,
+                        used,
+                        pending,
+                        new,
+                        status,
+                        active,
+                        ht,
+                        hk,
+                        st,
+                    )
+            if phase == 1:  # the run's schedule, in the tasks' own numbers
+                for t in range(release.size):
+                    i = pos[t]
+                    out_start[k, t], out_finish[k, t] = start[i], finish[i]
+                    out_ready[k, t] = ready[i]
+                for t in range(release.size):
+                    if out_finish[k, t] != out_finish[k, t]:  # NaN: never finished
+                        return j, _STUCK, t
+    return taken.size, _OK, -1
 
 
 # --- Python side ----------------------------------------------------------------------------
@@ -1353,14 +1290,8 @@ def simulate_forks(
     taken = np.lexsort((forks.fork, forks.base))  # by base, then fork time
     out = tuple(np.empty((forks.base.size, d.shape[1])) for _ in range(3))
     size = int(np.diff(events.ptr).max(initial=0))
-    k, status, _ = _run_forks(
-        *prepared,
-        tuple(_work(prepared, size)),
-        tuple(_work(prepared, size)),
-        d,
-        *events,
-        (taken, *forks),
-        out,
+    k, status, _ = _run_batch(
+        *prepared, *_work(prepared, size), *_work(prepared, size), d, *events, taken, *forks, *out
     )
     if status != _OK:  # that variant again, whole: the error simulate_batch gives
         k, b = int(taken[k]), int(forks.base[taken[k]])
@@ -1439,8 +1370,26 @@ def _batch(
         raise ValueError("capacity arrays are shorter than capacity_ptr says")
     start, finish, ready = (np.empty(d.shape) for _ in range(3))
     work = _work(prepared, int(counts.max(initial=0)))
+    each = np.arange(len(d), dtype=np.int64)  # iteration k is run k, whole, as it is
+    none = np.zeros(len(d) + 1, dtype=np.int64)
     it, status, index = _run_batch(
-        *prepared, tuple(work), d, times, pools, values, ptr, (start, finish, ready)
+        *prepared,
+        *work,
+        *work,  # no run is forked: the second work arrays are not used
+        d,
+        times,
+        pools,
+        values,
+        ptr,
+        each,
+        each,
+        np.full(len(d), np.nan),
+        none,
+        none[:0],
+        np.zeros(0),
+        start,
+        finish,
+        ready,
     )
     if status == _OK:
         return start, finish, ready
