@@ -839,7 +839,8 @@ def _run_batch(
                 continue
             until = fork[k] if phase == 0 else np.nan  # NaN: to the end
             into = phase == 1 and forked
-            if into:  # from a copy of the base's state, but for what no run reads
+            if into:  # from a copy of the base's state, but for what no run reads (one call
+                # per array: numba types each apart; a loop over a tuple of them compiles slowly)
                 _copy(v_start, w_start, 0, w_start.size)
                 _copy(v_finish, w_finish, 0, w_finish.size)
                 _copy(v_ready, w_ready, 0, w_ready.size)
