@@ -106,7 +106,7 @@ def _block(
         base_sample = with_risks(pf, size, draws, np.arange(n), amounts=amounts)
         for d, figures in zip(delays, _forked(pf, block, base_sample, fork, delays), strict=True):
             out[d.risk] = (d.rows, *figures)
-    return [x for x in out if x is not None]
+    return [x for x in out if x is not None]  # every risk's, in order: each was set above
 
 
 def _run_whole(
