@@ -162,7 +162,9 @@ class _Work(NamedTuple):
             per_day) == b``, in slot ``b % _DAYS``), the free list, entries in the calendar
             and in the far heap, the calendar's earliest entry when known (-1), the entry
             before it in its list and its bucket; the buckets passed, entries read and
-            events taken in this iteration (for _fit_buckets).
+            events taken in this iteration (for _fit_buckets); the highest entry ever used,
+            plus one, and the latest bucket an entry went to in this run (what a fork
+            copies, and what _clear empties).
         deferred: per link, 1 when it fires at its predecessor's completion instant: it
             then fires with the completion, with no event of its own (the same instant,
             before the same dispatch, so the same schedule as an event of its own).
