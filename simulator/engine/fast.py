@@ -681,6 +681,13 @@ def _copy(dst: Any, src: Any, lo: int, hi: int) -> None:
 
 
 @inline
+def _last_day(st: IntArray) -> int:
+    """The last day whose bucket may hold entries: from the queue's day to the latest day an
+    entry went to, at most ``_DAYS`` of them (then every bucket)."""
+    return min(st[_TOP], st[_DAY] + _DAYS - 1)
+
+
+@inline
 def _clear(tree: Array, hk: IntArray, st: IntArray) -> None:
     """Empty the pool trees and the event queue (as _work makes them: what an iteration's
     setup expects), after a run stopped before its end: past the highest entry used the
@@ -691,12 +698,8 @@ def _clear(tree: Array, hk: IntArray, st: IntArray) -> None:
     cap = st[_CAP]
     for e in range(st[_HIGH]):
         hk[2 * cap + e] = e + 1
-    if st[_TOP] - st[_DAY] >= _DAYS:
-        for b in range(3 * cap, hk.size):
-            hk[b] = -1
-    else:
-        for day in range(st[_DAY], st[_TOP] + 1):
-            hk[3 * cap + (day & (_DAYS - 1))] = -1
+    for day in range(st[_DAY], _last_day(st) + 1):
+        hk[3 * cap + (day & (_DAYS - 1))] = -1
     st[_FREE] = st[_NEAR] = st[_FAR] = 0
 
 
@@ -714,11 +717,8 @@ def _copy_queue(
     _copy(vhk, hk, 0, high)
     _copy(vhk, hk, cap, cap + st[_FAR])
     _copy(vhk, hk, 2 * cap, 2 * cap + high)
-    if st[_TOP] - st[_DAY] >= _DAYS:
-        _copy(vhk, hk, 3 * cap, hk.size)
-    else:
-        for day in range(st[_DAY], st[_TOP] + 1):
-            vhk[3 * cap + (day & (_DAYS - 1))] = hk[3 * cap + (day & (_DAYS - 1))]
+    for day in range(st[_DAY], _last_day(st) + 1):
+        vhk[3 * cap + (day & (_DAYS - 1))] = hk[3 * cap + (day & (_DAYS - 1))]
 
 
 @jit(refcounts=False)
@@ -1288,8 +1288,8 @@ def simulate_forks(
             fails (its iteration: its base's, plus ``first_iteration``).
     """
     prepared = _prepare(net)
-    d = np.ascontiguousarray(durations, dtype=np.float64)
-    forks, events = _checked(prepared, d, forks, events)
+    d, events = _inputs(prepared, durations, events)
+    forks = _checked(prepared, d, forks)
     taken = np.lexsort((forks.fork, forks.base))  # by base, then fork time
     out = tuple(np.empty((forks.base.size, d.shape[1])) for _ in range(3))
     size = int(np.diff(events.ptr).max(initial=0))
@@ -1310,10 +1310,27 @@ def simulate_forks(
     return out[0], out[1], out[2]
 
 
-def _checked(
-    prepared: _Net, d: Array, forks: Forks, events: CapacityArrays
-) -> tuple[Forks, CapacityArrays]:
-    """simulate_forks's arrays as the kernel reads them, checked against the batch ``d``
+def _inputs(
+    prepared: _Net, durations: Array, events: CapacityArrays
+) -> tuple[Array, CapacityArrays]:
+    """A batch's durations and capacity events as the kernel reads them, checked (the kernel
+    does not check indices)."""
+    d = np.ascontiguousarray(durations, dtype=np.float64)
+    if d.ndim != 2 or d.shape[1] != prepared.order.size:
+        raise ValueError(f"durations must be (iterations, {prepared.order.size}), not {d.shape}")
+    ptr = np.ascontiguousarray(events.ptr, dtype=np.int64)
+    if ptr.shape != (d.shape[0] + 1,) or ptr[0] != 0 or np.any(np.diff(ptr) < 0):
+        raise ValueError("capacity_ptr must rise from 0 and have one entry per iteration + 1")
+    times = np.ascontiguousarray(events.times, dtype=np.float64)
+    values = np.ascontiguousarray(events.values, dtype=np.float64)
+    pools = _pool_indices(events.pools, prepared.capacity.size).astype(np.int64)
+    if not times.size == pools.size == values.size >= ptr[-1]:
+        raise ValueError("capacity arrays are shorter than capacity_ptr says")
+    return d, CapacityArrays(times, pools, values, ptr)
+
+
+def _checked(prepared: _Net, d: Array, forks: Forks) -> Forks:
+    """simulate_forks's variants as the kernel reads them, checked against the batch ``d``
     (the kernel does not check indices)."""
     f = Forks(
         np.ascontiguousarray(forks.base, dtype=np.int64),
@@ -1322,11 +1339,11 @@ def _checked(
         np.ascontiguousarray(forks.task, dtype=np.int64),
         np.ascontiguousarray(forks.value, dtype=np.float64),
     )
-    n, m, ptr = d.shape[1] if d.ndim == 2 else -1, f.base.size, f.ptr
+    n, m, ptr = d.shape[1], f.base.size, f.ptr
     if (
-        n != prepared.order.size
-        or f.fork.shape != (m,)
+        f.fork.shape != (m,)
         or ptr.shape != (m + 1,)
+        or ptr[0] != 0
         or np.any((f.base < 0) | (f.base >= len(d)))
         or np.any(np.diff(ptr) < 0)
         or not f.task.size == f.value.size >= ptr[-1]
@@ -1334,18 +1351,7 @@ def _checked(
         or np.any(np.isnan(f.fork))
     ):
         raise ValueError("inconsistent fork arrays")
-    e = CapacityArrays(
-        np.ascontiguousarray(events.times, dtype=np.float64),
-        _pool_indices(events.pools, prepared.capacity.size).astype(np.int64),
-        np.ascontiguousarray(events.values, dtype=np.float64),
-        np.ascontiguousarray(events.ptr, dtype=np.int64),
-    )
-    if (
-        e.ptr.shape != (len(d) + 1,)
-        or not e.times.size == e.pools.size == e.values.size >= e.ptr[-1]
-    ):
-        raise ValueError("capacity arrays do not match the batch")
-    return f, e
+    return f
 
 
 class _IterationError(Exception):
@@ -1359,20 +1365,9 @@ def _batch(
 ) -> tuple[Array, Array, Array]:
     """simulate_batch's work; a stuck iteration raises :class:`_IterationError`."""
     prepared = _prepare(net)
-    d = np.ascontiguousarray(durations, dtype=np.float64)
-    if d.ndim != 2 or d.shape[1] != prepared.order.size:
-        raise ValueError(f"durations must be (iterations, {prepared.order.size}), not {d.shape}")
-    ptr = np.ascontiguousarray(events.ptr, dtype=np.int64)
-    counts = np.diff(ptr)
-    if ptr.shape != (d.shape[0] + 1,) or ptr[0] != 0 or np.any(counts < 0):
-        raise ValueError("capacity_ptr must rise from 0 and have one entry per iteration + 1")
-    times = np.ascontiguousarray(events.times, dtype=np.float64)
-    values = np.ascontiguousarray(events.values, dtype=np.float64)
-    pools = _pool_indices(events.pools, prepared.capacity.size)
-    if not times.size == pools.size == values.size >= ptr[-1]:
-        raise ValueError("capacity arrays are shorter than capacity_ptr says")
+    d, (times, pools, values, ptr) = _inputs(prepared, durations, events)
     start, finish, ready = (np.empty(d.shape) for _ in range(3))
-    work = _work(prepared, int(counts.max(initial=0)))
+    work = _work(prepared, int(np.diff(ptr).max(initial=0)))
     each = np.arange(len(d), dtype=np.int64)  # iteration k is run k, whole, as it is
     none = np.zeros(len(d) + 1, dtype=np.int64)
     it, status, index = _run_batch(
