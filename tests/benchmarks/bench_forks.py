@@ -32,9 +32,8 @@ from simulator.sampling import block_sizes, delays_left, draw_block, risk_amount
 from simulator.scenario import load_scenario
 
 sys.path.insert(0, str(Path(__file__).parent))
-from synthetic import write_synthetic
+from synthetic import example_and_enterprise
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "scenarios" / "portfolio-2027.yaml"
 Array = NDArray[np.float64]
 
 
@@ -97,10 +96,7 @@ def report(iterations: int, repeat: int, out: Callable[[str], None] = print) -> 
     out("| portfolio | re-runs | whole: s | forked: s | ratio (median) |")
     out("|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
-        big = write_synthetic(
-            Path(tmp) / "t10k.yaml", projects=200, tasks=10_000, pools=20, risks=50
-        )
-        for name, path in (("example", EXAMPLE), ("200 projects x 50 tasks", big)):
+        for name, path in example_and_enterprise(Path(tmp)):
             count, whole, forked = _times(load_scenario(path), iterations, repeat)
             ratio = statistics.median(forked) / statistics.median(whole)
             out(

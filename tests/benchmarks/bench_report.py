@@ -30,9 +30,8 @@ from simulator.output.report import write_run_report
 from simulator.scenario import load_scenario
 
 sys.path.insert(0, str(Path(__file__).parent))
-from synthetic import write_synthetic
+from synthetic import example_and_enterprise
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "scenarios" / "portfolio-2027.yaml"
 WARM_UP = 5.0  # seconds given to the second process's imports, as a run's simulation does
 
 
@@ -75,10 +74,7 @@ def report(iterations: int, repeat: int, out: Callable[[str], None] = print) -> 
     out("| portfolio | one process: s | two: s | ratio (median) | CPU s: one | two |")
     out("|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
-        big = write_synthetic(
-            Path(tmp) / "t10k.yaml", projects=200, tasks=10_000, pools=20, risks=50
-        )
-        for name, path in (("example", EXAMPLE), ("200 projects x 50 tasks", big)):
+        for name, path in example_and_enterprise(Path(tmp)):
             runs = _times(path, iterations, repeat)
             one, two = ([w for w, _ in runs[k]] for k in (1, 2))
             cpu1, cpu2 = (statistics.median(c for _, c in runs[k]) for k in (1, 2))

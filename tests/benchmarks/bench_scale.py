@@ -35,7 +35,7 @@ from simulator.output.files import MARKER
 from simulator.sampling import BLOCK_SIZE
 
 sys.path.insert(0, str(Path(__file__).parent))
-from synthetic import write_synthetic
+from synthetic import ENTERPRISE, write_synthetic
 
 PMOSIM = Path(sys.executable).with_name("pmosim")
 # runs the command as its own child and prints that child's peak resident memory (KiB)
@@ -204,9 +204,7 @@ def report(
         folder = Path(tmp)
         sizes = {
             1_000: write_synthetic(folder / "t1k.yaml", projects=20, tasks=1_000, pools=20),
-            10_000: write_synthetic(
-                folder / "t10k.yaml", projects=200, tasks=10_000, pools=20, risks=50
-            ),
+            10_000: write_synthetic(folder / "t10k.yaml", **ENTERPRISE),
             50_000: write_synthetic(
                 folder / "t50k.yaml", projects=1_000, tasks=50_000, pools=20, risks=50
             ),

@@ -89,3 +89,15 @@ def synthetic_scenario(
 def write_synthetic(path: Path, **kwargs: int) -> Path:
     path.write_text(yaml.safe_dump(synthetic_scenario(**kwargs), sort_keys=False))
     return path
+
+
+# the issue's enterprise portfolio: 200 projects x 50 tasks, 20 pools, 50 risks
+ENTERPRISE = {"projects": 200, "tasks": 10_000, "pools": 20, "risks": 50}
+EXAMPLE = Path(__file__).resolve().parents[2] / "scenarios" / "portfolio-2027.yaml"
+
+
+def example_and_enterprise(folder: Path) -> list[tuple[str, Path]]:
+    """The example scenario and the enterprise portfolio (written into ``folder``), named:
+    what the benchmarks that compare two ways on both portfolios run."""
+    big = write_synthetic(folder / "t10k.yaml", **ENTERPRISE)
+    return [("example", EXAMPLE), ("200 projects x 50 tasks", big)]
