@@ -93,12 +93,15 @@ def _project_costs(pf: Portfolio, sample: BlockSample, p_start: Array, p_finish:
     has already worked; a complete task for its actual time), fixed costs, overhead per
     working day of the default calendar over the project's span, and risk costs."""
     rate, fixed = pf.task_rates
-    work = sample.duration.copy()  # working days paid for
+    work = sample.duration  # working days paid for
+    if pf.in_progress:
+        work = work.copy()
     for i, elapsed, is_running, _ in pf.in_progress:
         # complete: its actual days; running: they come on top
         work[:, i] = elapsed + (work[:, i] if is_running else 0.0)
-    task_cost = work * rate + fixed
-    cost = np.stack([task_cost[:, m].sum(axis=1) for m in pf.members], axis=1)
+    task_cost = work * rate
+    task_cost += fixed
+    cost = _per_project(pf, task_cost, np.add)  # one reduceat: a gather per project cost more
     cost += np.array([p.cost for p in pf.projects])
     days = np.full(len(pf.projects), pf.calendar.default, dtype=np.int64)
     span = work_between(*pf.calendar.table, days, p_start, p_finish)
