@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import signal
@@ -75,6 +76,9 @@ def _load(path: Path) -> Portfolio:
         ) from None
     for warning in pf.warnings:
         click.echo(f"warning: {warning}", err=True)
+    # what is loaded lives as long as the command: the cycle collector no longer walks it
+    # (at 10,000 tasks, over a second of a run's full collections)
+    gc.freeze()
     return pf
 
 

@@ -9,6 +9,7 @@ same bytes as what this process would have drawn.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import multiprocessing
 import os
@@ -59,7 +60,7 @@ def second_process(workers: int, warm: str | None = None) -> Iterator[ProcessPoo
         yield None
         return
     with _interrupts_ignored():  # the process starts now, deaf to Ctrl-C from its birth
-        later(pool, importlib.import_module, warm or __name__)
+        later(pool, _imported, warm or __name__)
     try:
         yield pool
     except BaseException:
@@ -69,6 +70,13 @@ def second_process(workers: int, warm: str | None = None) -> Iterator[ProcessPoo
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+def _imported(module: str) -> None:
+    """Import ``module``; what is imported then lives as long as the process, so the cycle
+    collector no longer walks it."""
+    importlib.import_module(module)
+    gc.freeze()
 
 
 def later(pool: ProcessPoolExecutor | None, fn: Callable[..., T], *args: object) -> Callable[[], T]:
