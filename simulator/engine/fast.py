@@ -59,8 +59,11 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-# indices: int32 where the kernel reads them at random (half the cache lines), else int64
+# indices: uint32 where the kernel reads them at random (half the cache lines of int64, and
+# unsigned: numba fixes up a negative index, a shift, a mask and an add per read, only for a
+# signed one), else int64
 IntArray = NDArray[np.integer[Any]]
+Index = int | np.integer[Any]  # a task or an event: a Python int, or read from an IntArray
 
 # event kinds, packed with their subject as ``subject * 4 + kind``
 _CAPACITY, _EDGE, _DONE = 0, 1, 2
@@ -274,7 +277,7 @@ def _near_add(ht: Array, hk: IntArray, st: IntArray, time: float, key: int, day:
 
 
 @inline
-def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: int | np.int64) -> None:
+def _push(ht: Array, hk: IntArray, st: IntArray, time: float, item: Index) -> None:
     """Queue ``(time, next creation number)``, ordered as simpy orders its events (by time,
     then creation). The queue's day (``st[_DAY]``) is the bucket of the time now, and no
     event is queued before now: an event within ``_DAYS`` buckets of it goes to the
@@ -326,12 +329,13 @@ def _earliest(ht: Array, hk: IntArray, st: IntArray) -> int:
     best, best_prev, prev = e, -1, e
     bt, bk = ht[e], hk[e]
     e = hk[2 * cap + e]
-    while e != -1:
-        t, k = ht[e], hk[e]
+    while e != -1:  # e is an entry: unsigned, no negative-index fix-up
+        u = np.uint64(e)
+        t, k = ht[u], hk[u]
         if t < bt or (t == bt and k < bk):
             best, best_prev, bt, bk = e, prev, t, k
         prev = e
-        e = hk[2 * cap + e]
+        e = hk[np.uint64(2 * cap) + u]
         st[_READ] += 1
     st[_MIN], st[_MIN_PREV], st[_MIN_DAY] = best, best_prev, day
     return best
@@ -404,7 +408,7 @@ def _request_dispatch(ht: Array, hk: IntArray, st: IntArray, now: float) -> None
 
 @inline
 def _edge_fired(
-    i: int,
+    i: Index,
     now: float,
     pending: IntArray,
     ready: Array,
@@ -429,7 +433,7 @@ def _edge_fired(
 
 @inline
 def _complete(
-    i: int,
+    i: Index,
     now: float,
     demand: Array,
     pool_ptr: IntArray,
@@ -473,7 +477,7 @@ def _dirty(p: int, status: IntArray, active: IntArray, st: IntArray) -> None:
 
 @inline
 def _fits(
-    i: int, demand: Array, pool_ptr: IntArray, pool_idx: IntArray, capacity: Array, used: Array
+    i: Index, demand: Array, pool_ptr: IntArray, pool_idx: IntArray, capacity: Array, used: Array
 ) -> bool:
     for k in range(pool_ptr[i], pool_ptr[i + 1]):
         p = pool_idx[k]
@@ -499,9 +503,9 @@ def _set_leaf(
     m = tree_first[p] + leaf
     tree[base + m] = value
     while True:  # the minimum of m's group goes to its parent, or to the root
-        g = base + (m & ~(_FAN - 1))
+        g = np.uint64(base + (m & ~(_FAN - 1)))  # unsigned: no negative-index fix-up
         lo = tree[g]
-        for c in range(1, _FAN):
+        for c in range(np.uint64(1), np.uint64(_FAN)):
             v = tree[g + c]
             lo = v if v < lo else lo
         if m < _FAN:  # the top level
@@ -522,9 +526,10 @@ def _first_fit(
     if first + lo >= end or not tree[base + end] <= room:  # past the end, or no leaf fits
         return _NO_LEAF
     m = first + lo
+    at = np.uint64(base)  # indices from it unsigned: no negative-index fix-up
     while True:  # rightwards from m in its group; else up, from the parent's right neighbour
         stop = (m | (_FAN - 1)) + 1
-        while m < stop and not tree[base + m] <= room:
+        while m < stop and not tree[at + np.uint64(m)] <= room:
             m += 1
         if m < stop:
             break
@@ -536,7 +541,7 @@ def _first_fit(
         g = (m + 1) << _FAN_BITS
         j = _FAN - 1
         for c in range(_FAN - 2, -1, -1):  # selects, not branches the CPU must guess
-            j = c if tree[base + g + c] <= room else j
+            j = c if tree[at + np.uint64(g + c)] <= room else j
         m = g + j
     return m - first
 
@@ -569,7 +574,7 @@ def _dispatch(
     hk: IntArray,
     st: IntArray,
     deferred: IntArray,
-) -> int:
+) -> Index:
     """Start every waiting task that fits, in dispatch order; returns a task with a bad
     duration (negative or NaN) or -1.
 
@@ -591,7 +596,7 @@ def _dispatch(
     n_new = st[_NEW]
     r = 0  # the next new task
     n_stay = 0  # new tasks that did not start, compacted at the front of ``new``
-    none = start.size
+    none = np.uint32(start.size)  # unsigned, as the tasks it is compared with (see Index)
     while True:
         best = new[r] if r < n_new else none
         for a in range(n_active):
@@ -925,7 +930,7 @@ def _run_batch(
                 if st[_SIZE] == 0 or (bounded and _next_time(ht, hk, st) >= until):
                     break
                 now, item = _pop(ht, hk, st)
-                kind, x = item & 3, item >> 2
+                kind, x = item & 3, np.uint32(item >> 2)  # a subject is an index (see Index)
                 if kind == _CAPACITY:
                     capacity[ev_pool[x]] = ev_value[x]
                     _dirty(ev_pool[x], status, active, st)
@@ -1008,7 +1013,7 @@ def _prepare(net: Network) -> _Net:
     _check(raw)
     if 4 * max(n, 1) >= 1 << _ITEM_BITS:
         raise ValueError(f"{n} tasks: the compiled engine handles fewer than {1 << 24}")
-    if max(raw.succ_ptr[-1], raw.pool_ptr[-1]) >= 1 << 31:  # int32 indices
+    if max(raw.succ_ptr[-1], raw.pool_ptr[-1]) >= 1 << 31:  # 32-bit indices
         raise ValueError("the compiled engine handles fewer than 2**31 links")
     prepared = _in_dispatch_order(raw)
     _prepared[:] = [(net, prepared)]
@@ -1036,21 +1041,21 @@ def _in_dispatch_order(raw: _Net) -> _Net:
     tree_ptr = offsets([f + _FAN**k + 1 for f, k in zip(firsts, levels, strict=True)])
     return raw._replace(
         demand=raw.demand[pool_src],
-        pool_ptr=pool_ptr.astype(np.int32),
-        pool_idx=pool_idx.astype(np.int32),
-        slot=slot.astype(np.int32),
+        pool_ptr=pool_ptr.astype(np.uint32),
+        pool_idx=pool_idx.astype(np.uint32),
+        slot=slot.astype(np.uint32),
         tree_ptr=tree_ptr,
         tree_first=np.array(firsts, dtype=np.int64),
         leaf_ptr=leaf_ptr,
-        leaf_pos=rows[by_pool].astype(np.int32),
-        edges=raw.edges[order].astype(np.int32),
+        leaf_pos=rows[by_pool].astype(np.uint32),
+        edges=raw.edges[order].astype(np.uint32),
         release=raw.release[order],
-        succ_ptr=succ_ptr.astype(np.int32),
-        succ_idx=pos[raw.succ_idx[succ_src]].astype(np.int32),
+        succ_ptr=succ_ptr.astype(np.uint32),
+        succ_idx=pos[raw.succ_idx[succ_src]].astype(np.uint32),
         succ_lag=raw.succ_lag[succ_src],
-        calendar=raw.calendar[order].astype(np.int32),
-        succ_kind=raw.succ_kind[succ_src].astype(np.int32),
-        succ_cal=raw.succ_cal[succ_src].astype(np.int32),
+        calendar=raw.calendar[order].astype(np.uint32),
+        succ_kind=raw.succ_kind[succ_src].astype(np.uint32),
+        succ_cal=raw.succ_cal[succ_src].astype(np.uint32),
     )
 
 
@@ -1110,12 +1115,12 @@ def _work(net: _Net, n_events: int) -> _Work:
         np.zeros(n_pools),
         np.zeros(n_pools),
         np.zeros(n, dtype=np.int32),
-        np.zeros(n, dtype=np.int32),
+        np.zeros(n, dtype=np.uint32),
         np.full(int(net.tree_ptr[-1]), _EMPTY),
         ints(n_pools),
         ints(n_pools),
         ints(n_pools),
-        ints(n_pools),
+        np.zeros(n_pools, dtype=np.uint32),
         np.concatenate([np.zeros(2 * heap), [_PER_DAY, 0.0]]),
         _empty_queue(heap),
         _empty_state(heap),
