@@ -186,7 +186,7 @@ def _kept(
     got = mine[:m]
     other = got[project_of[got] != pk]
     if other.size > others:  # the most counted first, then the lowest-numbered
-        order = np.argsort(-counts[other] * (n + 1) + other)
+        order = np.argsort(-counts[other].astype(np.int64) * (n + 1) + other)
         for q in order[others:]:
             counts[other[q]] = 0
     out = 0
@@ -209,7 +209,7 @@ def _count(
     the counts (``group x tasks``) stay bounded."""
     n_it, n = drv.shape
     n_proj = last.shape[1]
-    counts = np.zeros((max(1, min(group, n_proj)), n), dtype=np.int64)
+    counts = np.zeros((max(1, min(group, n_proj)), n), dtype=np.int32)  # at most n_it
     seen = np.full(n, -1, dtype=np.int64)
     mine = np.empty(n, dtype=np.int64)
     out = 0
