@@ -72,9 +72,10 @@ class DriverSums:
         proj, task = key // max(tasks, 1), key % max(tasks, 1)
         sum_df = np.empty(len(key))
         step = max(1, _CHUNK // max(n, 1))
-        for lo in range(0, len(key), step):
+        for lo in range(0, len(key), step):  # np.take: half the time of duration[:, t]
             t, p = task[lo : lo + step], proj[lo : lo + step]
-            sum_df[lo : lo + step] = np.einsum("ij,ij->j", duration[:, t], p_finish[:, p])
+            pairs = np.take(duration, t, axis=1), np.take(p_finish, p, axis=1)
+            sum_df[lo : lo + step] = np.einsum("ij,ij->j", *pairs)
         return cls(
             n,
             tasks,
@@ -82,7 +83,7 @@ class DriverSums:
             critical,
             np.full(len(key), n, dtype=np.int64),
             duration.sum(axis=0)[task],
-            (duration**2).sum(axis=0)[task],
+            np.einsum("ij,ij->j", duration, duration)[task],  # (duration**2).sum(0), no copy
             p_finish.sum(axis=0)[proj],
             (p_finish**2).sum(axis=0)[proj],
             sum_df,
