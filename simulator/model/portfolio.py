@@ -93,6 +93,14 @@ class Portfolio:
         return rate, np.array([t.cost for t in self.tasks], dtype=float)
 
     @cached_property
+    def project_rates(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Per project: its own fixed cost, and its overhead per working day."""
+        return (
+            np.array([p.cost for p in self.projects], dtype=float),
+            np.array([p.overhead_per_day for p in self.projects], dtype=float),
+        )
+
+    @cached_property
     def members(self) -> tuple[list[int], ...]:
         """Per project, its tasks' indices."""
         return tuple(list(p.tasks) for p in self.projects)

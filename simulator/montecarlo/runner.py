@@ -102,10 +102,11 @@ def _project_costs(pf: Portfolio, sample: BlockSample, p_start: Array, p_finish:
     task_cost = work * rate
     task_cost += fixed
     cost = _per_project(pf, task_cost, np.add)  # one reduceat: a gather per project cost more
-    cost += np.array([p.cost for p in pf.projects])
+    own_cost, per_day = pf.project_rates
+    cost += own_cost
     days = np.full(len(pf.projects), pf.calendar.default, dtype=np.int64)
     span = work_between(*pf.calendar.table, days, p_start, p_finish)
-    cost += np.array([p.overhead_per_day for p in pf.projects]) * span
+    cost += per_day * span
     cost += sample.risk_cost
     return cost
 
