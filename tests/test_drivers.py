@@ -357,25 +357,31 @@ def chains_by_definition(
     return counts
 
 
-@pytest.mark.parametrize("group_cells", [chains.GROUP_CELLS, 1, 4 * 720])
+def crowded(tmp_path: Path) -> tuple[Portfolio, np.ndarray, tuple[np.ndarray, ...]]:
+    """A 120-task portfolio of 6 projects on pools a third of what is asked, with whole-day
+    durations and a tenth of them zero: its durations and schedules of 40 iterations."""
+    pf = load_scenario(
+        write_synthetic(tmp_path / "s.yaml", projects=6, tasks=120, pools=3, risks=4, load=3)
+    )
+    sample = sample_block(pf, 5, 0, 40)
+    rng = np.random.default_rng(9)
+    d = np.round(sample.duration)
+    d[rng.random(d.shape) < 0.1] = 0.0
+    return pf, d, simulate_batch(pf.network, d, *pack_capacity(sample.capacity))
+
+
+@pytest.mark.parametrize("group_cells", [chains.GROUP_CELLS, 1, 200])
 def test_driving_chains_match_their_definition_on_crowded_schedules(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group_cells: int
 ) -> None:
     """Whole days and a tenth of zero durations make many tasks finish at the same instant
     (ties between releasers, a zero-length task released by itself): the compiled chains
     must still be the definition's (with room for every other project's task), whether
-    the projects' chains are counted all at once, one project at a time, or four at a time
-    (the 720-task portfolio's 6 projects in two uneven groups)."""
+    the other projects' tasks on the chains are listed for all projects at once, one
+    project at a time, or a few at a time (200 steps: uneven groups)."""
     monkeypatch.setattr(chains, "OTHERS", 10**6)
     monkeypatch.setattr(chains, "GROUP_CELLS", group_cells)
-    pf = load_scenario(
-        write_synthetic(tmp_path / "s.yaml", projects=6, tasks=120, pools=3, risks=4, load=3)
-    )  # pools a third of what is asked
-    sample = sample_block(pf, 5, 0, 40)
-    rng = np.random.default_rng(9)
-    d = np.round(sample.duration)
-    d[rng.random(d.shape) < 0.1] = 0.0
-    start, finish, ready = simulate_batch(pf.network, d, *pack_capacity(sample.capacity))
+    pf, d, (start, finish, ready) = crowded(tmp_path)
     assert (start > ready).mean() > 0.2  # many tasks waited for units
     expected = chains_by_definition(pf, start, finish, ready)
     np.testing.assert_array_equal(
@@ -392,6 +398,30 @@ def test_driving_chains_match_their_definition_on_crowded_schedules(
         ),
         chains_by_definition(example, start, finish, ready),
     )
+
+
+@pytest.mark.parametrize("group_cells", [chains.GROUP_CELLS, 1])
+def test_chains_keep_own_tasks_and_the_other_tasks_most_often_on_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group_cells: int
+) -> None:
+    """With room for two other projects' tasks per project: every own task that was ever on
+    the project's chain, and the two other tasks most often on it (the lowest-numbered on
+    a tie), with the definition's counts, the projects listed at once or one at a time."""
+    monkeypatch.setattr(chains, "OTHERS", 2)
+    monkeypatch.setattr(chains, "GROUP_CELLS", group_cells)
+    pf, d, (start, finish, ready) = crowded(tmp_path)
+    counts = chains_by_definition(pf, start, finish, ready)
+    expected = np.zeros_like(counts)
+    for k, project in enumerate(pf.projects):
+        own = sorted(project.tasks)
+        expected[k, own] = counts[k, own]
+        others = [i for i in np.flatnonzero(counts[k]) if i not in set(own)]
+        top = sorted(others, key=lambda i: (-counts[k, i], i))[:2]
+        expected[k, top] = counts[k, top]
+        assert len(others) > 2  # the cap applies: each project passes others' tasks
+    assert len({*counts[counts > 0].tolist()}) > 3  # counts differ, and tie
+    got = dense(chain_counts(pf.network, pf, start, finish, ready, d), pf)
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_ten_thousand_one_task_projects_run_in_bounded_memory(tmp_path: Path) -> None:
