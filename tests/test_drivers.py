@@ -370,15 +370,16 @@ def crowded(tmp_path: Path) -> tuple[Portfolio, np.ndarray, tuple[np.ndarray, ..
     return pf, d, simulate_batch(pf.network, d, *pack_capacity(sample.capacity))
 
 
-@pytest.mark.parametrize("group_cells", [chains.GROUP_CELLS, 1, 200])
+@pytest.mark.parametrize("group_cells", [chains.GROUP_CELLS, 1, 500, 1000])
 def test_driving_chains_match_their_definition_on_crowded_schedules(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group_cells: int
 ) -> None:
     """Whole days and a tenth of zero durations make many tasks finish at the same instant
     (ties between releasers, a zero-length task released by itself): the compiled chains
     must still be the definition's (with room for every other project's task), whether
-    the other projects' tasks on the chains are listed for all projects at once, one
-    project at a time, or a few at a time (200 steps: uneven groups)."""
+    the other projects' tasks on the chains are listed for all projects at once, or each
+    project's counted walk by walk, or both (the projects list 185-747 such steps: in
+    groups of one or two at most 1,000 steps, at most 500 steps, or alone)."""
     monkeypatch.setattr(chains, "OTHERS", 10**6)
     monkeypatch.setattr(chains, "GROUP_CELLS", group_cells)
     pf, d, (start, finish, ready) = crowded(tmp_path)
@@ -400,7 +401,7 @@ def test_driving_chains_match_their_definition_on_crowded_schedules(
     )
 
 
-@pytest.mark.parametrize("group_cells", [chains.GROUP_CELLS, 1])
+@pytest.mark.parametrize("group_cells", [chains.GROUP_CELLS, 1])  # listed, or walk by walk
 def test_chains_keep_own_tasks_and_the_other_tasks_most_often_on_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, group_cells: int
 ) -> None:

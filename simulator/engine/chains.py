@@ -19,8 +19,8 @@ Array = NDArray[np.float64]
 RELEASE, CAPACITY = -1, -2
 # per project and block, the other projects' tasks kept: the most often on its chain
 OTHERS = 20
-# count_chains lists at most this many steps to other projects' tasks at a time (16 MB)
-GROUP_CELLS = 1 << 22
+# count_chains lists at most this many steps to other projects' tasks at a time (32 MB)
+GROUP_CELLS = 1 << 23
 # columns of _pool_table's rows
 _KEY, _TIME, _FIRST, _SECOND = 0, 1, 2, 3
 
@@ -193,9 +193,21 @@ def _walk(
 
 
 @inline
+def _tally(listed: Any, count: Any, got: Any, d: int) -> int:
+    """Count the tasks ``listed`` in ``count``; those counted for the first time go to
+    ``got`` from ``got[d]`` on; returns how many ``got`` holds."""
+    for i in listed:
+        if count[i] == 0:
+            got[d] = i
+            d += 1
+        count[i] += 1
+    return d
+
+
+@inline
 def _kept(
     pk: int,
-    listed: Any,
+    got: Any,
     own: Any,
     mine: Any,
     others: int,
@@ -205,18 +217,10 @@ def _kept(
     out_count: Any,
 ) -> int:
     """Write project ``pk``'s pairs kept (every own task of ``mine``, ascending, that was on
-    its chain, and of the other projects' tasks ``listed`` once per iteration on it, the
-    ``others`` most often, the lowest-numbered on a tie) from ``out_key[0]`` on, ascending;
-    returns how many. ``count`` (zeros, one per task) is left zero."""
-    n = count.size
-    got = np.empty(listed.size, dtype=np.int64)
-    d = 0
-    for i in listed:
-        if count[i] == 0:
-            got[d] = i
-            d += 1
-        count[i] += 1
-    got = got[:d]
+    its chain, and of the other projects' tasks ``got``, each on it in ``count`` iterations,
+    the ``others`` most often, the lowest-numbered on a tie) from ``out_key[0]`` on,
+    ascending; returns how many, and leaves ``count`` zero."""
+    n, d = count.size, got.size
     if d > others:  # the most counted first, then the lowest-numbered: the least keys
         keys = (n_it + 1 - count[got]).astype(np.int64) * (n + 1) + got
         cut = np.partition(keys, others - 1)[others - 1] if others > 0 else -1
@@ -260,9 +264,11 @@ def _count(
     iteration's drivers are read from memory once per group and then from the cache (at
     50,000 tasks, 83 % of a chain's steps lead to other projects' tasks, anywhere in the
     row). A first pass counts the own tasks (``own``: one count per task) and numbers the
-    other projects' tasks each project passes; projects then go in groups whose lists of
-    those fill at most ``cells`` entries (at least one project a group), and a second pass
-    lists them, to be counted per project."""
+    other projects' tasks each project passes. Projects then go in groups whose lists of
+    those hold at most ``cells`` entries, and a second pass lists them, to be counted per
+    project; a project whose list alone would hold more (it grows with iterations x chain
+    length) goes alone, its walks counted one at a time. Memory: ``cells`` entries plus a
+    few arrays of one entry per task."""
     n_it, n = drv.shape
     n_proj = last.shape[1]
     seen = np.full(n, -1, dtype=np.int64)
@@ -275,12 +281,25 @@ def _count(
             size[pk] = _walk(
                 drv[it], last[it, pk], seen, stamp, project_of, pk, own, none, size[pk], True
             )
-    listed = np.empty(max(cells, size.max() if n_proj else 0), dtype=np.int32)
+    listed = np.empty(max(min(cells, size.sum()), n), dtype=np.int32)
     at = np.zeros(n_proj + 1, dtype=np.int64)  # each project's list, in its group's
     count = np.zeros(n, dtype=np.int32)
+    got = np.empty(n, dtype=np.int64)
     out = lo = 0
     while lo < n_proj:
-        hi = lo + 1
+        if size[lo] > cells:  # alone, each walk listed and counted at once
+            d = 0
+            for it in range(n_it):
+                stamp = (n_it + it) * n_proj + lo
+                m = _walk(drv[it], last[it, lo], seen, stamp, project_of, lo, own, listed, 0, False)
+                d = _tally(listed[:m], count, got, d)
+            out += _kept(
+                lo, got[:d], own, mine[mine_ptr[lo] : mine_ptr[lo + 1]], others, n_it, count,
+                out_key[out:], out_count[out:],
+            )  # fmt: skip
+            lo += 1
+            continue
+        at[lo], hi = 0, lo + 1
         while hi < n_proj and at[hi - 1] + size[hi - 1] + size[hi] <= cells:
             at[hi] = at[hi - 1] + size[hi - 1]
             hi += 1
@@ -293,19 +312,11 @@ def _count(
                     fill[pk - lo], False,
                 )  # fmt: skip
         for pk in range(lo, hi):
+            d = _tally(listed[at[pk] : at[pk] + size[pk]], count, got, 0)
             out += _kept(
-                pk,
-                listed[at[pk] : at[pk] + size[pk]],
-                own,
-                mine[mine_ptr[pk] : mine_ptr[pk + 1]],
-                others,
-                n_it,
-                count,
-                out_key[out:],
-                out_count[out:],
-            )
-        if hi < n_proj:
-            at[hi] = 0
+                pk, got[:d], own, mine[mine_ptr[pk] : mine_ptr[pk + 1]], others, n_it, count,
+                out_key[out:], out_count[out:],
+            )  # fmt: skip
         lo = hi
     return out
 
