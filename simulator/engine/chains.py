@@ -287,23 +287,13 @@ def _count(
     got = np.empty(n, dtype=np.int64)
     out = lo = 0
     while lo < n_proj:
-        if size[lo] > cells:  # alone, each walk listed and counted at once
-            d = 0
-            for it in range(n_it):
-                stamp = (n_it + it) * n_proj + lo
-                m = _walk(drv[it], last[it, lo], seen, stamp, project_of, lo, own, listed, 0, False)
-                d = _tally(listed[:m], count, got, d)
-            out += _kept(
-                lo, got[:d], own, mine[mine_ptr[lo] : mine_ptr[lo + 1]], others, n_it, count,
-                out_key[out:], out_count[out:],
-            )  # fmt: skip
-            lo += 1
-            continue
+        alone = size[lo] > cells  # its list would outgrow the bound: each walk counted at once
         at[lo], hi = 0, lo + 1
-        while hi < n_proj and at[hi - 1] + size[hi - 1] + size[hi] <= cells:
+        while not alone and hi < n_proj and at[hi - 1] + size[hi - 1] + size[hi] <= cells:
             at[hi] = at[hi - 1] + size[hi - 1]
             hi += 1
         fill = at[lo:hi].copy()
+        d = 0
         for it in range(n_it):  # stamps after the first pass's
             for pk in range(lo, hi):
                 stamp = (n_it + it) * n_proj + pk
@@ -311,8 +301,12 @@ def _count(
                     drv[it], last[it, pk], seen, stamp, project_of, pk, own, listed,
                     fill[pk - lo], False,
                 )  # fmt: skip
+            if alone:
+                d = _tally(listed[: fill[0]], count, got, d)
+                fill[0] = 0
         for pk in range(lo, hi):
-            d = _tally(listed[at[pk] : at[pk] + size[pk]], count, got, 0)
+            if not alone:
+                d = _tally(listed[at[pk] : at[pk] + size[pk]], count, got, 0)
             out += _kept(
                 pk, got[:d], own, mine[mine_ptr[pk] : mine_ptr[pk + 1]], others, n_it, count,
                 out_key[out:], out_count[out:],
